@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` seeds a database, starts the real server and prints figures."""

@@ -1,0 +1,197 @@
+"""`python -m bench`: seed a database, start the real server, drive fixed workloads over HTTP.
+
+Prints per workload: requests/s, p50/p99 latency, SQL statements per request, peak server
+RSS; then our task-page throughput as a ratio of a naive N+1 resolver and of a no-GraphQL
+ceiling (bench/baselines.py). On a machine with two or more cores the servers are pinned to
+core 0 (taskset) and this load generator to core 1, so they do not fight for one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.workloads import WORKLOADS, Workload
+from graph.auth import mint_token
+from graph.settings import Settings
+
+SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    latencies: list[float]
+    statements: list[int]
+    errors: int
+    rss_mb: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(int(share * len(ordered)), len(ordered) - 1)] * 1000 if ordered else 0
+
+
+def _pin(core: int) -> list[str]:
+    return ["taskset", "-c", str(core)] if shutil.which("taskset") and os.cpu_count() else []
+
+
+@contextmanager
+def serve(command: list[str], port: int, env: dict[str, str], workdir: Path) -> Iterator[int]:
+    log = (workdir / f"server-{port}.log").open("wb")
+    process = subprocess.Popen(_pin(0) + command, env=env, cwd=workdir, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/docs-not-here", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None:
+                    raise RuntimeError((workdir / f"server-{port}.log").read_text()) from None
+                time.sleep(0.2)
+        yield process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+async def drive(
+    name: str, make_request: Callable[[httpx.AsyncClient, int], Any], *, pid: int,
+    concurrency: int, seconds: float,
+) -> Result:
+    latencies: list[float] = []
+    statements: list[int] = []
+    errors = 0
+    peak = rss_mb(pid)
+    stop_at = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, keepalive_expiry=1)
+
+    async def worker(client: httpx.AsyncClient, number: int) -> None:
+        nonlocal errors, peak
+        sent = 0
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            response = await make_request(client, number * 100_000 + sent)
+            latencies.append(time.perf_counter() - started)
+            sent += 1
+            count = _statement_count(response)
+            if count is not None:
+                statements.append(count)
+            if response.status_code != 200 or b'"errors"' in response.content:
+                errors += 1
+            if sent % 20 == 0:
+                peak = max(peak, rss_mb(pid))
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        await asyncio.gather(*(worker(client, n) for n in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return Result(name, len(latencies), elapsed, latencies, statements, errors, peak)
+
+
+def _statement_count(response: httpx.Response) -> int | None:
+    header = response.headers.get("x-sql-statements")
+    if header is not None:
+        return int(header)
+    try:
+        return int(response.json()["extensions"]["sql"]["statements"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def print_table(results: list[Result], naive: Result, ceiling: Result) -> None:
+    print(f"\n{'workload':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99/p50':>9}"
+          f"{'SQL/req':>9}{'errors':>8}{'RSS MB':>9}")
+    for row in [*results, naive, ceiling]:
+        sql = statistics.mean(row.statements) if row.statements else float("nan")
+        ratio = row.percentile(0.99) / max(row.percentile(0.5), 1e-9)
+        print(f"{row.name:<22}{row.rps:>9.1f}{row.percentile(0.5):>9.1f}"
+              f"{row.percentile(0.99):>9.1f}{ratio:>9.1f}{sql:>9.1f}{row.errors:>8}"
+              f"{row.rss_mb:>9.0f}")
+    ours = next(r for r in results if r.name == "task page (50)")
+    print(f"\ntask page: {ours.rps / max(naive.rps, 1e-9):.2f}x the naive N+1 baseline, "
+          f"{ours.rps / max(ceiling.rps, 1e-9):.2f} of the no-GraphQL ceiling")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--tasks-per-user", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=8.0, help="per workload")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--port", type=int, default=18800)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+        env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": SECRET, "DIAGNOSTICS": "true",
+               "LOG_LEVEL": "WARNING", "ENVIRONMENT": "development",
+               "MAX_PAGE_SIZE": "200",  # the chat workload reads 200 messages in one page
+               "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        subprocess.run(
+            [sys.executable, "-m", "graph.cli", "seed", "--users", str(args.users),
+             "--tasks-per-user", str(args.tasks_per_user), "--messages-per-conversation", "220"],
+            env=env, check=True,
+        )
+        asyncio.run(run(args, workdir, url, env))
+
+
+async def run(args: argparse.Namespace, workdir: Path, url: str, env: dict[str, str]) -> None:
+    if len(os.sched_getaffinity(0)) > 1:
+        os.sched_setaffinity(0, {1})
+    settings = Settings(jwt_secret=SECRET, database_url=url)
+    tokens = [mint_token(settings, user_id=f"demo-{n + 1}", admin=False, ttl_seconds=3600)
+              for n in range(args.users)]
+    ours = [sys.executable, "-m", "graph.cli", "serve", "--port", str(args.port)]
+    results: list[Result] = []
+    with serve(ours, args.port, env, workdir) as pid:
+        base = f"http://127.0.0.1:{args.port}"
+        for workload in WORKLOADS:
+            request = await workload.prepare(base, tokens)
+            results.append(await drive(workload.name, request, pid=pid,
+                                       concurrency=args.concurrency, seconds=args.seconds))
+    baseline_port = args.port + 1
+    command = [sys.executable, "-m", "bench.baselines", "--database-url", url,
+               "--port", str(baseline_port)]
+    with serve(command, baseline_port, env, workdir) as pid:
+        base = f"http://127.0.0.1:{baseline_port}"
+        naive = await drive("naive N+1 (50)", Workload.naive(base, args.users), pid=pid,
+                            concurrency=args.concurrency, seconds=args.seconds)
+        ceiling = await drive("ceiling orjson (50)", Workload.ceiling(base, args.users),
+                              pid=pid, concurrency=args.concurrency, seconds=args.seconds)
+    print_table(results, naive, ceiling)
+
+
+if __name__ == "__main__":
+    main()

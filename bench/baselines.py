@@ -1,0 +1,148 @@
+"""The two reference points the benchmark compares the real server with, served together:
+
+- `/naive/graphql`: the same task page through a GraphQL schema written the naive way (a
+  query per task for its steps and one for its counts: N+1);
+- `/ceiling/tasks`: no GraphQL at all, the minimal SQL for the same data (two statements)
+  serialized with orjson: the most a Python server can hope for here.
+
+Neither authenticates (the user is a query parameter): that flatters both a little.
+Run: python -m bench.baselines --database-url URL --port PORT
+"""
+
+# No `from __future__ import annotations`: strawberry resolves the naive types, which live
+# inside a function, from real annotations.
+
+import argparse
+from collections import defaultdict
+from typing import Any
+
+import orjson
+import strawberry
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.fastapi import GraphQLRouter
+
+from models import Task, TaskStep
+from models.database import EngineOptions, StatementStats, create_engine, current_stats
+
+
+def build(database_url: str) -> FastAPI:
+    engine = create_engine(EngineOptions(url=database_url))
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    app = FastAPI()
+    app.include_router(_naive_router(factory), prefix="/naive/graphql")
+
+    @app.middleware("http")
+    async def count(request: Request, call_next: Any) -> Response:
+        stats = StatementStats()
+        token = current_stats.set(stats)
+        try:
+            response: Response = await call_next(request)
+        finally:
+            current_stats.reset(token)
+        response.headers["x-sql-statements"] = str(stats.statements)
+        return response
+
+    @app.get("/ceiling/tasks")
+    async def ceiling(user: str, first: int = 50) -> Response:
+        async with factory() as session:
+            tasks = (await session.execute(
+                select(Task.id, Task.title, Task.status)
+                .where(Task.user_id == user)
+                .order_by(Task.created_at.desc(), Task.id.desc()).limit(first)
+            )).all()
+            ids = [row.id for row in tasks]
+            steps = (await session.execute(
+                select(TaskStep.task_id, TaskStep.id, TaskStep.content, TaskStep.completed)
+                .where(TaskStep.task_id.in_(ids)).order_by(TaskStep.task_id, TaskStep.step_number)
+            )).all()
+        by_task: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for step in steps:
+            by_task[step.task_id].append(
+                {"id": step.id, "content": step.content, "completed": step.completed}
+            )
+        nodes = [{
+            "id": row.id, "title": row.title, "status": row.status,
+            "stepCount": len(by_task[row.id]),
+            "completedStepCount": sum(1 for s in by_task[row.id] if s["completed"]),
+            "steps": by_task[row.id],
+        } for row in tasks]
+        body = {"data": {"tasks": {"edges": [{"node": node} for node in nodes]}}}
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    return app
+
+
+def _naive_router(factory: async_sessionmaker[AsyncSession]) -> GraphQLRouter[Any, None]:
+    @strawberry.type
+    class NaiveStep:
+        id: int
+        content: str
+        completed: bool
+
+    @strawberry.type
+    class NaiveTask:
+        id: int
+        title: str
+        status: str
+
+        @strawberry.field
+        async def steps(self) -> list[NaiveStep]:
+            async with factory() as session:
+                rows = await session.scalars(
+                    select(TaskStep).where(TaskStep.task_id == self.id)
+                    .order_by(TaskStep.step_number)
+                )
+                return [NaiveStep(id=r.id, content=r.content, completed=r.completed) for r in rows]
+
+        @strawberry.field
+        async def step_count(self) -> int:
+            async with factory() as session:
+                statement = select(func.count()).where(TaskStep.task_id == self.id)
+                return int(await session.scalar(statement) or 0)
+
+        @strawberry.field
+        async def completed_step_count(self) -> int:
+            async with factory() as session:
+                statement = select(func.count()).where(
+                    TaskStep.task_id == self.id, TaskStep.completed.is_(True)
+                )
+                return int(await session.scalar(statement) or 0)
+
+    @strawberry.type
+    class NaiveEdge:
+        node: NaiveTask
+
+    @strawberry.type
+    class NaiveConnection:
+        edges: list[NaiveEdge]
+
+    @strawberry.type
+    class NaiveQuery:
+        @strawberry.field
+        async def tasks(self, user: str, first: int = 50) -> NaiveConnection:
+            async with factory() as session:
+                rows = await session.scalars(
+                    select(Task).where(Task.user_id == user)
+                    .order_by(Task.created_at.desc(), Task.id.desc()).limit(first)
+                )
+                return NaiveConnection(edges=[
+                    NaiveEdge(node=NaiveTask(id=r.id, title=r.title, status=r.status))
+                    for r in rows
+                ])
+
+    return GraphQLRouter(strawberry.Schema(query=NaiveQuery), graphql_ide=None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(build(args.database_url), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

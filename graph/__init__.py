@@ -1,0 +1,1 @@
+"""Clarity Graph: the GraphQL API (types, resolvers, loaders, context, auth, the app)."""

@@ -1,0 +1,149 @@
+"""The ASGI app: `create_app(settings)`, whose lifespan owns the engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from graph.assistant import build_assistant
+from graph.auth import AuthenticationFailed, TokenVerifier
+from graph.context import Resources, get_context
+from graph.errors import BadRequest
+from graph.limits import BodySizeLimit, RequestTimeout
+from graph.migrations import current_revision, head_revision
+from graph.observability import RequestIdMiddleware
+from graph.persisted import PersistedQueries
+from graph.pubsub import build_broker
+from graph.router import ClarityRouter
+from graph.schema import build_schema
+from graph.settings import Settings
+from graph.visits import VisitRecorder
+from models.database import EngineOptions, create_engine, create_session_factory
+
+logger = logging.getLogger(__name__)
+VENDOR = Path(__file__).parent / "static" / "vendor"
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    return EngineOptions(
+        url=settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        connect_timeout_seconds=settings.db_connect_timeout_seconds,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: async_sessionmaker[AsyncSession] | None = None,
+) -> FastAPI:
+    """The app. Tests may pass a session factory bound to their own rolled-back connection;
+    otherwise the lifespan creates the engine from settings and disposes of it at shutdown."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        verifier = TokenVerifier(settings)  # a bad key configuration stops start-up here
+        # The APQ cache and the manifest, per app; a bad manifest stops start-up here too.
+        router.persisted_queries = PersistedQueries.from_settings(settings)
+        async with AsyncExitStack() as resources:
+            factory = session_factory
+            if factory is None:
+                engine = create_engine(engine_options(settings))
+                resources.push_async_callback(engine.dispose)
+                factory = create_session_factory(engine)
+            assistant = build_assistant(settings)
+            closer = getattr(assistant, "aclose", None)
+            if closer is not None:
+                resources.push_async_callback(closer)
+            broker = build_broker(settings.database_url)
+            await broker.start()
+            resources.push_async_callback(broker.stop)
+            app.state.resources = Resources(
+                settings=settings,
+                session_factory=factory,
+                verifier=verifier,
+                visits=VisitRecorder(),
+                assistant=assistant,
+                broker=broker,
+            )
+            yield
+
+    app = FastAPI(title="Clarity Graph", lifespan=lifespan, docs_url=None, redoc_url=None)
+    router = ClarityRouter(
+        build_schema(settings),
+        # FastAPI takes generator dependencies; strawberry's hint predates them.
+        context_getter=get_context,  # type: ignore[arg-type]
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        # Only graphql-transport-ws: the legacy graphql-ws protocol had an auth bypass.
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+    )
+    app.include_router(router, prefix="/graphql")
+    app.add_exception_handler(AuthenticationFailed, _unauthenticated)
+    app.add_exception_handler(BadRequest, _bad_request)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Session-Id"],
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every line has the id
+    if settings.graphiql_enabled:
+        app.mount("/playground", StaticFiles(directory=VENDOR), name="playground")
+    app.add_api_route("/healthz", _healthz, methods=["GET"])
+    app.add_api_route("/readyz", _readyz, methods=["GET"])
+    return app
+
+
+async def _unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
+    message = exc.message if isinstance(exc, AuthenticationFailed) else "unauthenticated"
+    return JSONResponse(
+        {"errors": [{"message": f"Authentication failed: {message}.",
+                     "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+async def _bad_request(_request: Request, exc: Exception) -> JSONResponse:
+    message = exc.message if isinstance(exc, BadRequest) else "bad request"
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
+        status_code=400,
+    )
+
+
+async def _healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _readyz(request: Request) -> JSONResponse:
+    resources: Resources = request.app.state.resources
+    try:
+        async with resources.session_factory() as session:
+            connection = await session.connection()
+            revision = await connection.run_sync(current_revision)
+    except Exception:  # any failure to reach the database means "not ready"
+        logger.warning("readiness check failed", exc_info=True)
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    if revision != head_revision():
+        return JSONResponse({"status": "unavailable", "database": "not migrated"}, status_code=503)
+    return JSONResponse({"status": "ok"})

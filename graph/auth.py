@@ -1,0 +1,322 @@
+"""Identity: who the viewer is, from a bearer JWT or an anonymous visit.
+
+Identity is external (Better Auth or any JWT issuer); the server only verifies tokens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from jwt.algorithms import get_default_algorithms
+
+from graph.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SYMMETRIC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+_NOT_ASYMMETRIC = SYMMETRIC_ALGORITHMS | {"none"}
+ANONYMOUS_PREFIX = "session:"
+
+_PRIVATE_KEY_TYPES = (
+    rsa.RSAPrivateKey,
+    ec.EllipticCurvePrivateKey,
+    ed25519.Ed25519PrivateKey,
+    ed448.Ed448PrivateKey,
+)
+
+
+class AuthenticationFailed(Exception):
+    """A token was sent but cannot be trusted. The request is answered with HTTP 401."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(Exception):
+    """The settings cannot verify tokens (production without a key, unreadable key file)."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The identity a request acts as. `user_id` is None for a visitor with no identity."""
+
+    user_id: str | None
+    is_admin: bool = False
+    session_id: str | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user_id is None or self.user_id.startswith(ANONYMOUS_PREFIX)
+
+
+def anonymous_user_id(session_id: str) -> str:
+    return f"{ANONYMOUS_PREFIX}{session_id}"
+
+
+def load_dev_secret(settings: Settings, *, create: bool) -> str:
+    """The development HS256 secret, generated once and kept in a local file.
+
+    The file is created with mode 0600 from the start (never world-readable for a moment),
+    and atomically, so two processes starting together end up sharing one secret. An empty
+    file (an interrupted first run) is never used as a key.
+    """
+    path = settings.jwt_dev_secret_file
+    existing = _read_secret(path)
+    if existing:
+        return existing
+    if not create:
+        raise ConfigurationError(f"no JWT_SECRET and no development secret at {path}")
+    secret = secrets.token_urlsafe(48)
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as error:
+        raise ConfigurationError(f"cannot write the development secret {path}: {error}") from error
+    try:
+        with os.fdopen(descriptor, "w") as file:  # mkstemp creates the file with mode 0600
+            file.write(secret + "\n")
+        if existing is None:
+            try:
+                os.link(temporary, path)  # fails if another process created it meanwhile
+            except FileExistsError:
+                winner = _read_secret(path)
+                if winner:
+                    return winner
+                os.replace(temporary, path)
+            except OSError:  # a file system without hard links
+                os.replace(temporary, path)
+        else:
+            os.replace(temporary, path)  # an empty leftover
+    except OSError as error:
+        raise ConfigurationError(f"cannot write the development secret {path}: {error}") from error
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    return secret
+
+
+def _read_secret(path: Path) -> str | None:
+    """The secret in `path`; "" for an empty file; None when there is no file."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigurationError(f"cannot read the development secret {path}: {error}") from error
+
+
+def hs_secret(settings: Settings) -> str | None:
+    """The HS secret to verify and sign with, or None when only asymmetric keys are set."""
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    if settings.jwt_public_key_file or settings.jwks_file:
+        return None
+    if settings.is_production:
+        raise ConfigurationError("production needs JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWKS_FILE")
+    logger.warning(
+        "JWT_SECRET is not set: using the development secret in %s", settings.jwt_dev_secret_file
+    )
+    return load_dev_secret(settings, create=True)
+
+
+@dataclass(frozen=True)
+class _JWK:
+    """One key of the JWKS file, prepared for one algorithm."""
+
+    kid: str | None
+    algorithm: str
+    key: Any
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against the configured keys and algorithm allowlist.
+
+    Every key is loaded and checked when the verifier is built, so a bad key file stops the
+    server at start-up instead of refusing every request.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._algorithms = list(settings.jwt_algorithms)
+        known = get_default_algorithms()
+        unknown = [alg for alg in self._algorithms if alg not in known or alg == "none"]
+        if unknown:
+            raise ConfigurationError(f"JWT_ALGORITHMS names unknown algorithms: {unknown}")
+        asymmetric = [alg for alg in self._algorithms if alg not in SYMMETRIC_ALGORITHMS]
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._leeway = settings.jwt_leeway_seconds
+        needs_secret = any(alg in SYMMETRIC_ALGORITHMS for alg in self._algorithms)
+        self._secret = hs_secret(settings) if needs_secret else None
+        self._public_keys = _load_public_key(settings.jwt_public_key_file, asymmetric)
+        self._jwks = _load_jwks(settings.jwks_file, asymmetric)
+        usable = [
+            alg
+            for alg in self._algorithms
+            if (alg in SYMMETRIC_ALGORITHMS and self._secret is not None)
+            or alg in self._public_keys
+            or any(key.algorithm == alg for key in self._jwks or ())
+        ]
+        if not usable:
+            raise ConfigurationError(
+                f"no key can verify any of JWT_ALGORITHMS {self._algorithms}: set JWT_SECRET"
+                " for HS algorithms, JWT_PUBLIC_KEY_FILE or JWKS_FILE for the others"
+            )
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise AuthenticationFailed("malformed token") from error
+        algorithm = header.get("alg")
+        if not isinstance(algorithm, str) or algorithm not in self._algorithms:
+            named = f" {algorithm!r}" if isinstance(algorithm, str) and len(algorithm) <= 16 else ""
+            raise AuthenticationFailed(f"token algorithm{named} is not accepted")
+        keys = self._keys_for(algorithm, header.get("kid"))
+        try:
+            for key in keys[:-1]:  # a token without a key id: any key of its type may fit
+                with contextlib.suppress(jwt.InvalidSignatureError):
+                    return self._decode(token, key, algorithm)
+            return self._decode(token, keys[-1], algorithm)
+        except jwt.ExpiredSignatureError as error:
+            raise AuthenticationFailed("token has expired") from error
+        except jwt.InvalidAudienceError as error:
+            raise AuthenticationFailed("token audience is not accepted") from error
+        except jwt.InvalidIssuerError as error:
+            raise AuthenticationFailed("token issuer is not accepted") from error
+        except jwt.InvalidSignatureError as error:
+            raise AuthenticationFailed("token signature is invalid") from error
+        except jwt.MissingRequiredClaimError as error:
+            raise AuthenticationFailed(f"token lacks the {error.claim!r} claim") from error
+        except jwt.ImmatureSignatureError as error:
+            raise AuthenticationFailed("token is not valid yet") from error
+        except jwt.PyJWTError as error:
+            raise AuthenticationFailed("token is invalid") from error
+
+    def _decode(self, token: str, key: Any, algorithm: str) -> dict[str, Any]:
+        return jwt.decode(
+            token,
+            key=key,
+            algorithms=[algorithm],
+            audience=self._audience,
+            issuer=self._issuer,
+            leeway=self._leeway,
+            options={"require": ["exp", "sub"], "verify_aud": self._audience is not None},
+        )
+
+    def _keys_for(self, algorithm: str, kid: object) -> list[Any]:
+        if algorithm in SYMMETRIC_ALGORITHMS:
+            if self._secret is None:
+                raise AuthenticationFailed("no key is configured for this algorithm")
+            return [self._secret]
+        if self._jwks is not None:
+            keys = [
+                jwk.key
+                for jwk in self._jwks
+                if jwk.algorithm == algorithm and (kid is None or jwk.kid == kid)
+            ]
+            if keys:
+                return keys
+        if algorithm in self._public_keys:
+            return [self._public_keys[algorithm]]
+        if self._jwks is not None and kid is not None:
+            raise AuthenticationFailed("token key id is unknown")
+        raise AuthenticationFailed("no key is configured for this algorithm")
+
+
+def viewer_from_claims(claims: dict[str, Any], session_id: str | None) -> Viewer:
+    roles = claims.get("roles")
+    is_admin = claims.get("role") == "admin" or (isinstance(roles, list) and "admin" in roles)
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject.strip():
+        raise AuthenticationFailed("token subject is empty")
+    if subject.startswith(ANONYMOUS_PREFIX):
+        # A token may not claim an anonymous visitor's identity.
+        raise AuthenticationFailed("token subject is not accepted")
+    return Viewer(user_id=subject, is_admin=is_admin, session_id=session_id)
+
+
+def mint_token(settings: Settings, *, user_id: str, admin: bool, ttl_seconds: int) -> str:
+    """A development token signed with the key the server verifies with (HS only)."""
+    algorithm = next((a for a in settings.jwt_algorithms if a in SYMMETRIC_ALGORITHMS), None)
+    secret = hs_secret(settings) if algorithm is not None else None
+    if algorithm is None or secret is None:
+        raise ConfigurationError("token minting needs an HS algorithm and a shared secret")
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": user_id, "iat": now, "exp": now + ttl_seconds}
+    if admin:
+        claims["role"] = "admin"
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+def _prepare(algorithm: str, material: Any) -> Any | None:
+    """`material` as a public key object for `algorithm`, or None when it does not fit."""
+    try:
+        key = get_default_algorithms()[algorithm].prepare_key(material)
+    except (jwt.PyJWTError, TypeError, ValueError):
+        return None
+    return key.public_key() if isinstance(key, _PRIVATE_KEY_TYPES) else key
+
+
+def _load_public_key(path: Path | None, algorithms: list[str]) -> dict[str, Any]:
+    """The PEM key of JWT_PUBLIC_KEY_FILE, prepared for each allowed algorithm it fits."""
+    if path is None:
+        return {}
+    text = _read(path)
+    every = [alg for alg in get_default_algorithms() if alg not in _NOT_ASYMMETRIC]
+    if all(_prepare(alg, text) is None for alg in every):
+        raise ConfigurationError(f"{path} does not hold a PEM public key")
+    prepared = {alg: _prepare(alg, text) for alg in algorithms}
+    return {alg: key for alg, key in prepared.items() if key is not None}
+
+
+def _load_jwks(path: Path | None, algorithms: list[str]) -> list[_JWK] | None:
+    """The keys of JWKS_FILE, each prepared for the allowed algorithms it fits."""
+    if path is None:
+        return None
+    try:
+        document = json.loads(_read(path))
+        entries = document["keys"]
+        if not isinstance(entries, list):
+            raise TypeError("'keys' is not a list")
+    except (ValueError, KeyError, TypeError) as error:
+        raise ConfigurationError(f"{path} is not a JWK set: {error}") from error
+    keys: list[_JWK] = []
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
+            continue
+        kid = entry.get("kid") if isinstance(entry.get("kid"), str) else None
+        for algorithm in algorithms:
+            if entry.get("alg", algorithm) != algorithm:
+                continue
+            try:
+                jwk = jwt.PyJWK(entry, algorithm=algorithm)
+            except jwt.PyJWTError:
+                continue
+            key = _prepare(algorithm, jwk.key)
+            if key is not None:
+                keys.append(_JWK(kid=kid, algorithm=algorithm, key=key))
+    if not keys:
+        raise ConfigurationError(f"{path} holds no signing key for JWT_ALGORITHMS {algorithms}")
+    return keys
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigurationError(f"cannot read key file {path}: {error}") from error

@@ -1,0 +1,132 @@
+"""`clarity-graph`: serve, migrate, token, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from graph.observability import configure_logging
+from graph.settings import Settings
+
+DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from graph.app import create_app
+    from graph.migrations import upgrade_head
+
+    if settings.is_sqlite:
+        upgrade_head(settings.database_url)  # the embedded default is ready with no extra step
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        log_config=None,  # keep our JSON handler for uvicorn's lines too
+        ws="websockets-sansio",
+    )
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from graph.migrations import upgrade_head
+
+    upgrade_head(settings.database_url)
+    print("migrated to head", file=sys.stderr)
+    return 0
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    from graph.auth import mint_token
+
+    print(mint_token(settings, user_id=args.user, admin=args.admin, ttl_seconds=args.ttl))
+    return 0
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from graph.app import engine_options
+    from graph.migrations import upgrade_head
+    from graph.seed import Progress, SeedPlan, seed, total_rows
+    from models.database import create_engine
+
+    if settings.is_sqlite:
+        upgrade_head(settings.database_url)
+    plan = SeedPlan(
+        users=args.users, tasks_per_user=args.tasks_per_user,
+        steps_per_task=args.steps_per_task, events_per_task=args.events_per_task,
+        conversations_per_user=args.conversations_per_user,
+        messages_per_conversation=args.messages_per_conversation,
+        audit_logs_per_user=args.audit_logs_per_user, random_seed=args.random_seed,
+    )
+
+    async def run() -> dict[str, int]:
+        engine = create_engine(engine_options(settings))
+        try:
+            async with engine.begin() as connection:
+                return await seed(connection, plan, Progress(total_rows(plan)))
+        finally:
+            await engine.dispose()
+
+    started = time.perf_counter()
+    counts = asyncio.run(run())
+    summary = ", ".join(f"{count} {table}" for table, count in counts.items())
+    print(f"seeded {summary} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    return 0
+
+
+def render_schema(settings: Settings | None = None) -> str:
+    from graph.schema import build_schema
+
+    return build_schema(settings).as_str() + "\n"
+
+
+def _export_schema(_settings: Settings, args: argparse.Namespace) -> int:
+    # The committed contract is the full development schema, whatever this process's settings.
+    args.output.write_text(render_schema(Settings(environment="development")))
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="clarity-graph", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the server (on SQLite, migrate first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+    commands.add_parser("migrate", help="alembic upgrade head").set_defaults(run=_migrate)
+    token = commands.add_parser("token", help="mint a development JWT")
+    token.add_argument("--user", required=True, help="the user id (the token's sub)")
+    token.add_argument("--admin", action="store_true", help="add role: admin")
+    token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
+    token.set_defaults(run=_token)
+    seed = commands.add_parser("seed", help="fill the database with demo data, in bulk")
+    for flag, default in (
+        ("--users", 10), ("--tasks-per-user", 100), ("--steps-per-task", 3),
+        ("--events-per-task", 2), ("--conversations-per-user", 2),
+        ("--messages-per-conversation", 6), ("--audit-logs-per-user", 10),
+        ("--random-seed", 7),
+    ):
+        seed.add_argument(flag, type=int, default=default)
+    seed.set_defaults(run=_seed)
+    export = commands.add_parser("export-schema", help="write schema.graphql")
+    export.add_argument("--output", type=Path, default=DEFAULT_SCHEMA_PATH)
+    export.set_defaults(run=_export_schema)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return int(args.run(settings, args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""The per-request context: who is asking, database access and the loader registry."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
+
+import strawberry
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import HTTPConnection
+from strawberry.fastapi import BaseContext
+
+from graph.auth import (
+    AuthenticationFailed,
+    TokenVerifier,
+    Viewer,
+    anonymous_user_id,
+    viewer_from_claims,
+)
+from graph.database import RequestDatabase
+from graph.errors import BadRequest, NotAuthenticated
+from graph.loaders import Loaders
+from graph.pubsub import LocalBroker, staged
+from graph.settings import Settings
+from graph.visits import InvalidSessionId, VisitRecorder, client_ip, parse_session_id
+from models.base import utcnow
+
+if TYPE_CHECKING:
+    from graph.assistant import Assistant
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Resources:
+    """What the app owns for its lifetime; built in the lifespan, read by every request."""
+
+    settings: Settings
+    session_factory: async_sessionmaker[AsyncSession]
+    verifier: TokenVerifier
+    visits: VisitRecorder
+    assistant: Assistant
+    broker: LocalBroker
+
+
+class Context(BaseContext):
+    def __init__(self, resources: Resources, viewer: Viewer, db: RequestDatabase) -> None:
+        super().__init__()
+        self.resources = resources
+        self.settings = resources.settings
+        self.viewer = viewer
+        self.db = db
+        self.loaders = Loaders(db, viewer)
+
+    def act_as(self, viewer: Viewer) -> None:
+        """Switch identity (a WebSocket authenticates after its context exists)."""
+        self.viewer = viewer
+        self.loaders = Loaders(self.db, viewer)
+
+    async def after_commit(self, session: AsyncSession) -> None:
+        """Hand what a committed transaction recorded to live subscribers."""
+        await self.resources.broker.publish(staged(session))
+
+    @property
+    def user_id(self) -> str:
+        """The owner id every query is scoped by; refuses a request with no identity."""
+        if self.viewer.user_id is None:
+            raise NotAuthenticated()
+        return self.viewer.user_id
+
+
+Info: TypeAlias = strawberry.Info[Context, None]
+
+
+def resolve_viewer(
+    resources: Resources, authorization: str | None, session_id: str | None
+) -> Viewer:
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationFailed("Authorization must be 'Bearer <token>'")
+        claims = resources.verifier.verify(token.strip())
+        return viewer_from_claims(claims, session_id)
+    if session_id is not None and resources.settings.anonymous_sessions:
+        return Viewer(user_id=anonymous_user_id(session_id), session_id=session_id)
+    return Viewer(user_id=None, session_id=session_id)
+
+
+async def get_context(connection: HTTPConnection) -> AsyncIterator[Context]:
+    """FastAPI dependency: one Context per HTTP request or WebSocket connection."""
+    resources: Resources = connection.app.state.resources
+    try:
+        raw_session = connection.headers.get("x-session-id")
+        session_id = parse_session_id(raw_session) if raw_session is not None else None
+    except InvalidSessionId as error:
+        raise BadRequest(str(error)) from error
+    viewer = resolve_viewer(resources, connection.headers.get("authorization"), session_id)
+    db = RequestDatabase(resources.session_factory)
+    try:
+        if session_id is not None:
+            await _record_visit(resources, db, connection, viewer, session_id)
+        yield Context(resources, viewer, db)
+    finally:
+        await db.close()
+
+
+async def _record_visit(
+    resources: Resources,
+    db: RequestDatabase,
+    connection: HTTPConnection,
+    viewer: Viewer,
+    session_id: str,
+) -> None:
+    user_id = None if viewer.is_anonymous else viewer.user_id
+    if not resources.visits.due(session_id, user_id, utcnow()):
+        return
+    peer = connection.client.host if connection.client else None
+    ip = client_ip(
+        peer, connection.headers.get("x-forwarded-for"), resources.settings.trusted_proxies
+    )
+    try:
+        async with db.transaction() as session:
+            await resources.visits.record(
+                session,
+                session_id=session_id,
+                user_id=user_id,
+                user_agent=connection.headers.get("user-agent"),
+                ip=ip,
+            )
+    except SQLAlchemyError:
+        # A visit is bookkeeping: failing to record one must not fail the request itself.
+        resources.visits.forget(session_id, user_id)
+        logger.warning("could not record visit %s", session_id, exc_info=True)

@@ -1,0 +1,129 @@
+"""Database access for one request: one AsyncSession, used by one task at a time.
+
+Strawberry resolves sibling fields and dataloader batches as concurrent tasks, and an
+AsyncSession must never be used by two tasks at once. Every use of the request's session
+goes through a lock here. What that costs: the statements of one request run one after
+another, never in parallel; requests still run in parallel with each other, and loaders keep
+a request to a handful of statements anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, nullcontext
+from typing import Any, TypeVar
+
+from sqlalchemy import Executable
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.database import (
+    SQLITE_IMMEDIATE,
+    StatementStats,
+    current_stats,
+    sqlite_write_turn,
+)
+
+T = TypeVar("T")
+
+
+class RequestDatabase:
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = factory
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+        self.stats = StatementStats()
+        self._on_reset: list[Callable[[], None]] = []
+
+    def on_reset(self, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever objects read earlier may be stale: after every write
+        transaction (it changed rows, and its opening rollback expired what was loaded) and
+        after `release`. Loaders register here so a cache never outlives the data it holds."""
+        self._on_reset.append(callback)
+
+    def _reset(self) -> None:
+        for callback in self._on_reset:
+            callback()
+
+    async def scalars(self, statement: Executable) -> Sequence[Any]:
+        async def read(session: AsyncSession) -> Sequence[Any]:
+            return (await session.scalars(statement)).all()
+
+        return await self._read(read)
+
+    async def scalar(self, statement: Executable) -> Any:
+        async def read(session: AsyncSession) -> Any:
+            return await session.scalar(statement)
+
+        return await self._read(read)
+
+    async def rows(self, statement: Executable) -> list[tuple[Any, ...]]:
+        async def read(session: AsyncSession) -> list[tuple[Any, ...]]:
+            return [tuple(row) for row in (await session.execute(statement)).all()]
+
+        return await self._read(read)
+
+    async def _read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run one read under the lock, to its end even if the caller is cancelled.
+
+        graphql-core cancels a failed field's sibling resolvers; a statement cut off halfway
+        leaves the session mid-operation (its close then raises) and the connection inside a
+        transaction nobody ends. So a cancelled caller waits for the statement to finish.
+        """
+
+        async def run() -> T:
+            async with self._using() as session:
+                return await work(session)
+
+        task = asyncio.ensure_future(run())
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await asyncio.wait([task])
+            raise
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        Never await a dataloader inside the block: loaders take the same lock.
+        """
+        async with self._using() as session:
+            # End the read snapshot first: on SQLite an old snapshot cannot be upgraded to a
+            # write, and later reads must see what this transaction commits.
+            if session.in_transaction():
+                await session.rollback()
+            session.info.pop("outbox", None)  # staged events of a failed transaction
+            # SQLite: wait for this process's turn to write before taking a connection.
+            turn = sqlite_write_turn(session.bind) or nullcontext()
+            try:
+                async with turn, session.begin():
+                    await session.connection(execution_options={SQLITE_IMMEDIATE: True})
+                    yield session
+            finally:
+                self._reset()
+
+    async def release(self) -> None:
+        """End any open read transaction, giving its connection back to the pool."""
+        async with self._using() as session:
+            if session.in_transaction():
+                await session.rollback()
+        self._reset()
+
+    async def close(self) -> None:
+        # Under the lock: a dataloader batch of a cancelled resolver may still be running.
+        async with self._lock:
+            if self._session is not None:
+                await self._session.close()
+                self._session = None
+
+    @asynccontextmanager
+    async def _using(self) -> AsyncIterator[AsyncSession]:
+        async with self._lock:
+            if self._session is None:
+                self._session = self._factory()
+            token = current_stats.set(self.stats)
+            try:
+                yield self._session
+            finally:
+                current_stats.reset(token)

@@ -1,0 +1,218 @@
+"""The per-request loader registry.
+
+Loaders are created per request and never shared: a module-level loader would cache one
+user's rows for the next. Each batch function runs one scoped statement for all its keys and
+returns results in key order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import aliased
+
+from graph import scope
+from graph.auth import Viewer
+from graph.database import RequestDatabase
+from graph.pagination import SortColumn, Window, after_cursor, order_by
+from models import (
+    AuditLog,
+    Conversation,
+    GroundingExercise,
+    Message,
+    PanicEvent,
+    Task,
+    TaskEvent,
+    TaskStep,
+)
+
+K = TypeVar("K", bound=Hashable)
+
+TASK_EVENT_SORT = (
+    SortColumn(TaskEvent.created_at, kind=datetime),
+    SortColumn(TaskEvent.id, kind=int),
+)
+MESSAGE_SORT = (
+    SortColumn(Message.created_at, kind=datetime),
+    SortColumn(Message.id, kind=int),
+)
+
+
+class Loaders:
+    def __init__(self, db: RequestDatabase, viewer: Viewer) -> None:
+        self._db = db
+        # No identity means no rows: an empty owner id matches nothing.
+        self._user_id = viewer.user_id or ""
+        self.task = DataLoader(self._by_id(Task, _owned(Task)))
+        self.task_step = DataLoader(self._by_id(TaskStep, scope.task_steps))
+        self.task_event = DataLoader(self._by_id(TaskEvent, scope.task_events))
+        self.task_steps = DataLoader(self._task_steps)
+        self.task_step_counts = DataLoader(self._task_step_counts)
+        self.task_events = DataLoader(self._task_events)
+        self.task_event_counts = DataLoader(self._task_event_counts)
+        self.conversation = DataLoader(self._by_id(Conversation, _owned(Conversation)))
+        self.message = DataLoader(self._by_id(Message, scope.messages))
+        self.messages = DataLoader(self._messages)
+        self.message_counts = DataLoader(self._message_counts)
+        self.last_message = DataLoader(self._last_messages)
+        self.panic_event = DataLoader(self._by_id(PanicEvent, _owned(PanicEvent)))
+        self.grounding_exercise = DataLoader(self._by_id(GroundingExercise, scope.exercises))
+        self.exercises = DataLoader(self._exercises)
+        # Owner-only, admins included: `node` never crosses users.
+        self.audit_log = DataLoader(self._by_id(AuditLog, _owned(AuditLog)))
+        # A mutation's result is read after its commit; the next mutation of the same
+        # operation must not see the rows (or expired objects) cached before it.
+        db.on_reset(self.clear)
+
+    def clear(self) -> None:
+        """Forget every cached row, in every loader."""
+        for loader in vars(self).values():
+            if isinstance(loader, DataLoader):
+                loader.clear_all()
+
+    def prime_task(self, task: Task) -> None:
+        self.task.prime(task.id, task)
+
+    def _by_id(
+        self, model: Any, scoped: Callable[[str], Select[Any]]
+    ) -> Callable[[list[Any]], Any]:
+        async def load(ids: list[Any]) -> list[Any]:
+            rows = await self._db.scalars(scoped(self._user_id).where(model.id.in_(ids)))
+            by_id = {row.id: row for row in rows}
+            return [by_id.get(key) for key in ids]
+
+        return load
+
+    async def _task_steps(self, task_ids: list[int]) -> list[list[TaskStep]]:
+        statement = (
+            scope.task_steps(self._user_id)
+            .where(TaskStep.task_id.in_(task_ids))
+            .order_by(TaskStep.task_id, TaskStep.step_number)
+        )
+        return _grouped(task_ids, await self._db.scalars(statement), lambda s: s.task_id)
+
+    async def _task_step_counts(self, task_ids: list[int]) -> list[tuple[int, int]]:
+        statement = (
+            select(
+                TaskStep.task_id,
+                func.count(TaskStep.id),
+                func.coalesce(func.sum(case((TaskStep.completed, 1), else_=0)), 0),
+            )
+            .join(Task, Task.id == TaskStep.task_id)
+            .where(Task.user_id == self._user_id, TaskStep.task_id.in_(task_ids))
+            .group_by(TaskStep.task_id)
+        )
+        rows = await self._db.rows(statement)
+        counts = {tid: (int(total), int(done)) for tid, total, done in rows}
+        return [counts.get(key, (0, 0)) for key in task_ids]
+
+    async def _task_event_counts(self, task_ids: list[int]) -> list[int]:
+        statement = (
+            select(TaskEvent.task_id, func.count(TaskEvent.id))
+            .join(Task, Task.id == TaskEvent.task_id)
+            .where(Task.user_id == self._user_id, TaskEvent.task_id.in_(task_ids))
+            .group_by(TaskEvent.task_id)
+        )
+        counts = {tid: int(total) for tid, total in await self._db.rows(statement)}
+        return [counts.get(key, 0) for key in task_ids]
+
+    async def _task_events(self, keys: list[tuple[int, Window]]) -> list[list[TaskEvent]]:
+        return await self._pages(
+            keys, scope.task_events(self._user_id), TaskEvent, TaskEvent.task_id, TASK_EVENT_SORT
+        )
+
+    async def _messages(self, keys: list[tuple[str, Window]]) -> list[list[Message]]:
+        return await self._pages(
+            keys, scope.messages(self._user_id), Message, Message.conversation_id, MESSAGE_SORT
+        )
+
+    async def _message_counts(self, conversation_ids: list[str]) -> list[int]:
+        statement = (
+            select(Message.conversation_id, func.count(Message.id))
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Conversation.user_id == self._user_id)
+            .where(Message.conversation_id.in_(conversation_ids))
+            .group_by(Message.conversation_id)
+        )
+        counts = {cid: int(total) for cid, total in await self._db.rows(statement)}
+        return [counts.get(key, 0) for key in conversation_ids]
+
+    async def _last_messages(self, conversation_ids: list[str]) -> list[Message | None]:
+        newest = Window(size=1, backward=True, cursor=None, has_cursor_before=False)
+        pages = await self._messages([(cid, newest) for cid in conversation_ids])
+        return [page[0] if page else None for page in pages]
+
+    async def _exercises(self, event_ids: list[int]) -> list[list[GroundingExercise]]:
+        """Each panic event's exercises in position order, one statement for all events."""
+        statement = (
+            scope.exercises(self._user_id)
+            .where(GroundingExercise.panic_event_id.in_(event_ids))
+            .order_by(GroundingExercise.panic_event_id, GroundingExercise.position)
+        )
+        rows = await self._db.scalars(statement)
+        return _grouped(event_ids, rows, lambda exercise: exercise.panic_event_id)
+
+    async def _pages(
+        self,
+        keys: list[tuple[Any, Window]],
+        base: Select[Any],
+        model: Any,
+        parent: Any,
+        sort: Sequence[SortColumn],
+    ) -> list[list[Any]]:
+        """A page per parent in one statement per distinct window (usually exactly one).
+
+        ROW_NUMBER() partitioned by parent limits each parent on its own; one LIMIT for the
+        whole batch would starve every parent but the first.
+        """
+        results: dict[tuple[Any, Window], list[Any]] = {}
+        by_window: dict[Window, list[Any]] = defaultdict(list)
+        for parent_id, page in keys:
+            by_window[page].append(parent_id)
+        for page, parent_ids in by_window.items():
+            statement = _page_statement(base, model, parent, sort, page, parent_ids)
+            rows = await self._db.scalars(statement)
+            grouped = _grouped(parent_ids, rows, lambda row: getattr(row, parent.key))
+            for parent_id, group in zip(parent_ids, grouped, strict=True):
+                results[(parent_id, page)] = group
+        return [results[key] for key in keys]
+
+
+def _page_statement(
+    base: Select[Any],
+    model: Any,
+    parent: Any,
+    sort: Sequence[SortColumn],
+    page: Window,
+    parent_ids: list[Any],
+) -> Select[Any]:
+    number = func.row_number().over(
+        partition_by=parent, order_by=order_by(sort, backward=page.backward)
+    )
+    inner = base.add_columns(number.label("row_number")).where(parent.in_(parent_ids))
+    condition = after_cursor(sort, page)
+    if condition is not None:
+        inner = inner.where(condition)
+    rows = inner.subquery()
+    entity = aliased(model, rows)
+    return (
+        select(entity)
+        .where(rows.c.row_number <= page.size + 1)
+        .order_by(rows.c[parent.key], rows.c.row_number)
+    )
+
+
+def _grouped(keys: Iterable[K], rows: Iterable[Any], key_of: Callable[[Any], K]) -> list[list[Any]]:
+    groups: dict[K, list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[key_of(row)].append(row)
+    return [groups.get(key, []) for key in keys]
+
+
+def _owned(model: scope.Owned) -> Callable[[str], Select[Any]]:
+    return lambda user_id: scope.owned(model, user_id)

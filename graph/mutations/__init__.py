@@ -1,0 +1,1 @@
+"""Mutation resolvers: each one transaction, each returning a payload union."""

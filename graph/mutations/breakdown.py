@@ -1,0 +1,79 @@
+"""`breakDownTask`: the assistant turns raw words into a titled task with ordered steps."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.assistant import Breakdown, ai_log_row, make_title, timed
+from graph.context import Info
+from graph.errors import UserFacingError
+from graph.services import tasks as service
+from graph.services.validation import Checks
+from graph.types.errors import AssistantError
+from graph.types.task import Task
+from graph.types.task_inputs import BreakDownTaskInput
+from graph.types.task_payloads import BreakDownTaskPayload, BreakDownTaskSuccess
+from models import task as limits
+
+INPUT_MAX = 10_000
+
+
+@strawberry.type
+class BreakdownMutations:
+    @strawberry.mutation(description="Let the assistant turn raw words into a task with steps.")
+    async def break_down_task(self, info: Info, input: BreakDownTaskInput) -> BreakDownTaskPayload:
+        context = info.context
+        user_id = context.user_id
+        checks = Checks()
+        text = checks.text("input", input.input, max_len=INPUT_MAX)
+        try:
+            checks.raise_if_any()
+        except UserFacingError as failure:
+            return failure.payload  # type: ignore[no-any-return]  # a ValidationError
+        assistant = context.resources.assistant
+        # Asked with no transaction open: a slow model must not hold a database connection.
+        await context.db.release()
+        result, call = await timed(
+            "task_breakdown", text or "", assistant.break_down(text or ""),
+            seconds=context.settings.assistant_timeout_seconds,
+        )
+        session_id = context.viewer.session_id
+        breakdown = _usable(result, text or "")
+        try:
+            async with context.db.transaction() as session:
+                session.add(ai_log_row(assistant, call, user_id=user_id, session_id=session_id))
+                if breakdown is None:
+                    return AssistantError(
+                        message="The assistant could not break this down; try again.",
+                        code="ASSISTANT_ERROR",
+                    )
+                task = await service.create_task(
+                    session, user_id=user_id, session_id=session_id,
+                    values={"title": breakdown.title, "original_input": text},
+                    steps=breakdown.steps,
+                )
+        except Exception:
+            # The call happened: its ai_logs row must outlive the failed task write.
+            async with context.db.transaction() as session:
+                session.add(ai_log_row(assistant, call, user_id=user_id, session_id=session_id))
+            raise
+        await context.after_commit(session)
+        return BreakDownTaskSuccess(task=Task.from_model(task))
+
+
+def _clean(text: str) -> str:
+    return text.replace("\x00", "").strip()
+
+
+def _usable(result: object, text: str) -> Breakdown | None:
+    """The provider's answer within the task's rules, or None when it is no breakdown.
+
+    A provider may answer with an over-long or empty title or blank steps: the title is cut
+    to its limit at a word boundary (or made from the input when blank), each step to its
+    limit, and blank steps are dropped.
+    """
+    if not isinstance(result, Breakdown):
+        return None
+    title = make_title(_clean(str(result.title))) or make_title(_clean(text))
+    steps = [_clean(str(step))[: limits.STEP_CONTENT_MAX] for step in result.steps]
+    return Breakdown(title=title[: limits.TITLE_MAX], steps=[step for step in steps if step])

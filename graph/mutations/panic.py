@@ -1,0 +1,170 @@
+"""Panic and grounding mutations.
+
+`pressPanic` asks the assistant before its write transaction opens, so a slow model never
+holds a database connection; the call's ai_logs row is written in its own transaction whether
+the call succeeded or not, and the event with its exercises in another, only on success.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graph import grounding
+from graph.assistant import PanicSupport, ai_log_row, timed
+from graph.context import Context, Info
+from graph.grounding import ExerciseChoice
+from graph.ids import decode_int
+from graph.mutations.base import in_transaction
+from graph.services import panic as service
+from graph.services.validation import Checks
+from graph.types import panic_payloads as payloads
+from graph.types.errors import AssistantError, ValidationError
+from graph.types.panic import GroundingExercise, PanicEvent
+from models.panic import NOTE_MAX
+
+INTENSITY_MIN, INTENSITY_MAX = 0, 10
+# Column limits of grounding_exercises (kind varchar(30), title varchar(200)).
+KIND_MAX = 30
+EXERCISE_TITLE_MAX = 200
+MAX_EXERCISES = 8
+
+
+def _assistant_error() -> AssistantError:
+    return AssistantError(
+        message="The assistant could not answer; nothing was saved. Try again.",
+        code="ASSISTANT_ERROR",
+    )
+
+
+def _clean(text: object) -> str:
+    """Provider text as the database can store it: no NUL, valid UTF-8, trimmed."""
+    raw = str(text).replace("\x00", "")
+    return raw.encode("utf-8", "replace").decode("utf-8").strip()
+
+
+def _exercise(choice: object) -> ExerciseChoice | None:
+    if not isinstance(choice, ExerciseChoice):
+        return None
+    kind = _clean(choice.kind)[:KIND_MAX]
+    if not kind:
+        return None
+    return ExerciseChoice(
+        kind=kind,
+        title=_clean(choice.title)[:EXERCISE_TITLE_MAX],
+        instructions=_clean(choice.instructions),
+    )
+
+
+def _usable(result: object, intensity: int | None) -> PanicSupport | None:
+    """The provider's answer within the tables' rules, or None when it has no reply.
+
+    Exercises that cannot be stored are dropped, at most MAX_EXERCISES are kept, and an answer
+    with none left gets the catalogue's choice: a panicking viewer is never left without one.
+    """
+    if not isinstance(result, PanicSupport):
+        return None
+    reply = _clean(result.reply)
+    if not reply:
+        return None
+    exercises = [e for e in map(_exercise, list(result.exercises)[:MAX_EXERCISES]) if e]
+    return PanicSupport(reply=reply, exercises=exercises or grounding.choose(intensity))
+
+
+async def _ask(context: Context, note: str | None, intensity: int | None) -> PanicSupport | None:
+    """Ask the assistant with no transaction open; log the call in its own transaction."""
+    await context.db.release()
+    assistant = context.resources.assistant
+    prompt = grounding.describe(note, intensity)
+    result, call = await timed(
+        "panic_response", prompt, assistant.panic_support(note, intensity),
+        seconds=context.settings.assistant_timeout_seconds,
+    )
+    support = _usable(result, intensity)
+    if support is None and call.error is None:
+        call = dataclasses.replace(call, error="the answer held no usable reply")
+    viewer = context.viewer
+    async with context.db.transaction() as session:
+        session.add(
+            ai_log_row(assistant, call, user_id=viewer.user_id, session_id=viewer.session_id)
+        )
+    return support
+
+
+def _checked(input: payloads.PressPanicInput) -> tuple[str | None, int | None, Checks]:
+    checks = Checks()
+    note = checks.text("note", input.note, max_len=NOTE_MAX, required=False) or None
+    intensity = input.intensity
+    if intensity is not None and not INTENSITY_MIN <= intensity <= INTENSITY_MAX:
+        checks.fail("intensity", f"must be between {INTENSITY_MIN} and {INTENSITY_MAX}")
+    return note, intensity, checks
+
+
+@strawberry.type
+class PanicMutations:
+    @strawberry.mutation(
+        description=(
+            "Press the panic button: stores the event, the assistant's calming reply and an "
+            "ordered set of grounding exercises."
+        )
+    )
+    async def press_panic(
+        self, info: Info, input: payloads.PressPanicInput
+    ) -> payloads.PressPanicPayload:
+        context = info.context
+        context.user_id  # noqa: B018 - refuses a request with no identity before any work
+        note, intensity, checks = _checked(input)
+        if checks.errors:
+            return ValidationError.of(checks.errors)
+        support = await _ask(context, note, intensity)
+        if support is None:
+            return _assistant_error()
+
+        async def work(session: AsyncSession, user_id: str) -> payloads.PressPanicSuccess:
+            event = await service.create_event(
+                session, user_id=user_id, session_id=context.viewer.session_id,
+                note=note, intensity=intensity,
+                reply=support.reply, exercises=support.exercises,
+            )
+            return payloads.PressPanicSuccess(panic_event=PanicEvent.from_model(event))
+
+        return await in_transaction(info, work)
+
+    @strawberry.mutation(
+        description="Mark a grounding exercise done; completing it again keeps the first time."
+    )
+    async def complete_grounding_exercise(
+        self, info: Info, input: payloads.CompleteGroundingExerciseInput
+    ) -> payloads.CompleteGroundingExercisePayload:
+        async def work(
+            session: AsyncSession, user_id: str
+        ) -> payloads.CompleteGroundingExerciseSuccess:
+            exercise_id = decode_int(input.id, "GroundingExercise")
+            if exercise_id is None:
+                raise service.not_found(input.id)
+            exercise = await service.owned_exercise(session, user_id, exercise_id, input.id)
+            exercise, event = await service.complete_exercise(session, user_id, exercise, input.id)
+            return payloads.CompleteGroundingExerciseSuccess(
+                exercise=GroundingExercise.from_model(exercise),
+                panic_event=PanicEvent.from_model(event),
+            )
+
+        return await in_transaction(info, work)
+
+    @strawberry.mutation(
+        description="Mark a panic event resolved; resolving it again keeps the first time."
+    )
+    async def resolve_panic_event(
+        self, info: Info, input: payloads.ResolvePanicEventInput
+    ) -> payloads.ResolvePanicEventPayload:
+        async def work(session: AsyncSession, user_id: str) -> payloads.ResolvePanicEventSuccess:
+            event_id = decode_int(input.id, "PanicEvent")
+            if event_id is None:
+                raise service.not_found(input.id)
+            event = await service.owned_event(session, user_id, event_id, input.id, lock=True)
+            event = await service.resolve(session, event)
+            return payloads.ResolvePanicEventSuccess(panic_event=PanicEvent.from_model(event))
+
+        return await in_transaction(info, work)

@@ -1,0 +1,77 @@
+"""`claimSession`: a signed-in user takes over the data of their anonymous visit, once."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeAlias
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graph.context import Info
+from graph.errors import NotAuthenticated, UserFacingError
+from graph.mutations.base import in_transaction
+from graph.services import sessions as service
+from graph.types.errors import NotFoundError, UserError
+from graph.visits import InvalidSessionId, parse_session_id
+
+
+@strawberry.input
+class ClaimSessionInput:
+    session_id: str = strawberry.field(description="The anonymous visit's X-Session-Id.")
+
+
+@strawberry.type
+class ClaimSessionSuccess:
+    session_id: str
+    tasks_moved: int
+    conversations_moved: int
+    panic_events_moved: int
+
+
+@strawberry.type(description="This visit was claimed already; nothing moved.")
+class AlreadyClaimedError(UserError):
+    pass
+
+
+ClaimSessionPayload: TypeAlias = Annotated[
+    ClaimSessionSuccess | NotFoundError | AlreadyClaimedError,
+    strawberry.union("ClaimSessionPayload"),
+]
+
+
+@strawberry.type
+class SessionMutations:
+    @strawberry.mutation(
+        description="Move the anonymous visit's tasks, conversations and panic events to the "
+        "signed-in viewer. Send it with the same X-Session-Id; works once per visit."
+    )
+    async def claim_session(self, info: Info, input: ClaimSessionInput) -> ClaimSessionPayload:
+        viewer = info.context.viewer
+        if viewer.is_anonymous:
+            raise NotAuthenticated()
+        try:
+            session_id = parse_session_id(input.session_id)
+        except InvalidSessionId:
+            return NotFoundError.of(input.session_id)
+        # Only the visit this request comes from: knowing another visit's id is not enough.
+        if session_id != viewer.session_id:
+            return NotFoundError.of(input.session_id)
+
+        async def work(session: AsyncSession, user_id: str) -> ClaimSessionSuccess:
+            try:
+                moved = await service.claim(session, session_id=session_id, user_id=user_id)
+            except service.ClaimRefused as refused:
+                error: UserError = (
+                    AlreadyClaimedError(message="This visit was claimed already.",
+                                        code="ALREADY_CLAIMED")
+                    if refused.already_claimed else NotFoundError.of(input.session_id)
+                )
+                raise UserFacingError(error) from refused
+            return ClaimSessionSuccess(
+                session_id=session_id,
+                tasks_moved=moved.tasks,
+                conversations_moved=moved.conversations,
+                panic_events_moved=moved.panic_events,
+            )
+
+        return await in_transaction(info, work)

@@ -1,0 +1,196 @@
+"""Task mutations: validation, then the service call, inside one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graph.context import Info
+from graph.ids import decode_int
+from graph.mutations.base import in_transaction
+from graph.services import tasks as service
+from graph.services.validation import Checks
+from graph.types import task_inputs as inputs
+from graph.types import task_payloads as payloads
+from graph.types.task import Task, TaskStep
+from models import task as limits
+
+
+def _task_id(raw: str) -> int:
+    task_id = decode_int(raw, "Task")
+    if task_id is None:
+        raise service.not_found(raw)
+    return task_id
+
+
+def _step_id(raw: str) -> int:
+    step_id = decode_int(raw, "TaskStep")
+    if step_id is None:
+        raise service.not_found(raw)
+    return step_id
+
+
+def _task_values(checks: Checks, given: dict[str, Any]) -> dict[str, Any]:
+    """Checked column values for the task fields present in `given`."""
+    values: dict[str, Any] = {}
+    if "title" in given:
+        values["title"] = checks.text("title", given["title"], max_len=limits.TITLE_MAX)
+    if "description" in given:
+        text = checks.text(
+            "description", given["description"], max_len=limits.DESCRIPTION_MAX, required=False
+        )
+        values["description"] = text or None
+    if "kind" in given:
+        values["kind"] = checks.text("kind", given["kind"], max_len=limits.KIND_MAX)
+    if "metadata" in given:
+        values["metadata_"] = checks.json_object(
+            "metadata", given["metadata"], max_bytes=limits.METADATA_MAX_BYTES
+        )
+    return values
+
+
+def _given(obj: Any, *names: str) -> dict[str, Any]:
+    return {
+        name: getattr(obj, name) for name in names if getattr(obj, name) is not strawberry.UNSET
+    }
+
+
+@strawberry.type
+class TaskMutations:
+    @strawberry.mutation(description="Create a task, optionally with its first steps.")
+    async def create_task(
+        self, info: Info, input: inputs.CreateTaskInput
+    ) -> payloads.CreateTaskPayload:
+        async def work(session: AsyncSession, user_id: str) -> payloads.CreateTaskSuccess:
+            checks = Checks()
+            given = {"title": input.title, "description": input.description,
+                     "metadata": input.metadata}
+            if input.kind is not None:
+                given["kind"] = input.kind
+            values = _task_values(checks, given)
+            steps = [
+                checks.text(f"steps.{i}", s, max_len=limits.STEP_CONTENT_MAX) or ""
+                for i, s in enumerate(input.steps or [])
+            ]
+            checks.raise_if_any()
+            if input.status is not None:
+                values["status"] = input.status.value
+            task = await service.create_task(
+                session, user_id=user_id, session_id=info.context.viewer.session_id,
+                values=values, steps=steps,
+            )
+            return payloads.CreateTaskSuccess(task=Task.from_model(task))
+
+        return await in_transaction(info, work)
+
+    @strawberry.mutation(description="Change some fields of a task.")
+    async def update_task(
+        self, info: Info, input: inputs.UpdateTaskInput
+    ) -> payloads.UpdateTaskPayload:
+        async def work(session: AsyncSession, user_id: str) -> payloads.UpdateTaskSuccess:
+            task = await service.owned_task(session, user_id, _task_id(input.id), input.id)
+            checks = Checks()
+            values = _task_values(checks, _given(input, "title", "description", "kind", "metadata"))
+            checks.raise_if_any()
+            task = await service.update_task(session, task, values)
+            return payloads.UpdateTaskSuccess(task=Task.from_model(task))
+
+        return await in_transaction(info, work)
+
+    @strawberry.mutation(description="Move a task to a status; completedAt follows.")
+    async def set_task_status(
+        self, info: Info, input: inputs.SetTaskStatusInput
+    ) -> payloads.SetTaskStatusPayload:
+        async def work(session: AsyncSession, user_id: str) -> payloads.SetTaskStatusSuccess:
+            task = await service.owned_task(session, user_id, _task_id(input.id), input.id)
+            task = await service.set_status(session, task, input.status.value)
+            return payloads.SetTaskStatusSuccess(task=Task.from_model(task))
+
+        return await in_transaction(info, work)
+
+    @strawberry.mutation(description="Delete a task with its steps and events.")
+    async def delete_task(
+        self, info: Info, input: inputs.DeleteTaskInput
+    ) -> payloads.DeleteTaskPayload:
+        async def work(session: AsyncSession, user_id: str) -> payloads.DeleteTaskSuccess:
+            task = await service.owned_task(session, user_id, _task_id(input.id), input.id)
+            await service.delete_task(session, task)
+            return payloads.DeleteTaskSuccess(deleted_id=input.id)
+
+        return await in_transaction(info, work)
+
+    @strawberry.mutation(description="Add a step at a position (default: the end).")
+    async def add_task_step(
+        self, info: Info, input: inputs.AddTaskStepInput
+    ) -> payloads.AddTaskStepPayload:
+        async def work(session: AsyncSession, user_id: str) -> payloads.AddTaskStepSuccess:
+            task = await service.owned_task(
+                session, user_id, _task_id(input.task_id), input.task_id
+            )
+            checks = Checks()
+            content = checks.text("content", input.content, max_len=limits.STEP_CONTENT_MAX)
+            checks.raise_if_any()
+            step = await service.add_step(session, task, content or "", input.position)
+            return payloads.AddTaskStepSuccess(
+                step=TaskStep.from_model(step), task=Task.from_model(task)
+            )
+
+        return await in_transaction(info, work)
+
+    @strawberry.mutation(description="Change a step's content or completion.")
+    async def update_task_step(
+        self, info: Info, input: inputs.UpdateTaskStepInput
+    ) -> payloads.UpdateTaskStepPayload:
+        async def work(session: AsyncSession, user_id: str) -> payloads.UpdateTaskStepSuccess:
+            step, task = await service.owned_step_with_task(
+                session, user_id, _step_id(input.id), input.id
+            )
+            checks = Checks()
+            changes: dict[str, Any] = {}
+            if input.content is not strawberry.UNSET:
+                changes["content"] = checks.text(
+                    "content", input.content, max_len=limits.STEP_CONTENT_MAX
+                )
+            if input.completed is not strawberry.UNSET:
+                if input.completed is None:
+                    checks.fail("completed", "must not be null")
+                changes["completed"] = input.completed
+            checks.raise_if_any()
+            step = await service.update_step(session, step, task, changes)
+            return payloads.UpdateTaskStepSuccess(step=TaskStep.from_model(step))
+
+        return await in_transaction(info, work)
+
+    @strawberry.mutation(description="Remove a step; the later steps move up.")
+    async def remove_task_step(
+        self, info: Info, input: inputs.RemoveTaskStepInput
+    ) -> payloads.RemoveTaskStepPayload:
+        async def work(session: AsyncSession, user_id: str) -> payloads.RemoveTaskStepSuccess:
+            step, task = await service.owned_step_with_task(
+                session, user_id, _step_id(input.id), input.id
+            )
+            await service.remove_step(session, step, task)
+            return payloads.RemoveTaskStepSuccess(deleted_id=input.id, task=Task.from_model(task))
+
+        return await in_transaction(info, work)
+
+    @strawberry.mutation(description="Put the task's steps in a new order.")
+    async def reorder_task_steps(
+        self, info: Info, input: inputs.ReorderTaskStepsInput
+    ) -> payloads.ReorderTaskStepsPayload:
+        async def work(session: AsyncSession, user_id: str) -> payloads.ReorderTaskStepsSuccess:
+            task = await service.owned_task(
+                session, user_id, _task_id(input.task_id), input.task_id
+            )
+            current = await service.step_ids(session, task.id)
+            ordered = [decode_int(raw, "TaskStep") for raw in input.step_ids]
+            if sorted(i for i in ordered if i is not None) != sorted(current) or None in ordered:
+                Checks().fail(
+                    "stepIds", "must list every step id of the task exactly once"
+                ).raise_if_any()
+            await service.reorder_steps(session, task, [i for i in ordered if i is not None])
+            return payloads.ReorderTaskStepsSuccess(task=Task.from_model(task))
+
+        return await in_transaction(info, work)

@@ -1,0 +1,1 @@
+"""Query resolvers, scoped by the viewer."""

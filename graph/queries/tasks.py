@@ -1,0 +1,116 @@
+"""`tasks` and `task(id)`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select, or_
+
+from graph import scope
+from graph.context import Info
+from graph.errors import ClientError
+from graph.pagination import Connection, SortColumn, fetch_connection
+from graph.services.validation import text_problem
+from graph.types.node import node_of_type
+from graph.types.task import Task, TaskStatus
+from graph.types.task_inputs import OrderDirection, TaskFilter, TaskOrder, TaskOrderField
+from models import Task as TaskModel
+
+_SORT_COLUMNS: dict[TaskOrderField, tuple[Any, type]] = {
+    TaskOrderField.CREATED_AT: (TaskModel.created_at, datetime),
+    TaskOrderField.UPDATED_AT: (TaskModel.updated_at, datetime),
+    TaskOrderField.TITLE: (TaskModel.title, str),
+    TaskOrderField.STATUS: (TaskModel.status, str),
+}
+
+
+def task_sort(order: TaskOrder | None) -> tuple[SortColumn, ...]:
+    order = order or TaskOrder()
+    column, kind = _SORT_COLUMNS[order.field]
+    descending = order.direction is OrderDirection.DESC
+    return (
+        SortColumn(column, descending=descending, kind=kind),
+        SortColumn(TaskModel.id, descending=descending, kind=int),
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _aware(name: str, value: datetime) -> datetime:
+    """A filter instant must say which instant it is: a time without an offset is refused."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ClientError(
+            f"`{name}` needs a UTC offset, e.g. 2024-05-01T09:00:00Z.", code="BAD_USER_INPUT"
+        )
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:
+        raise ClientError(f"`{name}` is out of range.", code="BAD_USER_INPUT") from error
+
+
+def _text(name: str, value: str) -> str:
+    # No stored text holds NUL (PostgreSQL refuses it) or a lone surrogate (not UTF-8), and
+    # the driver would fail on either.
+    problem = text_problem(value)
+    if problem is not None:
+        raise ClientError(f"`{name}` {problem}.", code="BAD_USER_INPUT")
+    return value
+
+
+def filtered(statement: Select[Any], where: TaskFilter | None) -> Select[Any]:
+    if where is None:
+        return statement
+    if where.status:
+        statement = statement.where(TaskModel.status.in_([s.value for s in where.status]))
+    if where.completed is not None:
+        done = TaskModel.status == TaskStatus.COMPLETED.value
+        statement = statement.where(done if where.completed else ~done)
+    if where.kind is not None:
+        statement = statement.where(TaskModel.kind == _text("kind", where.kind))
+    if where.search:
+        pattern = f"%{_escape_like(_text('search', where.search).strip())}%"
+        statement = statement.where(
+            or_(
+                TaskModel.title.ilike(pattern, escape="\\"),
+                TaskModel.description.ilike(pattern, escape="\\"),
+            )
+        )
+    if where.created_after is not None:
+        after = _aware("createdAfter", where.created_after)
+        statement = statement.where(TaskModel.created_at > after)
+    if where.created_before is not None:
+        before = _aware("createdBefore", where.created_before)
+        statement = statement.where(TaskModel.created_at < before)
+    return statement
+
+
+@strawberry.type
+class TaskQueries:
+    @strawberry.field(
+        description="The viewer's tasks, filtered and ordered, as a Relay connection."
+    )
+    async def tasks(
+        self,
+        info: Info,
+        filter: TaskFilter | None = None,
+        order_by: TaskOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Task]:
+        context = info.context
+        return await fetch_connection(
+            context.db, filtered(scope.owned(TaskModel, context.user_id), filter),
+            task_sort(order_by), Task.from_model,
+            first=first, after=after, last=last, before=before,
+            max_size=context.settings.max_page_size, prime=context.loaders.prime_task,
+        )
+
+    @strawberry.field(description="One of the viewer's tasks, or null.")
+    async def task(self, info: Info, id: strawberry.ID) -> Task | None:
+        return await node_of_type(info, id, Task)

@@ -1,0 +1,157 @@
+"""The GraphQL router: GraphQL-over-HTTP conventions and WebSocket authentication.
+
+- `Accept: application/graphql-response+json` is answered in that media type, and a request
+  that fails before execution (unparsable, invalid, over a limit) then gets HTTP 400 and no
+  `data` entry; plain `application/json` keeps the legacy 200.
+- Refusals of the transport are JSON too: a mutation over GET is 405 (Allow: POST), a body
+  in any content type but JSON is 415 (form and text/plain are what a cross-site form can
+  send without a CORS preflight, so refusing them is the CSRF guard), other bad requests 400.
+- Persisted queries (graph/persisted.py) are resolved in `parse_http_body`, for GET and POST,
+  before anything is parsed: a hash becomes its text, or the request is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from fastapi import Request, Response
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import process_result as default_process_result
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.types.execution import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
+
+from graph.auth import AuthenticationFailed
+from graph.context import Context, resolve_viewer
+from graph.limits import MAX_JSON_DEPTH, json_too_deep
+from graph.persisted import PersistedQueries, PersistedQueryError
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+PLAYGROUND = Path(__file__).parent / "static" / "graphiql.html"
+
+
+def wants_graphql_response(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return GRAPHQL_RESPONSE in accept
+
+
+def refusal(status: int, message: str, code: str, **headers: str) -> Response:
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def _transport_refusal(error: HTTPException) -> Response:
+    reason = str(error.reason)
+    if "GET" in reason and "mutation" in reason.lower():
+        return refusal(405, "Mutations must use POST.", "METHOD_NOT_ALLOWED", Allow="POST")
+    if "content type" in reason.lower():
+        return refusal(415, "Send the request body as application/json.", "UNSUPPORTED_MEDIA_TYPE")
+    if error.status_code == 404:
+        return refusal(404, reason, "NOT_FOUND")
+    return refusal(400, reason, "BAD_REQUEST")
+
+
+class ClarityRouter(GraphQLRouter[Context, None]):
+    @property
+    def graphql_ide_html(self) -> str:
+        """Our GraphiQL page: the token stays in the headers editor, never in the URL."""
+        return PLAYGROUND.read_text()
+
+    # Set by the app's lifespan (graph/app.py): the APQ cache and the manifest live as long
+    # as the app, one per app.
+    persisted_queries: PersistedQueries | None = None
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET with only a persisted-query hash has no `query` either: it is an operation.
+        return super().should_render_graphql_ide(request) and not request.query_params.get(
+            "extensions"
+        )
+
+    def decode_json(self, data: str | bytes) -> object:
+        """strawberry's decoder, but what would crash it (a 500 over HTTP) is a JSONDecodeError,
+        which it answers 400 (or 4400 on a WebSocket): nesting deeper than MAX_JSON_DEPTH
+        (RecursionError) and bytes that are not UTF-8 (UnicodeDecodeError)."""
+        if json_too_deep(data):
+            raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", "", 0)
+        try:
+            return super().decode_json(data)
+        except UnicodeDecodeError as error:
+            raise json.JSONDecodeError("not valid UTF-8", "", 0) from error
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            parsed = self.decode_json(data)
+        except json.JSONDecodeError as error:
+            raise HTTPException(400, f"Unable to parse the JSON: {error.msg}.") from error
+        # A body (bytes; query parameters are str) must be an object, or a list for a batch:
+        # strawberry reads it with `.get` and would crash on a string, number or null.
+        if isinstance(data, bytes) and not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return parsed
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request's operations, with persisted-query hashes swapped for their text (or
+        refused) before anything is parsed or executed; GET and POST alike."""
+        parsed = await super().parse_http_body(request)
+        if self.persisted_queries is None:
+            raise RuntimeError("ClarityRouter.persisted_queries is set by the app's lifespan")
+        persisted = self.persisted_queries
+        items = parsed if isinstance(parsed, list) else [parsed]
+        for item in items:
+            item.query = persisted.resolve(item.query, item.extensions)
+        return parsed
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if request.scope["type"] == "websocket":
+            return await super().run(request, context=context, root_value=root_value)
+        try:
+            response = await super().run(request, context=context, root_value=root_value)
+        except HTTPException as error:
+            return _transport_refusal(error)
+        except PersistedQueryError as error:
+            return refusal(error.status, error.message, error.code)
+        if wants_graphql_response(request) and response.media_type == "application/json":
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if getattr(request.state, "request_error", False):
+                response.status_code = 400
+        return response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        data = default_process_result(result)
+        errors = result.errors or []
+        if result.data is None and errors and all(error.path is None for error in errors):
+            # Nothing ran: a request error, which carries no `data` entry.
+            request.state.request_error = True
+            if wants_graphql_response(request):
+                data.pop("data", None)
+        return data
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket from `connection_init`'s payload.
+
+        A bad token closes the socket (4403); no token leaves the identity the upgrade request
+        had, and subscriptions that need one answer UNAUTHENTICATED.
+        """
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        accepted: UnsetType = UNSET
+        if not authorization:
+            return accepted
+        try:
+            viewer = resolve_viewer(
+                context.resources, str(authorization), context.viewer.session_id
+            )
+        except AuthenticationFailed as error:
+            raise ConnectionRejectionError({"message": error.message}) from error
+        context.act_as(viewer)
+        return accepted

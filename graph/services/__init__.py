@@ -1,0 +1,1 @@
+"""Domain writes shared by mutations and the assistant, run inside one transaction."""

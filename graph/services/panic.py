@@ -1,0 +1,129 @@
+"""Panic and grounding writes, each run inside the caller's transaction.
+
+Reads of the viewer's rows go through `graph.scope`. Marking an exercise completed or an
+event resolved is idempotent: the row is locked first (FOR UPDATE on PostgreSQL; SQLite's
+write transactions are exclusive already), so of two concurrent calls the second sees the
+first one's time and keeps it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graph import scope
+from graph.errors import UserFacingError
+from graph.grounding import ExerciseChoice
+from graph.types.errors import NotFoundError
+from models import GroundingExercise, PanicEvent, Visit
+from models.base import utcnow
+
+
+def not_found(global_id: str) -> UserFacingError:
+    return UserFacingError(NotFoundError.of(global_id))
+
+
+async def known_visit(session: AsyncSession, session_id: str | None) -> str | None:
+    """The visit id if its sessions row exists, else None.
+
+    The request context records the visit before resolvers run, but that write may have failed
+    (it is bookkeeping, and never fails the request) or the row may have gone since; a
+    dangling id would break the foreign key and with it the whole press. The row is held with
+    FOR KEY SHARE until commit, so it cannot be deleted between this check and the insert.
+    """
+    if session_id is None:
+        return None
+    statement = (
+        select(Visit.session_id)
+        .where(Visit.session_id == session_id)
+        .with_for_update(read=True, key_share=True)
+    )
+    found: str | None = await session.scalar(statement)
+    return found
+
+
+async def create_event(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    session_id: str | None,
+    note: str | None,
+    intensity: int | None,
+    reply: str,
+    exercises: list[ExerciseChoice],
+) -> PanicEvent:
+    """The event and its exercises, numbered 1..n in the order given."""
+    now = utcnow()
+    event = PanicEvent(
+        user_id=user_id,
+        session_id=await known_visit(session, session_id),
+        note=note,
+        intensity=intensity,
+        ai_response=reply,
+        created_at=now,
+    )
+    session.add(event)
+    await session.flush()
+    session.add_all(
+        GroundingExercise(
+            panic_event_id=event.id,
+            kind=choice.kind,
+            title=choice.title,
+            instructions=choice.instructions,
+            position=position,
+            created_at=now,
+        )
+        for position, choice in enumerate(exercises, start=1)
+    )
+    await session.flush()
+    return event
+
+
+async def owned_event(
+    session: AsyncSession, user_id: str, event_id: int, global_id: str, *, lock: bool = False
+) -> PanicEvent:
+    statement = (
+        scope.owned(PanicEvent, user_id)
+        .where(PanicEvent.id == event_id)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        statement = statement.with_for_update(of=PanicEvent)
+    event: PanicEvent | None = await session.scalar(statement)
+    if event is None:
+        raise not_found(global_id)
+    return event
+
+
+async def owned_exercise(
+    session: AsyncSession, user_id: str, exercise_id: int, global_id: str
+) -> GroundingExercise:
+    """The viewer's exercise, locked for this transaction (its event is not locked)."""
+    statement = (
+        scope.exercises(user_id)
+        .where(GroundingExercise.id == exercise_id)
+        .with_for_update(of=GroundingExercise)
+        .execution_options(populate_existing=True)
+    )
+    exercise: GroundingExercise | None = await session.scalar(statement)
+    if exercise is None:
+        raise not_found(global_id)
+    return exercise
+
+
+async def resolve(session: AsyncSession, event: PanicEvent) -> PanicEvent:
+    if event.resolved_at is None:
+        event.resolved_at = utcnow()
+        await session.flush()
+    return event
+
+
+async def complete_exercise(
+    session: AsyncSession, user_id: str, exercise: GroundingExercise, global_id: str
+) -> tuple[GroundingExercise, PanicEvent]:
+    """Mark the exercise done (once) and answer it with its event."""
+    if exercise.completed_at is None:
+        exercise.completed_at = utcnow()
+        await session.flush()
+    event = await owned_event(session, user_id, exercise.panic_event_id, global_id)
+    return exercise, event

@@ -1,0 +1,59 @@
+"""Claiming an anonymous visit: its tasks, conversations and panic events move to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graph.auth import anonymous_user_id
+from models import Conversation, PanicEvent, Task, Visit
+from models.base import utcnow
+
+
+class ClaimRefused(Exception):
+    """The visit is missing, someone else's, or claimed already (`already_claimed`)."""
+
+    def __init__(self, *, already_claimed: bool) -> None:
+        super().__init__("claim refused")
+        self.already_claimed = already_claimed
+
+
+@dataclass(frozen=True)
+class Claimed:
+    tasks: int
+    conversations: int
+    panic_events: int
+
+
+async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> Claimed:
+    """Mark the visit claimed by `user_id`, then move the visitor's rows; one transaction.
+
+    The guarded UPDATE is the "once": of two concurrent claims only one matches the row.
+    """
+    now = utcnow()
+    marked = await session.execute(
+        update(Visit)
+        .where(
+            Visit.session_id == session_id,
+            Visit.claimed_at.is_(None),
+            or_(Visit.user_id.is_(None), Visit.user_id == user_id),
+        )
+        .values(claimed_by=user_id, claimed_at=now, user_id=user_id)
+        .execution_options(synchronize_session=False)
+    )
+    if marked.rowcount != 1:  # type: ignore[attr-defined]  # DML results carry rowcount
+        visit = await session.get(Visit, session_id)
+        raise ClaimRefused(already_claimed=visit is not None and visit.claimed_by == user_id)
+    visitor = anonymous_user_id(session_id)
+    moved = []
+    for model in (Task, Conversation, PanicEvent):
+        result = await session.execute(
+            update(model)
+            .where(model.user_id == visitor)
+            .values(user_id=user_id)
+            .execution_options(synchronize_session=False)
+        )
+        moved.append(int(result.rowcount))  # type: ignore[attr-defined]  # as above
+    return Claimed(tasks=moved[0], conversations=moved[1], panic_events=moved[2])

@@ -1,0 +1,225 @@
+"""Task writes: one function per change, each run inside the caller's transaction.
+
+The mutations and the chat assistant's commands share these, so every change writes its
+task_events row the same way. Failures raise `UserFacingError` before anything is flushed,
+or inside the transaction, which the caller then rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graph import scope
+from graph.errors import UserFacingError
+from graph.pubsub import stage
+from graph.services.validation import Checks
+from graph.types.errors import NotFoundError
+from models import Task, TaskEvent, TaskStep
+from models.base import utcnow
+
+
+def not_found(global_id: str) -> UserFacingError:
+    return UserFacingError(NotFoundError.of(global_id))
+
+
+async def owned_task(
+    session: AsyncSession, user_id: str, task_id: int, global_id: str
+) -> Task:
+    """The viewer's task, locked for this transaction (FOR UPDATE; SQLite's write
+    transactions are exclusive already): concurrent changes to one task take turns, so step
+    numbers and an event's from_status are computed from the latest committed state."""
+    statement = (
+        scope.owned(Task, user_id)
+        .where(Task.id == task_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    task: Task | None = await session.scalar(statement)
+    if task is None:
+        raise not_found(global_id)
+    return task
+
+
+async def owned_step(
+    session: AsyncSession, user_id: str, step_id: int, global_id: str
+) -> TaskStep:
+    step: TaskStep | None = await session.scalar(
+        scope.task_steps(user_id).where(TaskStep.id == step_id)
+    )
+    if step is None:
+        raise not_found(global_id)
+    return step
+
+
+async def owned_step_with_task(
+    session: AsyncSession, user_id: str, step_id: int, global_id: str
+) -> tuple[TaskStep, Task]:
+    """The viewer's step and its task, the task locked first (as `owned_task`), the step read
+    after the lock so that a concurrent change to it has committed by then."""
+    task_id = await session.scalar(
+        scope.task_steps(user_id).with_only_columns(TaskStep.task_id).where(TaskStep.id == step_id)
+    )
+    if task_id is None:
+        raise not_found(global_id)
+    task = await owned_task(session, user_id, task_id, global_id)
+    step = await session.scalar(
+        scope.task_steps(user_id)
+        .where(TaskStep.id == step_id, TaskStep.task_id == task.id)
+        .execution_options(populate_existing=True)
+    )
+    if step is None:
+        raise not_found(global_id)
+    return step, task
+
+
+def record_event(session: AsyncSession, task: Task, event_type: str, **fields: Any) -> TaskEvent:
+    event = TaskEvent(task_id=task.id, event_type=event_type, created_at=utcnow(), **fields)
+    session.add(event)
+    stage(session, "task_event", task.user_id, event)
+    return event
+
+
+async def create_task(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    session_id: str | None,
+    values: dict[str, Any],
+    steps: Sequence[str] = (),
+) -> Task:
+    status = values.get("status", "pending")
+    task = Task(
+        user_id=user_id,
+        session_id=session_id,
+        status=status,
+        completed_at=utcnow() if status == "completed" else None,
+        **{k: v for k, v in values.items() if k != "status"},
+    )
+    session.add(task)
+    await session.flush()
+    for number, content in enumerate(steps, start=1):
+        session.add(TaskStep(task_id=task.id, step_number=number, content=content))
+    record_event(session, task, "created", to_status=status, payload={"steps": len(steps)})
+    await session.flush()
+    return task
+
+
+async def update_task(session: AsyncSession, task: Task, changes: dict[str, Any]) -> Task:
+    changed = {key: value for key, value in changes.items() if getattr(task, key) != value}
+    if not changed:
+        return task
+    for key, value in changed.items():
+        setattr(task, key, value)
+    task.updated_at = utcnow()
+    fields = sorted("metadata" if key == "metadata_" else key for key in changed)
+    record_event(session, task, "updated", payload={"fields": fields})
+    await session.flush()
+    return task
+
+
+async def set_status(session: AsyncSession, task: Task, status: str) -> Task:
+    if task.status == status:
+        return task
+    previous = task.status
+    task.status = status
+    task.completed_at = utcnow() if status == "completed" else None
+    task.updated_at = utcnow()
+    record_event(session, task, "status_changed", from_status=previous, to_status=status)
+    await session.flush()
+    return task
+
+
+async def delete_task(session: AsyncSession, task: Task) -> None:
+    await session.execute(delete(Task).where(Task.id == task.id))
+
+
+async def step_ids(session: AsyncSession, task_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(TaskStep.id).where(TaskStep.task_id == task_id).order_by(TaskStep.step_number)
+    )
+    return list(rows)
+
+
+async def renumber(session: AsyncSession, task_id: int, ordered_ids: list[int]) -> None:
+    """Number the task's steps 1..n in the given order.
+
+    UNIQUE (task_id, step_number) is checked row by row on both databases, so a plain
+    `step_number + 1` can collide halfway through. First every step moves above the largest
+    number in use, then each takes its final number: no moment holds a duplicate, and the
+    CHECK (step_number >= 1) rules out parking them at negative numbers. Two statements.
+    """
+    if not ordered_ids:
+        return
+    top = await session.scalar(
+        select(func.coalesce(func.max(TaskStep.step_number), 0)).where(TaskStep.task_id == task_id)
+    )
+    offset = int(top or 0) + len(ordered_ids) + 1
+    where = TaskStep.task_id == task_id
+    await session.execute(
+        update(TaskStep).where(where).values(step_number=TaskStep.step_number + offset),
+        execution_options={"synchronize_session": False},
+    )
+    final = case({step_id: n for n, step_id in enumerate(ordered_ids, 1)}, value=TaskStep.id)
+    await session.execute(
+        update(TaskStep).where(where).values(step_number=final, updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def add_step(
+    session: AsyncSession, task: Task, content: str, position: int | None
+) -> TaskStep:
+    ordered = await step_ids(session, task.id)
+    if position is not None and not 1 <= position <= len(ordered) + 1:
+        Checks().fail("position", f"must be between 1 and {len(ordered) + 1}").raise_if_any()
+    index = (position or len(ordered) + 1) - 1
+    # Steps are 1..n and the task row is locked, so n + 1 is free: appending is one INSERT;
+    # only an insertion in the middle renumbers.
+    step = TaskStep(task_id=task.id, step_number=len(ordered) + 1, content=content)
+    session.add(step)
+    await session.flush()
+    if index < len(ordered):
+        ordered.insert(index, step.id)
+        await renumber(session, task.id, ordered)
+    await _touch(session, task, "step_added", {"stepId": step.id, "position": index + 1})
+    await session.refresh(step)
+    return step
+
+
+async def update_step(
+    session: AsyncSession, step: TaskStep, task: Task, changes: dict[str, Any]
+) -> TaskStep:
+    changed = {key: value for key, value in changes.items() if getattr(step, key) != value}
+    if not changed:
+        return step
+    for key, value in changed.items():
+        setattr(step, key, value)
+    step.updated_at = utcnow()
+    await _touch(session, task, "step_updated", {"stepId": step.id, "fields": sorted(changed)})
+    return step
+
+
+async def remove_step(session: AsyncSession, step: TaskStep, task: Task) -> None:
+    await session.execute(delete(TaskStep).where(TaskStep.id == step.id))
+    await renumber(session, task.id, await step_ids(session, task.id))
+    await _touch(session, task, "step_removed", {"stepId": step.id})
+
+
+async def reorder_steps(session: AsyncSession, task: Task, ordered: list[int]) -> None:
+    current = await step_ids(session, task.id)
+    if current == ordered:
+        return
+    await renumber(session, task.id, ordered)
+    await _touch(session, task, "steps_reordered", {"stepIds": ordered})
+
+
+async def _touch(
+    session: AsyncSession, task: Task, event_type: str, payload: dict[str, Any]
+) -> None:
+    task.updated_at = utcnow()
+    record_event(session, task, event_type, payload=payload)
+    await session.flush()

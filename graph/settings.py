@@ -1,0 +1,110 @@
+"""The one settings object: read from the environment once, at start-up.
+
+Nothing here connects to anything; `create_app(settings)` and the CLI own the resources.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./clarity.db",
+        validation_alias=AliasChoices("DATABASE_URL", "ASYNC_DATABASE_URI", "database_url"),
+    )
+    environment: Literal["development", "production"] = "development"
+
+    jwt_secret: SecretStr | None = None
+    # Where development keeps the generated HS256 secret that `clarity-graph token` also reads.
+    jwt_dev_secret_file: Path = Path(".clarity-jwt-secret")
+    jwt_public_key_file: Path | None = None
+    jwks_file: Path | None = None
+    jwt_algorithms: CommaList = ["HS256"]
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    anonymous_sessions: bool = False
+    trusted_proxies: CommaList = []
+    diagnostics: bool = False
+    graphiql: bool | None = None
+    introspection: bool | None = None
+
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    max_depth: int = Field(default=12, ge=2)
+    max_cost: int = Field(default=20_000, ge=1)
+    max_tokens: int = Field(default=2_000, ge=10)
+    max_aliases: int = Field(default=30, ge=1)
+    max_directives_per_field: int = Field(default=5, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024)
+    suggestions: bool | None = None
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Persisted queries (graph/persisted.py): the per-process APQ cache's entry limit, and
+    # the only-known-operations mode with its committed manifest ({"<sha256 hex>": "text"}).
+    apq_cache_size: int = Field(default=1000, ge=1)
+    persisted_queries_only: bool = False
+    persisted_queries_manifest: Path | None = None
+
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_statement_timeout_ms: int = Field(default=10_000, ge=0)
+    # PostgreSQL: how long opening a connection may take before it fails (asyncpg's own
+    # default is 60 s, long enough for an unreachable host to hang readiness and requests).
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0)
+
+    assistant_provider: Literal["offline", "openai"] = "offline"
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: SecretStr | None = None
+    openai_model: str = "gpt-4o-mini"
+    assistant_timeout_seconds: float = Field(default=20.0, gt=0)
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    tracing: bool = False
+    cors_origins: CommaList = []
+
+    @field_validator("jwt_algorithms", "trusted_proxies", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _no_none_algorithm(cls, value: list[str]) -> list[str]:
+        if not value or any(alg.lower() == "none" for alg in value):
+            raise ValueError("JWT_ALGORITHMS must list real algorithms; 'none' is never allowed")
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def suggestions_enabled(self) -> bool:
+        return self.suggestions if self.suggestions is not None else not self.is_production
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,73 @@
+"""Subscriptions: `messageAdded(conversationId)` and `taskEvents`, for the viewer's own rows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select
+
+from graph import scope
+from graph.context import Context, Info
+from graph.errors import ClientError
+from graph.ids import decode_key
+from graph.types.chat import Message
+from graph.types.task import TaskEvent
+from models import Conversation
+from models import Message as MessageModel
+from models import TaskEvent as TaskEventModel
+
+
+async def _load(context: Context, statement: Select[Any]) -> Any:
+    # A short session per delivery: a long-lived one would hold a connection (and, on
+    # SQLite, an old snapshot) for as long as the subscription lives.
+    async with context.resources.session_factory() as session:
+        return await session.scalar(statement)
+
+
+async def _events(context: Context, kind: str) -> AsyncGenerator[int, None]:
+    async with context.resources.broker.subscribe(context.user_id) as queue:
+        while True:
+            # The previous delivery's nested fields are resolved by now: end its read
+            # transaction and forget its cached rows, so waiting holds no connection and the
+            # next delivery reads fresh data.
+            await context.db.release()
+            event = await queue.get()
+            if event.kind == kind:
+                yield event.row_id
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="New messages of one of the viewer's conversations.")
+    async def message_added(
+        self, info: Info, conversation_id: strawberry.ID
+    ) -> AsyncGenerator[Message, None]:
+        context = info.context
+        user_id = context.user_id
+        key = decode_key(conversation_id, "Conversation")
+        owned = key is not None and await _load(
+            context, scope.owned_ids(Conversation, user_id).where(Conversation.id == key)
+        )
+        if not owned:
+            raise ClientError("Not found.", code="NOT_FOUND")
+        async for row_id in _events(context, "message"):
+            row = await _load(
+                context,
+                scope.messages(user_id).where(
+                    MessageModel.id == row_id, MessageModel.conversation_id == key
+                ),
+            )
+            if row is not None:
+                yield Message.from_model(row)
+
+    @strawberry.subscription(description="Changes to the viewer's tasks, live.")
+    async def task_events(self, info: Info) -> AsyncGenerator[TaskEvent, None]:
+        context = info.context
+        user_id = context.user_id
+        async for row_id in _events(context, "task_event"):
+            statement = scope.task_events(user_id).where(TaskEventModel.id == row_id)
+            row = await _load(context, statement)
+            if row is not None:
+                yield TaskEvent.from_model(row)

@@ -1,0 +1,1 @@
+"""Strawberry types, one module per domain, each mapped from its SQLAlchemy model."""

@@ -1,0 +1,210 @@
+"""The audit log: AuditLog, its analytics, and the inputs and payload of `recordGeneration`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Any, TypeAlias
+
+import strawberry
+from sqlalchemy import Select
+from strawberry import relay
+
+from graph.database import RequestDatabase
+from graph.services import audit as service
+from graph.types.errors import ValidationError
+from graph.types.scalars import JSONObject
+from models import audit as audit_model
+
+# Token sums can pass GraphQL's 32-bit Int; a Float is exact for integers up to 2^53.
+_TOKENS_NOTE = "A Float because a sum can exceed the 32-bit Int; always a whole number."
+
+
+@strawberry.enum(description="How a document generation ended.")
+class AuditStatus(Enum):
+    SUCCESS = "success"
+    ERROR = "error"
+
+
+@strawberry.type(description="One recorded document generation. Never changed or deleted.")
+class AuditLog(relay.Node):
+    id: relay.NodeID[str]
+    user_id: strawberry.ID = strawberry.field(description="Who ran the generation.")
+    document_type: str
+    document_version: str
+    input_data: JSONObject
+    generated_text: JSONObject
+    model_used: str
+    tokens_used: int | None
+    generation_time_ms: int | None
+    status: AuditStatus
+    error_message: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, log: audit_model.AuditLog) -> AuditLog:
+        return cls(
+            id=log.id,
+            user_id=strawberry.ID(log.user_id),
+            document_type=log.document_type,
+            document_version=log.document_version,
+            input_data=JSONObject(log.input_data),
+            generated_text=JSONObject(log.generated_text),
+            model_used=log.model_used,
+            tokens_used=log.tokens_used,
+            generation_time_ms=log.generation_time_ms,
+            status=AuditStatus(log.status),
+            error_message=log.error_message,
+            created_at=log.created_at,
+        )
+
+
+
+
+# Inputs -------------------------------------------------------------------------------------
+
+
+@strawberry.input(description="All given conditions must hold; both instants are exclusive.")
+class AuditLogFilter:
+    document_type: str | None = None
+    status: AuditStatus | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Admins only: this user's rows instead of the viewer's (FORBIDDEN otherwise).",
+    )
+
+
+@strawberry.input(description="All given conditions must hold; both instants are exclusive.")
+class AuditStatsFilter(AuditLogFilter):
+    pass
+
+
+@strawberry.input(description="One document generation to append to the audit log.")
+class RecordGenerationInput:
+    document_type: str = strawberry.field(description="1..100 characters.")
+    input_data: JSONObject = strawberry.field(description="The request, at most 64 KiB.")
+    generated_text: JSONObject = strawberry.field(description="The document, at most 64 KiB.")
+    status: AuditStatus = AuditStatus.SUCCESS
+    document_version: str = strawberry.field(default="1.0", description="1..20 characters.")
+    model_used: str = strawberry.field(default="gpt-4o", description="1..100 characters.")
+    tokens_used: int | None = strawberry.field(default=None, description="Zero or more.")
+    generation_time_ms: int | None = strawberry.field(default=None, description="Zero or more.")
+    error_message: str | None = strawberry.field(
+        default=None, description="Required when status is ERROR."
+    )
+
+
+# Payloads -----------------------------------------------------------------------------------
+
+
+@strawberry.type
+class RecordGenerationSuccess:
+    audit_log: AuditLog
+
+
+RecordGenerationPayload: TypeAlias = Annotated[
+    RecordGenerationSuccess | ValidationError, strawberry.union("RecordGenerationPayload")
+]
+
+
+# Analytics ----------------------------------------------------------------------------------
+
+
+@strawberry.type(description="Figures for one document type.")
+class AuditDocumentTypeStats:
+    document_type: str
+    count: int
+    error_count: int
+    error_rate: float = strawberry.field(description="Errors over count.")
+    avg_generation_time_ms: float | None = strawberry.field(
+        description="Mean time of the successes that report one; null with none."
+    )
+
+    @classmethod
+    def of(cls, figures: service.DocumentTypeFigures) -> AuditDocumentTypeStats:
+        return cls(
+            document_type=figures.document_type,
+            count=figures.count,
+            error_count=figures.error_count,
+            error_rate=service.error_rate(figures.error_count, figures.count),
+            avg_generation_time_ms=figures.avg_generation_time_ms,
+        )
+
+
+@strawberry.type(description="Figures for one calendar day in UTC.")
+class AuditDayStats:
+    day: date = strawberry.field(description="The UTC date, e.g. 2024-05-01.")
+    count: int
+    error_count: int
+
+
+@strawberry.type(description="Figures for one user (admins only).")
+class AuditUserStats:
+    user_id: strawberry.ID
+    count: int
+    error_count: int
+    total_tokens: float = strawberry.field(description=_TOKENS_NOTE)
+
+
+@strawberry.type(description="Audit log figures over the filtered rows, computed in the database.")
+class AuditStats:
+    total: int
+    success_count: int
+    error_count: int
+    error_rate: float = strawberry.field(description="Errors over total; 0 when total is 0.")
+    avg_generation_time_ms: float | None = strawberry.field(
+        description="Mean time of the successes that report one; null with none."
+    )
+    total_tokens: float = strawberry.field(description=_TOKENS_NOTE)
+    _db: strawberry.Private[RequestDatabase]
+    _rows: strawberry.Private[Select[Any]]
+    _everyone: strawberry.Private[Callable[[], Select[Any]]]
+
+    @classmethod
+    async def compute(
+        cls, db: RequestDatabase, rows: Select[Any], everyone: Callable[[], Select[Any]]
+    ) -> AuditStats:
+        """`rows` is the viewer's (or the named user's) scope; `everyone` builds the admin's
+        cross-user scope for `byUser`, and refuses anyone else."""
+        totals = await service.totals(db, rows)
+        return cls(
+            total=totals.total,
+            success_count=totals.success_count,
+            error_count=totals.error_count,
+            error_rate=service.error_rate(totals.error_count, totals.total),
+            avg_generation_time_ms=totals.avg_generation_time_ms,
+            total_tokens=float(totals.total_tokens),
+            _db=db,
+            _rows=rows,
+            _everyone=everyone,
+        )
+
+    @strawberry.field(description="Per document type, most used first.")
+    async def by_document_type(self) -> list[AuditDocumentTypeStats]:
+        return [AuditDocumentTypeStats.of(f) for f in await service.by_document_type(
+            self._db, self._rows
+        )]
+
+    @strawberry.field(description="Per UTC day with at least one row, oldest first.")
+    async def by_day(self) -> list[AuditDayStats]:
+        return [
+            AuditDayStats(day=f.day, count=f.count, error_count=f.error_count)
+            for f in await service.by_day(self._db, self._rows)
+        ]
+
+    @strawberry.field(
+        description="Admins only (FORBIDDEN otherwise): per user, most active first; across "
+        "all users unless the filter names one."
+    )
+    async def by_user(self) -> list[AuditUserStats] | None:
+        rows = self._everyone()
+        return [
+            AuditUserStats(
+                user_id=strawberry.ID(f.user_id), count=f.count, error_count=f.error_count,
+                total_tokens=float(f.total_tokens),
+            )
+            for f in await service.by_user(self._db, rows)
+        ]

@@ -1,0 +1,106 @@
+"""`node(id)` and `nodes(ids)`: any Node by global id, for its owner only.
+
+An id that is malformed, names an unknown type, or belongs to another user resolves to null:
+the three are indistinguishable on purpose. Every lookup goes through the request's scoped
+by-id loaders, so ids asked for together (and alongside other fields) cost one statement per
+type.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from aiodataloader import DataLoader
+from strawberry import relay
+
+from graph.context import Info
+from graph.ids import int_key, key_can_name_a_row
+from graph.loaders import Loaders
+from graph.types.audit import AuditLog
+from graph.types.chat import Conversation, Message
+from graph.types.panic import GroundingExercise, PanicEvent
+from graph.types.task import Task, TaskEvent, TaskStep
+
+N = TypeVar("N", bound=relay.Node)
+
+
+def uuid_key(raw: str) -> str | None:
+    """The canonical form of a UUID key, or None when the key cannot name a row."""
+    try:
+        return str(uuid.UUID(raw))
+    except (ValueError, TypeError):
+        return None
+
+
+def text_key(raw: str) -> str | None:
+    return raw if key_can_name_a_row(raw) else None
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    loader: Callable[[Loaders], DataLoader[Any, Any]]
+    key: Callable[[str], Any]  # the row key, or None when the id cannot name a row
+    to_node: Callable[[Any], relay.Node]
+
+
+NODE_KINDS: dict[str, NodeKind] = {
+    "Task": NodeKind(lambda loaders: loaders.task, int_key, Task.from_model),
+    "TaskStep": NodeKind(lambda loaders: loaders.task_step, int_key, TaskStep.from_model),
+    "TaskEvent": NodeKind(lambda loaders: loaders.task_event, int_key, TaskEvent.from_model),
+    "Conversation": NodeKind(
+        lambda loaders: loaders.conversation, text_key, Conversation.from_model
+    ),
+    "Message": NodeKind(lambda loaders: loaders.message, int_key, Message.from_model),
+    "PanicEvent": NodeKind(lambda loaders: loaders.panic_event, int_key, PanicEvent.from_model),
+    "GroundingExercise": NodeKind(
+        lambda loaders: loaders.grounding_exercise, int_key, GroundingExercise.from_model
+    ),
+    "AuditLog": NodeKind(lambda loaders: loaders.audit_log, uuid_key, AuditLog.from_model),
+}
+NODE_TYPES: dict[str, type[relay.Node]] = {
+    cls.__name__: cls
+    for cls in (
+        Task, TaskStep, TaskEvent, Conversation, Message, PanicEvent, GroundingExercise,
+        AuditLog,
+    )
+}
+assert NODE_TYPES.keys() == NODE_KINDS.keys(), "every Node type needs its lookup"
+
+
+def _parse(raw: str) -> tuple[str, Any] | None:
+    try:
+        global_id = relay.GlobalID.from_id(raw)
+    except (relay.GlobalIDValueError, ValueError, TypeError):
+        return None
+    kind = NODE_KINDS.get(global_id.type_name)
+    key = kind.key(global_id.node_id) if kind is not None else None
+    return (global_id.type_name, key) if key is not None else None
+
+
+async def resolve_nodes(info: Info, ids: list[str]) -> list[relay.Node | None]:
+    loaders = info.context.loaders
+    results: list[relay.Node | None] = [None] * len(ids)
+    wanted: dict[str, list[tuple[int, Any]]] = {}
+    for index, raw in enumerate(ids):
+        parsed = _parse(raw)
+        if parsed is not None:
+            wanted.setdefault(parsed[0], []).append((index, parsed[1]))
+    for name, entries in wanted.items():
+        kind = NODE_KINDS[name]
+        rows = await kind.loader(loaders).load_many([key for _, key in entries])
+        for (index, _), row in zip(entries, rows, strict=True):
+            results[index] = kind.to_node(row) if row is not None else None
+    return results
+
+
+async def node_of_type(info: Info, raw: str, cls: type[N]) -> N | None:
+    """One of the viewer's nodes of one type by global id (`task(id)`, `conversation(id)`...);
+    refuses a request with no identity, like every list does."""
+    info.context.user_id  # noqa: B018 - raises UNAUTHENTICATED without an identity
+    parsed = _parse(raw)
+    if parsed is None or parsed[0] != cls.__name__:
+        return None
+    return cast(N | None, (await resolve_nodes(info, [raw]))[0])

@@ -1,0 +1,88 @@
+"""PanicEvent and GroundingExercise, mapped from their models; exercises come through loaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from graph.context import Info
+from models import panic as panic_model
+
+
+@strawberry.type(description="One grounding exercise offered for a panic event.")
+class GroundingExercise(relay.Node):
+    id: relay.NodeID[int]
+    kind: str = strawberry.field(
+        description=(
+            "What sort of exercise: breathing, paced_breathing, five_senses, body_scan, "
+            "cold_water, naming_objects, muscle_release; the catalogue may grow."
+        )
+    )
+    title: str | None
+    instructions: str | None
+    position: int = strawberry.field(description="Where it comes in the event's order, 1..n.")
+    created_at: datetime
+    completed_at: datetime | None = strawberry.field(
+        description="When it was first marked done; completing again keeps this time."
+    )
+    _panic_event_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, exercise: panic_model.GroundingExercise) -> GroundingExercise:
+        return cls(
+            id=exercise.id,
+            kind=exercise.kind,
+            title=exercise.title,
+            instructions=exercise.instructions,
+            position=exercise.position,
+            created_at=exercise.created_at,
+            completed_at=exercise.completed_at,
+            _panic_event_id=exercise.panic_event_id,
+        )
+
+    @strawberry.field(description="Whether it has been marked done.")
+    def completed(self) -> bool:
+        return self.completed_at is not None
+
+    @strawberry.field(description="The panic event it was offered for.")
+    async def panic_event(self, info: Info) -> PanicEvent:
+        model = await info.context.loaders.panic_event.load(self._panic_event_id)
+        if model is None:  # the exercise was read in this request, so its event is the viewer's
+            raise LookupError(f"panic event {self._panic_event_id} vanished during the request")
+        return PanicEvent.from_model(model)
+
+
+
+@strawberry.type(description="A press of the panic button, with the assistant's calming reply.")
+class PanicEvent(relay.Node):
+    id: relay.NodeID[int]
+    note: str | None = strawberry.field(description="What the viewer typed, if anything.")
+    intensity: int | None = strawberry.field(description="How strong it felt, 0..10, if given.")
+    ai_response: str | None = strawberry.field(description="The assistant's calming reply.")
+    created_at: datetime
+    resolved_at: datetime | None = strawberry.field(
+        description="When it was first marked resolved; resolving again keeps this time."
+    )
+
+    @classmethod
+    def from_model(cls, event: panic_model.PanicEvent) -> PanicEvent:
+        return cls(
+            id=event.id,
+            note=event.note,
+            intensity=event.intensity,
+            ai_response=event.ai_response,
+            created_at=event.created_at,
+            resolved_at=event.resolved_at,
+        )
+
+    @strawberry.field(description="Whether it has been marked resolved.")
+    def resolved(self) -> bool:
+        return self.resolved_at is not None
+
+    @strawberry.field(description="The grounding exercises offered, in position order.")
+    async def exercises(self, info: Info) -> list[GroundingExercise]:
+        rows = await info.context.loaders.exercises.load(self.id)
+        return [GroundingExercise.from_model(row) for row in rows]
+

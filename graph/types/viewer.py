@@ -1,0 +1,28 @@
+"""The `viewer` query: who the request acts as."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.auth import Viewer as ViewerIdentity
+
+
+@strawberry.type(description="The identity this request acts as.")
+class Viewer:
+    id: strawberry.ID = strawberry.field(
+        description="The user id (the token's `sub`), or `session:<uuid>` for an anonymous visitor."
+    )
+    is_admin: bool
+    session_id: str | None = strawberry.field(description="The visit's X-Session-Id, if sent.")
+    is_anonymous: bool
+
+    @classmethod
+    def from_identity(cls, viewer: ViewerIdentity) -> Viewer | None:
+        if viewer.user_id is None:
+            return None
+        return cls(
+            id=strawberry.ID(viewer.user_id),
+            is_admin=viewer.is_admin,
+            session_id=viewer.session_id,
+            is_anonymous=viewer.is_anonymous,
+        )

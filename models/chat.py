@@ -1,0 +1,51 @@
+"""Conversations with the assistant and their messages (seed 003)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, check_in, created_at_column, updated_at_column
+
+MESSAGE_ROLES = ("user", "assistant")
+CONVERSATION_TITLE_MAX = 200
+MESSAGE_CONTENT_MAX = 32_000
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_uuid)
+    user_id: Mapped[str] = mapped_column(Text, index=True)
+    title: Mapped[str | None] = mapped_column(String(CONVERSATION_TITLE_MAX))
+    created_at: Mapped[datetime] = created_at_column(index=True)
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", lazy="raise", passive_deletes=True
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(check_in("role", MESSAGE_ROLES), name="role"),
+        Index("ix_messages_conversation_id_created_at_id", "conversation_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")

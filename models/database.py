@@ -1,0 +1,154 @@
+"""The engine and session factory, and SQL statement accounting.
+
+Callers pass plain values (URL, pool size, timeouts): `models` knows nothing of the app's
+settings object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+# Execution option that makes the SQLite BEGIN of a write transaction IMMEDIATE.
+SQLITE_IMMEDIATE = "clarity_sqlite_immediate"
+
+
+@dataclass
+class StatementStats:
+    """SQL statements and time spent in them, for one request."""
+
+    statements: int = 0
+    seconds: float = 0.0
+    _started: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def milliseconds(self) -> float:
+        return round(self.seconds * 1000, 3)
+
+
+# The stats of the request whose task is executing. SQLAlchemy's greenlet bridge carries the
+# calling task's context into the driver call, so engine events see the right request.
+current_stats: ContextVar[StatementStats | None] = ContextVar("current_stats", default=None)
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    url: str
+    pool_size: int = 10
+    max_overflow: int = 10
+    statement_timeout_ms: int = 10_000
+    connect_timeout_seconds: float = 5.0  # PostgreSQL: opening a connection
+    sqlite_busy_timeout_ms: int = 5_000
+    echo: bool = False
+
+
+def create_engine(options: EngineOptions, **overrides: Any) -> AsyncEngine:
+    url = make_url(options.url)
+    kwargs: dict[str, Any] = {"echo": options.echo}
+    if url.get_backend_name() == "postgresql":
+        kwargs.update(
+            pool_pre_ping=True,
+            pool_size=options.pool_size,
+            max_overflow=options.max_overflow,
+            connect_args={
+                "server_settings": {"statement_timeout": str(options.statement_timeout_ms)},
+                "timeout": options.connect_timeout_seconds,
+            },
+        )
+    kwargs.update(overrides)
+    engine = create_async_engine(url, **kwargs)
+    if url.get_backend_name() == "sqlite":
+        _configure_sqlite(engine.sync_engine, options, in_memory=_is_memory(url.database))
+    _count_statements(engine.sync_engine)
+    return engine
+
+
+def create_session_factory(bind: AsyncEngine | Any) -> async_sessionmaker[AsyncSession]:
+    # Objects are copied into GraphQL types straight after loading, so expiring them on commit
+    # would only cost reloads.
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
+
+
+_write_turns: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def sqlite_write_turn(bind: AsyncEngine | Any) -> asyncio.Lock | None:
+    """The line a SQLite database's writers of this process wait in; None on other databases.
+
+    SQLite has one write lock per file, and its busy handler polls for it with sleeps of up
+    to 100 ms, in no order: with a few dozen concurrent writers one can miss its busy timeout
+    ("database is locked") while the lock sits free between polls. Taking turns here first
+    (first come, first served, handed over at once) leaves at most one connection of this
+    process waiting on the busy timeout, so only other processes contend there.
+    `bind` is an AsyncEngine or AsyncConnection (a session's bind).
+    """
+    engine: Engine = bind.sync_engine
+    if engine.dialect.name != "sqlite":
+        return None
+    lock = _write_turns.get(engine)
+    if lock is None:
+        lock = _write_turns[engine] = asyncio.Lock()
+    return lock
+
+
+def _is_memory(database: str | None) -> bool:
+    return not database or database == ":memory:" or "mode=memory" in database
+
+
+def _configure_sqlite(engine: Engine, options: EngineOptions, *, in_memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN away from the driver so `_on_begin` decides DEFERRED or IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(options.sqlite_busy_timeout_ms)}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A deferred transaction that reads and then writes cannot wait for the lock under WAL:
+        # it fails at once with SQLITE_BUSY, whatever the busy timeout. Writers begin IMMEDIATE
+        # and so queue on the timeout instead; readers stay DEFERRED and never block writers.
+        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _is_bookkeeping(statement: str) -> bool:
+    # Transaction control is not a query: SQLite's explicit BEGIN (other drivers begin
+    # implicitly) and the savepoints that nested transactions and the test harness add.
+    return statement.startswith(_BOOKKEEPING)
+
+
+_BOOKKEEPING = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+def _count_statements(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        stats = current_stats.get()
+        if stats is not None and not _is_bookkeeping(statement):
+            stats.statements += 1
+            stats._started.append(time.perf_counter())
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        stats = current_stats.get()
+        if stats is not None and stats._started and not _is_bookkeeping(statement):
+            stats.seconds += time.perf_counter() - stats._started.pop()

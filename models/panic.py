@@ -1,0 +1,52 @@
+"""Panic button presses and the grounding exercises offered for each (seed 000)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, created_at_column
+
+NOTE_MAX = 2_000
+
+
+class PanicEvent(Base):
+    __tablename__ = "panic_events"
+    __table_args__ = (
+        CheckConstraint("intensity IS NULL OR intensity BETWEEN 0 AND 10", name="intensity"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(Text, index=True)
+    session_id: Mapped[str | None] = mapped_column(
+        Text, ForeignKey("sessions.session_id", ondelete="SET NULL")
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    intensity: Mapped[int | None] = mapped_column(Integer)
+    ai_response: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column(index=True)
+    resolved_at: Mapped[datetime | None]
+
+    exercises: Mapped[list[GroundingExercise]] = relationship(
+        back_populates="panic_event", lazy="raise", passive_deletes=True
+    )
+
+
+class GroundingExercise(Base):
+    __tablename__ = "grounding_exercises"
+    __table_args__ = (UniqueConstraint("panic_event_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    panic_event_id: Mapped[int] = mapped_column(
+        ForeignKey("panic_events.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str | None] = mapped_column(String(200))
+    instructions: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+    completed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at_column()
+
+    panic_event: Mapped[PanicEvent] = relationship(back_populates="exercises", lazy="raise")

@@ -1,0 +1,120 @@
+"""Tasks, their ordered steps and their append-only event history (seeds 000, 002, 003)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, check_in, created_at_column, updated_at_column
+
+TASK_STATUSES = ("pending", "in_progress", "completed", "failed", "cancelled")
+OPEN_STATUSES = ("pending", "in_progress")
+TASK_EVENT_TYPES = (
+    "created",
+    "updated",
+    "status_changed",
+    "step_added",
+    "step_updated",
+    "step_removed",
+    "steps_reordered",
+)
+TITLE_MAX = 200
+DESCRIPTION_MAX = 10_000
+KIND_MAX = 50
+STEP_CONTENT_MAX = 2_000
+METADATA_MAX_BYTES = 16 * 1024
+
+_open_tasks = text(check_in("status", OPEN_STATUSES))
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint(check_in("status", TASK_STATUSES), name="status"),
+        Index("ix_tasks_user_id_created_at", "user_id", "created_at"),
+        Index("ix_tasks_user_id_status", "user_id", "status"),
+        Index(
+            "ix_tasks_open_user_id_updated_at",
+            "user_id",
+            "updated_at",
+            sqlite_where=_open_tasks,
+            postgresql_where=_open_tasks,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(Text)
+    session_id: Mapped[str | None] = mapped_column(
+        Text, ForeignKey("sessions.session_id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    original_input: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(KIND_MAX), default="todo", server_default="todo")
+    status: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+    completed_at: Mapped[datetime | None]
+
+    steps: Mapped[list[TaskStep]] = relationship(
+        back_populates="task", lazy="raise", passive_deletes=True, order_by="TaskStep.step_number"
+    )
+    events: Mapped[list[TaskEvent]] = relationship(
+        back_populates="task", lazy="raise", passive_deletes=True
+    )
+
+
+class TaskStep(Base):
+    __tablename__ = "task_steps"
+    __table_args__ = (
+        CheckConstraint("step_number >= 1", name="step_number_positive"),
+        UniqueConstraint("task_id", "step_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    step_number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    task: Mapped[Task] = relationship(back_populates="steps", lazy="raise")
+
+
+class TaskEvent(Base):
+    __tablename__ = "task_events"
+    __table_args__ = (
+        CheckConstraint(check_in("event_type", TASK_EVENT_TYPES), name="event_type"),
+        CheckConstraint(
+            f"from_status IS NULL OR {check_in('from_status', TASK_STATUSES)}", name="from_status"
+        ),
+        CheckConstraint(
+            f"to_status IS NULL OR {check_in('to_status', TASK_STATUSES)}", name="to_status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    event_type: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = created_at_column(index=True)
+
+    task: Mapped[Task] = relationship(back_populates="events", lazy="raise")

@@ -1,0 +1,150 @@
+"""Test harness: a real database, migrated to head once, and a rolled-back transaction per test.
+
+SQLite in memory (StaticPool: one shared connection) by default; PostgreSQL when
+TEST_DATABASE_URL is set. The app under test gets a session factory bound to the test's
+connection with `join_transaction_mode="create_savepoint"`, so its commits are savepoints
+that the test's final rollback discards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from graph.app import create_app
+from graph.auth import mint_token
+from graph.migrations import downgrade_connection, upgrade_connection
+from graph.settings import Settings
+from models.database import EngineOptions, create_engine
+
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or "sqlite+aiosqlite:///:memory:"
+ON_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": DATABASE_URL,
+        "jwt_secret": TEST_SECRET,
+        "diagnostics": True,
+        "environment": "development",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+async def engine() -> AsyncIterator[AsyncEngine]:
+    overrides = {"poolclass": StaticPool} if not ON_POSTGRES else {}
+    engine = create_engine(EngineOptions(url=DATABASE_URL), **overrides)
+    async with engine.begin() as connection:
+        await connection.run_sync(downgrade_connection)  # a clean slate after an aborted run
+        await connection.run_sync(upgrade_connection)
+    yield engine
+    async with engine.begin() as connection:
+        await connection.run_sync(downgrade_connection)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
+@pytest.fixture
+async def db(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and checking data, inside the test's transaction."""
+    async with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[FastAPI]:
+    app = create_app(settings, session_factory=session_factory)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+class GraphQL:
+    """Posts operations as a given user and returns the decoded response."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    def token(self, user: str, *, admin: bool = False) -> str:
+        return mint_token(self.settings, user_id=user, admin=admin, ttl_seconds=600)
+
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        user: str | None = "alice",
+        admin: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = dict(headers or {})
+        if user is not None:
+            sent["Authorization"] = f"Bearer {self.token(user, admin=admin)}"
+        body = {"query": query, "variables": variables or {}}
+        return await self.client.post("/graphql", json=body, headers=sent)
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        response = await self.post(query, variables, **kwargs)
+        assert response.status_code == 200, response.text
+        payload: dict[str, Any] = response.json()
+        return payload
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        payload = await self(query, variables, **kw)
+        assert "errors" not in payload, payload["errors"]
+        return payload["data"]
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient, settings: Settings) -> GraphQL:
+    return GraphQL(client, settings)
+
+
+async def table_count(session: AsyncSession, table: str) -> int:
+    return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())

@@ -1,0 +1,264 @@
+"""auditStats: figures checked against numbers worked out by hand from the seeded rows below,
+UTC day buckets, empty ranges, and the admin-only parts (userId, byUser)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import ON_POSTGRES, GraphQL
+from tests.factories import make_audit_log
+
+STATS = """
+query($filter: AuditStatsFilter) {
+  auditStats(filter: $filter) {
+    total successCount errorCount errorRate avgGenerationTimeMs totalTokens
+    byDocumentType { documentType count errorCount errorRate avgGenerationTimeMs }
+    byDay { day count errorCount }
+  }
+}"""
+TOTALS = """
+query($filter: AuditStatsFilter) {
+  auditStats(filter: $filter) {
+    total successCount errorCount errorRate avgGenerationTimeMs totalTokens
+  }
+}"""
+BY_USER = """
+query($filter: AuditStatsFilter) {
+  auditStats(filter: $filter) { total byUser { userId count errorCount totalTokens } }
+}"""
+
+# (user, document type, status, ms, tokens, created_at as the writer's clock showed it)
+ROWS: list[tuple[str, str, str, int | None, int | None, str]] = [
+    ("alice", "summary", "success", 100, 10, "2024-05-01T08:00:00+00:00"),  # UTC day 05-01
+    ("alice", "summary", "success", 200, 20, "2024-05-01T23:30:00-01:00"),  # 05-02 00:30Z
+    ("alice", "summary", "success", 600, 30, "2024-05-02T00:30:00+02:00"),  # 05-01 22:30Z
+    ("alice", "summary", "error", 900, 5, "2024-05-03T12:00:00+00:00"),     # 05-03
+    ("alice", "letter", "success", None, None, "2024-05-03T13:00:00+00:00"),  # 05-03
+    ("alice", "letter", "error", None, 7, "2024-05-04T01:00:00+05:00"),     # 05-03 20:00Z
+    ("alice", "report", "success", 500, 0, "2024-05-03T23:59:59+00:00"),    # 05-03
+    ("alice", "report", "success", 300, 8, "2024-05-04T00:00:00+00:00"),    # 05-04
+    ("bob", "summary", "success", 1000, 100, "2024-05-01T10:00:00+00:00"),
+    ("bob", "invoice", "error", None, None, "2024-05-02T10:00:00+00:00"),
+    ("carol", "letter", "success", 300, 1, "2024-05-01T11:00:00+00:00"),
+]
+
+
+@pytest.fixture
+async def seeded(db: AsyncSession) -> None:
+    for user, kind, status, ms, tokens, stamp in ROWS:
+        await make_audit_log(
+            db, user_id=user, document_type=kind, status=status, generation_time_ms=ms,
+            tokens_used=tokens, created_at=datetime.fromisoformat(stamp),
+        )
+
+
+async def stats(
+    gql: GraphQL, query: str = STATS, where: dict[str, Any] | None = None, **kw: Any
+) -> dict[str, Any]:
+    data = await gql.data(query, {"filter": where}, **kw)
+    result: dict[str, Any] = data["auditStats"]
+    return result
+
+
+EMPTY = {
+    "total": 0, "successCount": 0, "errorCount": 0, "errorRate": 0.0,
+    "avgGenerationTimeMs": None, "totalTokens": 0,
+}
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_totals_cover_only_the_viewers_rows(gql: GraphQL) -> None:
+    # alice: 8 rows, 2 errors; successes with a time: 100, 200, 600, 500, 300 -> 1700 / 5;
+    # tokens 10 + 20 + 30 + 5 + 7 + 0 + 8 (one row has none).
+    assert await stats(gql, TOTALS) == {
+        "total": 8, "successCount": 6, "errorCount": 2, "errorRate": 0.25,
+        "avgGenerationTimeMs": 340.0, "totalTokens": 80,
+    }
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_another_user_gets_only_their_own_figures(gql: GraphQL) -> None:
+    assert await stats(gql, TOTALS, user="bob") == {
+        "total": 2, "successCount": 1, "errorCount": 1, "errorRate": 0.5,
+        "avgGenerationTimeMs": 1000.0, "totalTokens": 100,
+    }
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_by_document_type_is_most_used_first_then_by_name(gql: GraphQL) -> None:
+    # summary: 100, 200, 600 succeeded (900 was an error) -> 300; letter: no success has a
+    # time; report: 500, 300 -> 400.
+    assert (await stats(gql))["byDocumentType"] == [
+        {"documentType": "summary", "count": 4, "errorCount": 1, "errorRate": 0.25,
+         "avgGenerationTimeMs": 300.0},
+        {"documentType": "letter", "count": 2, "errorCount": 1, "errorRate": 0.5,
+         "avgGenerationTimeMs": None},
+        {"documentType": "report", "count": 2, "errorCount": 0, "errorRate": 0.0,
+         "avgGenerationTimeMs": 400.0},
+    ]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_by_day_buckets_by_the_utc_date_oldest_first(gql: GraphQL) -> None:
+    # 23:30-01:00 on 05-01 is 05-02 in UTC; 00:30+02:00 on 05-02 is 05-01; 01:00+05:00 on
+    # 05-04 is 05-03; 23:59:59Z stays on 05-03 and 00:00:00Z starts 05-04.
+    assert (await stats(gql))["byDay"] == [
+        {"day": "2024-05-01", "count": 2, "errorCount": 0},
+        {"day": "2024-05-02", "count": 1, "errorCount": 0},
+        {"day": "2024-05-03", "count": 4, "errorCount": 2},
+        {"day": "2024-05-04", "count": 1, "errorCount": 0},
+    ]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(not ON_POSTGRES, reason="the session time zone is PostgreSQL's")
+@pytest.mark.usefixtures("seeded")
+async def test_by_day_ignores_the_database_sessions_time_zone(
+    gql: GraphQL, db: AsyncSession
+) -> None:
+    # The app shares the test's connection; the test's rollback undoes this SET.
+    await db.execute(text("SET TIME ZONE 'Pacific/Kiritimati'"))  # UTC+14
+
+    days = [(day["day"], day["count"]) for day in (await stats(gql))["byDay"]]
+
+    assert days == [("2024-05-01", 2), ("2024-05-02", 1), ("2024-05-03", 4), ("2024-05-04", 1)]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_filters_by_exclusive_created_bounds(gql: GraphQL) -> None:
+    # Strictly between 05-01 23:00Z and 05-03 13:00Z: the 200 ms success (05-02 00:30Z) and
+    # the 900 ms error (05-03 12:00Z); the letter at exactly 13:00Z is out.
+    where = {"createdAfter": "2024-05-01T23:00:00Z", "createdBefore": "2024-05-03T13:00:00Z"}
+
+    assert await stats(gql, TOTALS, where) == {
+        "total": 2, "successCount": 1, "errorCount": 1, "errorRate": 0.5,
+        "avgGenerationTimeMs": 200.0, "totalTokens": 25,
+    }
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_filters_by_status(gql: GraphQL) -> None:
+    assert await stats(gql, TOTALS, {"status": "ERROR"}) == {
+        "total": 2, "successCount": 0, "errorCount": 2, "errorRate": 1.0,
+        "avgGenerationTimeMs": None, "totalTokens": 12,
+    }
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_filters_by_document_type(gql: GraphQL) -> None:
+    result = await stats(gql, where={"documentType": "report"})
+
+    assert (result["total"], result["avgGenerationTimeMs"], result["totalTokens"]) == (2, 400, 8)
+    assert [d["day"] for d in result["byDay"]] == ["2024-05-03", "2024-05-04"]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_an_empty_range_gives_zeros_and_no_averages(gql: GraphQL) -> None:
+    result = await stats(gql, where={"createdAfter": "2030-01-01T00:00:00Z"})
+
+    assert result == {**EMPTY, "byDocumentType": [], "byDay": []}
+
+
+async def test_a_viewer_with_no_logs_gets_zeros(gql: GraphQL) -> None:
+    assert await stats(gql, user="nobody") == {**EMPTY, "byDocumentType": [], "byDay": []}
+
+
+async def test_recorded_generations_count_at_once(gql: GraphQL) -> None:
+    record = """mutation($input: RecordGenerationInput!) {
+      recordGeneration(input: $input) { __typename } }"""
+    for status, ms in (("SUCCESS", 120), ("ERROR", None)):
+        await gql.data(record, {"input": {
+            "documentType": "letter", "inputData": {}, "generatedText": {}, "status": status,
+            "generationTimeMs": ms, "tokensUsed": 3, "errorMessage": "boom",
+        }})
+
+    assert await stats(gql, TOTALS) == {
+        "total": 2, "successCount": 1, "errorCount": 1, "errorRate": 0.5,
+        "avgGenerationTimeMs": 120.0, "totalTokens": 6,
+    }
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_stats_run_one_statement_per_figure_group(gql: GraphQL) -> None:
+    payload = await gql(STATS)
+
+    # Totals, byDocumentType and byDay: three GROUP BY statements, no rows loaded.
+    assert payload["extensions"]["sql"]["statements"] == 3
+
+
+# Admins -------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_an_admin_naming_a_user_gets_that_users_figures(gql: GraphQL) -> None:
+    result = await stats(gql, TOTALS, {"userId": "bob"}, user="root", admin=True)
+
+    assert result == {
+        "total": 2, "successCount": 1, "errorCount": 1, "errorRate": 0.5,
+        "avgGenerationTimeMs": 1000.0, "totalTokens": 100,
+    }
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_an_admin_gets_by_user_across_all_users(gql: GraphQL) -> None:
+    result = await stats(gql, BY_USER, user="root", admin=True)
+
+    assert result["total"] == 0  # the admin's own rows: none
+    assert result["byUser"] == [
+        {"userId": "alice", "count": 8, "errorCount": 2, "totalTokens": 80},
+        {"userId": "bob", "count": 2, "errorCount": 1, "totalTokens": 100},
+        {"userId": "carol", "count": 1, "errorCount": 0, "totalTokens": 1},
+    ]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_by_user_follows_the_other_filters(gql: GraphQL) -> None:
+    result = await stats(gql, BY_USER, {"documentType": "letter"}, user="root", admin=True)
+
+    assert result["byUser"] == [
+        {"userId": "alice", "count": 2, "errorCount": 1, "totalTokens": 7},
+        {"userId": "carol", "count": 1, "errorCount": 0, "totalTokens": 1},
+    ]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_by_user_with_a_named_user_has_only_that_user(gql: GraphQL) -> None:
+    result = await stats(gql, BY_USER, {"userId": "carol"}, user="root", admin=True)
+
+    assert result == {
+        "total": 1, "byUser": [{"userId": "carol", "count": 1, "errorCount": 0, "totalTokens": 1}],
+    }
+
+
+async def test_by_user_over_an_empty_range_is_empty(gql: GraphQL) -> None:
+    where = {"createdBefore": "2000-01-01T00:00:00Z"}
+
+    assert (await stats(gql, BY_USER, where, user="root", admin=True))["byUser"] == []
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_a_non_admin_asking_for_by_user_is_forbidden(gql: GraphQL) -> None:
+    payload = await gql(BY_USER, user="bob")
+
+    assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert payload["errors"][0]["path"] == ["auditStats", "byUser"]
+    assert payload["data"]["auditStats"] == {"total": 2, "byUser": None}
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_a_non_admin_naming_a_user_is_forbidden(gql: GraphQL) -> None:
+    payload = await gql(TOTALS, {"filter": {"userId": "alice"}}, user="bob")
+
+    assert payload["data"] is None
+    assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_audit_stats_needs_a_token(gql: GraphQL) -> None:
+    payload = await gql(TOTALS, user=None)
+
+    assert payload["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

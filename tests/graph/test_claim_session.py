@@ -1,0 +1,168 @@
+"""`claimSession`: an anonymous visitor's data moves to the signed-in user, once, atomically."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from graph.app import create_app
+from models import Conversation, PanicEvent, Task, Visit
+from tests.conftest import GraphQL, make_settings
+from tests.factories import make_task
+
+CLAIM = """
+mutation($sid: String!) {
+  claimSession(input: {sessionId: $sid}) {
+    __typename
+    ... on ClaimSessionSuccess { sessionId tasksMoved conversationsMoved panicEventsMoved }
+    ... on UserError { code }
+  }
+}"""
+
+
+@pytest.fixture
+async def anonymous_gql(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[GraphQL]:
+    settings = make_settings(anonymous_sessions=True)
+    app: FastAPI = create_app(settings, session_factory=session_factory)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://anon") as client:
+            yield GraphQL(client, settings)
+
+
+@pytest.fixture
+def sid() -> str:
+    return str(uuid.uuid4())
+
+
+async def as_visitor(gql: GraphQL, sid: str, query: str, **kw: Any) -> dict[str, Any]:
+    data: dict[str, Any] = await gql.data(query, user=None, headers={"X-Session-Id": sid}, **kw)
+    return data
+
+
+async def claim(gql: GraphQL, sid: str, user: str = "alice", header: str | None = None) -> Any:
+    data = await gql.data(
+        CLAIM, {"sid": sid}, user=user, headers={"X-Session-Id": header or sid}
+    )
+    return data["claimSession"]
+
+
+async def owners(db: AsyncSession, model: Any) -> dict[str, int]:
+    rows = await db.execute(select(model.user_id, func.count()).group_by(model.user_id))
+    return {user: count for user, count in rows}
+
+
+async def visitor_with_data(gql: GraphQL, db: AsyncSession, sid: str) -> None:
+    await as_visitor(gql, sid, """mutation { createTask(input: {title: "anon task"}) {
+        __typename } }""")
+    await as_visitor(gql, sid, """mutation { startConversation(input: {title: "anon chat"}) {
+        __typename } }""")
+    db.add(PanicEvent(user_id=f"session:{sid}", intensity=4))
+    await db.commit()
+
+
+async def test_an_anonymous_visitor_acts_as_its_session(anonymous_gql: GraphQL, sid: str) -> None:
+    data = await as_visitor(anonymous_gql, sid, "{ viewer { id isAnonymous } }")
+    assert data["viewer"] == {"id": f"session:{sid}", "isAnonymous": True}
+
+
+async def test_claim_moves_tasks_conversations_and_panic_events(
+    anonymous_gql: GraphQL, db: AsyncSession, sid: str
+) -> None:
+    await visitor_with_data(anonymous_gql, db, sid)
+    result = await claim(anonymous_gql, sid)
+    assert result == {
+        "__typename": "ClaimSessionSuccess", "sessionId": sid,
+        "tasksMoved": 1, "conversationsMoved": 1, "panicEventsMoved": 1,
+    }
+    for model in (Task, Conversation, PanicEvent):
+        assert await owners(db, model) == {"alice": 1}
+    tasks = await anonymous_gql.data("{ tasks { edges { node { title } } } }", user="alice")
+    assert tasks["tasks"]["edges"] == [{"node": {"title": "anon task"}}]
+
+
+async def test_after_the_claim_the_visitor_sees_nothing(
+    anonymous_gql: GraphQL, db: AsyncSession, sid: str
+) -> None:
+    await visitor_with_data(anonymous_gql, db, sid)
+    await claim(anonymous_gql, sid)
+    data = await as_visitor(anonymous_gql, sid, "{ tasks { totalCount } }")
+    assert data["tasks"]["totalCount"] == 0
+
+
+async def test_claiming_twice_is_refused_and_moves_nothing_more(
+    anonymous_gql: GraphQL, db: AsyncSession, sid: str
+) -> None:
+    await visitor_with_data(anonymous_gql, db, sid)
+    await claim(anonymous_gql, sid)
+    await as_visitor(anonymous_gql, sid, """mutation { createTask(input: {title: "later"}) {
+        __typename } }""")
+    again = await claim(anonymous_gql, sid)
+    assert again == {"__typename": "AlreadyClaimedError", "code": "ALREADY_CLAIMED"}
+    assert await owners(db, Task) == {"alice": 1, f"session:{sid}": 1}
+
+
+async def test_a_visit_claimed_by_one_user_looks_missing_to_another(
+    anonymous_gql: GraphQL, db: AsyncSession, sid: str
+) -> None:
+    await visitor_with_data(anonymous_gql, db, sid)
+    await claim(anonymous_gql, sid, user="alice")
+    stolen = await claim(anonymous_gql, sid, user="mallory")
+    assert stolen == {"__typename": "NotFoundError", "code": "NOT_FOUND"}
+    assert await owners(db, Task) == {"alice": 1}
+
+
+async def test_claim_never_moves_a_third_users_rows(
+    anonymous_gql: GraphQL, db: AsyncSession, sid: str
+) -> None:
+    other = str(uuid.uuid4())
+    await visitor_with_data(anonymous_gql, db, sid)
+    await visitor_with_data(anonymous_gql, db, other)
+    await make_task(db, user_id="carol", title="carol's")
+    await claim(anonymous_gql, sid)
+    assert await owners(db, Task) == {"alice": 1, f"session:{other}": 1, "carol": 1}
+    assert await owners(db, PanicEvent) == {"alice": 1, f"session:{other}": 1}
+
+
+async def test_claiming_another_visit_than_the_requests_own_is_not_found(
+    anonymous_gql: GraphQL, db: AsyncSession, sid: str
+) -> None:
+    await visitor_with_data(anonymous_gql, db, sid)
+    result = await claim(anonymous_gql, sid, header=str(uuid.uuid4()))
+    assert result["__typename"] == "NotFoundError"
+    assert await owners(db, Task) == {f"session:{sid}": 1}
+
+
+async def test_claiming_an_unknown_or_malformed_visit_is_not_found(
+    anonymous_gql: GraphQL, sid: str
+) -> None:
+    assert (await claim(anonymous_gql, "not-a-uuid", header=sid))["__typename"] == "NotFoundError"
+    never_seen = await anonymous_gql.data(CLAIM, {"sid": sid}, user="alice")
+    assert never_seen["claimSession"]["__typename"] == "NotFoundError"
+
+
+async def test_an_anonymous_visitor_cannot_claim(anonymous_gql: GraphQL, sid: str) -> None:
+    payload = await anonymous_gql(CLAIM, {"sid": sid}, user=None, headers={"X-Session-Id": sid})
+    assert payload["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_the_claim_is_recorded_on_the_visit(
+    anonymous_gql: GraphQL, db: AsyncSession, sid: str
+) -> None:
+    await visitor_with_data(anonymous_gql, db, sid)
+    await claim(anonymous_gql, sid)
+    visit = await db.scalar(
+        select(Visit).where(Visit.session_id == sid).execution_options(populate_existing=True)
+    )
+    assert visit is not None
+    assert (visit.claimed_by, visit.user_id) == ("alice", "alice")
+    assert visit.claimed_at is not None

@@ -1,0 +1,173 @@
+"""Limits: each refused with a clear GraphQL error before any SQL runs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from graph.app import create_app
+from tests.conftest import GraphQL, make_settings
+
+
+@pytest.fixture
+async def limited(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
+    """An app with the given settings, as a GraphQL helper."""
+    apps: list[Any] = []
+
+    async def build(**overrides: Any) -> GraphQL:
+        settings = make_settings(**overrides)
+        app: FastAPI = create_app(settings, session_factory=session_factory)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://l")
+        apps.append((lifespan, client))
+        return GraphQL(client, settings)
+
+    yield build
+    for lifespan, client in apps:
+        await client.aclose()
+        await lifespan.__aexit__(None, None, None)
+
+
+def nested(depth: int) -> str:
+    inner = "id"
+    for _ in range(depth):
+        inner = f"steps {{ task {{ {inner} }} }}"
+    return f"{{ tasks {{ edges {{ node {{ {inner} }} }} }} }}"
+
+
+def refusal(payload: dict[str, Any]) -> str:
+    assert payload.get("data") is None, payload
+    assert payload["extensions"]["sql"]["statements"] == 0  # refused before any SQL
+    message: str = payload["errors"][0]["message"]
+    return message
+
+
+async def test_a_query_deeper_than_the_limit_is_refused(gql: GraphQL) -> None:
+    message = refusal(await gql(nested(8)))
+    assert "exceeds maximum operation depth of 12" in message
+
+
+async def test_a_query_within_the_depth_limit_runs(gql: GraphQL) -> None:
+    payload = await gql(nested(4))
+    assert "errors" not in payload
+
+
+async def test_fragment_spreads_do_not_get_around_the_depth_limit(gql: GraphQL) -> None:
+    query = """
+    query { tasks { edges { node { ...Deep } } } }
+    fragment Deep on Task { steps { task { steps { task { steps { task { steps { task {
+      steps { task { steps { task { id } } } } } } } } } } } } }
+    """
+    assert "exceeds maximum operation depth" in refusal(await gql(query))
+
+
+async def test_fragment_cycles_are_refused(gql: GraphQL) -> None:
+    query = """
+    query { tasks { edges { node { ...A } } } }
+    fragment A on Task { steps { task { ...B } } }
+    fragment B on Task { steps { task { ...A } } }
+    """
+    payload = await gql(query)
+    assert payload["data"] is None
+    assert "Cannot spread fragment 'A' within itself" in payload["errors"][0]["message"]
+
+
+async def test_too_many_aliases_are_refused(gql: GraphQL) -> None:
+    aliases = " ".join(f"a{n}: viewer {{ id }}" for n in range(31))
+    assert "31 aliases found. Allowed: 30" in refusal(await gql(f"{{ {aliases} }}"))
+
+
+async def test_aliases_in_a_fragment_count_once_per_spread(gql: GraphQL) -> None:
+    aliases = " ".join(f"a{n}: id" for n in range(10))
+    spreads = " ".join(f"v{n}: viewer {{ ...F }}" for n in range(3))
+    query = f"{{ {spreads} }} fragment F on Viewer {{ {aliases} }}"
+    assert "33 aliases found" in refusal(await gql(query))
+
+
+async def test_too_many_tokens_are_refused(limited: Any) -> None:
+    gql = await limited(max_tokens=50)
+    fields = " ".join("id" for _ in range(60))
+    message = refusal(await gql(f"{{ viewer {{ {fields} }} }}"))
+    assert "more than 50 tokens" in message
+
+
+async def test_too_many_directives_on_a_field_are_refused(gql: GraphQL) -> None:
+    directives = " ".join("@include(if: true)" for _ in range(2))
+    skips = " ".join("@skip(if: false)" for _ in range(1))
+    query = f"{{ viewer {directives} {skips} {{ id }} }}"
+    payload = await gql(query)
+    assert payload["data"] is None  # duplicate non-repeatable directives are invalid anyway
+
+
+async def test_directives_beyond_the_per_field_limit_are_refused(limited: Any) -> None:
+    gql = await limited(max_directives_per_field=1)
+    message = refusal(await gql("{ viewer @include(if: true) @skip(if: false) { id } }"))
+    assert "at most 1 are allowed" in message
+
+
+async def test_the_cost_limit_multiplies_by_page_sizes(limited: Any) -> None:
+    gql = await limited(max_cost=500)
+    query = "{ tasks(first: 100) { edges { node { id title steps { id } } } } }"
+    payload = await gql(query)
+    assert payload["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert payload["errors"][0]["extensions"]["cost"] > 500
+    refusal(payload)
+
+
+async def test_the_cost_limit_reads_page_sizes_from_variables(limited: Any) -> None:
+    gql = await limited(max_cost=300)  # 1 + n * (edges 1 + node 1 + id 1 + title 1)
+    query = "query($n: Int) { tasks(first: $n) { edges { node { id title } } } }"
+    assert "errors" not in await gql(query, {"n": 5})
+    refused = await gql(query, {"n": 100})
+    assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
+async def test_a_page_over_the_maximum_is_refused_before_any_sql(gql: GraphQL) -> None:
+    payload = await gql("{ tasks(first: 101) { totalCount } }")
+    assert "at most 100 items" in refusal(payload)
+    assert payload["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_the_maximum_page_size_is_a_setting(limited: Any) -> None:
+    gql = await limited(max_page_size=10)
+    assert "at most 10 items" in refusal(await gql("{ tasks(first: 11) { totalCount } }"))
+
+
+async def test_a_body_over_the_limit_gets_413(limited: Any) -> None:
+    gql = await limited(max_body_bytes=2048)
+    response = await gql.post("{ viewer { id } }", {"padding": "x" * 4096})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_suggestions_are_hidden_when_turned_off(limited: Any) -> None:
+    gql = await limited(suggestions=False)
+    payload = await gql("{ taks { totalCount } }")
+    message = payload["errors"][0]["message"]
+    assert message == "Cannot query field 'taks' on type 'Query'."
+
+
+async def test_suggestions_help_in_development(gql: GraphQL) -> None:
+    payload = await gql("{ taks { totalCount } }")
+    assert "Did you mean 'task' or 'tasks'?" in payload["errors"][0]["message"]
+
+
+async def test_production_turns_off_introspection_and_suggestions(limited: Any) -> None:
+    gql = await limited(environment="production")
+    payload = await gql("{ __schema { types { name } } }")
+    assert payload["data"] is None
+    assert "introspection" in payload["errors"][0]["message"].lower()
+    hidden = await gql("{ taks { totalCount } }")
+    assert "Did you mean" not in hidden["errors"][0]["message"]
+
+
+async def test_production_serves_no_playground(limited: Any) -> None:
+    gql = await limited(environment="production")
+    response = await gql.client.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code != 200 or "graphiql" not in response.text.lower()
