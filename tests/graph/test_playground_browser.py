@@ -279,23 +279,34 @@ async def browser_page(tmp_path: Path) -> AsyncIterator[Page]:
             yield page
 
 
+QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
+HEADERS_TAB = ".graphiql-editor-tools button[data-name='headers']"
+HEADERS_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
+RESULT = ".result-window .CodeMirror"
+
+
 async def open_graphiql(page: Page, base: str) -> None:
+    """Load the playground and wait until it is settled: GraphiQL's execute button silently
+    does nothing until both the query and the result editors exist (they are created
+    asynchronously), and the schema's introspection answer re-renders the editors."""
     await page.call("Page.navigate", url=f"{base}/graphql")
     await page.wait_for(
         "!!document.querySelector('.graphiql-execute-button')"
-        " && !!document.querySelector('.graphiql-query-editor .CodeMirror')",
-        "GraphiQL to render",
+        f" && !!document.querySelector({json.dumps(QUERY_EDITOR)})"
+        f" && !!document.querySelector({json.dumps(RESULT)})",
+        "GraphiQL to render its editors",
+    )
+    await page.wait_for_event(
+        lambda: any(
+            params["response"]["url"] == f"{base}/graphql" and params["type"] == "Fetch"
+            for params in page.of("Network.responseReceived")
+        ),
+        "GraphiQL's introspection response",
     )
 
 
 def _editor(selector: str) -> str:
     return f"document.querySelector({json.dumps(selector)}).CodeMirror"
-
-
-QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
-HEADERS_TAB = ".graphiql-editor-tools button[data-name='headers']"
-HEADERS_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
-RESULT = ".result-window .CodeMirror"
 
 
 # --- the tests -------------------------------------------------------------------------------
@@ -321,15 +332,49 @@ async def run_query_through_the_ui(page: Page, served: Served) -> str:
     headers = json.dumps({"Authorization": f"Bearer {served.token}"})
     await page.evaluate(f"{_editor(HEADERS_EDITOR)}.setValue({json.dumps(headers)})")
     await page.click(".graphiql-execute-button")
-    shown: str = await page.wait_for(
-        f"""(() => {{
-            const el = document.querySelector({json.dumps(RESULT)});
-            const text = el ? el.CodeMirror.getValue() : '';
-            return text.includes({json.dumps(TITLE)}) ? text : null;
-        }})()""",
-        "the task's title in the result pane",
-    )
+    try:
+        shown: str = await page.wait_for(
+            f"""(() => {{
+                const el = document.querySelector({json.dumps(RESULT)});
+                const text = el ? el.CodeMirror.getValue() : '';
+                return text.includes({json.dumps(TITLE)}) ? text : null;
+            }})()""",
+            "the task's title in the result pane",
+        )
+    except AssertionError as missing:
+        raise AssertionError(f"{missing}\n{await what_graphiql_did(page, served)}") from None
     return shown
+
+
+async def what_graphiql_did(page: Page, served: Served) -> str:
+    """For a failure message: the editors, the result pane, and each POST with its answer."""
+    shown = await page.evaluate(
+        f"""JSON.stringify({{
+            query: {_editor(QUERY_EDITOR)}?.getValue(),
+            headers: document.querySelector({json.dumps(HEADERS_EDITOR)})?.CodeMirror.getValue(),
+            result: document.querySelector({json.dumps(RESULT)})?.CodeMirror.getValue(),
+        }})"""
+    )
+    lines = [f"editors: {str(shown).replace(served.token, '<token>')}"]
+    answers = {
+        params["requestId"]: params["response"]["status"]
+        for params in page.of("Network.responseReceived")
+    }
+    for params in page.of("Network.requestWillBeSent"):
+        request = params["request"]
+        if request["method"] != "POST":
+            continue
+        sent = {name.lower() for name in request["headers"]}
+        body = ""
+        with contextlib.suppress(RuntimeError, TimeoutError):
+            body = (await page.call("Network.getResponseBody", requestId=params["requestId"]))[
+                "body"
+            ]
+        lines.append(
+            f"POST {str(request.get('postData'))[:80]!r} auth={'authorization' in sent}"
+            f" -> {answers.get(params['requestId'])} {body[:200]!r}"
+        )
+    return "\n".join(lines)
 
 
 async def test_a_query_runs_through_the_ui_with_a_token_header(
@@ -366,15 +411,7 @@ async def test_graphiql_loads_from_our_own_files_with_no_failed_request(
     served: Served, tmp_path: Path
 ) -> None:
     async with asyncio.timeout(TEST_TIMEOUT), browser_page(tmp_path) as page:
-        await open_graphiql(page, served.base)
-        # Loaded means the schema too: GraphiQL's introspection POST has had its answer.
-        await page.wait_for_event(
-            lambda: any(
-                params["response"]["url"] == f"{served.base}/graphql" and params["type"] == "Fetch"
-                for params in page.of("Network.responseReceived")
-            ),
-            "GraphiQL's introspection response",
-        )
+        await open_graphiql(page, served.base)  # loaded means the schema's answer too
 
         assert page.failed_requests() == []
         assert page.page_errors() == []
