@@ -21,6 +21,7 @@ from models.database import (
     SQLITE_IMMEDIATE,
     StatementStats,
     current_stats,
+    snapshot_read_options,
     sqlite_write_turn,
 )
 
@@ -30,6 +31,7 @@ T = TypeVar("T")
 class RequestDatabase:
     def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = factory
+        self._read_options = snapshot_read_options(factory.kw.get("bind"))
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self.stats = StatementStats()
@@ -73,6 +75,8 @@ class RequestDatabase:
 
         async def run() -> T:
             async with self._using() as session:
+                if self._read_options and not session.in_transaction():
+                    await session.connection(execution_options=self._read_options)
                 return await work(session)
 
         task = asyncio.ensure_future(run())

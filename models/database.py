@@ -82,6 +82,23 @@ def create_session_factory(bind: AsyncEngine | Any) -> async_sessionmaker[AsyncS
     return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
 
 
+def snapshot_read_options(bind: AsyncEngine | Any) -> dict[str, Any]:
+    """Execution options for a request's read transaction: one snapshot for all its reads.
+
+    PostgreSQL's default, READ COMMITTED, takes a new snapshot per statement, so a commit
+    landing between two statements of one request could pair a `stepCount` from before a
+    step was added with a `steps` list from after it. REPEATABLE READ keeps the first
+    statement's snapshot; READ ONLY makes a write on the read path fail loudly (writes go
+    through their own transaction). Neither costs a statement: asyncpg puts both in its BEGIN.
+    A read-only transaction never gets serialization failures, so nothing needs retrying.
+    SQLite needs nothing: a deferred transaction under WAL reads one snapshot already. A
+    session bound to a Connection (the test harness) keeps that connection's transaction.
+    """
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "postgresql":
+        return {}
+    return {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+
+
 _write_turns: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
