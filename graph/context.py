@@ -23,7 +23,7 @@ from graph.auth import (
 from graph.database import RequestDatabase
 from graph.errors import BadRequest, NotAuthenticated
 from graph.loaders import Loaders
-from graph.pubsub import LocalBroker, staged
+from graph.pubsub import LocalBroker
 from graph.settings import Settings
 from graph.visits import InvalidSessionId, VisitRecorder, client_ip, parse_session_id
 from models.base import utcnow
@@ -60,10 +60,6 @@ class Context(BaseContext):
         self.viewer = viewer
         self.loaders = Loaders(self.db, viewer)
 
-    async def after_commit(self, session: AsyncSession) -> None:
-        """Hand what a committed transaction recorded to live subscribers."""
-        await self.resources.broker.publish(staged(session))
-
     @property
     def user_id(self) -> str:
         """The owner id every query is scoped by; refuses a request with no identity."""
@@ -98,7 +94,7 @@ async def get_context(connection: HTTPConnection) -> AsyncIterator[Context]:
     except InvalidSessionId as error:
         raise BadRequest(str(error)) from error
     viewer = resolve_viewer(resources, connection.headers.get("authorization"), session_id)
-    db = RequestDatabase(resources.session_factory)
+    db = RequestDatabase(resources.session_factory, resources.broker)
     try:
         if session_id is not None:
             await _record_visit(resources, db, connection, viewer, session_id)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from graph.pubsub import LocalBroker, staged
 from models.database import (
     SQLITE_IMMEDIATE,
     StatementStats,
@@ -29,8 +30,9 @@ T = TypeVar("T")
 
 
 class RequestDatabase:
-    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, factory: async_sessionmaker[AsyncSession], broker: LocalBroker) -> None:
         self._factory = factory
+        self._broker = broker
         self._read_options = snapshot_read_options(factory.kw.get("bind"))
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
@@ -89,6 +91,7 @@ class RequestDatabase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back if it raises.
+        What the block staged for subscribers (`pubsub.stage`) is announced with the commit.
 
         Never await a dataloader inside the block: loaders take the same lock.
         """
@@ -104,8 +107,12 @@ class RequestDatabase:
                 async with turn, session.begin():
                     await session.connection(execution_options={SQLITE_IMMEDIATE: True})
                     yield session
+                    await session.flush()  # staged rows get their ids
+                    events = staged(session)
+                    await self._broker.publish(session, events)
             finally:
                 self._reset()
+        self._broker.committed(events)
 
     async def release(self) -> None:
         """End any open read transaction, giving its connection back to the pool."""

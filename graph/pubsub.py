@@ -2,7 +2,16 @@
 
 Only ids travel (NOTIFY payloads are capped at 8,000 bytes): a subscriber loads the row on
 delivery, scoped to its own viewer. Events are staged on the session during a transaction and
-published only after it commits, so a rolled-back change is never announced.
+announced when it commits, never before and never for a rolled-back change:
+
+- `publish(session, events)` runs inside the write transaction, just before its commit. On
+  PostgreSQL it is one `pg_notify` statement: NOTIFY is transactional, so PostgreSQL delivers
+  it on commit and drops it on rollback, and a failure to notify fails (and rolls back) the
+  mutation instead of leaving a committed change reported to the client as an error.
+- `committed(events)` runs after the commit; the in-process broker delivers there.
+
+Delivery is at most once: a subscriber whose LISTEN connection is down (the database
+restarted) misses what is committed until the broker has reconnected.
 """
 
 from __future__ import annotations
@@ -16,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, TEXT
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +35,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "clarity_events"
 QUEUE_LIMIT = 1_000
 CONNECT_TIMEOUT_SECONDS = 5.0
+RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)  # seconds; the last one repeats
 
 
 @dataclass(frozen=True)
@@ -56,7 +68,12 @@ class LocalBroker:
     async def stop(self) -> None:
         return None
 
-    async def publish(self, events: list[Event]) -> None:
+    async def publish(self, session: AsyncSession, events: list[Event]) -> None:
+        """Inside the transaction, before its commit: nothing to do in-process."""
+        return None
+
+    def committed(self, events: list[Event]) -> None:
+        """After the commit."""
         for event in events:
             self.deliver(event)
 
@@ -81,39 +98,79 @@ class LocalBroker:
 
 
 class PostgresBroker(LocalBroker):
-    """Publishes with NOTIFY and delivers what LISTEN hears, its own events included, so
-    every process (this one too) delivers the same way."""
+    """Publishes with NOTIFY in the writing transaction and delivers what LISTEN hears, its
+    own events included, so every process (this one too) delivers the same way."""
 
     def __init__(self, database_url: str) -> None:
         super().__init__()
         url = make_url(database_url).set(drivername="postgresql")
         self._dsn = url.render_as_string(hide_password=False)
         self._connection: Any = None
-        self._lock = asyncio.Lock()
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._stopped = False
+        self.connections = 0  # LISTEN connections opened so far: 1 + reconnects
 
     async def start(self) -> None:
-        import asyncpg
-
-        # Bounded: an unreachable database must not stall start-up or a publish for 60 s.
-        self._connection = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_SECONDS)
-        await self._connection.add_listener(CHANNEL, self._heard)
+        # Bounded: an unreachable database must not stall start-up for 60 s.
+        self._stopped = False
+        await self._listen()
 
     async def stop(self) -> None:
+        self._stopped = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnecting
+            self._reconnecting = None
         if self._connection is not None:
             with contextlib.suppress(Exception):
                 await self._connection.close()
             self._connection = None
 
-    async def publish(self, events: list[Event]) -> None:
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed()
+
+
+    async def publish(self, session: AsyncSession, events: list[Event]) -> None:
         if not events:
             return
-        async with self._lock:
-            if self._connection is None or self._connection.is_closed():
-                await self.stop()
-                await self.start()
-            for event in events:
-                payload = orjson.dumps([event.kind, event.user_id, event.row_id]).decode()
-                await self._connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+        payloads = [orjson.dumps([e.kind, e.user_id, e.row_id]).decode() for e in events]
+        # One statement for all of a transaction's events, whatever their number.
+        payload = func.unnest(bindparam("payloads", payloads, type_=ARRAY(TEXT))).column_valued()
+        await session.execute(select(func.pg_notify(CHANNEL, payload)))
+
+    def committed(self, events: list[Event]) -> None:
+        return None  # LISTEN delivers, in this process as in every other
+
+    async def _listen(self) -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_SECONDS)
+        await connection.add_listener(CHANNEL, self._heard)
+        connection.add_termination_listener(self._lost)
+        self._connection = connection
+        self.connections += 1
+
+    def _lost(self, _connection: Any) -> None:
+        if self._stopped or self._reconnecting is not None:
+            return
+        logger.warning("the LISTEN connection was lost; reconnecting")
+        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        attempt = 0
+        while not self._stopped:
+            await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
+            try:
+                await self._listen()
+            except Exception as error:  # whatever stops a connect (refused, auth, timeout)
+                attempt += 1
+                logger.warning("LISTEN reconnect failed (%s); retrying", type(error).__name__)
+                continue
+            logger.info("the LISTEN connection is back")
+            break
+        self._reconnecting = None
 
     def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         try:

@@ -25,5 +25,4 @@ async def in_transaction(info: Info, work: Callable[[AsyncSession, str], Awaitab
             result = await work(session, user_id)
     except UserFacingError as failure:
         return failure.payload
-    await info.context.after_commit(session)
     return result

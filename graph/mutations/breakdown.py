@@ -57,7 +57,6 @@ class BreakdownMutations:
             async with context.db.transaction() as session:
                 session.add(ai_log_row(assistant, call, user_id=user_id, session_id=session_id))
             raise
-        await context.after_commit(session)
         return BreakDownTaskSuccess(task=Task.from_model(task))
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from graph.database import RequestDatabase
 from graph.migrations import upgrade_head
+from graph.pubsub import LocalBroker
 from models import Task
 from models.database import EngineOptions, create_engine, create_session_factory
 from tests.conftest import DATABASE_URL, ON_POSTGRES
@@ -47,7 +48,7 @@ def user() -> str:
 async def request_db(
     factory: async_sessionmaker[AsyncSession], user: str
 ) -> AsyncIterator[RequestDatabase]:
-    db = RequestDatabase(factory)
+    db = RequestDatabase(factory, LocalBroker())
     yield db
     await db.close()
     async with factory() as session, session.begin():
