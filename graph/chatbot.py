@@ -35,8 +35,12 @@ class ChatAnswer:
     command: Command | None = None
 
 
+# "add task: X", "add task - X", "add task X", "add a task to X": the title needs a letter or
+# digit, so "add tasks" or a bare "add task:" gets the help reply, not a task titled "s".
 _ADD = re.compile(
-    r"^(?:please\s+)?(?:add|create|new)\s+(?:a\s+)?task\s*[:\-]?\s*(?P<title>.+)$", re.I
+    r"^(?:please\s+)?(?:add|create|new)\s+(?:a\s+)?task(?:\s*[:\-]\s*|\s+(?:to\s+)?)"
+    r"(?P<title>(?=.*\w).+)$",
+    re.I,
 )
 _LIST = re.compile(r"^(?:please\s+)?(?:list|show)(?:\s+me)?\s+(?:all\s+)?(?:my\s+)?tasks\??$", re.I)
 _COMPLETE = re.compile(
