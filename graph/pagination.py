@@ -44,6 +44,7 @@ class Window:
     backward: bool
     cursor: tuple[Any, ...] | None
     has_cursor_before: bool
+    ordering: str = ""  # which sort the cursors belong to (`ordering_of`)
 
     @property
     def key(self) -> tuple[int, bool, tuple[Any, ...] | None]:
@@ -75,18 +76,31 @@ def window(
         size = 0
     raw = before if backward else after
     cursor = decode_cursor(raw, sort) if raw is not None else None
-    return Window(size=size, backward=backward, cursor=cursor, has_cursor_before=raw is not None)
+    return Window(
+        size=size, backward=backward, cursor=cursor,
+        has_cursor_before=raw is not None, ordering=ordering_of(sort),
+    )
 
 
-def encode_cursor(values: Sequence[Any]) -> str:
+def ordering_of(sort: Sequence[SortColumn]) -> str:
+    """The sort a cursor was made under, e.g. "Task.created_at:d,Task.id:d". A cursor carries
+    it, so one taken under another ordering or list is refused: its values would name a wrong
+    position there, even with the right types (created_at under updated_at, ASC under DESC)."""
+    return ",".join(f"{column.column}:{'d' if column.descending else 'a'}" for column in sort)
+
+
+def encode_cursor(ordering: str, values: Sequence[Any]) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    return base64.urlsafe_b64encode(orjson.dumps(plain)).decode()
+    return base64.urlsafe_b64encode(orjson.dumps([ordering, *plain])).decode()
 
 
 def decode_cursor(raw: str, sort: Sequence[SortColumn]) -> tuple[Any, ...]:
     try:
-        values = orjson.loads(base64.urlsafe_b64decode(raw.encode()))
-        if not isinstance(values, list) or len(values) != len(sort):
+        decoded = orjson.loads(base64.urlsafe_b64decode(raw.encode()))
+        if not isinstance(decoded, list) or not decoded or decoded[0] != ordering_of(sort):
+            raise ValueError("cursor of another ordering")
+        values = decoded[1:]
+        if len(values) != len(sort):
             raise ValueError("cursor shape")
         return tuple(_typed(value, column.kind) for value, column in zip(values, sort, strict=True))
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as error:
@@ -193,7 +207,10 @@ def build_connection(
     rows = list(rows[: page.size])
     if page.backward:
         rows.reverse()
-    edges = [Edge(cursor=encode_cursor(cursor_of(row)), node=to_node(row)) for row in rows]
+    edges = [
+        Edge(cursor=encode_cursor(page.ordering, cursor_of(row)), node=to_node(row))
+        for row in rows
+    ]
     info = PageInfo(
         has_next_page=more if not page.backward else page.has_cursor_before,
         has_previous_page=more if page.backward else page.has_cursor_before,

@@ -54,8 +54,9 @@ def error_code(payload: dict[str, Any]) -> str:
     return code
 
 
-def cursor_of(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(values)).decode()
+def cursor_of(values: list[Any], ordering: str = "Task.created_at:d,Task.id:d") -> str:
+    """A hand-made cursor: the ordering it claims, then its values."""
+    return base64.urlsafe_b64encode(orjson.dumps([ordering, *values])).decode()
 
 
 async def make_tasks(db: AsyncSession, count: int, **fields: Any) -> list[Task]:
@@ -348,7 +349,27 @@ async def test_tasks_cursor_with_a_nul_character_is_a_clear_error(
 ) -> None:
     await make_tasks(db, 2)
     order = {"field": "TITLE", "direction": "ASC"}
-    payload = await gql(PAGE, {"first": 1, "after": cursor_of(["a\x00b", 1]), "orderBy": order})
+    cursor = cursor_of(["a\x00b", 1], ordering="Task.title:a,Task.id:a")
+    payload = await gql(PAGE, {"first": 1, "after": cursor, "orderBy": order})
+    assert error_code(payload) == "BAD_USER_INPUT"
+    assert "cursor" in payload["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"field": "UPDATED_AT", "direction": "DESC"},  # same value types, another column
+        {"field": "CREATED_AT", "direction": "ASC"},  # same column, the other direction
+    ],
+)
+async def test_tasks_cursor_of_an_ordering_with_the_same_types_is_a_clear_error(
+    db: AsyncSession, gql: GraphQL, other: dict[str, str]
+) -> None:
+    await make_tasks(db, 3)
+    newest = await page(gql, first=1)
+    payload = await gql(
+        PAGE, {"first": 1, "after": newest["pageInfo"]["endCursor"], "orderBy": other}
+    )
     assert error_code(payload) == "BAD_USER_INPUT"
 
 
