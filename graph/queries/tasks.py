@@ -64,7 +64,7 @@ def _text(name: str, value: str) -> str:
 def filtered(statement: Select[Any], where: TaskFilter | None) -> Select[Any]:
     if where is None:
         return statement
-    if where.status:
+    if where.status is not None:  # an empty list matches no task, as `IN ()` would
         statement = statement.where(TaskModel.status.in_([s.value for s in where.status]))
     if where.completed is not None:
         done = TaskModel.status == TaskStatus.COMPLETED.value

@@ -385,6 +385,14 @@ async def test_tasks_filter_by_status_list(db: AsyncSession, gql: GraphQL) -> No
     assert connection["totalCount"] == 2
 
 
+async def test_tasks_filter_by_an_empty_status_list_matches_nothing(
+    db: AsyncSession, gql: GraphQL
+) -> None:
+    await make_task(db, status="pending")
+    connection = await page(gql, filter={"status": []})
+    assert connection["edges"] == [] and connection["totalCount"] == 0
+
+
 async def test_tasks_filter_completed_true(db: AsyncSession, gql: GraphQL) -> None:
     done = await make_task(db, status="completed")
     await make_task(db, status="pending")
