@@ -122,10 +122,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from graph.auth import ConfigurationError
+
     args = parser().parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    return int(args.run(settings, args))
+    try:
+        return int(args.run(settings, args))
+    except ConfigurationError as error:
+        # A setting to fix, not a bug: one line saying which, no traceback.
+        print(f"clarity-graph: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -42,6 +42,19 @@ async def test_token_command_admin_flag_adds_the_admin_role(
     assert response.json()["data"]["viewer"] == {"isAdmin": True}
 
 
+def test_token_command_without_a_shared_secret_says_what_to_set(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    assert main(["token", "--user", "alice"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("clarity-graph: ") and "JWT_SECRET" in captured.err
+    assert "Traceback" not in captured.err
+
+
 def test_export_schema_writes_the_live_schema(tmp_path: Path) -> None:
     target = tmp_path / "schema.graphql"
     assert main(["export-schema", "--output", str(target)]) == 0
