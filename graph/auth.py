@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 SYMMETRIC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 _NOT_ASYMMETRIC = SYMMETRIC_ALGORITHMS | {"none"}
 ANONYMOUS_PREFIX = "session:"
+# The subject becomes every owned row's user_id and travels in each NOTIFY payload (8,000
+# bytes at most): bounded like any identifier. 255 fits every identity provider's ids.
+SUBJECT_MAX = 255
 
 _PRIVATE_KEY_TYPES = (
     rsa.RSAPrivateKey,
@@ -240,6 +243,8 @@ def viewer_from_claims(claims: dict[str, Any], session_id: str | None) -> Viewer
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject.strip():
         raise AuthenticationFailed("token subject is empty")
+    if len(subject) > SUBJECT_MAX:
+        raise AuthenticationFailed(f"token subject is longer than {SUBJECT_MAX} characters")
     if subject.startswith(ANONYMOUS_PREFIX):
         # A token may not claim an anonymous visitor's identity.
         raise AuthenticationFailed("token subject is not accepted")

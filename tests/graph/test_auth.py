@@ -240,6 +240,18 @@ async def test_a_token_with_a_blank_sub_is_refused(
     assert "subject" in message
 
 
+async def test_a_token_with_an_overlong_sub_is_refused(client: httpx.AsyncClient) -> None:
+    message = refusal(await ask(client, hs256(claims("u" * 256))))
+    assert "subject" in message
+
+
+async def test_a_token_with_a_sub_of_the_maximum_length_is_accepted(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await ask(client, hs256(claims("u" * 255)))
+    assert response.json()["data"]["viewer"]["id"] == "u" * 255
+
+
 async def test_a_token_claiming_an_anonymous_session_identity_is_refused(
     client: httpx.AsyncClient,
 ) -> None:
