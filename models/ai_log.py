@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, created_at_column
+from models.base import NEVER_REUSE_IDS, Base, created_at_column
 
 
 class AiLog(Base):
     __tablename__ = "ai_logs"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[str | None] = mapped_column(Text)

@@ -70,3 +70,9 @@ def check_in(column: str, values: tuple[str, ...]) -> str:
     """SQL for a CHECK that keeps an enumeration column to its values."""
     quoted = ", ".join(f"'{value}'" for value in values)
     return f"{column} IN ({quoted})"
+
+
+# Integer ids are exposed (global ids, `deletedId`): one must never name a later row. SQLite
+# reuses the highest rowid after a delete unless the table says AUTOINCREMENT (which costs a
+# lookup in sqlite_sequence per insert); PostgreSQL's identity sequences never reuse.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}

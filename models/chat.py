@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, check_in, created_at_column, updated_at_column
+from models.base import NEVER_REUSE_IDS, Base, check_in, created_at_column, updated_at_column
 
 MESSAGE_ROLES = ("user", "assistant")
 CONVERSATION_TITLE_MAX = 200
@@ -38,6 +38,7 @@ class Message(Base):
     __table_args__ = (
         CheckConstraint(check_in("role", MESSAGE_ROLES), name="role"),
         Index("ix_messages_conversation_id_created_at_id", "conversation_id", "created_at", "id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

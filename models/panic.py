@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, created_at_column
+from models.base import NEVER_REUSE_IDS, Base, created_at_column
 
 NOTE_MAX = 2_000
 
@@ -16,6 +16,7 @@ class PanicEvent(Base):
     __tablename__ = "panic_events"
     __table_args__ = (
         CheckConstraint("intensity IS NULL OR intensity BETWEEN 0 AND 10", name="intensity"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -36,7 +37,7 @@ class PanicEvent(Base):
 
 class GroundingExercise(Base):
     __tablename__ = "grounding_exercises"
-    __table_args__ = (UniqueConstraint("panic_event_id", "position"),)
+    __table_args__ = (UniqueConstraint("panic_event_id", "position"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     panic_event_id: Mapped[int] = mapped_column(

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, check_in, created_at_column, updated_at_column
+from models.base import NEVER_REUSE_IDS, Base, check_in, created_at_column, updated_at_column
 
 TASK_STATUSES = ("pending", "in_progress", "completed", "failed", "cancelled")
 OPEN_STATUSES = ("pending", "in_progress")
@@ -54,6 +54,7 @@ class Task(Base):
             sqlite_where=_open_tasks,
             postgresql_where=_open_tasks,
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -84,6 +85,7 @@ class TaskStep(Base):
     __table_args__ = (
         CheckConstraint("step_number >= 1", name="step_number_positive"),
         UniqueConstraint("task_id", "step_number"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -107,6 +109,7 @@ class TaskEvent(Base):
         CheckConstraint(
             f"to_status IS NULL OR {check_in('to_status', TASK_STATUSES)}", name="to_status"
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -32,7 +32,8 @@ def upgrade() -> None:
     sa.Column('latency_ms', sa.Integer(), nullable=True),
     sa.Column('tokens', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ai_logs'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ai_logs')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('ai_logs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ai_logs_created_at'), ['created_at'], unique=False)
@@ -94,7 +95,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.CheckConstraint("role IN ('user', 'assistant')", name=op.f('ck_messages_role')),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_messages_conversation_id_conversations'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_messages'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index('ix_messages_conversation_id_created_at_id', ['conversation_id', 'created_at', 'id'], unique=False)
@@ -110,7 +112,8 @@ def upgrade() -> None:
     sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint('intensity IS NULL OR intensity BETWEEN 0 AND 10', name=op.f('ck_panic_events_intensity')),
     sa.ForeignKeyConstraint(['session_id'], ['sessions.session_id'], name=op.f('fk_panic_events_session_id_sessions'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_panic_events'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_panic_events')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('panic_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_panic_events_created_at'), ['created_at'], unique=False)
@@ -131,7 +134,8 @@ def upgrade() -> None:
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'in_progress', 'completed', 'failed', 'cancelled')", name=op.f('ck_tasks_status')),
     sa.ForeignKeyConstraint(['session_id'], ['sessions.session_id'], name=op.f('fk_tasks_session_id_sessions'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_tasks'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tasks')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index('ix_tasks_open_user_id_updated_at', ['user_id', 'updated_at'], unique=False, sqlite_where=sa.text("status IN ('pending', 'in_progress')"), postgresql_where=sa.text("status IN ('pending', 'in_progress')"))
@@ -150,7 +154,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['panic_event_id'], ['panic_events.id'], name=op.f('fk_grounding_exercises_panic_event_id_panic_events'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_grounding_exercises')),
-    sa.UniqueConstraint('panic_event_id', 'position', name=op.f('uq_grounding_exercises_panic_event_id_position'))
+    sa.UniqueConstraint('panic_event_id', 'position', name=op.f('uq_grounding_exercises_panic_event_id_position')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('grounding_exercises', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_grounding_exercises_panic_event_id'), ['panic_event_id'], unique=False)
@@ -167,7 +172,8 @@ def upgrade() -> None:
     sa.CheckConstraint("from_status IS NULL OR from_status IN ('pending', 'in_progress', 'completed', 'failed', 'cancelled')", name=op.f('ck_task_events_from_status')),
     sa.CheckConstraint("to_status IS NULL OR to_status IN ('pending', 'in_progress', 'completed', 'failed', 'cancelled')", name=op.f('ck_task_events_to_status')),
     sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_task_events_task_id_tasks'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_task_events'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task_events')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('task_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_task_events_created_at'), ['created_at'], unique=False)
@@ -184,7 +190,8 @@ def upgrade() -> None:
     sa.CheckConstraint('step_number >= 1', name=op.f('ck_task_steps_step_number_positive')),
     sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_task_steps_task_id_tasks'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_task_steps')),
-    sa.UniqueConstraint('task_id', 'step_number', name=op.f('uq_task_steps_task_id_step_number'))
+    sa.UniqueConstraint('task_id', 'step_number', name=op.f('uq_task_steps_task_id_step_number')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('task_steps', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_task_steps_task_id'), ['task_id'], unique=False)

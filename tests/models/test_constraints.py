@@ -128,3 +128,29 @@ async def test_datetimes_come_back_aware_and_in_utc(db: AsyncSession) -> None:
 async def test_naive_datetimes_are_refused(db: AsyncSession) -> None:
     with pytest.raises(Exception, match="naive"):
         await make_task(db, created_at=datetime(2026, 5, 1, 12, 0))
+
+
+async def test_a_deleted_tasks_id_is_never_given_to_a_new_task(db: AsyncSession) -> None:
+    await make_task(db, title="first")
+    newest = await make_task(db, title="deleted")
+    gone = newest.id
+    await db.delete(newest)
+    await db.commit()
+    replacement = await make_task(db, title="after the delete")
+    assert replacement.id > gone
+
+
+async def test_a_deleted_messages_id_is_never_given_to_a_new_message(db: AsyncSession) -> None:
+    conversation = Conversation(user_id="alice")
+    db.add(conversation)
+    await db.flush()
+    newest = Message(conversation_id=conversation.id, role="user", content="deleted")
+    db.add(newest)
+    await db.flush()
+    gone = newest.id
+    await db.delete(newest)
+    await db.flush()
+    replacement = Message(conversation_id=conversation.id, role="user", content="after")
+    db.add(replacement)
+    await db.flush()
+    assert replacement.id > gone
