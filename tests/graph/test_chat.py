@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,8 +67,9 @@ async def make_conversation(
     await db.flush()
     for n in range(messages):
         role = "user" if n % 2 == 0 else "assistant"
-        db.add(Message(conversation_id=conversation.id, role=role, content=f"m{n}",
-                       created_at=tick()))
+        db.add(
+            Message(conversation_id=conversation.id, role=role, content=f"m{n}", created_at=tick())
+        )
     conversation.updated_at = tick()
     await db.commit()
     return conversation
@@ -120,9 +122,7 @@ async def test_send_message_stores_the_message_and_the_reply(
     assert result["conversation"]["updatedAt"] > before.isoformat()
 
 
-async def test_send_message_titles_an_untitled_conversation(
-    gql: GraphQL, db: AsyncSession
-) -> None:
+async def test_send_message_titles_an_untitled_conversation(gql: GraphQL, db: AsyncSession) -> None:
     conversation = await make_conversation(db, title=None)
     result = await send(gql, gid(conversation), "plan the garden party")
     assert result["conversation"]["title"] == "Plan the garden party"
@@ -227,6 +227,27 @@ async def test_a_provider_failure_stores_neither_message(
     assert error is not None and "model unavailable" in error
 
 
+async def test_start_conversation_provider_failure_stores_nothing(
+    gql: GraphQL, db: AsyncSession, app: Any
+) -> None:
+    app.state.resources.assistant = FailingAssistant()
+    result = await start(gql, title="Plans", message="add task: never")
+    assert result["__typename"] == "AssistantError"
+    assert result["code"] == "ASSISTANT_ERROR"
+    for table in ("conversations", "messages", "tasks"):
+        assert await table_count(db, table) == 0
+
+
+async def test_start_conversation_refuses_a_long_title_and_a_blank_message(
+    gql: GraphQL, db: AsyncSession
+) -> None:
+    for fields, field in (({"title": "t" * 201}, "title"), ({"message": "   "}, "message")):
+        result = await start(gql, **fields)
+        assert result["__typename"] == "ValidationError"
+        assert [f["field"] for f in result["fields"]] == [field]
+    assert await table_count(db, "conversations") == 0
+
+
 async def test_empty_and_oversized_messages_are_refused(gql: GraphQL, db: AsyncSession) -> None:
     conversation = await make_conversation(db)
     for content in ("   ", "x" * 32_001):
@@ -242,7 +263,9 @@ async def test_sending_to_another_users_conversation_is_not_found(
     theirs = await make_conversation(db, user_id="bob")
     result = await send(gql, gid(theirs), "hi")
     assert (result["__typename"], result["id"], result["code"]) == (
-        "NotFoundError", gid(theirs), "NOT_FOUND",
+        "NotFoundError",
+        gid(theirs),
+        "NOT_FOUND",
     )
     assert await table_count(db, "messages") == 0
 
@@ -272,7 +295,8 @@ async def test_delete_cascades_to_messages(gql: GraphQL, db: AsyncSession) -> No
     conversation = await make_conversation(db, messages=3)
     result = await gql.data(DELETE, {"input": {"id": gid(conversation)}})
     assert result["deleteConversation"] == {
-        "__typename": "DeleteConversationSuccess", "deletedId": gid(conversation),
+        "__typename": "DeleteConversationSuccess",
+        "deletedId": gid(conversation),
     }
     assert await table_count(db, "messages") == 0
 
@@ -286,9 +310,7 @@ async def test_delete_of_another_users_conversation_is_not_found(
     assert await table_count(db, "messages") == 2
 
 
-async def test_conversations_are_most_recently_active_first(
-    gql: GraphQL, db: AsyncSession
-) -> None:
+async def test_conversations_are_most_recently_active_first(gql: GraphQL, db: AsyncSession) -> None:
     older = await make_conversation(db, title="older")
     newer = await make_conversation(db, title="newer")
     await make_conversation(db, user_id="bob", title="bob's")
@@ -332,16 +354,62 @@ async def test_messages_page_forward_with_cursors(gql: GraphQL, db: AsyncSession
     assert seen == ["m0", "m1", "m2", "m3", "m4"]
 
 
+async def test_messages_page_backward_with_cursors(gql: GraphQL, db: AsyncSession) -> None:
+    conversation = await make_conversation(db, messages=5)
+    query = """query($id: ID!, $before: String) { conversation(id: $id) {
+        messages(last: 2, before: $before) {
+          edges { node { content } } pageInfo { hasPreviousPage startCursor } } } }"""
+    pages: list[list[str]] = []
+    before = None
+    while True:
+        data = await gql.data(query, {"id": gid(conversation), "before": before})
+        page = data["conversation"]["messages"]
+        pages.append([edge["node"]["content"] for edge in page["edges"]])
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    assert pages == [["m3", "m4"], ["m1", "m2"], ["m0"]]
+
+
+async def test_conversations_page_forward_with_cursors(gql: GraphQL, db: AsyncSession) -> None:
+    for title in ("oldest", "middle", "newest"):
+        await make_conversation(db, title=title)
+    query = """query($after: String) { conversations(first: 2, after: $after) {
+        edges { node { title } } pageInfo { hasNextPage endCursor } } }"""
+    first = (await gql.data(query))["conversations"]
+    second = (await gql.data(query, {"after": first["pageInfo"]["endCursor"]}))["conversations"]
+    assert [e["node"]["title"] for e in first["edges"]] == ["newest", "middle"]
+    assert first["pageInfo"]["hasNextPage"] is True
+    assert [e["node"]["title"] for e in second["edges"]] == ["oldest"]
+    assert second["pageInfo"]["hasNextPage"] is False
+
+
+@pytest.mark.parametrize("bad_id", ["not-an-id", encode_id("Task", 1)])
+async def test_send_and_rename_with_a_malformed_or_wrong_kind_id_are_not_found(
+    gql: GraphQL, bad_id: str
+) -> None:
+    sent = await send(gql, bad_id, "hello")
+    renamed = (await gql.data(RENAME, {"input": {"id": bad_id, "title": "x"}}))[
+        "renameConversation"
+    ]
+    assert sent["__typename"] == renamed["__typename"] == "NotFoundError"
+
+
 async def test_messages_page_per_conversation_in_a_batch(gql: GraphQL, db: AsyncSession) -> None:
     for count in (5, 1, 0, 4):
         await make_conversation(db, messages=count)
     data = await gql.data("""{ conversations(first: 20) { edges { node {
         messages(last: 3) { edges { node { content } } pageInfo { hasPreviousPage } } } } } }""")
     pages = [edge["node"]["messages"] for edge in data["conversations"]["edges"]]
-    got = [([e["node"]["content"] for e in p["edges"]], p["pageInfo"]["hasPreviousPage"])
-           for p in pages]
+    got = [
+        ([e["node"]["content"] for e in p["edges"]], p["pageInfo"]["hasPreviousPage"])
+        for p in pages
+    ]
     assert got == [
-        (["m1", "m2", "m3"], True), ([], False), (["m0"], False), (["m2", "m3", "m4"], True),
+        (["m1", "m2", "m3"], True),
+        ([], False),
+        (["m0"], False),
+        (["m2", "m3", "m4"], True),
     ]
 
 
@@ -369,8 +437,9 @@ async def test_another_users_conversation_and_messages_are_invisible(
     data = await gql.data(query, {"id": gid(theirs)})
     assert data == {"conversation": None, "node": None}
     message_id = await db.scalar(select(Message.id))
-    node = await gql.data("query($id: ID!) { node(id: $id) { id } }",
-                          {"id": encode_id("Message", message_id)})
+    node = await gql.data(
+        "query($id: ID!) { node(id: $id) { id } }", {"id": encode_id("Message", message_id)}
+    )
     assert node == {"node": None}
     listing = await gql.data("{ conversations { totalCount } }")
     assert listing["conversations"]["totalCount"] == 0
