@@ -8,38 +8,19 @@ first one's time and keeps it.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import scope
 from graph.errors import UserFacingError
 from graph.grounding import ExerciseChoice
+from graph.services.sessions import known_visit
 from graph.types.errors import NotFoundError
-from models import GroundingExercise, PanicEvent, Visit
+from models import GroundingExercise, PanicEvent
 from models.base import utcnow
 
 
 def not_found(global_id: str) -> UserFacingError:
     return UserFacingError(NotFoundError.of(global_id))
-
-
-async def known_visit(session: AsyncSession, session_id: str | None) -> str | None:
-    """The visit id if its sessions row exists, else None.
-
-    The request context records the visit before resolvers run, but that write may have failed
-    (it is bookkeeping, and never fails the request) or the row may have gone since; a
-    dangling id would break the foreign key and with it the whole press. The row is held with
-    FOR KEY SHARE until commit, so it cannot be deleted between this check and the insert.
-    """
-    if session_id is None:
-        return None
-    statement = (
-        select(Visit.session_id)
-        .where(Visit.session_id == session_id)
-        .with_for_update(read=True, key_share=True)
-    )
-    found: str | None = await session.scalar(statement)
-    return found
 
 
 async def create_event(

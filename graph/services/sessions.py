@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.auth import anonymous_user_id
@@ -57,3 +57,22 @@ async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> Clai
         )
         moved.append(int(result.rowcount))  # type: ignore[attr-defined]  # as above
     return Claimed(tasks=moved[0], conversations=moved[1], panic_events=moved[2])
+
+
+async def known_visit(session: AsyncSession, session_id: str | None) -> str | None:
+    """The visit id if its sessions row exists, else None.
+
+    The request context records the visit before resolvers run, but that write may have failed
+    (it is bookkeeping, and never fails the request) or the row may have gone since; a
+    dangling id would break the foreign key and with it the whole press. The row is held with
+    FOR KEY SHARE until commit, so it cannot be deleted between this check and the insert.
+    """
+    if session_id is None:
+        return None
+    statement = (
+        select(Visit.session_id)
+        .where(Visit.session_id == session_id)
+        .with_for_update(read=True, key_share=True)
+    )
+    found: str | None = await session.scalar(statement)
+    return found

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from graph import scope
 from graph.errors import UserFacingError
 from graph.pubsub import stage
+from graph.services.sessions import known_visit
 from graph.services.validation import Checks
 from graph.types.errors import NotFoundError
 from models import Task, TaskEvent, TaskStep
@@ -94,7 +95,7 @@ async def create_task(
     status = values.get("status", "pending")
     task = Task(
         user_id=user_id,
-        session_id=session_id,
+        session_id=await known_visit(session, session_id),
         status=status,
         completed_at=utcnow() if status == "completed" else None,
         **{k: v for k, v in values.items() if k != "status"},

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from graph.app import create_app
 from graph.ids import encode_id
 from graph.migrations import upgrade_head
-from models import Task, TaskStep
+from models import Task, TaskStep, Visit
 from tests.conftest import DATABASE_URL, ON_POSTGRES, GraphQL, make_settings, table_count
 from tests.factories import make_task, task_gid
 
@@ -729,3 +729,24 @@ async def test_concurrent_removes_of_one_step_remove_it_once(
     ]
     types = [e["node"]["eventType"] for e in data["task"]["events"]["edges"]]
     assert types == ["CREATED", "STEP_REMOVED"]
+
+
+async def test_create_task_records_the_visit_it_was_created_in(
+    gql: GraphQL, db: AsyncSession
+) -> None:
+    sid = str(uuid.uuid4())
+    await gql.data(CREATE, {"input": {"title": "from a visit"}}, headers={"X-Session-Id": sid})
+    assert await db.scalar(select(Task.session_id)) == sid
+
+
+async def test_create_task_leaves_the_session_null_when_the_visit_row_is_gone(
+    gql: GraphQL, db: AsyncSession
+) -> None:
+    sid = str(uuid.uuid4())
+    headers = {"X-Session-Id": sid}
+    await gql.data("{ viewer { id } }", headers=headers)  # records the visit, remembers it
+    await db.execute(delete(Visit).where(Visit.session_id == sid))
+    await db.commit()
+    result = await gql.data(CREATE, {"input": {"title": "still saved"}}, headers=headers)
+    assert result["createTask"]["__typename"] == "CreateTaskSuccess"
+    assert await db.scalar(select(Task.session_id)) is None
