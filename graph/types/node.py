@@ -3,7 +3,7 @@
 An id that is malformed, names an unknown type, or belongs to another user resolves to null:
 the three are indistinguishable on purpose. Every lookup goes through the request's scoped
 by-id loaders, so ids asked for together (and alongside other fields) cost one statement per
-type.
+type. A request holds at most a page's worth of ids (the maximum page size setting).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from strawberry import relay
 
 from graph.context import Info
 from graph.ids import int_key, key_can_name_a_row
+from graph.limits import too_many_ids
 from graph.loaders import Loaders
+from graph.pagination import InvalidPage
 from graph.types.audit import AuditLog
 from graph.types.chat import Conversation, Message
 from graph.types.panic import GroundingExercise, PanicEvent
@@ -81,6 +83,10 @@ def _parse(raw: str) -> tuple[str, Any] | None:
 
 
 async def resolve_nodes(info: Info, ids: list[str]) -> list[relay.Node | None]:
+    # The cost limit refuses a longer list before execution; this keeps the field safe alone.
+    limit = info.context.settings.max_page_size
+    if len(ids) > limit:
+        raise InvalidPage(too_many_ids(limit))
     loaders = info.context.loaders
     results: list[relay.Node | None] = [None] * len(ids)
     wanted: dict[str, list[tuple[int, Any]]] = {}

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry import relay
 
 from graph.app import create_app
+from graph.pagination import InvalidPage
+from graph.types.node import resolve_nodes
 from tests.conftest import GraphQL, make_settings
 
 
@@ -128,6 +133,72 @@ async def test_the_cost_limit_reads_page_sizes_from_variables(limited: Any) -> N
     assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
 
 
+async def test_the_cost_limit_reads_page_sizes_from_variable_defaults(limited: Any) -> None:
+    gql = await limited(max_cost=300)  # 1 + n * (edges 1 + node 1 + id 1 + title 1)
+    page = "tasks(first: $n) { edges { node { id title } } }"
+    sent = await gql(f"query($n: Int) {{ {page} }}", {"n": 100})
+    defaulted = await gql(f"query($n: Int = 100) {{ {page} }}")
+    for refused in (sent, defaulted):
+        assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY", refused
+        refusal(refused)
+    assert "errors" not in await gql(f"query($n: Int = 5) {{ {page} }}")
+    # An explicit null overrides the variable's default: the field's default page applies.
+    assert "errors" not in await gql(f"query($n: Int = 100) {{ {page} }}", {"n": None})
+    oversized = await gql(f"query($n: Int = 101) {{ {page} }}")
+    assert "at most 100 items" in refusal(oversized)
+
+
+def task_ids(count: int) -> list[str]:
+    return [str(relay.GlobalID("Task", str(n))) for n in range(1, count + 1)]
+
+
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Task { title } } }"
+
+
+async def test_nodes_takes_at_most_a_page_of_ids_before_any_sql(limited: Any) -> None:
+    gql = await limited()
+    assert "errors" not in await gql(NODES, {"ids": task_ids(100)})
+    payload = await gql(NODES, {"ids": task_ids(101)})
+    assert "`nodes` takes at most 100 ids" in refusal(payload)
+    assert payload["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    inline = ", ".join(f'"{id}"' for id in task_ids(101))
+    assert "at most 100 ids" in refusal(await gql(f"{{ nodes(ids: [{inline}]) {{ id }} }}"))
+
+
+async def test_the_nodes_cap_follows_the_maximum_page_size(limited: Any) -> None:
+    gql = await limited(max_page_size=10)
+    assert "at most 10 ids" in refusal(await gql(NODES, {"ids": task_ids(11)}))
+    default = orjson.dumps(task_ids(11)).decode()
+    defaulted = f"query($ids: [ID!]! = {default}) {{ nodes(ids: $ids) {{ id }} }}"
+    assert "at most 10 ids" in refusal(await gql(defaulted))
+
+
+async def test_the_cost_of_nodes_counts_the_ids(limited: Any) -> None:
+    gql = await limited(max_cost=100)  # 1 + ids * (id 1 + title 1)
+    assert "errors" not in await gql(NODES, {"ids": task_ids(49)})
+    payload = await gql(NODES, {"ids": task_ids(50)})
+    assert payload["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert payload["errors"][0]["extensions"]["cost"] == 101
+    refusal(payload)
+
+
+async def test_each_id_costs_only_what_runs_for_the_type_it_names(limited: Any) -> None:
+    # A fragment per Node type is usual below `nodes`; only the id's own type's fields run.
+    gql = await limited(max_cost=100)
+    query = NODES.replace("} } }", "} ... on Message { content role } } }")
+    assert "errors" not in await gql(query, {"ids": task_ids(49)})
+    messages = [str(relay.GlobalID("Message", str(n))) for n in range(1, 50)]
+    payload = await gql(query, {"ids": messages})
+    assert payload["errors"][0]["extensions"]["cost"] == 1 + 49 * 3  # id, content, role
+
+
+async def test_the_nodes_resolver_refuses_too_many_ids_on_its_own() -> None:
+    # The cost extension refuses first; the resolver still guards the field by itself.
+    info: Any = SimpleNamespace(context=SimpleNamespace(settings=make_settings(max_page_size=3)))
+    with pytest.raises(InvalidPage, match="at most 3 ids"):
+        await resolve_nodes(info, task_ids(4))
+
+
 async def test_a_page_over_the_maximum_is_refused_before_any_sql(gql: GraphQL) -> None:
     payload = await gql("{ tasks(first: 101) { totalCount } }")
     assert "at most 100 items" in refusal(payload)
@@ -151,6 +222,21 @@ async def test_suggestions_are_hidden_when_turned_off(limited: Any) -> None:
     payload = await gql("{ taks { totalCount } }")
     message = payload["errors"][0]["message"]
     assert message == "Cannot query field 'taks' on type 'Query'."
+
+
+async def test_suggestions_are_hidden_from_variable_errors_too(limited: Any) -> None:
+    # Variable values are coerced during execution, not validation.
+    gql = await limited(suggestions=False)
+    filtered = await gql(
+        "query($f: TaskFilter) { tasks(filter: $f) { totalCount } }", {"f": {"statu": "DONE"}}
+    )
+    ordered = await gql(
+        "query($o: TaskOrder) { tasks(orderBy: $o) { totalCount } }", {"o": {"field": "CREATED"}}
+    )
+    messages = [payload["errors"][0]["message"] for payload in (filtered, ordered)]
+    assert not any("Did you mean" in message for message in messages), messages
+    assert "not to include unknown field 'statu'. Found:" in messages[0]
+    assert messages[1].endswith("Value 'CREATED' does not exist in 'TaskOrderField' enum.")
 
 
 async def test_suggestions_help_in_development(gql: GraphQL) -> None:
