@@ -20,13 +20,13 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from graph.context import Info
+from graph.cost import query_cost_limit
 from graph.diagnostics import SqlDiagnostics
 from graph.errors import MaskUnexpectedErrors
 from graph.limits import (
     HideSuggestions,
     SubscriptionsOverWebSocketOnly,
     directives_per_field_rule,
-    query_cost_limit,
 )
 from graph.mutations.audit import AuditMutations
 from graph.mutations.breakdown import BreakdownMutations

@@ -17,8 +17,8 @@ from aiodataloader import DataLoader
 from strawberry import relay
 
 from graph.context import Info
+from graph.cost import too_many_ids
 from graph.ids import int_key, key_can_name_a_row
-from graph.limits import too_many_ids
 from graph.loaders import Loaders
 from graph.pagination import InvalidPage
 from graph.types.audit import AuditLog
