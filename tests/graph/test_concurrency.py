@@ -19,11 +19,12 @@ from fastapi import FastAPI
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from graph import grounding
 from graph.app import create_app
-from graph.assistant import Breakdown
+from graph.assistant import Breakdown, PanicSupport
 from graph.chatbot import ChatAnswer
 from graph.migrations import upgrade_head
-from models import AiLog, Conversation, Task
+from models import AiLog, Conversation, PanicEvent, Task
 from tests.conftest import DATABASE_URL, ON_POSTGRES, GraphQL, make_settings
 
 SIBLINGS = """
@@ -62,7 +63,7 @@ async def user(real_app: FastAPI) -> AsyncIterator[str]:
     user_id = f"concurrency-{uuid.uuid4()}"
     yield user_id
     async with real_app.state.resources.session_factory() as session, session.begin():
-        for model in (Task, Conversation, AiLog):
+        for model in (Task, Conversation, PanicEvent, AiLog):
             await session.execute(delete(model).where(model.user_id == user_id))
 
 
@@ -125,6 +126,10 @@ class PoolWatchingAssistant:
         self.checked_out.append(self.pool.checkedout())
         return Breakdown(title="Broken down", steps=["one"])
 
+    async def panic_support(self, note: str | None, intensity: int | None) -> PanicSupport:
+        self.checked_out.append(self.pool.checkedout())
+        return PanicSupport(reply="Breathe with me.", exercises=grounding.choose(intensity))
+
 
 async def test_the_assistant_is_asked_with_no_database_connection_held(
     real_app: FastAPI, real_gql: GraphQL, user: str
@@ -144,5 +149,9 @@ async def test_the_assistant_is_asked_with_no_database_connection_held(
     await real_gql.data(
         """mutation { breakDownTask(input: {input: "plan it"}) { __typename } }""", user=user
     )
+    pressed = await real_gql.data(
+        """mutation { pressPanic(input: {intensity: 7}) { __typename } }""", user=user
+    )
     assert sent["sendMessage"]["__typename"] == "SendMessageSuccess"
-    assert watcher.checked_out == [0, 0, 0]
+    assert pressed["pressPanic"]["__typename"] == "PressPanicSuccess"
+    assert watcher.checked_out == [0, 0, 0, 0]
