@@ -454,6 +454,10 @@ async def test_an_intruder_reaches_none_of_alices_data_by_any_operation(
     rows_before = await table_rows(db)
     assert victim.cursors and victim.all_ids()
     assert not victim.all_ids() & intruder.all_ids()
+    # Every Node type, found by introspection, has a victim id to probe with: a new type
+    # that no mutation creates would otherwise go unprobed without a word.
+    unprobed = probe.node_types - set(victim.ids)
+    assert not unprobed, f"node types with no victim id to probe: {sorted(unprobed)}"
 
     # Alice's data exists now; the intruder's view must not have moved by one count.
     assert await probe.view(intruder) == intruder_view, "the intruder's view changed"
