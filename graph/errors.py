@@ -15,7 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import StreamExecutionResult
 
 logger = logging.getLogger("graph.errors")
 
@@ -65,10 +68,23 @@ class UserFacingError(Exception):
         self.payload = payload
 
 
+# Shown as they are: our refusals, graphql-core's own errors, and strawberry's refusals of a
+# request it cannot run (no query, no such operation, an operation type not allowed), whose
+# messages are written for the client. Over HTTP strawberry raises those (answered 400); a
+# stream turns them into a result, and the WebSocket closes with their message (4400).
+_SHOWN = (
+    ClientError,
+    GraphQLError,
+    MissingQueryError,
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+)
+
+
 def _is_expected(error: GraphQLError) -> bool:
     original = error.original_error
     # No original error: a syntax or validation error from graphql-core, safe to show.
-    return original is None or isinstance(original, ClientError | GraphQLError)
+    return original is None or isinstance(original, _SHOWN)
 
 
 def present(error: GraphQLError) -> GraphQLError:
@@ -98,9 +114,31 @@ def present(error: GraphQLError) -> GraphQLError:
     )
 
 
+def mask(result: Any) -> None:
+    """Replace a result's errors with what the client may see (`present`), in place."""
+    errors: list[GraphQLError] | None = getattr(result, "errors", None)
+    if errors:
+        result.errors = [present(error) for error in errors]
+
+
 class MaskUnexpectedErrors(SchemaExtension):
+    """Masks every result before it is sent.
+
+    A query or mutation over HTTP has one result, masked when the operation ends. A stream
+    (a subscription, or any operation over the WebSocket) sends its results from inside the
+    operation, each as soon as it exists: the first, every delivery, the error that ends the
+    stream. Strawberry passes each of them to `on_stream_result` before the transport sends
+    it, so they are masked there, by the same `present`.
+    """
+
+    _streamed = False
+
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [present(error) for error in result.errors]
+        if not self._streamed:  # a stream's results are masked already, one by one
+            mask(self.execution_context.result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        self._streamed = True
+        mask(result)
+        yield
