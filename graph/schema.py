@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -18,6 +19,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from graph.context import Info
 from graph.cost import query_cost_limit
@@ -71,9 +73,20 @@ class Mutation(
     pass
 
 
+class ClaritySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log nothing here. `MaskUnexpectedErrors` logs each unexpected error once, with its
+        id and traceback, and `OperationLog` counts every operation's errors; strawberry's
+        default would log every error again at ERROR, a client's typo included, so a
+        misbehaving client could fill the error log with noise that hides real failures."""
+        return None
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    return strawberry.Schema(
+    return ClaritySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -41,6 +41,17 @@ async def test_each_operation_is_logged_with_name_type_and_duration(
     assert record.__dict__["errors"] == 0
 
 
+async def test_a_clients_mistake_is_counted_not_logged_as_an_error(
+    gql: GraphQL, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        payload = await gql("query Typo { viewr { id } }")
+    assert payload["errors"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    record = next(r for r in caplog.records if r.name == "graph.operations")
+    assert record.__dict__["errors"] == 1
+
+
 def test_the_json_formatter_writes_one_object_per_line_with_the_request_id() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
