@@ -8,8 +8,10 @@ that the test's final rollback discards.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,9 +23,9 @@ from sqlalchemy.pool import StaticPool
 
 from graph.app import create_app
 from graph.auth import mint_token
-from graph.migrations import downgrade_connection, upgrade_connection
+from graph.migrations import downgrade_connection, upgrade_connection, upgrade_head
 from graph.settings import Settings
-from models.database import EngineOptions, create_engine
+from models.database import EngineOptions, create_engine, create_session_factory
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or "sqlite+aiosqlite:///:memory:"
@@ -79,6 +81,22 @@ async def db(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator
     """A session for arranging and checking data, inside the test's transaction."""
     async with session_factory() as session:
         yield session
+
+
+@pytest.fixture
+async def real_session_factory(
+    engine: AsyncEngine, tmp_path: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The engine and session factory `create_app` builds, for tests that need commits other
+    connections see (the harness's one rolled-back connection hides them). `engine` has
+    migrated the PostgreSQL test database; on SQLite a WAL file is migrated here, so a reader
+    and a writer run side by side. Tests clean up what they commit."""
+    url = DATABASE_URL if ON_POSTGRES else f"sqlite+aiosqlite:///{tmp_path / 'real.db'}"
+    if not ON_POSTGRES:
+        await asyncio.to_thread(upgrade_head, url)
+    real_engine = create_engine(EngineOptions(url=url))
+    yield create_session_factory(real_engine)
+    await real_engine.dispose()
 
 
 @pytest.fixture

@@ -7,36 +7,18 @@ to a request's reads: these tests use the engine and session factory `create_app
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Executable, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graph.database import RequestDatabase
-from graph.migrations import upgrade_head
 from graph.pubsub import LocalBroker
 from models import Task
-from models.database import EngineOptions, create_engine, create_session_factory
-from tests.conftest import DATABASE_URL, ON_POSTGRES
-
-
-@pytest.fixture
-async def factory(
-    engine: AsyncEngine, tmp_path: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    # `engine` has migrated the PostgreSQL test database; a SQLite file (WAL, so a reader and
-    # a writer run side by side) is migrated here.
-    url = DATABASE_URL if ON_POSTGRES else f"sqlite+aiosqlite:///{tmp_path / 'request.db'}"
-    if not ON_POSTGRES:
-        await asyncio.to_thread(upgrade_head, url)
-    real_engine = create_engine(EngineOptions(url=url))
-    yield create_session_factory(real_engine)
-    await real_engine.dispose()
+from tests.conftest import ON_POSTGRES
 
 
 @pytest.fixture
@@ -46,18 +28,18 @@ def user() -> str:
 
 @pytest.fixture
 async def request_db(
-    factory: async_sessionmaker[AsyncSession], user: str
+    real_session_factory: async_sessionmaker[AsyncSession], user: str
 ) -> AsyncIterator[RequestDatabase]:
-    db = RequestDatabase(factory, LocalBroker())
+    db = RequestDatabase(real_session_factory, LocalBroker())
     yield db
     await db.close()
-    async with factory() as session, session.begin():
+    async with real_session_factory() as session, session.begin():
         await session.execute(delete(Task).where(Task.user_id == user))
 
 
-async def _commit_task(factory: async_sessionmaker[AsyncSession], user: str) -> None:
+async def _commit_task(real_session_factory: async_sessionmaker[AsyncSession], user: str) -> None:
     """Another request's write, committed on its own connection."""
-    async with factory() as session, session.begin():
+    async with real_session_factory() as session, session.begin():
         await session.execute(insert(Task).values(user_id=user, title="from elsewhere"))
 
 
@@ -66,18 +48,18 @@ def _count(user: str) -> Executable:
 
 
 async def test_a_requests_reads_share_one_snapshot(
-    request_db: RequestDatabase, factory: async_sessionmaker[AsyncSession], user: str
+    request_db: RequestDatabase, real_session_factory: async_sessionmaker[AsyncSession], user: str
 ) -> None:
     before = await request_db.scalar(_count(user))
-    await _commit_task(factory, user)
+    await _commit_task(real_session_factory, user)
     assert await request_db.scalar(_count(user)) == before
 
 
 async def test_release_ends_the_snapshot(
-    request_db: RequestDatabase, factory: async_sessionmaker[AsyncSession], user: str
+    request_db: RequestDatabase, real_session_factory: async_sessionmaker[AsyncSession], user: str
 ) -> None:
     before = await request_db.scalar(_count(user))
-    await _commit_task(factory, user)
+    await _commit_task(real_session_factory, user)
     await request_db.release()
     assert await request_db.scalar(_count(user)) == before + 1
 

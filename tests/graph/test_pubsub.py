@@ -9,34 +9,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import asyncpg
 import pytest
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graph.database import RequestDatabase
-from graph.migrations import upgrade_head
 from graph.pubsub import Event, LocalBroker, PostgresBroker, build_broker, stage
 from models import Task
-from models.database import EngineOptions, create_engine, create_session_factory
 from tests.conftest import DATABASE_URL, ON_POSTGRES
 
 DELIVERY_TIMEOUT = 5.0
-
-
-@pytest.fixture
-async def factory(
-    engine: AsyncEngine, tmp_path: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    url = DATABASE_URL if ON_POSTGRES else f"sqlite+aiosqlite:///{tmp_path / 'pubsub.db'}"
-    if not ON_POSTGRES:
-        await asyncio.to_thread(upgrade_head, url)
-    real_engine = create_engine(EngineOptions(url=url))
-    yield create_session_factory(real_engine)
-    await real_engine.dispose()
 
 
 @pytest.fixture
@@ -49,10 +34,10 @@ async def broker() -> AsyncIterator[LocalBroker]:
 
 
 @pytest.fixture
-async def user(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[str]:
+async def user(real_session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[str]:
     user_id = f"pubsub-{uuid.uuid4()}"
     yield user_id
-    async with factory() as session, session.begin():
+    async with real_session_factory() as session, session.begin():
         await session.execute(delete(Task).where(Task.user_id == user_id))
 
 
@@ -74,16 +59,16 @@ async def _write_task(db: RequestDatabase, user: str) -> int:
     return int(task.id)
 
 
-async def _count(factory: async_sessionmaker[AsyncSession], user: str) -> int:
-    async with factory() as session:
+async def _count(real_session_factory: async_sessionmaker[AsyncSession], user: str) -> int:
+    async with real_session_factory() as session:
         statement = select(func.count()).select_from(Task).where(Task.user_id == user)
         return int(await session.scalar(statement) or 0)
 
 
 async def test_a_committed_change_reaches_its_subscriber(
-    factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
+    real_session_factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
 ) -> None:
-    db = RequestDatabase(factory, broker)
+    db = RequestDatabase(real_session_factory, broker)
     async with broker.subscribe(user) as queue:
         row_id = await _write_task(db, user)
         event = await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT)
@@ -92,9 +77,9 @@ async def test_a_committed_change_reaches_its_subscriber(
 
 
 async def test_a_rolled_back_change_is_never_announced(
-    factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
+    real_session_factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
 ) -> None:
-    db = RequestDatabase(factory, broker)
+    db = RequestDatabase(real_session_factory, broker)
     async with broker.subscribe(user) as queue:
         with pytest.raises(Refused):
             async with db.transaction() as session:
@@ -110,19 +95,19 @@ async def test_a_rolled_back_change_is_never_announced(
 
 
 async def test_a_change_that_cannot_be_announced_is_not_committed(
-    factory: async_sessionmaker[AsyncSession], user: str
+    real_session_factory: async_sessionmaker[AsyncSession], user: str
 ) -> None:
-    db = RequestDatabase(factory, BrokerThatCannotPublish())
+    db = RequestDatabase(real_session_factory, BrokerThatCannotPublish())
     with pytest.raises(Refused):
         await _write_task(db, user)
     await db.close()
-    assert await _count(factory, user) == 0
+    assert await _count(real_session_factory, user) == 0
 
 
 async def test_a_transaction_with_nothing_staged_announces_nothing(
-    factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
+    real_session_factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
 ) -> None:
-    db = RequestDatabase(factory, broker)
+    db = RequestDatabase(real_session_factory, broker)
     async with broker.subscribe(user) as queue:
         async with db.transaction() as session:
             await session.execute(insert(Task).values(user_id=user, title="quiet"))
@@ -135,7 +120,7 @@ async def test_a_transaction_with_nothing_staged_announces_nothing(
 @pytest.mark.postgres_only
 @pytest.mark.skipif(not ON_POSTGRES, reason="LISTEN/NOTIFY is PostgreSQL's")
 async def test_a_lost_listen_connection_is_reopened(
-    factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
+    real_session_factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
 ) -> None:
     assert isinstance(broker, PostgresBroker)
     dsn = make_url(DATABASE_URL).set(drivername="postgresql").render_as_string(False)
@@ -154,7 +139,7 @@ async def test_a_lost_listen_connection_is_reopened(
         # Polls the broker's own counter: an Event only tests would wait on is not worth it.
         while broker.connections == opened or not broker.listening:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-    db = RequestDatabase(factory, broker)
+    db = RequestDatabase(real_session_factory, broker)
     async with broker.subscribe(user) as queue:
         row_id = await _write_task(db, user)
         event = await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT)
