@@ -66,7 +66,8 @@ class ManifestError(ValueError):
 
 
 def load_manifest(path: Path) -> dict[str, str]:
-    """`{"<sha256 hex>": "<query text>"}`, every key checked against its text."""
+    """`{"<sha256 hex>": "<query text>"}`, every key checked against its text. Keys may carry a
+    `sha256:` prefix, as graphql-codegen's persisted documents do."""
     where = f"PERSISTED_QUERIES_MANIFEST ({path})"
     try:
         raw: object = json.loads(path.read_bytes())
@@ -78,7 +79,9 @@ def load_manifest(path: Path) -> dict[str, str]:
         raise ManifestError(f"{where} must be a JSON object of sha256 hex -> query text")
     manifest: dict[str, str] = {}
     for key, text in raw.items():
-        digest = key.lower()
+        # graphql-codegen's client preset writes "sha256:<hex>" keys
+        # (examples/persisted-documents.json); bare hex is accepted too.
+        digest = key.lower().removeprefix("sha256:")
         if not _SHA256_HEX.fullmatch(digest):
             raise ManifestError(f"{where}: key {key!r} is not a sha256 hex digest")
         if not isinstance(text, str) or not text.strip():
