@@ -30,7 +30,7 @@ from graphql import (
 from strawberry import relay
 from strawberry.extensions import SchemaExtension
 
-from graph.pagination import DEFAULT_PAGE_SIZE
+from graph.pagination import DEFAULT_PAGE_SIZE, page_too_large
 
 
 def too_many_ids(limit: int) -> str:
@@ -57,28 +57,30 @@ def query_cost_limit(max_cost: int, max_page_size: int) -> type[SchemaExtension]
                     schema, document.definitions, context.variables or {}, max_page_size
                 )
                 cost = walker.operation_cost(context.operation_name)
-                if walker.largest_page > max_page_size:
-                    # The same refusal the resolver would give, but before any SQL runs.
-                    error = GraphQLError(
-                        f"A page holds at most {max_page_size} items; ask for fewer.",
-                        extensions={"code": "BAD_USER_INPUT"},
-                    )
-                    context.result = ExecutionResult(data=None, errors=[error])
-                elif walker.most_ids > max_page_size:
-                    error = GraphQLError(
-                        too_many_ids(max_page_size), extensions={"code": "BAD_USER_INPUT"}
-                    )
-                    context.result = ExecutionResult(data=None, errors=[error])
-                elif cost > max_cost:
-                    error = GraphQLError(
-                        f"Query is too costly: estimated cost {cost} exceeds the limit of"
-                        f" {max_cost}. Ask for smaller pages or fewer fields.",
-                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost},
-                    )
+                error = _refusal(walker, cost, max_cost=max_cost, max_page_size=max_page_size)
+                if error is not None:
                     context.result = ExecutionResult(data=None, errors=[error])
             yield
 
     return QueryCost
+
+
+def _refusal(
+    walker: _CostWalker, cost: int, *, max_cost: int, max_page_size: int
+) -> GraphQLError | None:
+    """The same refusals the resolvers would give (page size, ids), but before any SQL runs;
+    then the cost itself."""
+    if walker.largest_page > max_page_size:
+        return GraphQLError(page_too_large(max_page_size), extensions={"code": "BAD_USER_INPUT"})
+    if walker.most_ids > max_page_size:
+        return GraphQLError(too_many_ids(max_page_size), extensions={"code": "BAD_USER_INPUT"})
+    if cost > max_cost:
+        return GraphQLError(
+            f"Query is too costly: estimated cost {cost} exceeds the limit of"
+            f" {max_cost}. Ask for smaller pages or fewer fields.",
+            extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost},
+        )
+    return None
 
 
 class _CostWalker:

@@ -51,6 +51,11 @@ class Window:
         return (self.size, self.backward, self.cursor)
 
 
+def page_too_large(max_size: int) -> str:
+    """The refusal of a page over the limit: the resolver's, and the cost limit's before SQL."""
+    return f"A page holds at most {max_size} items; ask for fewer."
+
+
 def window(
     sort: Sequence[SortColumn],
     *,
@@ -71,7 +76,7 @@ def window(
     if (first is not None and first < 0) or (last is not None and last < 0):
         raise InvalidPage("`first` and `last` must not be negative.")
     if (first or last or 0) > max_size:
-        raise InvalidPage(f"A page holds at most {max_size} items; ask for fewer.")
+        raise InvalidPage(page_too_large(max_size))
     if first == 0 or last == 0:
         size = 0
     raw = before if backward else after

@@ -111,7 +111,6 @@ class PostgresBroker(LocalBroker):
         self.connections = 0  # LISTEN connections opened so far: 1 + reconnects
 
     async def start(self) -> None:
-        # Bounded: an unreachable database must not stall start-up for 60 s.
         self._stopped = False
         await self._listen()
 
@@ -146,6 +145,7 @@ class PostgresBroker(LocalBroker):
     async def _listen(self) -> None:
         import asyncpg
 
+        # Bounded: an unreachable database must not stall start-up (or a retry) for 60 s.
         connection = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_SECONDS)
         await connection.add_listener(CHANNEL, self._heard)
         connection.add_termination_listener(self._lost)

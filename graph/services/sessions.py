@@ -64,7 +64,7 @@ async def known_visit(session: AsyncSession, session_id: str | None) -> str | No
 
     The request context records the visit before resolvers run, but that write may have failed
     (it is bookkeeping, and never fails the request) or the row may have gone since; a
-    dangling id would break the foreign key and with it the whole press. The row is held with
+    dangling id would break the foreign key and with it the whole write. The row is held with
     FOR KEY SHARE until commit, so it cannot be deleted between this check and the insert.
     """
     if session_id is None:
