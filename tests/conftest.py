@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -25,6 +26,7 @@ from graph.app import create_app
 from graph.auth import mint_token
 from graph.migrations import downgrade_connection, upgrade_connection, upgrade_head
 from graph.settings import Settings
+from models import Visit
 from models.database import EngineOptions, create_engine, create_session_factory
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -162,6 +164,17 @@ class GraphQL:
 @pytest.fixture
 def gql(client: httpx.AsyncClient, settings: Settings) -> GraphQL:
     return GraphQL(client, settings)
+
+
+async def visit_whose_row_is_gone(gql: GraphQL, db: AsyncSession) -> dict[str, str]:
+    """Headers of a visit the server has recorded (and remembers, so it will not write it
+    again for a minute) whose `sessions` row has since gone."""
+    sid = str(uuid.uuid4())
+    headers = {"X-Session-Id": sid}
+    await gql.data("{ viewer { id } }", headers=headers)
+    await db.execute(delete(Visit).where(Visit.session_id == sid))
+    await db.commit()
+    return headers
 
 
 async def table_count(session: AsyncSession, table: str) -> int:

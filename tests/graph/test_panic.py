@@ -13,7 +13,7 @@ import httpx
 import orjson
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import grounding
@@ -21,8 +21,8 @@ from graph.assistant import AssistantFailure, OfflineAssistant, PanicSupport
 from graph.assistant_openai import PANIC_PROMPT, OpenAIAssistant
 from graph.grounding import ExerciseChoice
 from graph.ids import encode_id
-from models import AiLog, GroundingExercise, PanicEvent, Visit
-from tests.conftest import GraphQL, make_settings, table_count
+from models import AiLog, GroundingExercise, PanicEvent
+from tests.conftest import GraphQL, make_settings, table_count, visit_whose_row_is_gone
 from tests.factories import make_panic_event
 
 PRESS = """
@@ -234,11 +234,7 @@ async def test_press_panic_records_the_visit_it_was_pressed_in(
 async def test_press_panic_leaves_the_session_null_when_the_visit_row_is_gone(
     gql: GraphQL, db: AsyncSession
 ) -> None:
-    sid = str(uuid.uuid4())
-    headers = {"X-Session-Id": sid}
-    await gql.data("{ viewer { id } }", headers=headers)  # records the visit, remembers it
-    await db.execute(delete(Visit).where(Visit.session_id == sid))
-    await db.commit()
+    headers = await visit_whose_row_is_gone(gql, db)
     result = await gql.data(PRESS, {"input": {"intensity": 3}}, headers=headers)
     assert result["pressPanic"]["__typename"] == "PressPanicSuccess"
     assert (await stored_event(db)).session_id is None

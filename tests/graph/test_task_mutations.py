@@ -18,8 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from graph.app import create_app
 from graph.ids import encode_id
 from graph.migrations import upgrade_head
-from models import Task, TaskStep, Visit
-from tests.conftest import DATABASE_URL, ON_POSTGRES, GraphQL, make_settings, table_count
+from models import Task, TaskStep
+from tests.conftest import (
+    DATABASE_URL,
+    ON_POSTGRES,
+    GraphQL,
+    make_settings,
+    table_count,
+    visit_whose_row_is_gone,
+)
 from tests.factories import make_task, task_gid
 
 TASK_FIELDS = """
@@ -742,11 +749,7 @@ async def test_create_task_records_the_visit_it_was_created_in(
 async def test_create_task_leaves_the_session_null_when_the_visit_row_is_gone(
     gql: GraphQL, db: AsyncSession
 ) -> None:
-    sid = str(uuid.uuid4())
-    headers = {"X-Session-Id": sid}
-    await gql.data("{ viewer { id } }", headers=headers)  # records the visit, remembers it
-    await db.execute(delete(Visit).where(Visit.session_id == sid))
-    await db.commit()
+    headers = await visit_whose_row_is_gone(gql, db)
     result = await gql.data(CREATE, {"input": {"title": "still saved"}}, headers=headers)
     assert result["createTask"]["__typename"] == "CreateTaskSuccess"
     assert await db.scalar(select(Task.session_id)) is None
