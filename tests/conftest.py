@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +164,39 @@ class GraphQL:
 @pytest.fixture
 def gql(client: httpx.AsyncClient, settings: Settings) -> GraphQL:
     return GraphQL(client, settings)
+
+
+GqlWith = Callable[..., Awaitable[GraphQL]]
+
+
+@pytest.fixture
+async def gql_with(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[GqlWith]:
+    """`await gql_with(**settings)`: a GraphQL helper for an app started with those settings
+    (on the test's rolled-back connection), stopped when the test ends; `assistant=` swaps in
+    an assistant provider."""
+    started: list[tuple[Any, httpx.AsyncClient]] = []
+
+    async def start(*, assistant: Any = None, **overrides: Any) -> GraphQL:
+        settings = make_settings(**overrides)
+        app = create_app(settings, session_factory=session_factory)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        if assistant is not None:
+            app.state.resources.assistant = assistant
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        started.append((lifespan, client))
+        return GraphQL(client, settings)
+
+    yield start
+    for lifespan, client in started:
+        await client.aclose()
+        await lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def anonymous_gql(gql_with: GqlWith) -> GraphQL:
+    """An app with anonymous sessions on: a visitor without a token acts as `session:<id>`."""
+    return await gql_with(anonymous_sessions=True)
 
 
 async def visit_whose_row_is_gone(gql: GraphQL, db: AsyncSession) -> dict[str, str]:

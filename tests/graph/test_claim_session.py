@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.app import create_app
 from models import Conversation, PanicEvent, Task, Visit
-from tests.conftest import GraphQL, make_settings
+from tests.conftest import GraphQL
 from tests.factories import make_task
 
 CLAIM = """
@@ -28,18 +24,6 @@ mutation($sid: String!) {
 
 
 @pytest.fixture
-async def anonymous_gql(
-    session_factory: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[GraphQL]:
-    settings = make_settings(anonymous_sessions=True)
-    app: FastAPI = create_app(settings, session_factory=session_factory)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://anon") as client:
-            yield GraphQL(client, settings)
-
-
-@pytest.fixture
 def sid() -> str:
     return str(uuid.uuid4())
 
@@ -50,9 +34,7 @@ async def as_visitor(gql: GraphQL, sid: str, query: str, **kw: Any) -> dict[str,
 
 
 async def claim(gql: GraphQL, sid: str, user: str = "alice", header: str | None = None) -> Any:
-    data = await gql.data(
-        CLAIM, {"sid": sid}, user=user, headers={"X-Session-Id": header or sid}
-    )
+    data = await gql.data(CLAIM, {"sid": sid}, user=user, headers={"X-Session-Id": header or sid})
     return data["claimSession"]
 
 
@@ -62,10 +44,18 @@ async def owners(db: AsyncSession, model: Any) -> dict[str, int]:
 
 
 async def visitor_with_data(gql: GraphQL, db: AsyncSession, sid: str) -> None:
-    await as_visitor(gql, sid, """mutation { createTask(input: {title: "anon task"}) {
-        __typename } }""")
-    await as_visitor(gql, sid, """mutation { startConversation(input: {title: "anon chat"}) {
-        __typename } }""")
+    await as_visitor(
+        gql,
+        sid,
+        """mutation { createTask(input: {title: "anon task"}) {
+        __typename } }""",
+    )
+    await as_visitor(
+        gql,
+        sid,
+        """mutation { startConversation(input: {title: "anon chat"}) {
+        __typename } }""",
+    )
     db.add(PanicEvent(user_id=f"session:{sid}", intensity=4))
     await db.commit()
 
@@ -81,8 +71,11 @@ async def test_claim_moves_tasks_conversations_and_panic_events(
     await visitor_with_data(anonymous_gql, db, sid)
     result = await claim(anonymous_gql, sid)
     assert result == {
-        "__typename": "ClaimSessionSuccess", "sessionId": sid,
-        "tasksMoved": 1, "conversationsMoved": 1, "panicEventsMoved": 1,
+        "__typename": "ClaimSessionSuccess",
+        "sessionId": sid,
+        "tasksMoved": 1,
+        "conversationsMoved": 1,
+        "panicEventsMoved": 1,
     }
     for model in (Task, Conversation, PanicEvent):
         assert await owners(db, model) == {"alice": 1}
@@ -104,8 +97,12 @@ async def test_claiming_twice_is_refused_and_moves_nothing_more(
 ) -> None:
     await visitor_with_data(anonymous_gql, db, sid)
     await claim(anonymous_gql, sid)
-    await as_visitor(anonymous_gql, sid, """mutation { createTask(input: {title: "later"}) {
-        __typename } }""")
+    await as_visitor(
+        anonymous_gql,
+        sid,
+        """mutation { createTask(input: {title: "later"}) {
+        __typename } }""",
+    )
     again = await claim(anonymous_gql, sid)
     assert again == {"__typename": "AlreadyClaimedError", "code": "ALREADY_CLAIMED"}
     assert await owners(db, Task) == {"alice": 1, f"session:{sid}": 1}

@@ -22,13 +22,10 @@ probed without editing this file, or makes the probe fail until it is told how:
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from graphql import (
     GraphQLField,
     GraphQLObjectType,
@@ -39,11 +36,10 @@ from graphql import (
     is_object_type,
 )
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.app import create_app
 from models import Base
-from tests.conftest import GraphQL, make_settings
+from tests.conftest import GraphQL
 from tests.graph.schema_walk import (
     OMIT,
     CannotProbe,
@@ -98,7 +94,6 @@ def classify_queries(schema: GraphQLSchema) -> dict[str, str]:
         else:
             kinds[name] = "connection" if is_connection_field(definition) else "view"
     return kinds
-
 
 
 # --- actors ------------------------------------------------------------------------------------
@@ -217,8 +212,9 @@ class Probe:
         seen = await self.view(victim)
         ids = sorted(victim.all_ids())
         sel = selection(self.schema, self.query.fields["nodes"].type)
-        payload = await victim.call(f"query($ids: [ID!]!) {{ nodes(ids: $ids) {sel} }}",
-                                    {"ids": ids})
+        payload = await victim.call(
+            f"query($ids: [ID!]!) {{ nodes(ids: $ids) {sel} }}", {"ids": ids}
+        )
         assert "errors" not in payload, payload
         assert None not in payload["data"]["nodes"], "the victim cannot read its own nodes"
         seen["nodes"] = dict(zip(ids, payload["data"]["nodes"], strict=True))
@@ -383,18 +379,6 @@ async def table_rows(db: AsyncSession) -> dict[str, list[str]]:
 
 
 # --- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def anonymous_gql(
-    session_factory: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[GraphQL]:
-    settings = make_settings(anonymous_sessions=True)
-    app: FastAPI = create_app(settings, session_factory=session_factory)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://anon") as client:
-            yield GraphQL(client, settings)
 
 
 @pytest.fixture(params=["bob", "anonymous"])

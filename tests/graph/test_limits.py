@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import orjson
 import pytest
-from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry import relay
 
-from graph.app import create_app
 from graph.pagination import InvalidPage
 from graph.types.node import resolve_nodes
-from tests.conftest import GraphQL, make_settings
-
-
-@pytest.fixture
-async def limited(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
-    """An app with the given settings, as a GraphQL helper."""
-    apps: list[Any] = []
-
-    async def build(**overrides: Any) -> GraphQL:
-        settings = make_settings(**overrides)
-        app: FastAPI = create_app(settings, session_factory=session_factory)
-        lifespan = app.router.lifespan_context(app)
-        await lifespan.__aenter__()
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://l")
-        apps.append((lifespan, client))
-        return GraphQL(client, settings)
-
-    yield build
-    for lifespan, client in apps:
-        await client.aclose()
-        await lifespan.__aexit__(None, None, None)
+from tests.conftest import GqlWith, GraphQL, make_settings
 
 
 def nested(depth: int) -> str:
@@ -95,21 +70,21 @@ async def test_aliases_in_a_fragment_count_once_per_spread(gql: GraphQL) -> None
     assert "33 aliases found" in refusal(await gql(query))
 
 
-async def test_too_many_tokens_are_refused(limited: Any) -> None:
-    gql = await limited(max_tokens=50)
+async def test_too_many_tokens_are_refused(gql_with: GqlWith) -> None:
+    gql = await gql_with(max_tokens=50)
     fields = " ".join("id" for _ in range(60))
     message = refusal(await gql(f"{{ viewer {{ {fields} }} }}"))
     assert "more than 50 tokens" in message
 
 
-async def test_directives_beyond_the_per_field_limit_are_refused(limited: Any) -> None:
-    gql = await limited(max_directives_per_field=1)
+async def test_directives_beyond_the_per_field_limit_are_refused(gql_with: GqlWith) -> None:
+    gql = await gql_with(max_directives_per_field=1)
     message = refusal(await gql("{ viewer @include(if: true) @skip(if: false) { id } }"))
     assert "at most 1 are allowed" in message
 
 
-async def test_the_cost_limit_multiplies_by_page_sizes(limited: Any) -> None:
-    gql = await limited(max_cost=500)
+async def test_the_cost_limit_multiplies_by_page_sizes(gql_with: GqlWith) -> None:
+    gql = await gql_with(max_cost=500)
     query = "{ tasks(first: 100) { edges { node { id title steps { id } } } } }"
     payload = await gql(query)
     assert payload["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
@@ -117,16 +92,16 @@ async def test_the_cost_limit_multiplies_by_page_sizes(limited: Any) -> None:
     refusal(payload)
 
 
-async def test_the_cost_limit_reads_page_sizes_from_variables(limited: Any) -> None:
-    gql = await limited(max_cost=300)  # 1 + n * (edges 1 + node 1 + id 1 + title 1)
+async def test_the_cost_limit_reads_page_sizes_from_variables(gql_with: GqlWith) -> None:
+    gql = await gql_with(max_cost=300)  # 1 + n * (edges 1 + node 1 + id 1 + title 1)
     query = "query($n: Int) { tasks(first: $n) { edges { node { id title } } } }"
     assert "errors" not in await gql(query, {"n": 5})
     refused = await gql(query, {"n": 100})
     assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
 
 
-async def test_the_cost_limit_reads_page_sizes_from_variable_defaults(limited: Any) -> None:
-    gql = await limited(max_cost=300)  # 1 + n * (edges 1 + node 1 + id 1 + title 1)
+async def test_the_cost_limit_reads_page_sizes_from_variable_defaults(gql_with: GqlWith) -> None:
+    gql = await gql_with(max_cost=300)  # 1 + n * (edges 1 + node 1 + id 1 + title 1)
     page = "tasks(first: $n) { edges { node { id title } } }"
     sent = await gql(f"query($n: Int) {{ {page} }}", {"n": 100})
     defaulted = await gql(f"query($n: Int = 100) {{ {page} }}")
@@ -147,8 +122,8 @@ def task_ids(count: int) -> list[str]:
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Task { title } } }"
 
 
-async def test_nodes_takes_at_most_a_page_of_ids_before_any_sql(limited: Any) -> None:
-    gql = await limited()
+async def test_nodes_takes_at_most_a_page_of_ids_before_any_sql(gql_with: GqlWith) -> None:
+    gql = await gql_with()
     assert "errors" not in await gql(NODES, {"ids": task_ids(100)})
     payload = await gql(NODES, {"ids": task_ids(101)})
     assert "`nodes` takes at most 100 ids" in refusal(payload)
@@ -157,16 +132,16 @@ async def test_nodes_takes_at_most_a_page_of_ids_before_any_sql(limited: Any) ->
     assert "at most 100 ids" in refusal(await gql(f"{{ nodes(ids: [{inline}]) {{ id }} }}"))
 
 
-async def test_the_nodes_cap_follows_the_maximum_page_size(limited: Any) -> None:
-    gql = await limited(max_page_size=10)
+async def test_the_nodes_cap_follows_the_maximum_page_size(gql_with: GqlWith) -> None:
+    gql = await gql_with(max_page_size=10)
     assert "at most 10 ids" in refusal(await gql(NODES, {"ids": task_ids(11)}))
     default = orjson.dumps(task_ids(11)).decode()
     defaulted = f"query($ids: [ID!]! = {default}) {{ nodes(ids: $ids) {{ id }} }}"
     assert "at most 10 ids" in refusal(await gql(defaulted))
 
 
-async def test_the_cost_of_nodes_counts_the_ids(limited: Any) -> None:
-    gql = await limited(max_cost=100)  # 1 + ids * (id 1 + title 1)
+async def test_the_cost_of_nodes_counts_the_ids(gql_with: GqlWith) -> None:
+    gql = await gql_with(max_cost=100)  # 1 + ids * (id 1 + title 1)
     assert "errors" not in await gql(NODES, {"ids": task_ids(49)})
     payload = await gql(NODES, {"ids": task_ids(50)})
     assert payload["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
@@ -174,9 +149,9 @@ async def test_the_cost_of_nodes_counts_the_ids(limited: Any) -> None:
     refusal(payload)
 
 
-async def test_each_id_costs_only_what_runs_for_the_type_it_names(limited: Any) -> None:
+async def test_each_id_costs_only_what_runs_for_the_type_it_names(gql_with: GqlWith) -> None:
     # A fragment per Node type is usual below `nodes`; only the id's own type's fields run.
-    gql = await limited(max_cost=100)
+    gql = await gql_with(max_cost=100)
     query = NODES.replace("} } }", "} ... on Message { content role } } }")
     assert "errors" not in await gql(query, {"ids": task_ids(49)})
     messages = [str(relay.GlobalID("Message", str(n))) for n in range(1, 50)]
@@ -197,28 +172,28 @@ async def test_a_page_over_the_maximum_is_refused_before_any_sql(gql: GraphQL) -
     assert payload["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_the_maximum_page_size_is_a_setting(limited: Any) -> None:
-    gql = await limited(max_page_size=10)
+async def test_the_maximum_page_size_is_a_setting(gql_with: GqlWith) -> None:
+    gql = await gql_with(max_page_size=10)
     assert "at most 10 items" in refusal(await gql("{ tasks(first: 11) { totalCount } }"))
 
 
-async def test_a_body_over_the_limit_gets_413(limited: Any) -> None:
-    gql = await limited(max_body_bytes=2048)
+async def test_a_body_over_the_limit_gets_413(gql_with: GqlWith) -> None:
+    gql = await gql_with(max_body_bytes=2048)
     response = await gql.post("{ viewer { id } }", {"padding": "x" * 4096})
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
-async def test_suggestions_are_hidden_when_turned_off(limited: Any) -> None:
-    gql = await limited(suggestions=False)
+async def test_suggestions_are_hidden_when_turned_off(gql_with: GqlWith) -> None:
+    gql = await gql_with(suggestions=False)
     payload = await gql("{ taks { totalCount } }")
     message = payload["errors"][0]["message"]
     assert message == "Cannot query field 'taks' on type 'Query'."
 
 
-async def test_suggestions_are_hidden_from_variable_errors_too(limited: Any) -> None:
+async def test_suggestions_are_hidden_from_variable_errors_too(gql_with: GqlWith) -> None:
     # Variable values are coerced during execution, not validation.
-    gql = await limited(suggestions=False)
+    gql = await gql_with(suggestions=False)
     filtered = await gql(
         "query($f: TaskFilter) { tasks(filter: $f) { totalCount } }", {"f": {"statu": "DONE"}}
     )
@@ -236,8 +211,8 @@ async def test_suggestions_help_in_development(gql: GraphQL) -> None:
     assert "Did you mean 'task' or 'tasks'?" in payload["errors"][0]["message"]
 
 
-async def test_production_turns_off_introspection_and_suggestions(limited: Any) -> None:
-    gql = await limited(environment="production")
+async def test_production_turns_off_introspection_and_suggestions(gql_with: GqlWith) -> None:
+    gql = await gql_with(environment="production")
     payload = await gql("{ __schema { types { name } } }")
     assert payload["data"] is None
     assert "introspection" in payload["errors"][0]["message"].lower()
@@ -245,8 +220,8 @@ async def test_production_turns_off_introspection_and_suggestions(limited: Any) 
     assert "Did you mean" not in hidden["errors"][0]["message"]
 
 
-async def test_production_serves_no_playground(limited: Any) -> None:
-    gql = await limited(environment="production")
+async def test_production_serves_no_playground(gql_with: GqlWith) -> None:
+    gql = await gql_with(environment="production")
     page = await gql.client.get("/graphql", headers={"Accept": "text/html"})
     assert "graphiql" not in page.text.lower()
     assert page.status_code in (400, 404, 405, 406)

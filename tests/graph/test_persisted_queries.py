@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graph.app import create_app
 from graph.persisted import ManifestError
-from tests.conftest import make_settings
+from tests.conftest import GqlWith, make_settings
 
 QUERY = "query Viewer { viewer { id } }"
 KNOWN = "query Known { viewer { id } }"
@@ -60,22 +59,13 @@ def manifest(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def build(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[Build]:
+def build(gql_with: GqlWith) -> Build:
     """A client of an app started with the given settings."""
-    started: list[tuple[Any, httpx.AsyncClient]] = []
 
     async def start(**overrides: Any) -> httpx.AsyncClient:
-        app: FastAPI = create_app(make_settings(**overrides), session_factory=session_factory)
-        lifespan = app.router.lifespan_context(app)
-        await lifespan.__aenter__()
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p")
-        started.append((lifespan, client))
-        return client
+        return (await gql_with(**overrides)).client
 
-    yield start
-    for lifespan, client in started:
-        await client.aclose()
-        await lifespan.__aexit__(None, None, None)
+    return start
 
 
 @pytest.fixture
@@ -88,8 +78,10 @@ async def test_an_unknown_hash_is_persisted_query_not_found(client: httpx.AsyncC
     assert response.status_code == 200
     assert response.json() == {
         "errors": [
-            {"message": "PersistedQueryNotFound",
-             "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}
+            {
+                "message": "PersistedQueryNotFound",
+                "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
+            }
         ]
     }
 
@@ -110,8 +102,7 @@ async def test_a_hash_that_does_not_match_the_text_is_refused_and_not_stored(
     assert response.status_code == 400
     assert response.json() == {
         "errors": [
-            {"message": "provided sha does not match query",
-             "extensions": {"code": "BAD_REQUEST"}}
+            {"message": "provided sha does not match query", "extensions": {"code": "BAD_REQUEST"}}
         ]
     }
     again = await client.post("/graphql", json={"extensions": apq(claimed)})
@@ -165,9 +156,7 @@ async def test_a_text_over_the_body_limit_runs_but_is_not_stored(build: Build) -
     assert code(miss) == "PERSISTED_QUERY_NOT_FOUND"
 
 
-async def test_manifest_hashes_are_served_without_only_mode(
-    build: Build, manifest: Path
-) -> None:
+async def test_manifest_hashes_are_served_without_only_mode(build: Build, manifest: Path) -> None:
     client = await build(persisted_queries_manifest=manifest)
     response = await by_hash(client, KNOWN)
     assert response.json()["data"] == {"viewer": None}
@@ -190,8 +179,10 @@ async def test_only_mode_refuses_other_texts(only: httpx.AsyncClient) -> None:
     assert response.status_code == 400
     assert response.json() == {
         "errors": [
-            {"message": "Only persisted operations are accepted.",
-             "extensions": {"code": "PERSISTED_QUERY_REQUIRED"}}
+            {
+                "message": "Only persisted operations are accepted.",
+                "extensions": {"code": "PERSISTED_QUERY_REQUIRED"},
+            }
         ]
     }
 

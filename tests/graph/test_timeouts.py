@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
-import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.app import create_app
 from graph.assistant import Breakdown
 from models import AiLog
-from tests.conftest import GraphQL, make_settings, table_count
+from tests.conftest import GqlWith, table_count
 
 BREAK_DOWN = """mutation { breakDownTask(input: {input: "plan the week"}) {
   __typename ... on UserError { code } } }"""
@@ -33,30 +27,10 @@ class SlowAssistant:
         return Breakdown(title="late", steps=["late"])
 
 
-@pytest.fixture
-async def timed_app(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
-    started: list[Any] = []
-
-    async def build(assistant: Any, **overrides: Any) -> GraphQL:
-        settings = make_settings(**overrides)
-        app: FastAPI = create_app(settings, session_factory=session_factory)
-        lifespan = app.router.lifespan_context(app)
-        await lifespan.__aenter__()
-        app.state.resources.assistant = assistant
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-        started.append((lifespan, client))
-        return GraphQL(client, settings)
-
-    yield build
-    for lifespan, client in started:
-        await client.aclose()
-        await lifespan.__aexit__(None, None, None)
-
-
 async def test_a_slow_assistant_is_cut_off_as_a_typed_error(
-    timed_app: Any, db: AsyncSession
+    gql_with: GqlWith, db: AsyncSession
 ) -> None:
-    gql = await timed_app(SlowAssistant(5), assistant_timeout_seconds=0.2)
+    gql = await gql_with(assistant=SlowAssistant(5), assistant_timeout_seconds=0.2)
     data = await gql.data(BREAK_DOWN)
     assert data["breakDownTask"] == {"__typename": "AssistantError", "code": "ASSISTANT_ERROR"}
     assert await table_count(db, "tasks") == 0
@@ -65,10 +39,10 @@ async def test_a_slow_assistant_is_cut_off_as_a_typed_error(
 
 
 async def test_a_request_over_its_time_limit_gets_504_and_changes_nothing(
-    timed_app: Any, db: AsyncSession
+    gql_with: GqlWith, db: AsyncSession
 ) -> None:
-    gql = await timed_app(
-        SlowAssistant(5), assistant_timeout_seconds=10, request_timeout_seconds=0.3
+    gql = await gql_with(
+        assistant=SlowAssistant(5), assistant_timeout_seconds=10, request_timeout_seconds=0.3
     )
     response = await gql.post(BREAK_DOWN)
     assert response.status_code == 504
@@ -76,7 +50,7 @@ async def test_a_request_over_its_time_limit_gets_504_and_changes_nothing(
     assert await table_count(db, "tasks") == 0
 
 
-async def test_a_request_within_its_time_limit_is_untouched(timed_app: Any) -> None:
-    gql = await timed_app(SlowAssistant(0.05), request_timeout_seconds=5)
+async def test_a_request_within_its_time_limit_is_untouched(gql_with: GqlWith) -> None:
+    gql = await gql_with(assistant=SlowAssistant(0.05), request_timeout_seconds=5)
     data = await gql.data(BREAK_DOWN)
     assert data["breakDownTask"]["__typename"] == "BreakDownTaskSuccess"
