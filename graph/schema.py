@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -96,6 +96,20 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     )
 
 
+def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The depth, alias and directive limits as validation rules, made once per schema.
+
+    The validation cache is keyed by the document and the rule classes. Strawberry's
+    `QueryDepthLimiter` and `MaxAliasesLimiter`, built per operation, make a new rule class
+    each time, so no validation was ever a cache hit; taking their rules once fixes that.
+    """
+    return [
+        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        directives_per_field_rule(settings.max_directives_per_field),
+    ]
+
+
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Extensions as classes or factories: strawberry builds fresh ones per operation, so no
     state is shared between requests (a shared instance would be)."""
@@ -105,13 +119,8 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
         partial(ParserCache, maxsize=PARSED_DOCUMENTS_CACHED),
         partial(ValidationCache, maxsize=PARSED_DOCUMENTS_CACHED),
         MaskUnexpectedErrors,
-        partial(QueryDepthLimiter, max_depth=settings.max_depth),
+        partial(AddValidationRules, limit_rules(settings)),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
-        partial(
-            AddValidationRules,
-            [directives_per_field_rule(settings.max_directives_per_field)],
-        ),
         query_cost_limit(settings.max_cost, settings.max_page_size),
         SubscriptionsOverWebSocketOnly,
     ]

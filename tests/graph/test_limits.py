@@ -5,8 +5,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import graphql
 import orjson
 import pytest
+import strawberry.schema.schema
 from strawberry import relay
 
 from graph.pagination import InvalidPage
@@ -56,6 +58,29 @@ async def test_fragment_cycles_are_refused(gql: GraphQL) -> None:
     payload = await gql(query)
     assert payload["data"] is None
     assert "Cannot spread fragment 'A' within itself" in payload["errors"][0]["message"]
+
+
+async def test_a_repeated_query_is_validated_once(
+    gql: GraphQL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validations: list[object] = []
+
+    def counting_validate(*args: Any) -> Any:
+        validations.append(args[1])
+        return graphql.validate(*args)
+
+    # strawberry's cached `validate_document` calls graphql-core's `validate` through this
+    # module's global; the query is unique to this test, so its first run is a cache miss.
+    monkeypatch.setattr(strawberry.schema.schema, "validate", counting_validate)
+    query = "{ validatedOnce: viewer { id } }"
+    for _ in range(3):
+        assert "errors" not in await gql(query)
+    assert len(validations) == 1
+
+
+async def test_a_refused_query_is_refused_again_from_the_validation_cache(gql: GraphQL) -> None:
+    for _ in range(2):
+        assert "exceeds maximum operation depth of 12" in refusal(await gql(nested(9)))
 
 
 async def test_too_many_aliases_are_refused(gql: GraphQL) -> None:
