@@ -7,8 +7,9 @@ returns results in key order.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -32,6 +33,8 @@ from models import (
 )
 
 K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+R = TypeVar("R")
 
 TASK_EVENT_SORT = (
     SortColumn(TaskEvent.created_at, kind=datetime),
@@ -43,6 +46,31 @@ MESSAGE_SORT = (
 )
 
 
+class Loader(DataLoader[K, V]):
+    """A DataLoader that can hand over a value it already holds without awaiting it.
+
+    `get(key, convert)` returns `convert(value)` at once when the key's batch has completed
+    (a connection prefetched it), else an awaitable of it. A resolver that returns a plain
+    value costs graphql-core no coroutine, no task and no event-loop turn; on a 50-task page
+    with steps and counts the awaited way cost ~600 loop callbacks, a third of the request.
+    """
+
+    def __init__(self, batch_load_fn: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> None:
+        self._held: dict[K, asyncio.Future[V]] = {}
+        super().__init__(batch_load_fn, cache_map=self._held)
+
+    def get(self, key: K, convert: Callable[[V], R]) -> R | Awaitable[R]:
+        future = self._held.get(key)
+        if (future is not None and future.done() and not future.cancelled()
+                and future.exception() is None):
+            return convert(future.result())
+        return _converted(self.load(key), convert)
+
+
+async def _converted(value: Awaitable[V], convert: Callable[[V], R]) -> R:
+    return convert(await value)
+
+
 class Loaders:
     def __init__(self, db: RequestDatabase, viewer: Viewer) -> None:
         self._db = db
@@ -51,8 +79,8 @@ class Loaders:
         self.task = DataLoader(self._by_id(Task, _owned(Task)))
         self.task_step = DataLoader(self._by_id(TaskStep, scope.task_steps))
         self.task_event = DataLoader(self._by_id(TaskEvent, scope.task_events))
-        self.task_steps = DataLoader(self._task_steps)
-        self.task_step_counts = DataLoader(self._task_step_counts)
+        self.task_steps = Loader(self._task_steps)
+        self.task_step_counts = Loader(self._task_step_counts)
         self.task_events = DataLoader(self._task_events)
         self.task_event_counts = DataLoader(self._task_event_counts)
         self.conversation = DataLoader(self._by_id(Conversation, _owned(Conversation)))
@@ -77,6 +105,21 @@ class Loaders:
 
     def prime_task(self, task: Task) -> None:
         self.task.prime(task.id, task)
+
+    async def prefetch_task_children(
+        self, task_ids: list[int], *, steps: bool, counts: bool
+    ) -> None:
+        """Load a page's steps and/or step counts, one statement each, before its tasks'
+        fields resolve. Counts come from loaded steps, at no statement: both read the same
+        viewer-scoped rows in the same transaction."""
+        if steps:
+            groups = await self.task_steps.load_many(task_ids)
+            if counts:
+                for task_id, rows in zip(task_ids, groups, strict=True):
+                    done = sum(1 for row in rows if row.completed)
+                    self.task_step_counts.prime(task_id, (len(rows), done))
+        elif counts:
+            await self.task_step_counts.load_many(task_ids)
 
     def _by_id(
         self, model: Any, scoped: Callable[[str], Select[Any]]

@@ -14,7 +14,7 @@ from graph.errors import ClientError
 from graph.pagination import Connection, SortColumn, fetch_connection
 from graph.services.validation import text_problem
 from graph.types.node import node_of_type
-from graph.types.task import Task, TaskStatus
+from graph.types.task import Task, TaskStatus, prefetch_children
 from graph.types.task_inputs import OrderDirection, TaskFilter, TaskOrder, TaskOrderField
 from models import Task as TaskModel
 
@@ -104,12 +104,14 @@ class TaskQueries:
         before: str | None = None,
     ) -> Connection[Task]:
         context = info.context
-        return await fetch_connection(
+        connection = await fetch_connection(
             context.db, filtered(scope.owned(TaskModel, context.user_id), filter),
             task_sort(order_by), Task.from_model,
             first=first, after=after, last=last, before=before,
             max_size=context.settings.max_page_size, prime=context.loaders.prime_task,
         )
+        await prefetch_children(info, connection.nodes())
+        return connection
 
     @strawberry.field(description="One of the viewer's tasks, or null.")
     async def task(self, info: Info, id: strawberry.ID) -> Task | None:

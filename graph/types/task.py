@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Iterable
 from datetime import datetime
 from enum import Enum
 from typing import cast
@@ -12,6 +13,7 @@ from strawberry.scalars import JSON
 
 from graph.context import Info
 from graph.loaders import TASK_EVENT_SORT
+from graph.lookahead import node_fields
 from graph.pagination import Connection, fetch_child_connection
 from models import task as task_model
 
@@ -126,20 +128,20 @@ class Task(relay.Node):
     def completed(self) -> bool:
         return self.status is TaskStatus.COMPLETED
 
-    @strawberry.field(description="The steps, in step order.")
-    async def steps(self, info: Info) -> list[TaskStep]:
-        rows = await info.context.loaders.task_steps.load(self.id)
-        return [TaskStep.from_model(row) for row in rows]
+    # The next three return their value at once when the page prefetched it (see
+    # `prefetch_children`), else an awaitable; `graphql_type` names the field's type because
+    # the annotation says both.
+    @strawberry.field(description="The steps, in step order.", graphql_type=list[TaskStep])
+    def steps(self, info: Info) -> list[TaskStep] | Awaitable[list[TaskStep]]:
+        return info.context.loaders.task_steps.get(self.id, _steps)
 
-    @strawberry.field
-    async def step_count(self, info: Info) -> int:
-        total, _ = await info.context.loaders.task_step_counts.load(self.id)
-        return int(total)
+    @strawberry.field(graphql_type=int)
+    def step_count(self, info: Info) -> int | Awaitable[int]:
+        return info.context.loaders.task_step_counts.get(self.id, _total)
 
-    @strawberry.field
-    async def completed_step_count(self, info: Info) -> int:
-        _, done = await info.context.loaders.task_step_counts.load(self.id)
-        return int(done)
+    @strawberry.field(graphql_type=int)
+    def completed_step_count(self, info: Info) -> int | Awaitable[int]:
+        return info.context.loaders.task_step_counts.get(self.id, _done)
 
     @strawberry.field(description="The task's history, oldest first, paged per task.")
     async def events(
@@ -158,6 +160,28 @@ class Task(relay.Node):
         )
 
 
+
+
+async def prefetch_children(info: Info, tasks: Iterable[Task]) -> None:
+    """Load the children a page of tasks will be asked for, for the whole page at once."""
+    wanted = node_fields(info)
+    await info.context.loaders.prefetch_task_children(
+        [task.id for task in tasks],
+        steps="steps" in wanted,
+        counts=not wanted.isdisjoint({"stepCount", "completedStepCount"}),
+    )
+
+
+def _steps(rows: list[task_model.TaskStep]) -> list[TaskStep]:
+    return [TaskStep.from_model(row) for row in rows]
+
+
+def _total(counts: tuple[int, int]) -> int:
+    return counts[0]
+
+
+def _done(counts: tuple[int, int]) -> int:
+    return counts[1]
 
 
 async def _parent_task(info: Info, task_id: int) -> Task:

@@ -31,8 +31,9 @@ query Page($first: Int!) {
 }
 """
 
-# The page, its count, steps, step counts, the event pages and the event counts.
-PAGE_STATEMENTS = 6
+# The page, its count, steps, the event pages and the event counts; the step counts come
+# from the loaded steps.
+PAGE_STATEMENTS = 5
 
 
 def statements(payload: dict[str, Any]) -> int:
@@ -49,7 +50,7 @@ async def make_rich_tasks(db: AsyncSession, count: int) -> None:
 
 
 @pytest.mark.parametrize("size", [1, 100])
-async def test_a_page_with_steps_events_and_counts_costs_six_statements(
+async def test_a_page_with_steps_events_and_counts_costs_five_statements(
     db: AsyncSession, gql: GraphQL, size: int
 ) -> None:
     await make_rich_tasks(db, 100)
@@ -80,6 +81,42 @@ async def test_a_page_of_one_hundred_answers_every_task_correctly(
         events = node["events"]
         assert (len(events["edges"]), events["totalCount"]) == (2, 3)
         assert events["pageInfo"]["hasNextPage"] is True
+
+
+async def test_step_counts_without_steps_cost_one_counting_statement(
+    db: AsyncSession, gql: GraphQL
+) -> None:
+    await make_rich_tasks(db, 5)
+    payload = await gql("{ tasks(first: 5) { edges { node { stepCount completedStepCount } } } }")
+    counts = {(e["node"]["stepCount"], e["node"]["completedStepCount"])
+              for e in payload["data"]["tasks"]["edges"]}
+    assert counts == {(4, 1)}
+    assert statements(payload) == 2
+
+
+CHILDREN = "fragment Children on Task { steps { content } done: completedStepCount }"
+LOOKAHEAD_QUERIES = {
+    "nodes and a fragment spread": "{ tasks(first: 5) { nodes { ...Children } } }" + CHILDREN,
+    "an edge fragment": "{ tasks(first: 5) { edges { ...Edge } } }"
+    " fragment Edge on TaskEdge { node { ...Children } }" + CHILDREN,
+    "an inline fragment": "{ tasks(first: 5) { edges { node { ... on Task {"
+    " steps { content } done: completedStepCount } } } } }",
+}
+
+
+@pytest.mark.parametrize("query", LOOKAHEAD_QUERIES.values(), ids=LOOKAHEAD_QUERIES.keys())
+async def test_the_page_looks_ahead_through_fragments_aliases_and_nodes(
+    db: AsyncSession, gql: GraphQL, query: str
+) -> None:
+    await make_rich_tasks(db, 5)
+    payload = await gql(query)
+    page = payload["data"]["tasks"]
+    nodes = page["nodes"] if "nodes" in page else [edge["node"] for edge in page["edges"]]
+    assert len(nodes) == 5
+    for node in nodes:
+        assert node == {"steps": [{"content": c} for c in ("a", "b", "c", "done")], "done": 1}
+    # The page and the steps; the counts come from the steps.
+    assert statements(payload) == 2
 
 
 async def test_an_empty_page_costs_only_the_page_and_its_count(gql: GraphQL) -> None:

@@ -1,0 +1,46 @@
+"""`Loader.get`: a value already loaded is handed over at once; anything else is awaited."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from graph.loaders import Loader
+
+
+def doubling() -> tuple[Loader[int, int], list[list[int]]]:
+    batches: list[list[int]] = []
+
+    async def load(keys: list[int]) -> list[int]:
+        batches.append(keys)
+        if 13 in keys:
+            raise LookupError("unlucky")
+        return [key * 2 for key in keys]
+
+    return Loader(load), batches
+
+
+async def test_a_loaded_value_is_returned_at_once_converted() -> None:
+    loader, batches = doubling()
+    await loader.load_many([1, 2])
+    assert loader.get(2, str) == "4"
+    assert batches == [[1, 2]]
+
+
+async def test_a_value_not_loaded_yet_is_an_awaitable_batched_with_its_siblings() -> None:
+    loader, batches = doubling()
+    first, second = loader.get(1, str), loader.get(2, str)
+    assert inspect.isawaitable(first) and inspect.isawaitable(second)
+    assert (await first, await second) == ("2", "4")
+    assert batches == [[1, 2]]
+
+
+async def test_a_failed_load_is_awaited_again_and_raises() -> None:
+    loader, _ = doubling()
+    with pytest.raises(LookupError):
+        await loader.load(13)
+    pending = loader.get(13, str)
+    assert inspect.isawaitable(pending)
+    with pytest.raises(LookupError):
+        await pending
