@@ -25,6 +25,7 @@ from graph.context import Info
 from graph.cost import query_cost_limit
 from graph.diagnostics import SqlDiagnostics
 from graph.errors import MaskUnexpectedErrors
+from graph.execution import PlainFieldsExecutionContext
 from graph.limits import (
     HideSuggestions,
     SubscriptionsOverWebSocketOnly,
@@ -93,6 +94,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=list(NODE_TYPES.values()),
         extensions=schema_extensions(settings),
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        execution_context_class=PlainFieldsExecutionContext,
     )
 
 
