@@ -124,3 +124,15 @@ async def test_no_cors_origin_is_allowed_by_default(client: httpx.AsyncClient) -
         "/graphql", json={"query": "{ viewer { id } }"}, headers={"Origin": "https://x.example"}
     )
     assert "access-control-allow-origin" not in response.headers
+
+
+async def test_an_integer_beyond_64_bits_in_stored_json_is_answered_exactly(
+    gql: GraphQL,
+) -> None:
+    # orjson encodes the responses and refuses such an integer; the stdlib takes over.
+    created = await gql.data(
+        """mutation($input: CreateTaskInput!) { createTask(input: $input) {
+             ... on CreateTaskSuccess { task { metadata } } } }""",
+        {"input": {"title": "Big", "metadata": {"big": 2**70, "name": "ünïcode"}}},
+    )
+    assert created["createTask"]["task"]["metadata"] == {"big": 2**70, "name": "ünïcode"}
