@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from pathlib import Path
@@ -21,8 +22,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     if settings.is_sqlite:
         upgrade_head(settings.database_url)  # the embedded default is ready with no extra step
+    app = create_app(settings)
+    # What exists now (modules, the schema, the mappers) lives as long as the process; frozen,
+    # it is no longer re-scanned by every full collection, ~10% of a task page's CPU here.
+    # The cost: a garbage cycle made before this line is never freed, and nothing has served
+    # a request yet.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
         log_level=settings.log_level.lower(),
