@@ -11,7 +11,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 from sqlalchemy import Select, case, func, select
@@ -31,6 +31,7 @@ from models import (
     TaskEvent,
     TaskStep,
 )
+from models.task import TaskStepRow
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -131,13 +132,16 @@ class Loaders:
 
         return load
 
-    async def _task_steps(self, task_ids: list[int]) -> list[list[TaskStep]]:
+    async def _task_steps(self, task_ids: list[int]) -> list[list[TaskStepRow]]:
+        # Plain rows: a page's steps are the most numerous objects it reads.
         statement = (
             scope.task_steps(self._user_id)
+            .with_only_columns(*TaskStep.__table__.columns)
             .where(TaskStep.task_id.in_(task_ids))
             .order_by(TaskStep.task_id, TaskStep.step_number)
         )
-        return _grouped(task_ids, await self._db.scalars(statement), lambda s: s.task_id)
+        rows = cast(Sequence[TaskStepRow], await self._db.records(statement))
+        return _grouped(task_ids, rows, lambda step: step.task_id)
 
     async def _task_step_counts(self, task_ids: list[int]) -> list[tuple[int, int]]:
         statement = (

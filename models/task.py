@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -97,6 +97,26 @@ class TaskStep(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
     task: Mapped[Task] = relationship(back_populates="steps", lazy="raise")
+
+
+class TaskStepRow(Protocol):
+    """A step's columns, read-only: a `TaskStep` or a plain result row of its table's columns
+    (what a hot list loads, without the cost of building ORM objects)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def task_id(self) -> int: ...
+    @property
+    def step_number(self) -> int: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def completed(self) -> bool: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
 
 
 class TaskEvent(Base):

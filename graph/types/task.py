@@ -49,7 +49,7 @@ class TaskStep(relay.Node):
     _task_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, step: task_model.TaskStep) -> TaskStep:
+    def from_model(cls, step: task_model.TaskStepRow) -> TaskStep:
         return cls(
             id=step.id,
             step_number=step.step_number,
@@ -172,7 +172,7 @@ async def prefetch_children(info: Info, tasks: Iterable[Task]) -> None:
     )
 
 
-def _steps(rows: list[task_model.TaskStep]) -> list[TaskStep]:
+def _steps(rows: list[task_model.TaskStepRow]) -> list[TaskStep]:
     return [TaskStep.from_model(row) for row in rows]
 
 
