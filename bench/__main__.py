@@ -2,8 +2,9 @@
 
 Prints per workload: requests/s, p50/p99 latency, SQL statements per request, peak server
 RSS; then our task-page throughput as a ratio of a naive N+1 resolver and of a no-GraphQL
-ceiling (bench/baselines.py). On a machine with two or more cores the servers are pinned to
-core 0 (taskset) and this load generator to core 1, so they do not fight for one core.
+ceiling (bench/baselines.py), the three driven in alternating slices. On a machine with two
+or more cores the servers are pinned to core 0 (taskset) and this load generator to core 1,
+so they do not fight for one core.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from graph.auth import mint_token
 from graph.settings import Settings
 
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+ROUNDS = 4  # turns of the task page, the naive baseline and the ceiling (see `alternate`)
 
 
 @dataclass
@@ -45,6 +47,18 @@ class Result:
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @classmethod
+    def merged(cls, parts: list[Result]) -> Result:
+        return cls(
+            parts[0].name,
+            sum(part.requests for part in parts),
+            sum(part.seconds for part in parts),
+            [latency for part in parts for latency in part.latencies],
+            [count for part in parts for count in part.statements],
+            sum(part.errors for part in parts),
+            max(part.rss_mb for part in parts),
+        )
 
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies)
@@ -174,23 +188,42 @@ async def run(args: argparse.Namespace, workdir: Path, url: str, env: dict[str, 
     tokens = [mint_token(settings, user_id=f"demo-{n + 1}", admin=False, ttl_seconds=3600)
               for n in range(args.users)]
     ours = [sys.executable, "-m", "graph.cli", "serve", "--port", str(args.port)]
-    results: list[Result] = []
-    with serve(ours, args.port, env, workdir) as pid:
+    baseline_port = args.port + 1
+    baselines = [sys.executable, "-m", "bench.baselines", "--database-url", url,
+                 "--port", str(baseline_port)]
+    with (serve(ours, args.port, env, workdir) as pid,
+          serve(baselines, baseline_port, env, workdir) as baseline_pid):
         base = f"http://127.0.0.1:{args.port}"
-        for workload in WORKLOADS:
+        compared = [
+            (await WORKLOADS[0].prepare(base, tokens), pid),
+            (Workload.naive(f"http://127.0.0.1:{baseline_port}", args.users), baseline_pid),
+            (Workload.ceiling(f"http://127.0.0.1:{baseline_port}", args.users), baseline_pid),
+        ]
+        page, naive, ceiling = await alternate(compared, args)
+        results = [page]
+        for workload in WORKLOADS[1:]:
             request = await workload.prepare(base, tokens)
             results.append(await drive(workload.name, request, pid=pid,
                                        concurrency=args.concurrency, seconds=args.seconds))
-    baseline_port = args.port + 1
-    command = [sys.executable, "-m", "bench.baselines", "--database-url", url,
-               "--port", str(baseline_port)]
-    with serve(command, baseline_port, env, workdir) as pid:
-        base = f"http://127.0.0.1:{baseline_port}"
-        naive = await drive("naive N+1 (50)", Workload.naive(base, args.users), pid=pid,
-                            concurrency=args.concurrency, seconds=args.seconds)
-        ceiling = await drive("ceiling orjson (50)", Workload.ceiling(base, args.users),
-                              pid=pid, concurrency=args.concurrency, seconds=args.seconds)
     print_table(results, naive, ceiling)
+
+
+async def alternate(
+    compared: list[tuple[Callable[[httpx.AsyncClient, int], Any], int]],
+    args: argparse.Namespace,
+) -> list[Result]:
+    """The task page, the naive baseline and the ceiling in turns (ROUNDS slices each), so a
+    shared machine's speed drifting during the run (seen here: 1.5x between minutes) weighs
+    on all three alike instead of on whichever ran in the slow minute."""
+    names = [WORKLOADS[0].name, "naive N+1 (50)", "ceiling orjson (50)"]
+    slices: list[list[Result]] = [[] for _ in compared]
+    for _ in range(ROUNDS):
+        for index, (request, pid) in enumerate(compared):
+            slices[index].append(await drive(
+                names[index], request, pid=pid, concurrency=args.concurrency,
+                seconds=args.seconds * 2 / ROUNDS,
+            ))
+    return [Result.merged(parts) for parts in slices]
 
 
 if __name__ == "__main__":
