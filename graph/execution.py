@@ -42,6 +42,7 @@ class Plan(NamedTuple):
 
     attribute: str
     serialize: Callable[[Any], Any]
+    nullable: bool
     # For a Relay `id`: the only class whose instances may take the shortcut (a subclass
     # could override how its id is made), and the GraphQL type name the id encodes.
     node: type[relay.Node] | None = None
@@ -49,6 +50,8 @@ class Plan(NamedTuple):
 
 
 def plan_of(parent: GraphQLObjectType, field: GraphQLField) -> Plan | None:
+    if GraphQLCoreConverter.DEFINITION_BACKREF not in field.extensions:
+        return None  # graphql-core's introspection fields, shared by every schema: not ours
     plan = field.extensions.get(_PLAN, Undefined)
     if plan is Undefined:
         plan = _make_plan(parent, field)
@@ -61,15 +64,18 @@ def _make_plan(parent: GraphQLObjectType, field: GraphQLField) -> Plan | None:
     leaf = _leaf(field.type)
     if not isinstance(definition, StrawberryField) or leaf is None or field.args:
         return None
+    nullable = not isinstance(field.type, GraphQLNonNull)
     if definition.is_basic_field and definition.default_resolver is getattr:
-        return Plan(definition.python_name, leaf.coerce_output_value)
+        return Plan(definition.python_name, leaf.coerce_output_value, nullable)
     resolver = definition.base_resolver
     wrapped = getattr(resolver.wrapped_func, "__func__", None) if resolver else None
     origin = getattr(parent.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF),
                      "origin", None)
     if (wrapped is _NODE_ID and not definition.extensions and isinstance(origin, type)
             and issubclass(origin, relay.Node) and _default_id(origin)):
-        return Plan(origin.resolve_id_attr(), leaf.coerce_output_value, origin, parent.name)
+        return Plan(
+            origin.resolve_id_attr(), leaf.coerce_output_value, nullable, origin, parent.name
+        )
     return None
 
 
@@ -87,13 +93,16 @@ def _default_id(origin: type[relay.Node]) -> bool:
 
 
 def _shortcut(plan: Plan, source: Any) -> Any:
-    """The field's value, or Undefined to send it through graphql-core."""
+    """The field's value, or Undefined to send it through graphql-core: a null in a non-null
+    field and a value the scalar refuses are errors graphql-core words and places (it reads
+    the attribute again, so only an error costs two reads). An exception from reading the
+    attribute propagates to the caller, which reports it as graphql-core would."""
     if plan.node is not None and type(source) is not plan.node:
         return Undefined
+    value = getattr(source, plan.attribute)
+    if value is None:
+        return None if plan.nullable else Undefined
     try:
-        value = getattr(source, plan.attribute)
-        if value is None:
-            return Undefined
         if plan.node is not None:
             value = relay.GlobalID(type_name=plan.type_name, node_id=str(value))
         serialized = plan.serialize(value)
@@ -121,8 +130,16 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             for response_name, details in grouped_field_set.items():
                 field = fields.get(details[0].node.name.value)
                 plan = plan_of(parent_type, field) if shortcuts and field else None
-                if plan is not None:
-                    value = _shortcut(plan, source_value)
+                if plan is not None and field is not None:
+                    try:
+                        value = _shortcut(plan, source_value)
+                    except Exception as error:  # as graphql-core's execute_field handles it
+                        self.handle_field_error(
+                            error, field.type, details,
+                            Path(path, response_name, parent_type.name),
+                        )
+                        results[response_name] = None
+                        continue
                     if value is not Undefined:
                         results[response_name] = value
                         continue

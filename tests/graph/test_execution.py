@@ -33,8 +33,34 @@ class Thing(relay.Node):
     mood: Mood
 
 
+class Meter:
+    """A source whose attributes are properties that count their reads."""
+
+    reads = 0
+
+    @property
+    def reading(self) -> int:
+        Meter.reads += 1
+        raise RuntimeError("sensor offline")
+
+    @property
+    def label(self) -> str | None:
+        Meter.reads += 1
+        return None
+
+
+@strawberry.type
+class Gauge:
+    reading: int | None
+    label: str | None
+
+
 @strawberry.type
 class Query:
+    @strawberry.field
+    def gauges(self) -> list[Gauge]:
+        return [Meter()]  # type: ignore[list-item]  # any object with the attributes will do
+
     @strawberry.field
     def things(self) -> list[Thing | None]:
         return [
@@ -58,11 +84,13 @@ THINGS = """{ things { id __typename name alias: name label count mood
   ... on Thing { again: id } } }"""
 
 
-def run(context: type[StrawberryGraphQLCoreExecutionContext], *extensions: Any) -> Any:
+def run(
+    context: type[StrawberryGraphQLCoreExecutionContext], *extensions: Any, query: str = THINGS
+) -> Any:
     schema = strawberry.Schema(
         query=Query, types=[Thing], execution_context_class=context, extensions=extensions,
     )
-    result = schema.execute_sync(THINGS)
+    result = schema.execute_sync(query)
     errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
     return result.data, errors
 
@@ -78,6 +106,18 @@ def test_nulls_bad_values_enums_ids_and_aliases_match_graphql_core() -> None:
     }
     assert data["things"][1:] == [None, None]  # each non-null error nulls its item
     assert {path[-1] for _, path in errors} == {"name", "count"}
+
+
+def test_an_attribute_that_raises_is_a_field_error_read_once() -> None:
+    query = "{ gauges { reading label } }"
+    Meter.reads = 0
+    stock = run(StrawberryGraphQLCoreExecutionContext, query=query)
+    stock_reads, Meter.reads = Meter.reads, 0
+    ours = run(PlainFieldsExecutionContext, query=query)
+    assert ours == stock
+    assert ours == ({"gauges": [{"reading": None, "label": None}]},
+                    [("sensor offline", ("gauges", 0, "reading"))])
+    assert Meter.reads == stock_reads == 2
 
 
 def test_an_extension_that_hooks_resolvers_still_sees_every_field() -> None:
