@@ -89,6 +89,13 @@ async def create_task(base: str, user: str, title: str) -> None:
         createTask(input: {title: $title}) { __typename } }""", {"title": title})
 
 
+def text_frame(frame: str | bytes) -> str:
+    # graphql-ws in a browser parses text frames only; a binary one arrives as a Blob and the
+    # client closes the socket (GraphiQL's subscriptions stopped working that way once).
+    assert isinstance(frame, str), f"a binary frame: {frame!r}"
+    return frame
+
+
 class Subscriber:
     def __init__(self, socket: Any) -> None:
         self.socket = socket
@@ -100,7 +107,8 @@ class Subscriber:
         }))
 
     async def next(self, wait: float = DELIVERY_SECONDS) -> dict[str, Any]:
-        message: dict[str, Any] = json.loads(await asyncio.wait_for(self.socket.recv(), wait))
+        message: dict[str, Any] = json.loads(text_frame(await asyncio.wait_for(
+            self.socket.recv(), wait)))
         return message
 
     async def nothing_within(self, seconds: float) -> bool:
@@ -126,7 +134,7 @@ async def connect() -> AsyncIterator[Any]:
         sockets.append(socket)
         payload = {"authorization": f"Bearer {token(user)}"} if user else {}
         await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
-        ack = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        ack = json.loads(text_frame(await asyncio.wait_for(socket.recv(), 5)))
         assert ack["type"] == "connection_ack"
         return Subscriber(socket)
 
