@@ -162,7 +162,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--tasks-per-user", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=8.0, help="per workload")
+    parser.add_argument(
+        "--seconds", type=float, default=8.0,
+        help="per workload; the task page, the naive baseline and the ceiling get twice this",
+    )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=18800)
     args = parser.parse_args()

@@ -62,9 +62,12 @@ class Loader(DataLoader[K, V]):
 
     def get(self, key: K, convert: Callable[[V], R]) -> R | Awaitable[R]:
         future = self._held.get(key)
-        if (future is not None and future.done() and not future.cancelled()
-                and future.exception() is None):
-            return convert(future.result())
+        if future is not None and future.done():
+            if not future.cancelled() and future.exception() is None:
+                return convert(future.result())
+            # A cancelled load stays cached (aiodataloader forgets only failed batches):
+            # load it afresh rather than hand the cancellation to another field.
+            self.clear(key)
         return _converted(self.load(key), convert)
 
 

@@ -44,3 +44,12 @@ async def test_a_failed_load_is_awaited_again_and_raises() -> None:
     assert inspect.isawaitable(pending)
     with pytest.raises(LookupError):
         await pending
+
+
+async def test_a_cancelled_load_is_loaded_afresh() -> None:
+    loader, batches = doubling()
+    pending = loader.load(3)
+    pending.cancel()
+    assert await loader.get(3, str) == "6"  # type: ignore[misc]  # an awaitable here
+    assert len(batches) == 1  # one batch still (it names the key twice: a cancelled load
+    # keeps its place in the queue)
