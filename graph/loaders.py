@@ -143,7 +143,7 @@ class Loaders:
             .where(TaskStep.task_id.in_(task_ids))
             .order_by(TaskStep.task_id, TaskStep.step_number)
         )
-        rows = cast(Sequence[TaskStepRow], await self._db.records(statement))
+        rows = cast(Sequence[TaskStepRow], await self._db.rows(statement))
         return _grouped(task_ids, rows, lambda step: step.task_id)
 
     async def _task_step_counts(self, task_ids: list[int]) -> list[tuple[int, int]]:

@@ -65,7 +65,6 @@ class TaskStep(relay.Node):
         return await _parent_task(info, self._task_id)
 
 
-
 @strawberry.type(description="A change to a task, written with the change. Never updated.")
 class TaskEvent(relay.Node):
     id: relay.NodeID[int]
@@ -91,7 +90,6 @@ class TaskEvent(relay.Node):
     @strawberry.field
     async def task(self, info: Info) -> Task:
         return await _parent_task(info, self._task_id)
-
 
 
 @strawberry.type(description="Something to do, with ordered steps and a history of changes.")
@@ -158,8 +156,6 @@ class Task(relay.Node):
             TaskEvent.from_model, first=first, after=after, last=last, before=before,
             max_size=info.context.settings.max_page_size,
         )
-
-
 
 
 async def prefetch_children(info: Info, tasks: Iterable[Task]) -> None:
