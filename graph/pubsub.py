@@ -130,7 +130,6 @@ class PostgresBroker(LocalBroker):
     def listening(self) -> bool:
         return self._connection is not None and not self._connection.is_closed()
 
-
     async def publish(self, session: AsyncSession, events: list[Event]) -> None:
         if not events:
             return
@@ -147,7 +146,11 @@ class PostgresBroker(LocalBroker):
 
         # Bounded: an unreachable database must not stall start-up (or a retry) for 60 s.
         connection = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_SECONDS)
-        await connection.add_listener(CHANNEL, self._heard)
+        try:
+            await connection.add_listener(CHANNEL, self._heard)
+        except BaseException:  # failed or cancelled (`stop` during a reconnect): not leaked
+            connection.terminate()
+            raise
         connection.add_termination_listener(self._lost)
         self._connection = connection
         self.connections += 1

@@ -145,3 +145,27 @@ async def test_a_lost_listen_connection_is_reopened(
         event = await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT)
     await db.close()
     assert event.row_id == row_id
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(not ON_POSTGRES, reason="LISTEN/NOTIFY is PostgreSQL's")
+async def test_a_listen_connection_that_fails_to_listen_is_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[asyncpg.Connection] = []
+    connect = asyncpg.connect
+
+    async def recording_connect(*args: object, **kwargs: object) -> asyncpg.Connection:
+        connection = await connect(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    async def refuse(*_args: object) -> None:
+        raise asyncio.CancelledError  # as when `stop` cancels a reconnect mid-way
+
+    monkeypatch.setattr(asyncpg, "connect", recording_connect)
+    monkeypatch.setattr(asyncpg.Connection, "add_listener", refuse)
+    broker = PostgresBroker(DATABASE_URL)
+    with pytest.raises(asyncio.CancelledError):
+        await broker.start()
+    assert len(opened) == 1 and opened[0].is_closed()
