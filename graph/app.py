@@ -58,7 +58,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         verifier = TokenVerifier(settings)  # a bad key configuration stops start-up here
         # The APQ cache and the manifest, per app; a bad manifest stops start-up here too.
-        router.persisted_queries = PersistedQueries.from_settings(settings)
+        persisted_queries = router.persisted_queries = PersistedQueries.from_settings(settings)
         async with AsyncExitStack() as resources:
             factory = session_factory
             if factory is None:
@@ -79,10 +79,14 @@ def create_app(
                 visits=VisitRecorder(),
                 assistant=assistant,
                 broker=broker,
+                persisted_queries=persisted_queries,
             )
             yield
 
-    app = FastAPI(title="Clarity Graph", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # No OpenAPI document nor docs pages: the API is GraphQL, and they would list our routes.
+    app = FastAPI(
+        title="Clarity Graph", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     router = ClarityRouter(
         build_schema(settings),
         # FastAPI takes generator dependencies; strawberry's hint predates them.

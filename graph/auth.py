@@ -58,6 +58,8 @@ class Viewer:
     user_id: str | None
     is_admin: bool = False
     session_id: str | None = None
+    # The token's `exp` (seconds since the epoch); a WebSocket is closed when it passes.
+    expires_at: float | None = None
 
     @property
     def is_anonymous(self) -> bool:
@@ -119,10 +121,31 @@ def _read_secret(path: Path) -> str | None:
         raise ConfigurationError(f"cannot read the development secret {path}: {error}") from error
 
 
+# RFC 7518 3.2: an HS256 key must be at least as long as the hash, 256 bits.
+HS_SECRET_MIN_BYTES = 32
+
+
 def hs_secret(settings: Settings) -> str | None:
-    """The HS secret to verify and sign with, or None when only asymmetric keys are set."""
+    """The HS secret to verify and sign with, or None when only asymmetric keys are set.
+
+    An empty secret is refused everywhere (it would refuse every token, or sign with
+    nothing); production refuses one under 32 bytes too (`JWT_SECRET=a` let a forged admin
+    token be found in under 100 guesses); development only warns."""
     if settings.jwt_secret is not None:
-        return settings.jwt_secret.get_secret_value()
+        secret = settings.jwt_secret.get_secret_value()
+        size = len(secret.encode("utf-8", "surrogatepass"))
+        if not secret.strip():
+            raise ConfigurationError("JWT_SECRET is empty")
+        if size < HS_SECRET_MIN_BYTES:
+            if settings.is_production:
+                raise ConfigurationError(
+                    f"JWT_SECRET has {size} bytes; production needs at least"
+                    f" {HS_SECRET_MIN_BYTES} random bytes (`openssl rand -base64 48`)"
+                )
+            logger.warning(
+                "JWT_SECRET has %d bytes; use at least %d random bytes", size, HS_SECRET_MIN_BYTES
+            )
+        return secret
     if settings.jwt_public_key_file or settings.jwks_file:
         return None
     if settings.is_production:
@@ -245,10 +268,26 @@ def viewer_from_claims(claims: dict[str, Any], session_id: str | None) -> Viewer
         raise AuthenticationFailed("token subject is empty")
     if len(subject) > SUBJECT_MAX:
         raise AuthenticationFailed(f"token subject is longer than {SUBJECT_MAX} characters")
+    if not _storable(subject):
+        # It becomes every owned row's user_id: PostgreSQL refuses NUL in text, and a lone
+        # surrogate is not UTF-8 (every query of the request failed on PostgreSQL).
+        raise AuthenticationFailed("token subject holds characters that are not allowed")
     if subject.startswith(ANONYMOUS_PREFIX):
         # A token may not claim an anonymous visitor's identity.
         raise AuthenticationFailed("token subject is not accepted")
-    return Viewer(user_id=subject, is_admin=is_admin, session_id=session_id)
+    expires_at = claims.get("exp")
+    return Viewer(
+        user_id=subject,
+        is_admin=is_admin,
+        session_id=session_id,
+        expires_at=float(expires_at) if isinstance(expires_at, int | float) else None,
+    )
+
+
+def _storable(text: str) -> bool:
+    """Printable text: no control characters (NUL included), no lone surrogates (both are
+    Unicode's "Other" categories), no separators but the space."""
+    return text.isprintable()
 
 
 def mint_token(settings: Settings, *, user_id: str, admin: bool, ttl_seconds: int) -> str:

@@ -23,6 +23,7 @@ from graph.auth import (
 from graph.database import RequestDatabase
 from graph.errors import BadRequest, NotAuthenticated
 from graph.loaders import Loaders
+from graph.persisted import PersistedQueries
 from graph.pubsub import LocalBroker
 from graph.settings import Settings
 from graph.visits import InvalidSessionId, VisitRecorder, client_ip, parse_session_id
@@ -44,6 +45,7 @@ class Resources:
     visits: VisitRecorder
     assistant: Assistant
     broker: LocalBroker
+    persisted_queries: PersistedQueries
 
 
 class Context(BaseContext):

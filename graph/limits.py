@@ -1,9 +1,9 @@
 """Request limits, each refused with a clear GraphQL error before any SQL runs.
 
-Depth, tokens and aliases use strawberry's validators (they follow fragment spreads, and
-graphql-core rejects fragment cycles first); this module adds directives per field, the
-body size limit, the request timeout and the switch that drops "Did you mean ...?"
-suggestions. The cost limit and the cap on `nodes(ids:)` are in `graph/cost.py`.
+Tokens use strawberry's parser option; depth, aliases and cost are measured in one linear
+walk (`graph/analysis.py`) and list and text inputs have maxima (`graph/inputs.py`), both
+applied by `graph/documents.py`. This module adds directives per field, the body size
+limit, the request timeout and the switch that drops "Did you mean ...?" suggestions.
 """
 
 from __future__ import annotations

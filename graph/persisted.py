@@ -6,16 +6,21 @@ A client sends `extensions.persistedQuery = {"version": 1, "sha256Hash": "<hex>"
   answers HTTP 200 `PersistedQueryNotFound` (code `PERSISTED_QUERY_NOT_FOUND`), and the
   client retries with the text;
 - with `query`: the hash must be the sha256 of the text (else 400 `BAD_REQUEST`); the text
-  is cached under it and runs.
+  runs, and is cached under the hash once it has parsed and validated
+  (`RegisterPersistedQuery`): a text that is refused, or never parses, takes no memory.
 
-The cache is a bounded LRU held by the app (`APQ_CACHE_SIZE` entries, each text at most
-`MAX_BODY_BYTES`). Each process has its own: a miss costs the client one retry, nothing more.
+The cache is a least-recently-used map held by the app, bounded by entries
+(`APQ_CACHE_SIZE`), by bytes (`APQ_CACHE_BYTES`) and per text (`APQ_MAX_QUERY_BYTES`: a longer
+text runs but is not kept). Anonymous clients fill it, so a size in entries alone let 1 MB
+texts add up to gigabytes. Each process has its own: a miss costs the client one retry.
+Registration happens over HTTP only (graphql-transport-ws carries no APQ extension); over the
+WebSocket a hash is still served from the cache and the manifest.
 
 With `PERSISTED_QUERIES_ONLY`, only operations in the committed manifest
-(`PERSISTED_QUERIES_MANIFEST`, `{"<sha256 hex>": "<text>"}`) are served, by hash or by text;
-anything else is refused (400 `PERSISTED_QUERY_REQUIRED`) before it is parsed. The manifest
-is loaded and checked at start-up (every key the sha256 of its text); without only-mode it
-still answers hash-only requests, as a cache that never evicts.
+(`PERSISTED_QUERIES_MANIFEST`, `{"<sha256 hex>": "<text>"}`) are served, by hash or by text,
+over HTTP and the WebSocket alike; anything else is refused (400 `PERSISTED_QUERY_REQUIRED`)
+before it is parsed. The manifest is loaded and checked at start-up (every key the sha256 of
+its text); without only-mode it still answers hash-only requests, as a cache that never evicts.
 """
 
 from __future__ import annotations
@@ -23,10 +28,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from strawberry.extensions import SchemaExtension
+
+from graph.cache import BoundedLRU
 from graph.settings import Settings
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -58,7 +66,8 @@ def bad_request(message: str) -> PersistedQueryError:
 
 
 def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate (valid in a JSON string escape) must not crash hashing.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ManifestError(ValueError):
@@ -95,53 +104,32 @@ def load_manifest(path: Path) -> dict[str, str]:
     return manifest
 
 
-class QueryCache:
-    """A least-recently-used map of hash -> text, bounded in entries and in text size."""
-
-    def __init__(self, max_entries: int, max_text_bytes: int) -> None:
-        self.max_entries = max_entries
-        self.max_text_bytes = max_text_bytes
-        self._entries: OrderedDict[str, str] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, digest: str) -> str | None:
-        text = self._entries.get(digest)
-        if text is not None:
-            self._entries.move_to_end(digest)
-        return text
-
-    def put(self, digest: str, text: str) -> bool:
-        """Store the text; False (and nothing stored) when it is over the size limit."""
-        if self.max_entries < 1 or len(text.encode("utf-8")) > self.max_text_bytes:
-            return False
-        self._entries[digest] = text
-        self._entries.move_to_end(digest)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-        return True
-
-
 class PersistedQueries:
     """The app's persisted-query state: the APQ cache, the manifest and the mode."""
 
     def __init__(
-        self, cache: QueryCache, manifest: dict[str, str] | None = None, *, only: bool = False
+        self,
+        cache: BoundedLRU[str, str],
+        manifest: dict[str, str] | None = None,
+        *,
+        only: bool = False,
+        max_query_bytes: int,
     ) -> None:
         if only and manifest is None:
             raise ManifestError("PERSISTED_QUERIES_ONLY needs PERSISTED_QUERIES_MANIFEST")
         self.cache = cache
         self.manifest = manifest or {}
         self.only = only
+        self.max_query_bytes = max_query_bytes
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PersistedQueries:
         path = settings.persisted_queries_manifest
         return cls(
-            QueryCache(settings.apq_cache_size, settings.max_body_bytes),
+            BoundedLRU(max_entries=settings.apq_cache_size, max_bytes=settings.apq_cache_bytes),
             load_manifest(path) if path is not None else None,
             only=settings.persisted_queries_only,
+            max_query_bytes=settings.apq_max_query_bytes,
         )
 
     def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
@@ -157,9 +145,15 @@ class PersistedQueries:
                 raise not_found()
             return text
         _check_hash(query, digest)
-        if digest not in self.manifest:
-            self.cache.put(digest, query)
         return query
+
+    def register(self, digest: str, text: str) -> bool:
+        """Cache a text that has parsed and validated under its (checked) hash; False when
+        it is not kept: in the manifest already, or over the per-text limit."""
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if digest in self.manifest or size > self.max_query_bytes:
+            return False
+        return self.cache.put(digest, text, size)
 
     def _resolve_known(self, query: str | None, digest: str | None) -> str | None:
         if query is None:
@@ -193,3 +187,21 @@ def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
 def _check_hash(query: str, digest: str) -> None:
     if sha256_hex(query) != digest:
         raise bad_request("provided sha does not match query")
+
+
+class RegisterPersistedQuery(SchemaExtension):
+    """Caches an APQ registration (a text sent with its hash) once the text has parsed,
+    validated and passed the limits; a refused text is never kept."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        if context.pre_execution_errors or not context.query:
+            return
+        persisted: PersistedQueries = context.context.resources.persisted_queries
+        try:
+            digest = _requested_hash(context.operation_extensions)
+        except PersistedQueryError:
+            return  # refused before parsing already; nothing to keep
+        if digest is not None and sha256_hex(context.query) == digest:
+            persisted.register(digest, context.query)

@@ -31,6 +31,7 @@ from graph.auth import AuthenticationFailed
 from graph.context import Context, resolve_viewer
 from graph.limits import MAX_JSON_DEPTH, json_too_deep
 from graph.persisted import PersistedQueries, PersistedQueryError
+from graph.websocket import ClarityTransportWSHandler
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 PLAYGROUND = Path(__file__).parent / "static" / "graphiql.html"
@@ -63,8 +64,9 @@ class ClarityRouter(GraphQLRouter[Context, None]):
         """Our GraphiQL page: the token stays in the headers editor, never in the URL."""
         return PLAYGROUND.read_text()
 
-    # Set by the app's lifespan (graph/app.py): the APQ cache and the manifest live as long
-    # as the app, one per app.
+    graphql_transport_ws_handler_class = ClarityTransportWSHandler
+    # Set by the app's lifespan (graph/app.py), which also hands it to every request's
+    # context: the APQ cache and the manifest live as long as the app, one per app.
     persisted_queries: PersistedQueries | None = None
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
@@ -76,13 +78,18 @@ class ClarityRouter(GraphQLRouter[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         """strawberry's decoder, but what would crash it (a 500 over HTTP) is a JSONDecodeError,
         which it answers 400 (or 4400 on a WebSocket): nesting deeper than MAX_JSON_DEPTH
-        (RecursionError) and bytes that are not UTF-8 (UnicodeDecodeError)."""
+        (RecursionError), bytes that are not UTF-8 (UnicodeDecodeError) and integers longer
+        than Python converts (ValueError)."""
         if json_too_deep(data):
             raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", "", 0)
         try:
             return super().decode_json(data)
         except UnicodeDecodeError as error:
             raise json.JSONDecodeError("not valid UTF-8", "", 0) from error
+        except json.JSONDecodeError:
+            raise
+        except ValueError as error:  # an integer of more digits than Python converts (4,300)
+            raise json.JSONDecodeError(str(error).partition(":")[0], "", 0) from error
 
     def encode_json(self, data: object) -> str:
         """orjson: a 50-task page encodes ~10x faster than with the stdlib. It refuses what

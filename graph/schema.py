@@ -6,24 +6,20 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, GraphQLError, MaxIntrospectionDepthRule
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graph.context import Info
-from graph.cost import query_cost_limit
 from graph.diagnostics import SqlDiagnostics
+from graph.documents import document_checks
 from graph.errors import MaskUnexpectedErrors
 from graph.execution import PlainFieldsExecutionContext
 from graph.limits import (
@@ -38,6 +34,7 @@ from graph.mutations.panic import PanicMutations
 from graph.mutations.sessions import SessionMutations
 from graph.mutations.tasks import TaskMutations
 from graph.observability import OperationLog, tracing_extension
+from graph.persisted import RegisterPersistedQuery
 from graph.queries.audit import AuditQueries
 from graph.queries.chat import ChatQueries
 from graph.queries.panic import PanicQueries
@@ -47,8 +44,6 @@ from graph.subscriptions import Subscription
 from graph.types.node import NODE_TYPES, resolve_nodes
 from graph.types.scalars import SCALAR_MAP
 from graph.types.viewer import Viewer
-
-PARSED_DOCUMENTS_CACHED = 512
 
 
 @strawberry.type
@@ -99,15 +94,13 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
 
 
 def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
-    """The depth, alias and directive limits as validation rules, made once per schema.
-
-    The validation cache is keyed by the document and the rule classes. Strawberry's
-    `QueryDepthLimiter` and `MaxAliasesLimiter`, built per operation, make a new rule class
-    each time, so no validation was ever a cache hit; taking their rules once fixes that.
-    """
+    """Validation rules beyond graphql-core's own, made once per schema (the validation cache
+    is keyed by the rule classes). Depth, aliases and cost are not rules: they read the
+    variables and are measured in one linear walk per request (graph/analysis.py)."""
     return [
-        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        # graphql-core's recommended rule: introspection lists nested at most three deep (the
+        # depth limit does not count introspection, so GraphiQL's own query fits).
+        MaxIntrospectionDepthRule,
         directives_per_field_rule(settings.max_directives_per_field),
     ]
 
@@ -116,14 +109,14 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     """Extensions as classes or factories: strawberry builds fresh ones per operation, so no
     state is shared between requests (a shared instance would be)."""
     extensions: list[Callable[[], SchemaExtension]] = [
-        # Parsing and validating dominate a small query's CPU time (validation alone was
-        # ~14 ms here); the same documents recur, so both are cached, bounded.
-        partial(ParserCache, maxsize=PARSED_DOCUMENTS_CACHED),
-        partial(ValidationCache, maxsize=PARSED_DOCUMENTS_CACHED),
         MaskUnexpectedErrors,
         partial(AddValidationRules, limit_rules(settings)),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        query_cost_limit(settings.max_cost, settings.max_page_size),
+        # Parsing and validating dominate a small query's CPU time (validation alone was
+        # ~14 ms here); the same documents recur, so both are cached, bounded by bytes. The
+        # limits are applied there too, before any SQL, for every transport.
+        document_checks(settings),
+        RegisterPersistedQuery,
         SubscriptionsOverWebSocketOnly,
     ]
     extensions.append(OperationLog)

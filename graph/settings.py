@@ -50,9 +50,16 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(default=30.0, gt=0)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
-    # Persisted queries (graph/persisted.py): the per-process APQ cache's entry limit, and
-    # the only-known-operations mode with its committed manifest ({"<sha256 hex>": "text"}).
+    # Parsed and validated documents, per process (graph/documents.py), bounded by bytes; the
+    # time one document not yet known may take to validate before its request is refused.
+    document_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024)
+    validation_budget_seconds: float = Field(default=2.0, gt=0)
+    # Persisted queries (graph/persisted.py): the per-process APQ cache's entry, byte and
+    # per-text limits, and the only-known-operations mode with its committed manifest
+    # ({"<sha256 hex>": "text"}).
     apq_cache_size: int = Field(default=1000, ge=1)
+    apq_cache_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    apq_max_query_bytes: int = Field(default=32 * 1024, ge=256)
     persisted_queries_only: bool = False
     persisted_queries_manifest: Path | None = None
 

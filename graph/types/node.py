@@ -17,7 +17,6 @@ from aiodataloader import DataLoader
 from strawberry import relay
 
 from graph.context import Info
-from graph.cost import too_many_ids
 from graph.ids import int_key, key_can_name_a_row
 from graph.loaders import Loaders
 from graph.pagination import InvalidPage
@@ -83,10 +82,10 @@ def _parse(raw: str) -> tuple[str, Any] | None:
 
 
 async def resolve_nodes(info: Info, ids: list[str]) -> list[relay.Node | None]:
-    # The cost limit refuses a longer list before execution; this keeps the field safe alone.
+    # graph/inputs.py refuses a longer list before execution; this keeps the field safe alone.
     limit = info.context.settings.max_page_size
     if len(ids) > limit:
-        raise InvalidPage(too_many_ids(limit))
+        raise InvalidPage(f"`nodes` takes at most {limit} ids, like a page; ask for fewer.")
     loaders = info.context.loaders
     results: list[relay.Node | None] = [None] * len(ids)
     wanted: dict[str, list[tuple[int, Any]]] = {}

@@ -36,7 +36,7 @@ from tests.graph.schema_walk import operation, selection
 SCHEMA = render_schema()
 KNOWN_CODES = {
     "BAD_USER_INPUT", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "QUERY_TOO_COSTLY",
-    "BAD_REQUEST",
+    "QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "QUERY_TOO_COMPLEX", "BAD_REQUEST",
 }
 # Refusals of the HTTP transport itself (router.py, limits.py), seen by the corpus only.
 TRANSPORT_CODES = {"METHOD_NOT_ALLOWED", "UNSUPPORTED_MEDIA_TYPE", "PAYLOAD_TOO_LARGE"}

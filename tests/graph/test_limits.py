@@ -151,18 +151,18 @@ async def test_nodes_takes_at_most_a_page_of_ids_before_any_sql(gql_with: GqlWit
     gql = await gql_with()
     assert "errors" not in await gql(NODES, {"ids": task_ids(100)})
     payload = await gql(NODES, {"ids": task_ids(101)})
-    assert "`nodes` takes at most 100 ids" in refusal(payload)
+    assert "`Query.nodes(ids)` takes at most 100 items" in refusal(payload)
     assert payload["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     inline = ", ".join(f'"{id}"' for id in task_ids(101))
-    assert "at most 100 ids" in refusal(await gql(f"{{ nodes(ids: [{inline}]) {{ id }} }}"))
+    assert "at most 100 items" in refusal(await gql(f"{{ nodes(ids: [{inline}]) {{ id }} }}"))
 
 
 async def test_the_nodes_cap_follows_the_maximum_page_size(gql_with: GqlWith) -> None:
     gql = await gql_with(max_page_size=10)
-    assert "at most 10 ids" in refusal(await gql(NODES, {"ids": task_ids(11)}))
+    assert "at most 10 items" in refusal(await gql(NODES, {"ids": task_ids(11)}))
     default = orjson.dumps(task_ids(11)).decode()
     defaulted = f"query($ids: [ID!]! = {default}) {{ nodes(ids: $ids) {{ id }} }}"
-    assert "at most 10 ids" in refusal(await gql(defaulted))
+    assert "at most 10 items" in refusal(await gql(defaulted))
 
 
 async def test_the_cost_of_nodes_counts_the_ids(gql_with: GqlWith) -> None:

@@ -147,13 +147,44 @@ async def test_the_cache_forgets_the_least_recently_used_beyond_its_size(build: 
         assert (await by_hash(client, text)).json()["data"] == {"viewer": None}
 
 
-async def test_a_text_over_the_body_limit_runs_but_is_not_stored(build: Build) -> None:
-    client = await build(max_body_bytes=1024)
-    text = QUERY + " #" + "x" * 1100  # over the limit; only a GET can carry it
-    registered = await client.get("/graphql", params=get_params(text, sha(text)))
+async def test_a_text_over_the_per_text_limit_runs_but_is_not_stored(build: Build) -> None:
+    client = await build(apq_max_query_bytes=1024)
+    text = QUERY + " #" + "x" * 1100
+    registered = await register(client, text)
     assert registered.json()["data"] == {"viewer": None}
-    miss = await client.get("/graphql", params=get_params(None, sha(text)))
-    assert code(miss) == "PERSISTED_QUERY_NOT_FOUND"
+    assert code(await by_hash(client, text)) == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_the_cache_is_bounded_by_bytes_not_only_entries(build: Build) -> None:
+    # 1 MB texts used to be kept by the thousand: 200 of them took RSS from 648 to 1,043 MB.
+    client = await build(apq_cache_bytes=2048, apq_max_query_bytes=1024)
+    texts = [f"query Q{n} {{ viewer {{ id }} }} #" + "x" * 800 for n in range(3)]
+    for text in texts:
+        assert (await register(client, text)).status_code == 200
+    assert code(await by_hash(client, texts[0])) == "PERSISTED_QUERY_NOT_FOUND"
+    for text in texts[1:]:
+        assert (await by_hash(client, text)).json()["data"] == {"viewer": None}
+
+
+async def test_a_text_that_does_not_parse_is_not_stored(client: httpx.AsyncClient) -> None:
+    text = "{ viewer { id "
+    refused = await register(client, text)
+    assert refused.json()["errors"][0]["message"].startswith("Syntax Error")
+    assert code(await by_hash(client, text)) == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_a_text_that_does_not_validate_is_not_stored(client: httpx.AsyncClient) -> None:
+    text = "{ viewer { nope } }"
+    assert "nope" in (await register(client, text)).json()["errors"][0]["message"]
+    assert code(await by_hash(client, text)) == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_a_text_over_a_limit_is_not_stored(build: Build) -> None:
+    client = await build(max_depth=2)
+    text = "{ tasks { edges { node { id } } } }"
+    refused = await register(client, text)
+    assert refused.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
+    assert code(await by_hash(client, text)) == "PERSISTED_QUERY_NOT_FOUND"
 
 
 async def test_manifest_hashes_are_served_without_only_mode(build: Build, manifest: Path) -> None:

@@ -1,0 +1,198 @@
+"""Parsing and validation for every transport: cached by bytes, linear or under a budget,
+and the operation's limits applied before anything runs.
+
+One extension takes the place of strawberry's ParserCache, ValidationCache, depth and alias
+limiters and our old cost extension, so that every step is bounded and their order fixed:
+
+1. **Parse** with graphql-core's limits (`MAX_TOKENS`, its nesting limit); cached per text.
+2. **Integer literals** longer than Python converts (4,300 digits) are refused: graphql-core's
+   validation converted them and raised, an internal error.
+3. **Validate** with graphql-core's rules and ours; cached per text. Its overlapping-fields
+   rule is quadratic in the same-named fields of one selection (390 `tasks { totalCount }`
+   fit under the token limit and take ~1 s), so a document not yet known is validated in a
+   worker thread, at most VALIDATION_WORKERS at once, within `VALIDATION_BUDGET_SECONDS`:
+   past the budget the request is refused (`QUERY_TOO_COMPLEX`) and the event loop serves
+   everyone else meanwhile. A thread cannot be stopped: it finishes on its own (the token
+   limit bounds it), keeps its slot until then, and its answer is cached for next time.
+4. **Inputs** (`graph/inputs.py`), then the operation's **depth, aliases, page sizes and
+   cost** (`graph/analysis.py`): linear walks, per request, since they read the variables.
+
+Refusals are pre-execution errors, so HTTP and the WebSocket, queries, mutations and
+subscriptions are refused alike, before any SQL. (A refusal made in `on_execute`, as the
+cost limit's was, does not stop a subscription: strawberry subscribes regardless.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    TokenKind,
+    parse,
+)
+from strawberry.extensions import SchemaExtension
+
+# strawberry's own `validate_document` (what its ValidationCache calls): graphql-core's
+# `validate` plus strawberry's rules for its `Maybe` and `@oneOf` inputs.
+from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
+
+from graph.analysis import Limits, analyse, effective_variables, refusals, select_operation
+from graph.cache import BoundedLRU
+from graph.inputs import input_refusal
+from graph.settings import Settings
+
+# Python's own limit on converting digits to an int (`sys.get_int_max_str_digits()`'s
+# default), which its JSON decoder applies to request bodies too.
+INTEGER_DIGITS_MAX = 4_300
+VALIDATION_WORKERS = 2
+# What a parsed document costs in memory: ~600 bytes of AST per token (measured with
+# tracemalloc on the example operations and on 2,000-token documents), plus the text.
+AST_BYTES_PER_TOKEN = 600
+DOCUMENTS_CACHED = 10_000
+
+
+@dataclass
+class _Known:
+    document: DocumentNode
+    refusal: GraphQLError | None  # an integer literal too long to validate
+    rules: tuple[type[ASTValidationRule], ...] | None = None
+    errors: list[GraphQLError] | None = None
+    pending: asyncio.Future[list[GraphQLError]] | None = field(default=None, repr=False)
+
+
+def _scan(document: DocumentNode) -> tuple[int, GraphQLError | None]:
+    """The document's token count and, if any, the refusal of its first overlong integer."""
+    tokens, refusal = 0, None
+    token = document.loc.start_token if document.loc is not None else None
+    while token is not None:
+        tokens += 1
+        if token.kind is TokenKind.INT and len(token.value or "") > INTEGER_DIGITS_MAX:
+            refusal = refusal or GraphQLError(
+                f"Integer literal too long: at most {INTEGER_DIGITS_MAX} digits.",
+                extensions={"code": "BAD_USER_INPUT"},
+            )
+        token = token.next
+    return tokens, refusal
+
+
+def too_complex(budget: float) -> GraphQLError:
+    return GraphQLError(
+        f"The document could not be validated within {budget:g} s; send a simpler one.",
+        extensions={"code": "QUERY_TOO_COMPLEX"},
+    )
+
+
+class Documents:
+    """The parsed and validated documents of one schema, and the validation workers."""
+
+    def __init__(self, max_bytes: int, budget_seconds: float) -> None:
+        self.known: BoundedLRU[str, _Known] = BoundedLRU(
+            max_entries=DOCUMENTS_CACHED, max_bytes=max_bytes
+        )
+        self.budget = budget_seconds
+        self.slots = asyncio.Semaphore(VALIDATION_WORKERS)
+
+    def parsed(self, text: str, parse_options: Any) -> _Known:
+        known = self.known.get(text)
+        if known is None:
+            document = parse(text, **parse_options)
+            tokens, refusal = _scan(document)
+            known = _Known(document, refusal)
+            self.known.put(text, known, len(text) + AST_BYTES_PER_TOKEN * tokens)
+        return known
+
+    async def errors(
+        self, known: _Known, schema: GraphQLSchema, rules: tuple[type[ASTValidationRule], ...]
+    ) -> list[GraphQLError]:
+        if known.refusal is not None:
+            return [known.refusal]
+        if known.errors is not None and known.rules == rules:
+            return known.errors
+        if known.pending is None or known.rules != rules:
+            known.rules, known.errors = rules, None
+            known.pending = await self._start(known, schema, rules)
+        try:
+            return await asyncio.wait_for(asyncio.shield(known.pending), self.budget)
+        except TimeoutError:
+            return [too_complex(self.budget)]
+
+    async def _start(
+        self, known: _Known, schema: GraphQLSchema, rules: tuple[type[ASTValidationRule], ...]
+    ) -> asyncio.Future[list[GraphQLError]]:
+        await self.slots.acquire()
+        future = asyncio.get_running_loop().run_in_executor(
+            None, validate_document, schema, known.document, rules
+        )
+
+        def done(finished: asyncio.Future[list[GraphQLError]]) -> None:
+            self.slots.release()
+            if not finished.cancelled() and finished.exception() is None and known.rules == rules:
+                known.errors = finished.result()
+            if known.pending is finished:
+                known.pending = None
+
+        future.add_done_callback(done)
+        return future
+
+
+class DocumentChecks(SchemaExtension):
+    def __init__(self, documents: Documents, limits: Limits) -> None:
+        self.documents = documents
+        self.limits = limits
+        self.known: _Known | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query:
+            # A syntax error is left to strawberry, which parses again and reports it its way.
+            with contextlib.suppress(GraphQLError):
+                self.known = self.documents.parsed(context.query, context.parse_options)
+                context.graphql_document = self.known.document
+        yield
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        if self.known is not None and context.graphql_document is self.known.document:
+            schema = context.schema._schema
+            errors = await self.documents.errors(self.known, schema, context.validation_rules)
+            context.pre_execution_errors = errors or self._limit_refusals(context)
+        yield
+
+    def _limit_refusals(self, context: ExecutionContext) -> list[GraphQLError]:
+        assert context.graphql_document is not None
+        operation = select_operation(context.graphql_document, context.operation_name)
+        if operation is None:
+            return []  # strawberry refuses an unknown operation name itself
+        schema = context.schema._schema
+        variables = effective_variables(operation, context.variables or {})
+        refused = input_refusal(
+            schema, context.graphql_document, operation, variables, self.limits.max_page_size
+        )
+        if refused is not None:
+            return [refused]
+        analysis = analyse(
+            schema, context.graphql_document, operation, variables, self.limits.max_page_size
+        )
+        return refusals(analysis, self.limits)
+
+
+def document_checks(settings: Settings) -> Callable[[], SchemaExtension]:
+    """The extension's factory: one document cache per schema, a fresh extension per
+    operation."""
+    documents = Documents(settings.document_cache_bytes, settings.validation_budget_seconds)
+    limits = Limits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_cost=settings.max_cost,
+        max_page_size=settings.max_page_size,
+    )
+    return lambda: DocumentChecks(documents, limits)
