@@ -137,7 +137,7 @@ def first_error(answer: dict[str, Any]) -> tuple[str, str | None]:
     return error["message"], (error.get("extensions") or {}).get("code")
 
 
-REFUSALS = {
+REFUSALS: dict[str, tuple[str, dict[str, Any]]] = {
     "too deep": ("{ tasks { edges { node { steps { task { id } } } } } }", {}),
     "too many aliases": ("{ a: viewer { id } b: viewer { id } c: viewer { id } }", {}),
     "too costly": (
