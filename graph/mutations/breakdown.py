@@ -67,12 +67,13 @@ def _clean(text: str) -> str:
 def _usable(result: object, text: str) -> Breakdown | None:
     """The provider's answer within the task's rules, or None when it is no breakdown.
 
-    A provider may answer with an over-long or empty title or blank steps: the title is cut
-    to its limit at a word boundary (or made from the input when blank), each step to its
-    limit, and blank steps are dropped.
+    A provider may answer with an over-long or empty title, blank steps or too many: the
+    title is cut to its limit at a word boundary (or made from the input when blank), each
+    step to its limit, blank steps are dropped and the rest kept up to a task's most steps.
     """
     if not isinstance(result, Breakdown):
         return None
     title = make_title(_clean(str(result.title))) or make_title(_clean(text))
     steps = [_clean(str(step))[: limits.STEP_CONTENT_MAX] for step in result.steps]
-    return Breakdown(title=title[: limits.TITLE_MAX], steps=[step for step in steps if step])
+    kept = [step for step in steps if step][: limits.STEPS_MAX]
+    return Breakdown(title=title[: limits.TITLE_MAX], steps=kept)

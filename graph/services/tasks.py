@@ -21,6 +21,7 @@ from graph.services.validation import Checks
 from graph.types.errors import NotFoundError
 from models import Task, TaskEvent, TaskStep
 from models.base import utcnow
+from models.task import STEPS_MAX
 
 
 def not_found(global_id: str) -> UserFacingError:
@@ -175,6 +176,8 @@ async def add_step(
     session: AsyncSession, task: Task, content: str, position: int | None
 ) -> TaskStep:
     ordered = await step_ids(session, task.id)
+    if len(ordered) >= STEPS_MAX:
+        Checks().fail("taskId", f"a task has at most {STEPS_MAX} steps").raise_if_any()
     if position is not None and not 1 <= position <= len(ordered) + 1:
         Checks().fail("position", f"must be between 1 and {len(ordered) + 1}").raise_if_any()
     index = (position or len(ordered) + 1) - 1
