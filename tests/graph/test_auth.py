@@ -252,6 +252,23 @@ async def test_a_token_with_a_sub_of_the_maximum_length_is_accepted(
     assert response.json()["data"]["viewer"]["id"] == "u" * 255
 
 
+@pytest.mark.parametrize("subject", ["a\x00b", "a\ud800b", "line\nbreak", "tab\there"])
+async def test_a_token_whose_sub_holds_unprintable_characters_is_refused(
+    client: httpx.AsyncClient, subject: str
+) -> None:
+    # A NUL or a lone surrogate became every owned row's user_id: each query of the request
+    # then failed on PostgreSQL, and SQLite stored the NUL owner.
+    message = refusal(await ask(client, hs256(claims(subject))))
+    assert "subject" in message
+
+
+async def test_a_token_whose_sub_is_an_email_with_accents_is_accepted(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await ask(client, hs256(claims("zoë.müller@example.org")))
+    assert response.json()["data"]["viewer"]["id"] == "zoë.müller@example.org"
+
+
 async def test_a_token_claiming_an_anonymous_session_identity_is_refused(
     client: httpx.AsyncClient,
 ) -> None:
@@ -610,6 +627,36 @@ async def test_production_without_any_key_does_not_start(
     with pytest.raises(ConfigurationError):
         async with app.router.lifespan_context(app):
             pass
+
+
+@pytest.mark.parametrize("secret", ["a", "x" * 31, "é" * 15])
+async def test_production_refuses_to_start_with_an_hs_secret_under_32_bytes(
+    session_factory: async_sessionmaker[AsyncSession], secret: str
+) -> None:
+    # With JWT_SECRET=a a forged admin token was found in under 100 guesses.
+    app = create_app(make_settings(environment="production", jwt_secret=secret),
+                     session_factory=session_factory)
+    with pytest.raises(ConfigurationError, match="at least 32"):
+        async with app.router.lifespan_context(app):
+            pass
+
+
+@pytest.mark.parametrize("environment", ["production", "development"])
+def test_an_empty_hs_secret_is_refused_everywhere(environment: str) -> None:
+    for secret in ("", "   "):
+        with pytest.raises(ConfigurationError, match="JWT_SECRET is empty"):
+            TokenVerifier(make_settings(environment=environment, jwt_secret=secret))
+
+
+def test_production_accepts_an_hs_secret_of_32_bytes() -> None:
+    TokenVerifier(make_settings(environment="production", jwt_secret="k" * 32))
+
+
+def test_development_only_warns_about_a_short_hs_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    TokenVerifier(make_settings(environment="development", jwt_secret="short"))
+    assert "JWT_SECRET has 5 bytes" in caplog.text
 
 
 def test_production_never_reads_a_development_secret_file(tmp_path: Path) -> None:

@@ -136,3 +136,39 @@ async def test_an_integer_beyond_64_bits_in_stored_json_is_answered_exactly(
         {"input": {"title": "Big", "metadata": {"big": 2**70, "name": "ünïcode"}}},
     )
     assert created["createTask"]["task"]["metadata"] == {"big": 2**70, "name": "ünïcode"}
+
+
+async def test_a_json_integer_too_long_to_convert_is_a_400_in_the_graphql_shape(
+    client: httpx.AsyncClient,
+) -> None:
+    # Over Python's 4,300-digit limit this was a plain-text HTTP 500, in production too.
+    body = (
+        '{"query": "query($n: Int) { tasks(first: $n) { totalCount } }", "variables": {"n": '
+        + "9" * 5000 + "}}"
+    )
+    response = await client.post(
+        "/graphql", content=body,
+        headers={"content-type": "application/json",
+                 "accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "4300 digits" in error["message"]
+
+
+async def test_an_integer_literal_too_long_to_convert_is_bad_user_input(
+    client: httpx.AsyncClient,
+) -> None:
+    query = "{ tasks(first: " + "9" * 5000 + ") { totalCount } }"
+    response = await client.post("/graphql", json={"query": query})
+    assert response.status_code == 200
+    assert response.json()["errors"] == [{
+        "message": "Integer literal too long: at most 4300 digits.",
+        "extensions": {"code": "BAD_USER_INPUT"},
+    }]
+
+
+async def test_no_openapi_document_nor_docs_pages_are_served(client: httpx.AsyncClient) -> None:
+    for path in ("/openapi.json", "/docs", "/redoc"):
+        assert (await client.get(path)).status_code == 404
