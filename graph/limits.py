@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import orjson
@@ -25,6 +25,8 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import StreamExecutionResult
 from strawberry.types.graphql import OperationType
+
+from graph.errors import ClientError
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
@@ -78,6 +80,31 @@ class SubscriptionsOverWebSocketOnly(SchemaExtension):
             )
             context.result = ExecutionResult(data=None, errors=[error])
         yield
+
+
+class WebSocketOperationTimeout(SchemaExtension):
+    """A query or mutation sent over the WebSocket is held to `REQUEST_TIMEOUT_SECONDS`, as
+    an HTTP request is by `RequestTimeout`: past it, it is cancelled (an open transaction
+    rolls back) and answered with code TIMEOUT. A subscription lives as long as its socket."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        if context.operation_type is OperationType.SUBSCRIPTION or not isinstance(
+            getattr(context.context, "request", None), WebSocket
+        ):
+            yield
+            return
+        try:
+            async with asyncio.timeout(self.seconds):
+                yield
+        except TimeoutError as error:
+            raise ClientError(
+                f"The operation took longer than {self.seconds:g} s and was stopped.",
+                code="TIMEOUT",
+            ) from error
 
 
 def directives_per_field_rule(limit: int) -> type[ValidationRule]:

@@ -25,6 +25,7 @@ from graph.execution import PlainFieldsExecutionContext
 from graph.limits import (
     HideSuggestions,
     SubscriptionsOverWebSocketOnly,
+    WebSocketOperationTimeout,
     directives_per_field_rule,
 )
 from graph.mutations.audit import AuditMutations
@@ -118,6 +119,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
         document_checks(settings),
         RegisterPersistedQuery,
         SubscriptionsOverWebSocketOnly,
+        partial(WebSocketOperationTimeout, settings.request_timeout_seconds),
     ]
     extensions.append(OperationLog)
     if settings.tracing:
