@@ -21,7 +21,7 @@ from graph.context import Resources, get_context
 from graph.errors import BadRequest
 from graph.limits import BodySizeLimit, RequestTimeout
 from graph.migrations import current_revision, head_revision
-from graph.observability import RequestIdMiddleware
+from graph.observability import FirstThenCounted, RequestIdMiddleware
 from graph.persisted import PersistedQueries
 from graph.pubsub import build_broker
 from graph.router import ClarityRouter
@@ -31,6 +31,8 @@ from graph.visits import VisitRecorder
 from models.database import EngineOptions, create_engine, create_session_factory
 
 logger = logging.getLogger(__name__)
+# An orchestrator probes readiness every few seconds, through a whole outage.
+READINESS_FAILURES = FirstThenCounted(logger, "readiness check failing", level=logging.WARNING)
 VENDOR = Path(__file__).parent / "static" / "vendor"
 
 
@@ -41,6 +43,7 @@ def engine_options(settings: Settings) -> EngineOptions:
         max_overflow=settings.db_max_overflow,
         statement_timeout_ms=settings.db_statement_timeout_ms,
         connect_timeout_seconds=settings.db_connect_timeout_seconds,
+        pool_timeout_seconds=settings.db_pool_timeout_seconds,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
 
@@ -145,9 +148,10 @@ async def _readyz(request: Request) -> JSONResponse:
         async with resources.session_factory() as session:
             connection = await session.connection()
             revision = await connection.run_sync(current_revision)
-    except Exception:  # any failure to reach the database means "not ready"
-        logger.warning("readiness check failed", exc_info=True)
+    except Exception as error:  # any failure to reach the database means "not ready"
+        READINESS_FAILURES.failed("readiness check failed", exc_info=error)
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    READINESS_FAILURES.recovered()
     if revision != head_revision():
         return JSONResponse({"status": "unavailable", "database": "not migrated"}, status_code=503)
     return JSONResponse({"status": "ok"})

@@ -36,6 +36,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         log_config=None,  # keep our JSON handler for uvicorn's lines too
         ws="websockets-sansio",
+        # A WebSocket message is held to the body limit: larger closes the socket (1009).
+        ws_max_size=settings.max_body_bytes,
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
+        # Bounds connections and running requests alike, slow or idle ones included: past it
+        # uvicorn answers 503 without calling the app, instead of running out of memory or
+        # file descriptors. (httptools, which uvicorn picks, bounds neither header time nor
+        # header size; h11_max_incomplete_event_size only applies to h11.)
+        limit_concurrency=settings.limit_concurrency,
+        backlog=settings.listen_backlog,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        # The client address comes from X-Forwarded-For only through TRUSTED_PROXIES
+        # (graph/visits.py); uvicorn's own rewriting (on by default, trusting 127.0.0.1) would
+        # have decided it first.
+        proxy_headers=False,
     )
     return 0
 

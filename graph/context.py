@@ -21,8 +21,9 @@ from graph.auth import (
     viewer_from_claims,
 )
 from graph.database import RequestDatabase
-from graph.errors import BadRequest, NotAuthenticated
+from graph.errors import BadRequest, NotAuthenticated, database_unavailable
 from graph.loaders import Loaders
+from graph.observability import FirstThenCounted
 from graph.persisted import PersistedQueries
 from graph.pubsub import LocalBroker
 from graph.settings import Settings
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from graph.assistant import Assistant
 
 logger = logging.getLogger(__name__)
+# Every request with an X-Session-Id records its visit: during an outage each one fails.
+VISIT_FAILURES = FirstThenCounted(logger, "recording visits failed", level=logging.WARNING)
 
 
 @dataclass
@@ -102,7 +105,7 @@ async def get_context(connection: HTTPConnection) -> AsyncIterator[Context]:
             await _record_visit(resources, db, connection, viewer, session_id)
         yield Context(resources, viewer, db)
     finally:
-        await db.close()
+        await db.close()  # never raises: this runs after the response is sent
 
 
 async def _record_visit(
@@ -128,7 +131,13 @@ async def _record_visit(
                 user_agent=connection.headers.get("user-agent"),
                 ip=ip,
             )
-    except SQLAlchemyError:
-        # A visit is bookkeeping: failing to record one must not fail the request itself.
+    except Exception as error:
+        # A visit is bookkeeping: failing to record one must not fail the request itself,
+        # nor must an outage (asyncpg's refused connect is a bare OSError, no SQLAlchemyError).
+        if not isinstance(error, SQLAlchemyError) and not database_unavailable(error):
+            raise
         resources.visits.forget(session_id, user_id)
-        logger.warning("could not record visit %s", session_id, exc_info=True)
+        # The id is a bearer secret (README): its first eight characters tell visits apart.
+        VISIT_FAILURES.failed("could not record visit %s...", session_id[:8], exc_info=error)
+    else:
+        VISIT_FAILURES.recovered()

@@ -10,6 +10,7 @@ a request to a handful of statements anyway.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from typing import Any, TypeVar
@@ -17,6 +18,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from graph.errors import DATABASE_OUTAGE
+from graph.observability import FirstThenCounted
 from graph.pubsub import LocalBroker, staged
 from models.database import (
     SQLITE_IMMEDIATE,
@@ -27,6 +30,12 @@ from models.database import (
 )
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+# Closing a session whose connection died (an outage) raises; after the response is sent,
+# where the request's context ends, that used to escape the app ("Exception in ASGI
+# application"). It is logged here instead, first-then-counted like the outage itself.
+CLOSE_FAILURES = FirstThenCounted(logger, "closing a request's session failed",
+                                  level=logging.WARNING)
 
 
 class RequestDatabase:
@@ -38,6 +47,7 @@ class RequestDatabase:
         self._lock = asyncio.Lock()
         self.stats = StatementStats()
         self._on_reset: list[Callable[[], None]] = []
+        self._worked = False  # some use of the session succeeded: the database is reachable
 
     def on_reset(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever objects read earlier may be stale: after every write
@@ -83,7 +93,9 @@ class RequestDatabase:
             async with self._using() as session:
                 if self._read_options and not session.in_transaction():
                     await session.connection(execution_options=self._read_options)
-                return await work(session)
+                result = await work(session)
+                self._worked = True
+                return result
 
         task = asyncio.ensure_future(run())
         try:
@@ -114,6 +126,7 @@ class RequestDatabase:
                     await session.flush()  # staged rows get their ids
                     events = staged(session)
                     await self._broker.publish(session, events)
+                self._worked = True  # committed
             finally:
                 self._reset()
         self._broker.committed(events)
@@ -126,11 +139,27 @@ class RequestDatabase:
         self._reset()
 
     async def close(self) -> None:
+        """Give the connection back; never raises (it runs after the response is sent).
+
+        A session whose connection died cannot roll back: its close raises. It is then
+        invalidated, which discards the dead connection instead of returning it to the pool.
+        """
         # Under the lock: a dataloader batch of a cancelled resolver may still be running.
         async with self._lock:
-            if self._session is not None:
-                await self._session.close()
-                self._session = None
+            session, self._session = self._session, None
+            if session is None:
+                return
+            try:
+                await session.close()
+            except Exception as error:
+                CLOSE_FAILURES.failed("could not close a request's session", exc_info=error)
+                try:
+                    await session.invalidate()
+                except Exception:  # nothing more to do; the pool replaces what it lost
+                    logger.debug("could not invalidate a request's session", exc_info=True)
+                return
+        if self._worked:
+            DATABASE_OUTAGE.recovered()
 
     @asynccontextmanager
     async def _using(self) -> AsyncIterator[AsyncSession]:

@@ -3,26 +3,40 @@
 Expected failures are data: a mutation returns a union whose error members implement
 `UserError` (see `graph/types/errors.py`); services raise `UserFacingError` and the mutation
 turns it into its payload. Request-level refusals (not signed in, a page too large) are
-`ClientError`s: GraphQL errors with a code, shown as they are. Everything else is masked:
-the client gets a generic message and an error id; the log gets the id and the traceback.
+`ClientError`s: GraphQL errors with a code, shown as they are. A database that cannot be
+reached is told apart (`SERVICE_UNAVAILABLE`, "retry shortly"): the request was fine, and
+a later one may succeed. Everything else is masked: the client gets a generic message and an
+error id; the log gets the id and the traceback. An outage fails every request alike, so
+its errors are logged first-then-counted (`graph.observability.FirstThenCounted`).
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import StreamExecutionResult
 
+from graph.observability import FirstThenCounted
+
 logger = logging.getLogger("graph.errors")
 
 MASKED_MESSAGE = "Internal server error."
+UNAVAILABLE_MESSAGE = "The database is unavailable; retry shortly."
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+# One per process (there is one app per process outside the tests): its first error is
+# logged with the traceback, the rest of the outage counted; `RequestDatabase.close` reports
+# the first request that used the database successfully again.
+DATABASE_OUTAGE = FirstThenCounted(logger, "database unavailable")
 
 
 class ClientError(Exception):
@@ -87,6 +101,58 @@ def _is_expected(error: GraphQLError) -> bool:
     return original is None or isinstance(original, _SHOWN)
 
 
+# What says "the database cannot be reached", as each driver says it (test_faults.py and
+# test_outages.py cause each on the real engines):
+# - SQLAlchemy: a statement's connection found dead (`connection_invalidated`), a pool that
+#   handed out no connection in time, a pool ping that failed, and the next statement of a
+#   transaction whose connection died (PendingRollbackError 8s2b).
+# - PostgreSQL SQLSTATEs, wrapped or raw (asyncpg's connect errors are not wrapped): class 08
+#   (connection exception: lost, refused, "closed in the middle of operation"), shutting
+#   down, crashed, starting up, too many connections.
+# - SQLite: the file cannot be opened, an I/O error, the file moved away under an open
+#   connection.
+# - A bare OSError (refused, reset, unreachable; TimeoutError is one) raised inside the
+#   driver or the pool: asyncpg's connect lets them through unwrapped. Only there: the same
+#   errors from elsewhere (the assistant's HTTP client) are not the database's.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+_SQLITE_UNAVAILABLE = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_READONLY_DBMOVED")
+_DATABASE_CODE = ("asyncpg", "aiosqlite", "sqlalchemy")
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether `error`, or an error it was raised from, says the database cannot be reached."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if _says_unavailable(error):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _says_unavailable(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, PoolTimeoutError | DisconnectionError):
+        return True
+    if isinstance(error, PendingRollbackError) and error.code == "8s2b":
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and (sqlstate[:2] == "08" or sqlstate in _UNAVAILABLE_SQLSTATES):
+        return True
+    sqlite_name = getattr(error, "sqlite_errorname", None)
+    if isinstance(sqlite_name, str) and sqlite_name.startswith(_SQLITE_UNAVAILABLE):
+        return True
+    return isinstance(error, OSError) and _raised_in(error, _DATABASE_CODE)
+
+
+def _raised_in(error: BaseException, packages: tuple[str, ...]) -> bool:
+    return any(
+        str(frame.f_globals.get("__name__", "")).startswith(packages)
+        for frame, _line in traceback.walk_tb(error.__traceback__)
+    )
+
+
 def present(error: GraphQLError) -> GraphQLError:
     """The error as the client may see it."""
     original = error.original_error
@@ -100,17 +166,20 @@ def present(error: GraphQLError) -> GraphQLError:
     if _is_expected(error):
         return error
     error_id = uuid.uuid4().hex
-    logger.error(
-        "unexpected error %s at %s",
-        error_id,
-        ".".join(str(part) for part in error.path or ()),
-        exc_info=original,
-    )
+    where = ".".join(str(part) for part in error.path or ())
+    if database_unavailable(original):
+        DATABASE_OUTAGE.failed(
+            "database unavailable: error %s at %s", error_id, where, exc_info=original
+        )
+        message, code = UNAVAILABLE_MESSAGE, SERVICE_UNAVAILABLE
+    else:
+        logger.error("unexpected error %s at %s", error_id, where, exc_info=original)
+        message, code = MASKED_MESSAGE, "INTERNAL_SERVER_ERROR"
     return GraphQLError(
-        MASKED_MESSAGE,
+        message,
         nodes=error.nodes,
         path=error.path,
-        extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+        extensions={"code": code, "errorId": error_id},
     )
 
 

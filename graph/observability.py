@@ -6,7 +6,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +48,81 @@ def configure_logging(level: str, log_format: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+
+
+class FirstThenCounted:
+    """Logs the first of a run of like failures in full, then only counts the rest.
+
+    An outage fails every request the same way: logged one by one, a 12 s database outage
+    wrote 1,300-1,800 tracebacks and buried whatever else happened. Here the first failure of
+    a run is logged at `level` with its traceback; the rest go to DEBUG one line each (no
+    traceback) and are counted, with a summary at `level` at most every `summary_seconds`
+    while they continue. `recovered()` ends the run with one line; so does the next failure
+    after `quiet_seconds` without any (it then starts a new run, logged in full again).
+
+    Nothing runs in the background: lines are written only when a failure or a recovery is
+    reported. One instance per kind of failure, shared by everything in the process that
+    reports it; the event loop is the only caller, so there is no lock.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        what: str,
+        *,
+        level: int = logging.ERROR,
+        summary_seconds: float = 10.0,
+        quiet_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.what = what
+        self.level = level
+        self.summary_seconds = summary_seconds
+        self.quiet_seconds = quiet_seconds
+        self._clock = clock
+        self._started: float | None = None  # the run's first failure; None: no run
+        self._last = self._summarised = 0.0
+        self._total = self._unsummarised = 0
+
+    def failed(self, message: str, *args: object, exc_info: BaseException | None) -> bool:
+        """Report one failure; True when it was logged in full (the first of its run)."""
+        now = self._clock()
+        if self._started is not None and now - self._last > self.quiet_seconds:
+            self._end(self._started, now)
+        self._last = now
+        if self._started is None:
+            self._started = self._summarised = now
+            self._total, self._unsummarised = 1, 0
+            self.logger.log(self.level, message, *args, exc_info=exc_info,
+                            extra={"repeats": "the first of a run; the rest are counted"})
+            return True
+        self._total += 1
+        self._unsummarised += 1
+        self.logger.debug(message, *args)
+        if now - self._summarised >= self.summary_seconds:
+            self.logger.log(
+                self.level, "%s: %d more in the last %.0f s, %d since the first",
+                self.what, self._unsummarised, now - self._summarised, self._total,
+                extra={"failures": self._total},
+            )
+            self._summarised, self._unsummarised = now, 0
+        return False
+
+    def recovered(self) -> None:
+        """Report a success: ends the run, if any, with one line."""
+        if self._started is not None:
+            self._end(self._started, self._clock())
+
+    def _end(self, started: float, now: float) -> None:
+        # A run that went quiet ended with its last failure, not with whatever came next.
+        ended = self._last if now - self._last > self.quiet_seconds else now
+        # WARNING, not INFO: the end of a run belongs next to its start in a filtered log.
+        self.logger.warning(
+            "%s: over after %.1f s, %d in all", self.what, ended - started, self._total,
+            extra={"failures": self._total},
+        )
+        self._started = None
 
 
 class RequestIdMiddleware:

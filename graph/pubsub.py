@@ -30,6 +30,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, TEXT
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graph.observability import FirstThenCounted
+
 logger = logging.getLogger(__name__)
 
 CHANNEL = "clarity_events"
@@ -109,6 +111,9 @@ class PostgresBroker(LocalBroker):
         self._reconnecting: asyncio.Task[None] | None = None
         self._stopped = False
         self.connections = 0  # LISTEN connections opened so far: 1 + reconnects
+        self._reconnect_failures = FirstThenCounted(
+            logger, "LISTEN reconnect failing", level=logging.WARNING
+        )
 
     async def start(self) -> None:
         self._stopped = False
@@ -169,8 +174,10 @@ class PostgresBroker(LocalBroker):
                 await self._listen()
             except Exception as error:  # whatever stops a connect (refused, auth, timeout)
                 attempt += 1
-                logger.warning("LISTEN reconnect failed (%s); retrying", type(error).__name__)
+                self._reconnect_failures.failed("LISTEN reconnect failed; retrying",
+                                                exc_info=error)
                 continue
+            self._reconnect_failures.recovered()
             logger.info("the LISTEN connection is back")
             break
         self._reconnecting = None

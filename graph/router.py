@@ -3,6 +3,10 @@
 - `Accept: application/graphql-response+json` is answered in that media type, and a request
   that fails before execution (unparsable, invalid, over a limit) then gets HTTP 400 and no
   `data` entry; plain `application/json` keeps the legacy 200.
+- Under that media type, an operation that produced nothing (`data: null`) because the
+  database could not be reached (`SERVICE_UNAVAILABLE`) is HTTP 503 with `Retry-After`, so
+  load balancers, monitors and retrying clients see an outage for what it is. The spec only
+  RECOMMENDS 200 for `data: null`; legacy `application/json` keeps 200.
 - Refusals of the transport are JSON too: a mutation over GET is 405 (Allow: POST), a body
   in any content type but JSON is 415 (form and text/plain are what a cross-site form can
   send without a CORS preflight, so refusing them is the CSRF guard), other bad requests 400.
@@ -19,6 +23,7 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import Request, Response
+from graphql import GraphQLError
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -29,11 +34,15 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph.auth import AuthenticationFailed
 from graph.context import Context, resolve_viewer
+from graph.errors import SERVICE_UNAVAILABLE
 from graph.limits import MAX_JSON_DEPTH, json_too_deep
 from graph.persisted import PersistedQueries, PersistedQueryError
 from graph.websocket import ClarityTransportWSHandler
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+# How long a client should wait before retrying during an outage: a restarting PostgreSQL
+# or a failover takes seconds, and the pool reconnects on the next request.
+RETRY_AFTER_SECONDS = 5
 PLAYGROUND = Path(__file__).parent / "static" / "graphiql.html"
 
 
@@ -56,6 +65,10 @@ def _transport_refusal(error: HTTPException) -> Response:
     if error.status_code == 404:
         return refusal(404, reason, "NOT_FOUND")
     return refusal(400, reason, "BAD_REQUEST")
+
+
+def _code(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
 
 
 class ClarityRouter(GraphQLRouter[Context, None]):
@@ -140,6 +153,9 @@ class ClarityRouter(GraphQLRouter[Context, None]):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
             if getattr(request.state, "request_error", False):
                 response.status_code = 400
+            elif getattr(request.state, "service_unavailable", False):
+                response.status_code = 503
+                response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
         return response
 
     async def process_result(
@@ -152,6 +168,8 @@ class ClarityRouter(GraphQLRouter[Context, None]):
             request.state.request_error = True
             if wants_graphql_response(request):
                 data.pop("data", None)
+        elif result.data is None and any(_code(error) == SERVICE_UNAVAILABLE for error in errors):
+            request.state.service_unavailable = True
         return data
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

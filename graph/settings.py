@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(default=30.0, gt=0)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    # uvicorn, under `clarity-graph serve`: a keep-alive connection idle this long after a
+    # response is closed; past `limit_concurrency` open connections or running requests a
+    # request is answered 503 at once; connections waiting to be accepted; how long SIGTERM
+    # waits for running requests before cancelling them (under Kubernetes' default 30 s
+    # grace). uvicorn has no timeout for reading a request's headers, nor for a connection
+    # that never sends one: that is the reverse proxy's job (README, production checklist).
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1)
+    limit_concurrency: int = Field(default=1000, ge=2)
+    listen_backlog: int = Field(default=2048, ge=1)
+    shutdown_timeout_seconds: int = Field(default=20, ge=1)
     # Parsed and validated documents, per process (graph/documents.py), bounded by bytes; the
     # time one document not yet known may take to validate before its request is refused.
     document_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024)
@@ -69,6 +79,7 @@ class Settings(BaseSettings):
     # PostgreSQL: how long opening a connection may take before it fails (asyncpg's own
     # default is 60 s, long enough for an unreachable host to hang readiness and requests).
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0)
 
     assistant_provider: Literal["offline", "openai"] = "offline"

@@ -51,18 +51,26 @@ class EngineOptions:
     max_overflow: int = 10
     statement_timeout_ms: int = 10_000
     connect_timeout_seconds: float = 5.0  # PostgreSQL: opening a connection
+    # How long a request waits for a pooled connection. SQLAlchemy's 30 s outlasts a request's
+    # own timeout: in an outage, requests queued behind failing connects waited it out.
+    pool_timeout_seconds: float = 10.0
     sqlite_busy_timeout_ms: int = 5_000
     echo: bool = False
 
 
 def create_engine(options: EngineOptions, **overrides: Any) -> AsyncEngine:
     url = make_url(options.url)
-    kwargs: dict[str, Any] = {"echo": options.echo}
+    # hide_parameters: a failed statement's error (logged with its traceback) would carry the
+    # bound values: a visit id, a message, a panic note.
+    kwargs: dict[str, Any] = {"echo": options.echo, "hide_parameters": True}
+    if url.get_backend_name() == "sqlite" and not _is_memory(url.database):
+        kwargs["pool_timeout"] = options.pool_timeout_seconds
     if url.get_backend_name() == "postgresql":
         kwargs.update(
             pool_pre_ping=True,
             pool_size=options.pool_size,
             max_overflow=options.max_overflow,
+            pool_timeout=options.pool_timeout_seconds,
             connect_args={
                 "server_settings": {"statement_timeout": str(options.statement_timeout_ms)},
                 "timeout": options.connect_timeout_seconds,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from models.database import SQLITE_IMMEDIATE, EngineOptions, create_engine
 from tests.conftest import DATABASE_URL, ON_POSTGRES
@@ -81,3 +84,32 @@ async def test_postgres_cancels_a_statement_over_the_timeout() -> None:
                 await connection.execute(text("SELECT pg_sleep(2)"))
     finally:
         await engine.dispose()
+
+
+async def test_a_request_waits_for_a_pooled_connection_at_most_the_pool_timeout(
+    tmp_path: Path,
+) -> None:
+    # SQLAlchemy's 30 s default outlasted a request's own timeout during an outage.
+    url = DATABASE_URL if ON_POSTGRES else f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}"
+    engine = create_engine(EngineOptions(url=url, pool_size=1, max_overflow=0,
+                                         pool_timeout_seconds=0.2))
+    try:
+        async with contextlib.AsyncExitStack() as held:
+            with pytest.raises(SQLAlchemyTimeout):
+                for _ in range(30):  # every connection the pool has, then one more
+                    await held.enter_async_context(engine.connect())
+    finally:
+        await engine.dispose()
+
+
+async def test_a_failed_statements_error_does_not_carry_its_parameters(tmp_path: Path) -> None:
+    url = DATABASE_URL if ON_POSTGRES else f"sqlite+aiosqlite:///{tmp_path / 'params.db'}"
+    engine = create_engine(EngineOptions(url=url))
+    try:
+        async with engine.connect() as connection:
+            with pytest.raises(DBAPIError) as failed:
+                await connection.execute(text("SELECT * FROM no_such_table WHERE x = :secret"),
+                                         {"secret": "visit-id-1234"})
+    finally:
+        await engine.dispose()
+    assert "visit-id-1234" not in str(failed.value)
