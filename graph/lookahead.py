@@ -3,6 +3,11 @@
 A connection resolver looks ahead at its nodes' selection to load their children for the
 whole page at once (`Task.steps`, the step counts) before graphql-core walks the nodes; each
 node's field then has its value at hand instead of awaiting a loader batch.
+
+strawberry's `selected_fields` expands each fragment spread where it occurs, so its work
+grows with the paths a document's fragments make, not with the document. The cost limit,
+applied before execution (`graph/documents.py`), counts every one of those paths, so this
+expansion never exceeds `MAX_COST` selections.
 """
 
 from __future__ import annotations
