@@ -11,10 +11,15 @@ such fragments (0.8 KB) held the event loop for 16 s.
 - **Aliases**, each counted once per place it runs from: a fragment spread three times counts
   its aliases three times.
 - **Cost**: 1 per field, times the page size (`first`/`last`, the default page when absent)
-  for what is below a list, and once per id below `nodes(ids:)`, each id costed as the type it
-  names (only that type's fragments run for it). Variables count as execution sees them,
-  their defaults included. Sums saturate at COST_CEILING, far past any limit, so a refusal
-  never prints a number a JavaScript client cannot read.
+  for what is below a paged list, times the most items an unpaged list may hold
+  (`LIST_ITEMS`: a task's steps, an event's exercises), and once per id below
+  `nodes(ids:)`, each id costed as the type it names (only that type's fragments run for
+  it). Variables count as execution sees them, their defaults included. The cost is never
+  less than the selections the document expands to when every spread is expanded where it
+  stands, whatever its type: strawberry's `selected_fields` (the task page's look-ahead)
+  expands fragments that way, so a fan-out of fragments that never apply still counts. Sums
+  saturate at COST_CEILING, far past any limit, so a refusal never prints a number a
+  JavaScript client cannot read.
 """
 
 from __future__ import annotations
@@ -42,8 +47,24 @@ from graphql import (
 from strawberry import relay
 
 from graph.pagination import DEFAULT_PAGE_SIZE, page_too_large
+from models.panic import EXERCISES_MAX
+from models.task import STEPS_MAX
 
 COST_CEILING = 2**53 - 1
+# Lists without paging, counted as the most items they hold. The domain enforces the first
+# two; the audit figures are estimates (a year of days, the usual number of document types
+# and users), their items are a few numbers each. `test_analysis.py` fails when the schema
+# gains an unpaged list that is not declared here. (Before, an unpaged list counted as one
+# item: `task { steps { task { steps { task { steps { id } } } } } }` cost 8 and made 10^6
+# objects from a task of 100 steps, for 74 s.)
+LIST_ITEMS: dict[str, int] = {
+    "Task.steps": STEPS_MAX,
+    "PanicEvent.exercises": EXERCISES_MAX,
+    "ValidationError.fields": STEPS_MAX + 10,  # every step of an input, and its other fields
+    "AuditStats.byDocumentType": 100,
+    "AuditStats.byDay": 366,
+    "AuditStats.byUser": 100,
+}
 # The types below `__schema` and `__type`, which no object type of ours declares as fields.
 _INTROSPECTION_ROOTS = {"__schema": "__Schema", "__type": "__Type"}
 
@@ -98,11 +119,12 @@ def analyse(
     walk = _Walk(schema, document, variables, max_ids)
     root = schema.get_root_type(operation.operation)
     totals = walk.selection_set(operation.selection_set, root)
+    expanded = walk.expansion(operation.selection_set)
     return Analysis(
         name=operation.name.value if operation.name else "anonymous",
         depth=totals.depth,
         aliases=totals.aliases,
-        cost=totals.cost,
+        cost=max(totals.cost, expanded),
         largest_page=walk.largest_page,
         most_ids=walk.most_ids,
         visits=walk.visits,
@@ -167,6 +189,8 @@ class _Walk:
         # (fragment, the type it is applied to) -> its totals: each walked once.
         self.done: dict[tuple[str, str], Totals] = {}
         self.entered: set[tuple[str, str]] = set()
+        # fragment -> the selections it expands to, wherever it is spread: each counted once.
+        self.expanded: dict[str, int] = {}
 
     def selection_set(self, node: SelectionSetNode | None, parent: Any) -> Totals:
         cost = depth = aliases = 0
@@ -185,6 +209,25 @@ class _Walk:
             depth = max(depth, totals.depth)
             aliases = _cap(aliases + totals.aliases)
         return Totals(cost, depth, aliases)
+
+    def expansion(self, node: SelectionSetNode | None) -> int:
+        """The selections below `node` with every spread expanded where it stands."""
+        total = 0
+        for selection in node.selections if node is not None else ():
+            self.visits += 1
+            if isinstance(selection, FieldNode):
+                total = _cap(total + 1 + self.expansion(selection.selection_set))
+            elif isinstance(selection, InlineFragmentNode):
+                total = _cap(total + self.expansion(selection.selection_set))
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in self.expanded:
+                    self.expanded[name] = 0  # a cycle counts nothing; validation refuses it
+                    fragment = self.fragments.get(name)
+                    self.expanded[name] = self.expansion(fragment.selection_set if fragment
+                                                         else None)
+                total = _cap(total + self.expanded[name])
+        return total
 
     def spread(self, node: FragmentSpreadNode, parent: Any) -> Totals:
         fragment = self.fragments.get(node.name.value)
@@ -216,7 +259,8 @@ class _Walk:
         if "ids" in definition.args:
             below_cost = self.per_id(node, target, shape)
         else:
-            below_cost = self.multiplier(node, definition) * shape.cost
+            items = LIST_ITEMS.get(f"{parent.name}.{name}") or self.multiplier(node, definition)
+            below_cost = _cap(items * shape.cost)
         return Totals(
             cost=_cap(1 + below_cost), depth=1 + shape.depth, aliases=alias + shape.aliases
         )
@@ -263,6 +307,8 @@ class _Walk:
             if argument.name.value not in ("first", "last"):
                 continue
             size = self.value(argument.value)
+            if isinstance(size, float) and size.is_integer():
+                size = int(size)  # graphql-core coerces 100.0 to the Int 100
             # null (or a value execution will refuse anyway) leaves the field's default page
             if isinstance(size, int) and not isinstance(size, bool):
                 self.largest_page = max(self.largest_page, size)

@@ -30,6 +30,7 @@ ANONYMOUS_PREFIX = "session:"
 # The subject becomes every owned row's user_id and travels in each NOTIFY payload (8,000
 # bytes at most): bounded like any identifier. 255 fits every identity provider's ids.
 SUBJECT_MAX = 255
+EXP_CEILING = 2**53  # seconds: far past any token's life, and exact as a float
 
 _PRIVATE_KEY_TYPES = (
     rsa.RSAPrivateKey,
@@ -280,7 +281,9 @@ def viewer_from_claims(claims: dict[str, Any], session_id: str | None) -> Viewer
         user_id=subject,
         is_admin=is_admin,
         session_id=session_id,
-        expires_at=float(expires_at) if isinstance(expires_at, int | float) else None,
+        # min(): an `exp` past 1e308 would not convert to a float; PyJWT checked it is a number
+        expires_at=float(min(expires_at, EXP_CEILING))
+        if isinstance(expires_at, int | float) else None,
     )
 
 

@@ -1,5 +1,5 @@
-"""Parsing and validation for every transport: cached by bytes, linear or under a budget,
-and the operation's limits applied before anything runs.
+"""Parsing and validation for every transport: cached by bytes, bounded in work, and the
+operation's limits applied before anything runs.
 
 One extension takes the place of strawberry's ParserCache, ValidationCache, depth and alias
 limiters and our old cost extension, so that every step is bounded and their order fixed:
@@ -7,13 +7,16 @@ limiters and our old cost extension, so that every step is bounded and their ord
 1. **Parse** with graphql-core's limits (`MAX_TOKENS`, its nesting limit); cached per text.
 2. **Integer literals** longer than Python converts (4,300 digits) are refused: graphql-core's
    validation converted them and raised, an internal error.
-3. **Validate** with graphql-core's rules and ours; cached per text. Its overlapping-fields
-   rule is quadratic in the same-named fields of one selection (390 `tasks { totalCount }`
-   fit under the token limit and take ~1 s), so a document not yet known is validated in a
-   worker thread, at most VALIDATION_WORKERS at once, within `VALIDATION_BUDGET_SECONDS`:
-   past the budget the request is refused (`QUERY_TOO_COMPLEX`) and the event loop serves
-   everyone else meanwhile. A thread cannot be stopped: it finishes on its own (the token
-   limit bounds it), keeps its slot until then, and its answer is cached for next time.
+3. **Validate** with graphql-core's rules and ours; cached per text. The rules are linear in
+   the document but for the overlapping-fields one, quadratic in the same-named fields of
+   one selection: 390 `tasks { totalCount }` fit under the token limit and held the event
+   loop for ~1 s. graphql-core meters that rule's work and aborts past a budget (its
+   `MAX_COMPLEXITY_BUDGET`, 500,000 units by default, ~1 s here); ours is
+   VALIDATION_COMPLEXITY_BUDGET, ~25 ms here, and an aborted validation is refused as
+   `QUERY_TOO_COMPLEX`. The example operations, GraphiQL's introspection query and the
+   benchmark's pages spend 0 to 3 units. The budget counts work, not time: a busy machine
+   never refuses a document that a quiet one accepts. (A first version validated in a
+   worker thread under a time budget; under load, documents of 3 units were refused.)
 4. **Inputs** (`graph/inputs.py`), then the operation's **depth, aliases, page sizes and
    cost** (`graph/analysis.py`): linear walks, per request, since they read the variables.
 
@@ -24,10 +27,9 @@ cost limit's was, does not stop a subscription: strawberry subscribes regardless
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -38,6 +40,8 @@ from graphql import (
     TokenKind,
     parse,
 )
+from graphql.validation.rules import overlapping_fields_can_be_merged
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 
 # strawberry's own `validate_document` (what its ValidationCache calls): graphql-core's
@@ -53,7 +57,8 @@ from graph.settings import Settings
 # Python's own limit on converting digits to an int (`sys.get_int_max_str_digits()`'s
 # default), which its JSON decoder applies to request bodies too.
 INTEGER_DIGITS_MAX = 4_300
-VALIDATION_WORKERS = 2
+# graphql-core's units of overlapping-fields work per document (~2.5 us each here).
+VALIDATION_COMPLEXITY_BUDGET = 10_000
 # What a parsed document costs in memory: ~600 bytes of AST per token (measured with
 # tracemalloc on the example operations and on 2,000-token documents), plus the text.
 AST_BYTES_PER_TOKEN = 600
@@ -66,7 +71,6 @@ class _Known:
     refusal: GraphQLError | None  # an integer literal too long to validate
     rules: tuple[type[ASTValidationRule], ...] | None = None
     errors: list[GraphQLError] | None = None
-    pending: asyncio.Future[list[GraphQLError]] | None = field(default=None, repr=False)
 
 
 def _scan(document: DocumentNode) -> tuple[int, GraphQLError | None]:
@@ -84,22 +88,27 @@ def _scan(document: DocumentNode) -> tuple[int, GraphQLError | None]:
     return tokens, refusal
 
 
-def too_complex(budget: float) -> GraphQLError:
-    return GraphQLError(
-        f"The document could not be validated within {budget:g} s; send a simpler one.",
-        extensions={"code": "QUERY_TOO_COMPLEX"},
-    )
+def _validated(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    errors = validate_document(schema, document, rules)
+    if any(isinstance(error, ValidationAbortedError) for error in errors):
+        # graphql-core gave up: its work budget ran out, or it found too many errors.
+        return [GraphQLError(
+            "The document is too complex to validate (too many fields of one name in a"
+            " selection, or too many errors); send a simpler one.",
+            extensions={"code": "QUERY_TOO_COMPLEX"},
+        )]
+    return errors
 
 
 class Documents:
-    """The parsed and validated documents of one schema, and the validation workers."""
+    """The parsed and validated documents of one schema."""
 
-    def __init__(self, max_bytes: int, budget_seconds: float) -> None:
+    def __init__(self, max_bytes: int) -> None:
         self.known: BoundedLRU[str, _Known] = BoundedLRU(
             max_entries=DOCUMENTS_CACHED, max_bytes=max_bytes
         )
-        self.budget = budget_seconds
-        self.slots = asyncio.Semaphore(VALIDATION_WORKERS)
 
     def parsed(self, text: str, parse_options: Any) -> _Known:
         known = self.known.get(text)
@@ -110,38 +119,14 @@ class Documents:
             self.known.put(text, known, len(text) + AST_BYTES_PER_TOKEN * tokens)
         return known
 
-    async def errors(
+    def errors(
         self, known: _Known, schema: GraphQLSchema, rules: tuple[type[ASTValidationRule], ...]
     ) -> list[GraphQLError]:
         if known.refusal is not None:
             return [known.refusal]
-        if known.errors is not None and known.rules == rules:
-            return known.errors
-        if known.pending is None or known.rules != rules:
-            known.rules, known.errors = rules, None
-            known.pending = await self._start(known, schema, rules)
-        try:
-            return await asyncio.wait_for(asyncio.shield(known.pending), self.budget)
-        except TimeoutError:
-            return [too_complex(self.budget)]
-
-    async def _start(
-        self, known: _Known, schema: GraphQLSchema, rules: tuple[type[ASTValidationRule], ...]
-    ) -> asyncio.Future[list[GraphQLError]]:
-        await self.slots.acquire()
-        future = asyncio.get_running_loop().run_in_executor(
-            None, validate_document, schema, known.document, rules
-        )
-
-        def done(finished: asyncio.Future[list[GraphQLError]]) -> None:
-            self.slots.release()
-            if not finished.cancelled() and finished.exception() is None and known.rules == rules:
-                known.errors = finished.result()
-            if known.pending is finished:
-                known.pending = None
-
-        future.add_done_callback(done)
-        return future
+        if known.errors is None or known.rules != rules:
+            known.rules, known.errors = rules, _validated(schema, known.document, rules)
+        return known.errors
 
 
 class DocumentChecks(SchemaExtension):
@@ -159,11 +144,11 @@ class DocumentChecks(SchemaExtension):
                 context.graphql_document = self.known.document
         yield
 
-    async def on_validate(self) -> AsyncIterator[None]:
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if self.known is not None and context.graphql_document is self.known.document:
             schema = context.schema._schema
-            errors = await self.documents.errors(self.known, schema, context.validation_rules)
+            errors = self.documents.errors(self.known, schema, context.validation_rules)
             context.pre_execution_errors = errors or self._limit_refusals(context)
         yield
 
@@ -188,7 +173,10 @@ class DocumentChecks(SchemaExtension):
 def document_checks(settings: Settings) -> Callable[[], SchemaExtension]:
     """The extension's factory: one document cache per schema, a fresh extension per
     operation."""
-    documents = Documents(settings.document_cache_bytes, settings.validation_budget_seconds)
+    # Process-wide, and the same for every schema: a module attribute graphql-core documents
+    # for this ("it can be raised or lowered by assigning to this module attribute").
+    overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = VALIDATION_COMPLEXITY_BUDGET
+    documents = Documents(settings.document_cache_bytes)
     limits = Limits(
         max_depth=settings.max_depth,
         max_aliases=settings.max_aliases,

@@ -112,11 +112,13 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_subscribe(message)
 
     async def shutdown(self) -> None:
-        if self._expiry is not None:
-            self._expiry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._expiry
-        await super().shutdown()
+        try:
+            if self._expiry is not None:
+                self._expiry.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._expiry
+        finally:
+            await super().shutdown()
 
     async def _close_when_the_token_expires(self) -> None:
         expires_at = self.context.viewer.expires_at
@@ -124,4 +126,6 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         leeway = self.context.settings.jwt_leeway_seconds
         await asyncio.sleep(max(0.0, expires_at + leeway - time.time()))
-        await self.websocket.close(code=TOKEN_EXPIRED, reason="The token has expired.")
+        # The client may be gone already; then there is nothing to close.
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=TOKEN_EXPIRED, reason="The token has expired.")

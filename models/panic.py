@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import NEVER_REUSE_IDS, Base, created_at_column
 
 NOTE_MAX = 2_000
+# Exercises one panic event offers: a short list to follow in a hard moment.
+EXERCISES_MAX = 8
 
 
 class PanicEvent(Base):

@@ -23,13 +23,12 @@ from graph.services.validation import Checks
 from graph.types import panic_payloads as payloads
 from graph.types.errors import AssistantError, ValidationError
 from graph.types.panic import GroundingExercise, PanicEvent
-from models.panic import NOTE_MAX
+from models.panic import EXERCISES_MAX, NOTE_MAX
 
 INTENSITY_MIN, INTENSITY_MAX = 0, 10
 # Column limits of grounding_exercises (kind varchar(30), title varchar(200)).
 KIND_MAX = 30
 EXERCISE_TITLE_MAX = 200
-MAX_EXERCISES = 8
 
 
 def _assistant_error() -> AssistantError:
@@ -61,7 +60,7 @@ def _exercise(choice: object) -> ExerciseChoice | None:
 def _usable(result: object, intensity: int | None) -> PanicSupport | None:
     """The provider's answer within the tables' rules, or None when it has no reply.
 
-    Exercises that cannot be stored are dropped, at most MAX_EXERCISES are kept, and an answer
+    Exercises that cannot be stored are dropped, at most EXERCISES_MAX are kept, and an answer
     with none left gets the catalogue's choice: a panicking viewer is never left without one.
     """
     if not isinstance(result, PanicSupport):
@@ -69,7 +68,7 @@ def _usable(result: object, intensity: int | None) -> PanicSupport | None:
     reply = _clean(result.reply)
     if not reply:
         return None
-    exercises = [e for e in map(_exercise, list(result.exercises)[:MAX_EXERCISES]) if e]
+    exercises = [e for e in map(_exercise, list(result.exercises)[:EXERCISES_MAX]) if e]
     return PanicSupport(reply=reply, exercises=exercises or grounding.choose(intensity))
 
 

@@ -41,6 +41,10 @@ SHAPES = [
     ("Task", 'query Q { task(id: "x") { ...F0 } }', "...{next} @include(if: true)", "title"),
     ("Task", "subscription S { taskEvents { task { ...F0 } } }",
      "events {{ nodes {{ task {{ ...{next} }} }} }}", "id"),
+    # Fragments on a type that never applies there: never executed, but expanded by the
+    # task page's look-ahead.
+    ("Message", "query Q { tasks(first: 1) { nodes { id ... on Node { ...F0 } } } }",
+     "...{next}", "id"),
 ]
 
 
