@@ -262,6 +262,15 @@ async def test_a_token_whose_sub_holds_unprintable_characters_is_refused(
     assert "subject" in message
 
 
+async def test_a_token_whose_exp_is_past_any_float_is_answered_not_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    # float(10**400) overflows; the viewer's expiry is clamped instead.
+    response = await ask(client, hs256({**claims(), "exp": 10**400}))
+    assert response.status_code == 200
+    assert response.json()["data"]["viewer"]["id"] == "alice"
+
+
 async def test_a_token_whose_sub_is_an_email_with_accents_is_accepted(
     client: httpx.AsyncClient,
 ) -> None:
