@@ -197,13 +197,18 @@ class SqliteSite:
             connection.execute(sql)
 
 
-@pytest.fixture
-async def sqlite_site(tmp_path: Path) -> SqliteSite:
+async def migrated_sqlite_site(tmp_path: Path) -> SqliteSite:
+    """A SQLite file, migrated, in a directory of its own (renamed away for an outage)."""
     directory = tmp_path / "data"
     directory.mkdir()
     site = SqliteSite(directory, f"sqlite+aiosqlite:///{directory / 'faults.db'}")
     await asyncio.to_thread(upgrade_head, site.url)
     return site
+
+
+@pytest.fixture
+async def sqlite_site(tmp_path: Path) -> SqliteSite:
+    return await migrated_sqlite_site(tmp_path)
 
 
 def fresh_user() -> str:

@@ -34,7 +34,6 @@ from graph.app import create_app
 from graph.auth import mint_token
 from graph.errors import DATABASE_OUTAGE, database_unavailable
 from graph.ids import encode_id
-from graph.migrations import upgrade_head
 from graph.observability import FirstThenCounted
 from graph.pubsub import PostgresBroker
 from tests.conftest import DATABASE_URL, ON_POSTGRES, make_settings
@@ -48,6 +47,7 @@ from tests.graph.test_faults import (
     assert_unreachable,
     engine_of,
     fresh_user,
+    migrated_sqlite_site,
     proxy_secrets,
 )
 
@@ -118,11 +118,7 @@ def outage(request: pytest.FixtureRequest) -> Outage:
 
 @pytest.fixture
 async def sqlite_outage(tmp_path: Path) -> SqliteOutage:
-    directory = tmp_path / "data"
-    directory.mkdir()
-    site = SqliteSite(directory, f"sqlite+aiosqlite:///{directory / 'faults.db'}")
-    await asyncio.to_thread(upgrade_head, site.url)
-    return SqliteOutage(site, fresh_user())
+    return SqliteOutage(await migrated_sqlite_site(tmp_path), fresh_user())
 
 
 @pytest.fixture
@@ -243,7 +239,8 @@ async def test_every_request_during_an_outage_gets_a_whole_answer(
     await api.create("before the outage", [])
     await outage.begin(app)
     # Visits are recorded (and fail) before the operation; mutations fail in a transaction.
-    # Ten at a time: more than the pool's 15 slots would wait out its 30 s checkout timeout.
+    # Ten at a time: more than the pool's 15 slots would wait out its checkout timeout
+    # (DB_POOL_TIMEOUT_SECONDS) and make the test slow.
     mutation = 'mutation { createTask(input: {title: "lost"}) { __typename } }'
     for _round in range(3):
         responses = await asyncio.gather(*(
