@@ -33,11 +33,16 @@ class ValidationError(UserError):
 
 @strawberry.type(description="No such object, or not the viewer's; nothing changed.")
 class NotFoundError(UserError):
-    id: strawberry.ID
+    # Not `id`: Relay (and Apollo's cache, keyed on `id`) take any field named `id` as the
+    # object's own global id, so an error carrying the missing task's id overwrote the task
+    # in Relay's store. Only types whose `id` is their own global id have an `id` field.
+    missing_id: strawberry.ID = strawberry.field(
+        description="The id that was asked for: missing, or not the viewer's."
+    )
 
     @classmethod
     def of(cls, node_id: str) -> NotFoundError:
-        return cls(message="Not found.", code="NOT_FOUND", id=strawberry.ID(node_id))
+        return cls(message="Not found.", code="NOT_FOUND", missing_id=strawberry.ID(node_id))
 
 
 @strawberry.type(description="The assistant could not answer; nothing changed.")

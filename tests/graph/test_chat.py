@@ -37,7 +37,7 @@ mutation($input: SendMessageInput!) {
       conversation { id title updatedAt messageCount }
     }
     ... on ValidationError { fields { field message } }
-    ... on NotFoundError { id }
+    ... on NotFoundError { missingId }
     ... on UserError { code errorMessage: message }
   }
 }"""
@@ -47,13 +47,13 @@ mutation($input: RenameConversationInput!) {
     __typename
     ... on RenameConversationSuccess { conversation { title } }
     ... on ValidationError { fields { field } }
-    ... on NotFoundError { id }
+    ... on NotFoundError { missingId }
   }
 }"""
 DELETE = """
 mutation($input: DeleteConversationInput!) {
   deleteConversation(input: $input) {
-    __typename ... on DeleteConversationSuccess { deletedId } ... on NotFoundError { id }
+    __typename ... on DeleteConversationSuccess { deletedId } ... on NotFoundError { missingId }
   }
 }"""
 
@@ -262,7 +262,7 @@ async def test_sending_to_another_users_conversation_is_not_found(
 ) -> None:
     theirs = await make_conversation(db, user_id="bob")
     result = await send(gql, gid(theirs), "hi")
-    assert (result["__typename"], result["id"], result["code"]) == (
+    assert (result["__typename"], result["missingId"], result["code"]) == (
         "NotFoundError",
         gid(theirs),
         "NOT_FOUND",
@@ -286,7 +286,7 @@ async def test_rename_refuses_a_long_title_and_a_foreign_conversation(
     too_long = await gql.data(RENAME, {"input": {"id": gid(mine), "title": "x" * 201}})
     assert too_long["renameConversation"]["fields"] == [{"field": "title"}]
     foreign = await gql.data(RENAME, {"input": {"id": gid(theirs), "title": "taken"}})
-    assert foreign["renameConversation"] == {"__typename": "NotFoundError", "id": gid(theirs)}
+    assert foreign["renameConversation"] == {"__typename": "NotFoundError", "missingId": gid(theirs)}
     await db.refresh(theirs)
     assert theirs.title == "Bob's"
 

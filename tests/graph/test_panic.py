@@ -45,7 +45,7 @@ mutation($id: ID!) {
       exercise { id position completed completedAt }
       panicEvent { id exercises { id completed completedAt } }
     }
-    ... on NotFoundError { id code }
+    ... on NotFoundError { missingId code }
   }
 }"""
 RESOLVE = """
@@ -53,7 +53,7 @@ mutation($id: ID!) {
   resolvePanicEvent(input: {id: $id}) {
     __typename
     ... on ResolvePanicEventSuccess { panicEvent { id resolved resolvedAt } }
-    ... on NotFoundError { id code }
+    ... on NotFoundError { missingId code }
   }
 }"""
 PAGE = """
@@ -455,7 +455,7 @@ async def test_completing_twice_in_one_operation_keeps_the_first_time(
                                  encode_id("GroundingExercise", 10**12)])
 async def test_completing_a_malformed_exercise_id_is_not_found(gql: GraphQL, raw: str) -> None:
     result = (await gql.data(COMPLETE, {"id": raw}))["completeGroundingExercise"]
-    assert result == {"__typename": "NotFoundError", "id": raw, "code": "NOT_FOUND"}
+    assert result == {"__typename": "NotFoundError", "missingId": raw, "code": "NOT_FOUND"}
 
 
 async def test_completing_with_a_panic_event_id_is_not_found(
@@ -491,7 +491,7 @@ async def test_resolving_a_missing_event_is_not_found(gql: GraphQL, db: AsyncSes
     event = await make_panic_event(db)
     missing = event_gid(event.id + 10_000)
     result = (await gql.data(RESOLVE, {"id": missing}))["resolvePanicEvent"]
-    assert result == {"__typename": "NotFoundError", "id": missing, "code": "NOT_FOUND"}
+    assert result == {"__typename": "NotFoundError", "missingId": missing, "code": "NOT_FOUND"}
 
 
 async def test_a_pressed_event_can_be_worked_through_and_resolved(gql: GraphQL) -> None:

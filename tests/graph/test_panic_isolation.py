@@ -111,7 +111,7 @@ async def test_completing_another_users_exercise_is_not_found_and_changes_nothin
     before = await snapshot(db)
     result = (await gql.data(COMPLETE, {"id": exercises[0]}, user="bob"))
     assert result["completeGroundingExercise"] == {
-        "__typename": "NotFoundError", "id": exercises[0], "code": "NOT_FOUND",
+        "__typename": "NotFoundError", "missingId": exercises[0], "code": "NOT_FOUND",
     }
     assert await snapshot(db) == before
 
@@ -123,7 +123,7 @@ async def test_resolving_another_users_event_is_not_found_and_changes_nothing(
     before = await snapshot(db)
     result = await gql.data(RESOLVE, {"id": event_gid(event)}, user="bob")
     assert result["resolvePanicEvent"] == {
-        "__typename": "NotFoundError", "id": event_gid(event), "code": "NOT_FOUND",
+        "__typename": "NotFoundError", "missingId": event_gid(event), "code": "NOT_FOUND",
     }
     assert await snapshot(db) == before
 

@@ -16,7 +16,7 @@ from models import Task, TaskEvent, TaskStep
 from tests.conftest import GraphQL
 from tests.factories import make_task, task_gid
 
-MISSING_ERROR = "... on UserError { __typename message code } ... on NotFoundError { id }"
+MISSING_ERROR = "... on UserError { __typename message code } ... on NotFoundError { missingId }"
 
 
 async def snapshot(db: AsyncSession) -> dict[str, list[tuple[Any, ...]]]:
@@ -233,8 +233,8 @@ async def test_mutation_on_another_users_task_answers_as_for_a_missing_one(
     missing_steps = [encode_id("TaskStep", 900_000 + n) for n in range(len(steps))]
     absent = await call(gql, name, mutation_input(name, missing_task_gid(task), missing_steps),
                         "bob")
-    assert {k: v for k, v in foreign.items() if k != "id"} == {
-        k: v for k, v in absent.items() if k != "id"
+    assert {k: v for k, v in foreign.items() if k != "missingId"} == {
+        k: v for k, v in absent.items() if k != "missingId"
     }
 
 

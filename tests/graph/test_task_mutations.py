@@ -35,7 +35,7 @@ completedAt stepCount completedStepCount steps { id stepNumber content completed
 """
 USER_ERROR = "... on UserError { __typename message code }"
 INVALID = "... on ValidationError { fields { field message } }"
-MISSING = "... on NotFoundError { id }"
+MISSING = "... on NotFoundError { missingId }"
 ERRORS = f"{USER_ERROR} {INVALID} {MISSING}"
 
 CREATE = f"""
@@ -136,7 +136,7 @@ def field_errors(result: dict[str, Any]) -> dict[str, str]:
 
 def assert_not_found(result: dict[str, Any], raw_id: str) -> None:
     assert result["__typename"] == "NotFoundError", result
-    assert (result["code"], result["id"]) == ("NOT_FOUND", raw_id)
+    assert (result["code"], result["missingId"]) == ("NOT_FOUND", raw_id)
     assert result["message"]
 
 
