@@ -9,8 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -18,12 +17,14 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from graph.assistant import build_assistant
 from graph.auth import AuthenticationFailed, TokenVerifier
 from graph.context import Resources, get_context
+from graph.cors import add_cors, allowed_origins
 from graph.errors import BadRequest
 from graph.limits import BodySizeLimit, RequestTimeout
 from graph.migrations import current_revision, head_revision
 from graph.observability import FirstThenCounted, RequestIdMiddleware
 from graph.persisted import PersistedQueries
 from graph.pubsub import build_broker
+from graph.responses import refusal
 from graph.router import ClarityRouter
 from graph.schema import build_schema
 from graph.settings import Settings
@@ -99,17 +100,12 @@ def create_app(
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        allowed_origins=allowed_origins(settings),
     )
     app.include_router(router, prefix="/graphql")
     app.add_exception_handler(AuthenticationFailed, _unauthenticated)
     app.add_exception_handler(BadRequest, _bad_request)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "X-Session-Id"],
-        )
+    add_cors(app, settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every line has the id
@@ -120,22 +116,17 @@ def create_app(
     return app
 
 
-async def _unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
+async def _unauthenticated(request: Request, exc: Exception) -> Response:
     message = exc.message if isinstance(exc, AuthenticationFailed) else "unauthenticated"
-    return JSONResponse(
-        {"errors": [{"message": f"Authentication failed: {message}.",
-                     "extensions": {"code": "UNAUTHENTICATED"}}]},
-        status_code=401,
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    return refusal(
+        401, f"Authentication failed: {message}.", "UNAUTHENTICATED",
+        request.headers.get("accept", ""), {"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )
 
 
-async def _bad_request(_request: Request, exc: Exception) -> JSONResponse:
+async def _bad_request(request: Request, exc: Exception) -> Response:
     message = exc.message if isinstance(exc, BadRequest) else "bad request"
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
-        status_code=400,
-    )
+    return refusal(400, message, "BAD_REQUEST", request.headers.get("accept", ""))
 
 
 async def _healthz() -> dict[str, str]:

@@ -37,6 +37,9 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
+    GraphQLSyntaxError,
+    Lexer,
+    Source,
     TokenKind,
     parse,
 )
@@ -88,10 +91,26 @@ def _scan(document: DocumentNode) -> tuple[int, GraphQLError | None]:
     return tokens, refusal
 
 
+def over_token_limit(text: str, error: GraphQLError, limit: int) -> bool:
+    """Whether a syntax error is graphql-core's token limit: more than `limit` tokens came
+    before the place it stopped (told by counting, not by its wording)."""
+    stopped = next(iter(error.positions or ()), len(text))
+    lexer, tokens = Lexer(Source(text)), 0
+    with contextlib.suppress(GraphQLError):
+        while (token := lexer.advance()).kind is not TokenKind.EOF and token.start <= stopped:
+            tokens += 1
+            if tokens > limit:
+                return True
+    return False
+
+
 def _validated(
     schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[GraphQLError]:
     errors = validate_document(schema, document, rules)
+    for error in errors:  # Apollo Server's code for them
+        if "code" not in (error.extensions or {}):
+            error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
     if any(isinstance(error, ValidationAbortedError) for error in errors):
         # graphql-core gave up: its work budget ran out, or it found too many errors.
         return [GraphQLError(
@@ -134,14 +153,28 @@ class DocumentChecks(SchemaExtension):
         self.documents = documents
         self.limits = limits
         self.known: _Known | None = None
+        self.syntax_code: str | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        if self.syntax_code is None:
+            return
+        for error in getattr(self.execution_context.result, "errors", None) or ():
+            if isinstance(error, GraphQLSyntaxError):
+                error.extensions = {**(error.extensions or {}), "code": self.syntax_code}
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         if context.query:
-            # A syntax error is left to strawberry, which parses again and reports it its way.
-            with contextlib.suppress(GraphQLError):
+            # A syntax error is left to strawberry, which parses again and reports it its way
+            # (as an error over HTTP, as the socket's close reason); its code is added above.
+            try:
                 self.known = self.documents.parsed(context.query, context.parse_options)
                 context.graphql_document = self.known.document
+            except GraphQLError as error:
+                limit = context.parse_options.get("max_tokens")
+                too_many = limit is not None and over_token_limit(context.query, error, limit)
+                self.syntax_code = "TOO_MANY_TOKENS" if too_many else "GRAPHQL_PARSE_FAILED"
         yield
 
     def on_validate(self) -> Iterator[None]:

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from strawberry.exceptions import MissingQueryError
@@ -156,6 +156,13 @@ def _raised_in(error: BaseException, packages: tuple[str, ...]) -> bool:
 def present(error: GraphQLError) -> GraphQLError:
     """The error as the client may see it."""
     original = error.original_error
+    request_error = error.path is None and (original is None or isinstance(original, GraphQLError))
+    if request_error and not (error.extensions or {}).get("code"):
+        # graphql-core's refusals of a request: a syntax error (coded by graph/documents.py
+        # unless strawberry met it alone), else a variable's value it could not coerce.
+        code = "GRAPHQL_PARSE_FAILED" if isinstance(error, GraphQLSyntaxError) else (
+            "BAD_USER_INPUT")
+        error.extensions = {**(error.extensions or {}), "code": code}
     if isinstance(original, ClientError):
         return GraphQLError(
             original.message,

@@ -13,7 +13,6 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import orjson
 from graphql import (
     ExecutionResult,
     FieldNode,
@@ -27,6 +26,7 @@ from strawberry.types.execution import StreamExecutionResult
 from strawberry.types.graphql import OperationType
 
 from graph.errors import ClientError
+from graph.responses import send_refusal
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
@@ -117,6 +117,7 @@ def directives_per_field_rule(limit: int) -> type[ValidationRule]:
                         f"Field '{node.name.value}' has {count} directives;"
                         f" at most {limit} are allowed.",
                         node,
+                        extensions={"code": "TOO_MANY_DIRECTIVES"},
                     )
                 )
 
@@ -163,7 +164,7 @@ class BodySizeLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         received = 0
 
@@ -178,19 +179,13 @@ class BodySizeLimit:
         try:
             await self.app(scope, counting_receive, send)
         except _TooLarge:
-            await self._refuse(send)
+            await self._refuse(scope, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = (
-            b'{"errors":[{"message":"Request body too large: at most %d bytes.",'
-            b'"extensions":{"code":"PAYLOAD_TOO_LARGE"}}]}' % self.max_bytes
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        await send_refusal(
+            scope, send, 413, f"Request body too large: at most {self.max_bytes} bytes.",
+            "PAYLOAD_TOO_LARGE",
         )
-        await send({
-            "type": "http.response.start", "status": 413,
-            "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
-        })
-        await send({"type": "http.response.body", "body": body})
 
 
 class _TooLarge(Exception):
@@ -223,13 +218,7 @@ class RequestTimeout:
         except TimeoutError:
             if started:
                 raise
-            body = orjson.dumps({"errors": [{
-                "message": f"The request took longer than {self.seconds:g} s and was stopped.",
-                "extensions": {"code": "TIMEOUT"},
-            }]})
-            await send({
-                "type": "http.response.start", "status": 504,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())],
-            })
-            await send({"type": "http.response.body", "body": body})
+            await send_refusal(
+                scope, send, 504,
+                f"The request took longer than {self.seconds:g} s and was stopped.", "TIMEOUT",
+            )

@@ -33,13 +33,14 @@ from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from graph.auth import AuthenticationFailed
+from graph.caching import caching
 from graph.context import Context, resolve_viewer
 from graph.errors import SERVICE_UNAVAILABLE
 from graph.limits import MAX_JSON_DEPTH, json_too_deep
 from graph.persisted import PersistedQueries, PersistedQueryError
+from graph.responses import GRAPHQL_RESPONSE, JSON, media_type, refusal
 from graph.websocket import ClarityTransportWSHandler
 
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 # How long a client should wait before retrying during an outage: a restarting PostgreSQL
 # or a failover takes seconds, and the pool reconnects on the next request.
 RETRY_AFTER_SECONDS = 5
@@ -47,24 +48,20 @@ PLAYGROUND = Path(__file__).parent / "static" / "graphiql.html"
 
 
 def wants_graphql_response(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return GRAPHQL_RESPONSE in accept
+    return media_type(request.headers.get("accept", "")) == GRAPHQL_RESPONSE
 
 
-def refusal(status: int, message: str, code: str, **headers: str) -> Response:
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    return Response(body, status_code=status, media_type="application/json", headers=headers)
-
-
-def _transport_refusal(error: HTTPException) -> Response:
+def _transport_refusal(error: HTTPException, accept: str) -> Response:
     reason = str(error.reason)
     if "GET" in reason and "mutation" in reason.lower():
-        return refusal(405, "Mutations must use POST.", "METHOD_NOT_ALLOWED", Allow="POST")
+        return refusal(405, "Mutations must use POST.", "METHOD_NOT_ALLOWED", accept,
+                       {"Allow": "POST"})
     if "content type" in reason.lower():
-        return refusal(415, "Send the request body as application/json.", "UNSUPPORTED_MEDIA_TYPE")
+        return refusal(415, "Send the request body as application/json.",
+                       "UNSUPPORTED_MEDIA_TYPE", accept)
     if error.status_code == 404:
-        return refusal(404, reason, "NOT_FOUND")
-    return refusal(400, reason, "BAD_REQUEST")
+        return refusal(404, reason, "NOT_FOUND", accept)
+    return refusal(400, reason, "BAD_REQUEST", accept)
 
 
 def _code(error: GraphQLError) -> object:
@@ -143,26 +140,30 @@ class ClarityRouter(GraphQLRouter[Context, None]):
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if request.scope["type"] == "websocket":
             return await super().run(request, context=context, root_value=root_value)
+        accept = request.headers.get("accept", "")
         try:
             response = await super().run(request, context=context, root_value=root_value)
         except HTTPException as error:
-            return _transport_refusal(error)
+            return _transport_refusal(error, accept)
         except PersistedQueryError as error:
-            return refusal(error.status, error.message, error.code)
-        if wants_graphql_response(request) and response.media_type == "application/json":
+            return refusal(error.status, error.message, error.code, accept)
+        if response.media_type != JSON:
+            return response  # GraphiQL's page
+        if wants_graphql_response(request):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
             if getattr(request.state, "request_error", False):
                 response.status_code = 400
             elif getattr(request.state, "service_unavailable", False):
                 response.status_code = 503
                 response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return caching(request, response, errors=getattr(request.state, "had_errors", True))
 
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         data = default_process_result(result)
         errors = result.errors or []
+        request.state.had_errors = bool(errors)
         if result.data is None and errors and all(error.path is None for error in errors):
             # Nothing ran: a request error, which carries no `data` entry.
             request.state.request_error = True
