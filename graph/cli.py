@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import sys
 import time
 from pathlib import Path
 
-from graph.observability import configure_logging
+from graph.observability import configure_logging, human_output
 from graph.settings import Settings
+from graph.terminal import banner
 
 DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -29,11 +31,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # a request yet.
     gc.collect()
     gc.freeze()
+    _announce(settings, args.host, args.port)
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
-        log_level=settings.log_level.lower(),
+        # uvicorn sets its loggers' levels itself: on a terminal, the banner says what its
+        # start-up lines would, and each operation has a line of its own.
+        log_level="warning" if human_output(settings.log_format) else settings.log_level.lower(),
         log_config=None,  # keep our JSON handler for uvicorn's lines too
         ws="websockets-sansio",
         # A WebSocket message is held to the body limit: larger closes the socket (1009).
@@ -52,6 +57,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         proxy_headers=False,
     )
     return 0
+
+
+def _announce(settings: Settings, host: str, port: int) -> None:
+    """A few lines for a person at a terminal; one JSON line for a log collector."""
+    lines = banner(settings, host, port)
+    if human_output(settings.log_format):
+        print("\n".join(lines), file=sys.stderr, flush=True)
+    else:
+        logging.getLogger("graph.cli").info(
+            "serving", extra={"url": f"http://{host}:{port}/graphql",
+                              "environment": settings.environment},
+        )
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,10 +16,11 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from graph.terminal import RECORD_ATTRIBUTES, HumanFormatter, is_terminal
+
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 operation_logger = logging.getLogger("graph.operations")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,21 +35,28 @@ class JsonFormatter(logging.Formatter):
         }
         if (current := request_id.get()) is not None:
             entry["request_id"] = current
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        entry.update({k: v for k, v in vars(record).items() if k not in RECORD_ATTRIBUTES})
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
 
 
+def human_output(log_format: str) -> bool:
+    """Short human lines (`text`, or `auto` on a terminal) rather than JSON."""
+    return log_format == "text" or (log_format == "auto" and is_terminal(sys.stderr))
+
+
 def configure_logging(level: str, log_format: str) -> None:
     handler = logging.StreamHandler()
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    human = human_output(log_format)
+    handler.setFormatter(HumanFormatter() if human else JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    quiet = logging.WARNING if root.level > logging.DEBUG else logging.NOTSET
+    # Alembic tells how it sets itself up at INFO: most of a first start's screen.
+    logging.getLogger("alembic").setLevel(quiet)
+
 
 
 class FirstThenCounted:

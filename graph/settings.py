@@ -87,7 +87,8 @@ class Settings(BaseSettings):
     assistant_timeout_seconds: float = Field(default=20.0, gt=0)
 
     log_level: str = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    # auto: JSON for collectors, short human lines when stderr is a terminal (graph/terminal.py)
+    log_format: Literal["auto", "json", "text"] = "auto"
     tracing: bool = False
     cors_origins: CommaList = []
 

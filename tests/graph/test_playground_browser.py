@@ -455,3 +455,33 @@ async def test_the_token_is_not_saved_in_browser_storage(served: Served, tmp_pat
         )
         if leaked:
             raise TokenSavedInStorage(f"the bearer token is saved in {', '.join(leaked)}")
+
+
+SUBSCRIPTION = "subscription { taskEvents { eventType task { title } } }"
+
+
+async def test_a_subscription_run_as_soon_as_it_is_typed_goes_over_the_websocket(
+    served: Served, tmp_path: Path
+) -> None:
+    # GraphiQL routes by the document it parsed from the editor, a moment after each edit:
+    # run at once, a subscription went over HTTP and was refused (BAD_REQUEST).
+    async with asyncio.timeout(TEST_TIMEOUT), browser_page(tmp_path) as page:
+        await open_graphiql(page, served.base)
+        await page.evaluate(f"{_editor(QUERY_EDITOR)}.setValue({json.dumps(SUBSCRIPTION)})")
+        await page.click(".graphiql-execute-button")
+        socket = served.base.replace("http://", "ws://") + "/graphql"
+        await page.wait_for_event(
+            lambda: any(p["url"] == socket for p in page.of("Network.webSocketCreated")),
+            "GraphiQL's WebSocket",
+        )
+        posted = [
+            json.loads(params["request"].get("postData") or "{}").get("query")
+            for params in page.of("Network.requestWillBeSent")
+            if params["request"]["method"] == "POST"
+        ]
+        assert SUBSCRIPTION not in posted, "the subscription went over HTTP"
+        await page.wait_for_event(
+            lambda: any("connection_ack" in p["response"]["payloadData"]
+                        for p in page.of("Network.webSocketFrameReceived")),
+            "the socket's connection_ack",
+        )

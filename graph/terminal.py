@@ -1,0 +1,62 @@
+"""What a person at a terminal reads: a short start-up banner and one short line per event.
+
+Log collectors get JSON, one object per line (`LOG_FORMAT=json`, and the default whenever
+stderr is not a terminal). A person who runs `clarity-graph serve` in a terminal used to get
+a screen of JSON, most of it Alembic's plugin set-up; now they read what is listening where,
+which database, where the playground is and how to get a token, then a line per event.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TextIO
+
+from sqlalchemy.engine import make_url
+
+from graph.settings import Settings
+
+# Attributes every log record has; anything else on a record is an extra worth showing.
+RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message", "asctime",
+    "color_message",  # uvicorn's copy of the message with terminal colours
+}
+
+
+class HumanFormatter(logging.Formatter):
+    """`14:02:11 warning  the message  key=value ...`, and the traceback below when any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        line = f"{stamp} {record.levelname.lower():8} {record.getMessage()}"
+        extras = {k: v for k, v in vars(record).items() if k not in RECORD_ATTRIBUTES}
+        if extras:
+            line += "  " + " ".join(f"{key}={value}" for key, value in extras.items())
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def banner(settings: Settings, host: str, port: int) -> list[str]:
+    """What `serve` prints before it listens, when a person is watching."""
+    base = f"http://{host}:{port}/graphql"
+    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    lines = [
+        f"Clarity Graph ({settings.environment})",
+        f"  listening   {base}",
+        f"  database    {database}" + ("  (migrated to head)" if settings.is_sqlite else ""),
+    ]
+    if settings.graphiql_enabled:
+        lines.append(f"  playground  {base}  (open it in a browser)")
+    if not settings.is_production:
+        lines.append(
+            "  token       clarity-graph token --user alice"
+            "  (in the playground's Headers tab: {\"Authorization\": \"Bearer <token>\"})"
+        )
+    lines.append("  stop        Ctrl+C")
+    return lines
