@@ -4,16 +4,18 @@ A cursor holds the sort values of its row (the sort always ends on the primary k
 page boundary stays put when rows are inserted before it; offsets would shift. Cursors are
 opaque, not secret: they hold nothing the viewer's own page did not already show, and every
 query they feed is scoped to the viewer, so another user's cursor only names a position.
+They name their ordering by a short digest, never by model, attribute or column names.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import orjson
 import strawberry
@@ -23,6 +25,12 @@ from graph.errors import ClientError
 
 DEFAULT_PAGE_SIZE = 20
 NodeT = TypeVar("NodeT")
+
+# The digest's key is a version tag, not a secret (cursors are opaque, not secret): changing
+# it refuses every cursor made before, which is how a change of cursor format is rolled out.
+_ORDERING_KEY = b"clarity-graph cursor v1"
+# 6 bytes (8 characters): a few dozen orderings collide with odds of about 2^-40.
+_ORDERING_DIGEST_BYTES = 6
 
 
 class InvalidPage(ClientError):
@@ -88,10 +96,15 @@ def window(
 
 
 def ordering_of(sort: Sequence[SortColumn]) -> str:
-    """The sort a cursor was made under, e.g. "Task.created_at:d,Task.id:d". A cursor carries
-    it, so one taken under another ordering or list is refused: its values would name a wrong
-    position there, even with the right types (created_at under updated_at, ASC under DESC)."""
-    return ",".join(f"{column.column}:{'d' if column.descending else 'a'}" for column in sort)
+    """An opaque token for the sort a cursor was made under: 8 characters digested from its
+    columns and directions. A cursor carries it, so one taken under another ordering or list
+    is refused: its values would name a wrong position there, even with the right types
+    (created_at under updated_at, ASC under DESC)."""
+    spelled = ",".join(f"{column.column}:{'d' if column.descending else 'a'}" for column in sort)
+    digest = hashlib.blake2b(
+        spelled.encode(), key=_ORDERING_KEY, digest_size=_ORDERING_DIGEST_BYTES
+    ).digest()
+    return base64.urlsafe_b64encode(digest).decode()
 
 
 def encode_cursor(ordering: str, values: Sequence[Any]) -> str:
@@ -170,31 +183,80 @@ def paginate(statement: Select[Any], sort: Sequence[SortColumn], page: Window) -
     return statement.order_by(*order_by(sort, backward=page.backward)).limit(page.size + 1)
 
 
-@strawberry.type(description="Relay page information.")
+# The paging arguments of every connection, described once here. The maximum is the
+# MAX_PAGE_SIZE setting; the text gives its default, as the committed schema is the default's.
+_SIZE_RULES = (
+    "At most 100 (the MAX_PAGE_SIZE setting); more, or a negative number, is a BAD_USER_INPUT "
+    "error, not a shorter page. 0 answers no edges (pageInfo and totalCount still answer)."
+)
+_CURSOR_RULES = (
+    "Cursors are opaque (do not build or parse them) and at most 2,048 characters; one from "
+    "another kind of list, or made under another orderBy, is a BAD_USER_INPUT error."
+)
+First = Annotated[int | None, strawberry.argument(description=(
+    f"Page forward: the first n items after `after`, or from the start. Null or omitted: "
+    f"{DEFAULT_PAGE_SIZE}, unless paging backward. {_SIZE_RULES} Not with `last` or `before`."
+))]
+After = Annotated[str | None, strawberry.argument(description=(
+    "Page forward from this cursor (an edge's `cursor`, or `pageInfo.endCursor`): the page "
+    "starts just after that item, even if it was deleted since. " + _CURSOR_RULES
+    + " Not with `before` or `last`."
+))]
+Last = Annotated[int | None, strawberry.argument(description=(
+    f"Page backward: the last n items before `before`, or of the whole list, answered in list "
+    f"order. Null or omitted with `before`: {DEFAULT_PAGE_SIZE}. {_SIZE_RULES} Not with "
+    f"`first` or `after`."
+))]
+Before = Annotated[str | None, strawberry.argument(description=(
+    "Page backward from this cursor (an edge's `cursor`, or `pageInfo.startCursor`): the page "
+    "ends just before that item, even if it was deleted since. " + _CURSOR_RULES
+    + " Not with `after` or `first`."
+))]
+
+
+@strawberry.type(description="Where a page sits in its list (Relay).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description=(
+        "Whether items follow this page. Paging backward from a `before` cursor: always true, "
+        "unchecked, as the Relay spec allows."
+    ))
+    has_previous_page: bool = strawberry.field(description=(
+        "Whether items precede this page. Paging forward from an `after` cursor: always true, "
+        "unchecked, as the Relay spec allows."
+    ))
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor (pass it as `before`); null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor (pass it as `after`); null on an empty page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with its position in the list (Relay).")
 class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
+    cursor: str = strawberry.field(description=(
+        "This item's position under the list's ordering, opaque: pass it as `after` or "
+        "`before` to page from here."
+    ))
+    node: NodeT = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "One page of a list (a Relay connection), in the list's order whichever way it was paged."
+))
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
+    edges: list[Edge[NodeT]] = strawberry.field(description="The page's items with their cursors.")
+    page_info: PageInfo = strawberry.field(description="Whether more items precede or follow.")
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="All items matching the filter, on every page.")
+    @strawberry.field(description=(
+        "How many items match, on every page (the filter applies; first, last and the "
+        "cursors do not). Counted only when asked."
+    ))
     async def total_count(self) -> int:
         return await self._count()
 
-    @strawberry.field(description="The nodes of this page (edges without cursors).")
+    @strawberry.field(description="The page's items without cursors, in the same order.")
     def nodes(self) -> list[NodeT]:
         return [edge.node for edge in self.edges]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, MaxIntrospectionDepthRule
@@ -47,22 +48,42 @@ from graph.types.scalars import SCALAR_MAP
 from graph.types.viewer import Viewer
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "Reads, all scoped to the viewer: another user's objects answer as missing ones. The "
+    "lists and lookups by type need an identity (a token, or an anonymous visit when "
+    "enabled) and answer UNAUTHENTICATED without one; `node` and `nodes` then answer null."
+))
 class Query(TaskQueries, ChatQueries, PanicQueries, AuditQueries):
     @strawberry.field(description="Who this request acts as; null with no token or visit.")
     def viewer(self, info: Info) -> Viewer | None:
         return Viewer.from_identity(info.context.viewer)
 
     @strawberry.field(description="Any object by its global id; null if missing or not yours.")
-    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+    async def node(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description=(
+            "A global id (any type's `id`); malformed ids and unknown types answer null too."
+        ))],
+    ) -> relay.Node | None:
         return (await resolve_nodes(info, [id]))[0]
 
-    @strawberry.field(description="Objects by global id, in order; null where missing or not yours")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+    @strawberry.field(
+        description="Objects by global id, in order; null where missing or not yours."
+    )
+    async def nodes(
+        self, info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description=(
+            "Global ids of any types, at most 100 (the MAX_PAGE_SIZE setting; more is a "
+            "BAD_USER_INPUT error). Answered in the same order, one entry per id."
+        ))],
+    ) -> list[relay.Node | None]:
         return await resolve_nodes(info, list(ids))
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "Writes. Each runs in one transaction and answers a payload union: its success type, or "
+    "an error type (UserError) when nothing changed. Each needs an identity."
+))
 class Mutation(
     TaskMutations, BreakdownMutations, ChatMutations, SessionMutations, PanicMutations,
     AuditMutations,

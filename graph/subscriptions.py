@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select
@@ -38,11 +38,20 @@ async def _events(context: Context, kind: str) -> AsyncGenerator[int, None]:
                 yield event.row_id
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "Live events, over the WebSocket only (graphql-transport-ws; the token goes in "
+    "connection_init). Delivery is at most once: nothing missed while disconnected is replayed."
+))
 class Subscription:
-    @strawberry.subscription(description="New messages of one of the viewer's conversations.")
+    @strawberry.subscription(description=(
+        "New messages of one of the viewer's conversations, the viewer's and the assistant's, "
+        "as they are stored."
+    ))
     async def message_added(
-        self, info: Info, conversation_id: strawberry.ID
+        self, info: Info,
+        conversation_id: Annotated[strawberry.ID, strawberry.argument(description=(
+            "The conversation's global id; a missing one or another user's is a NOT_FOUND error."
+        ))],
     ) -> AsyncGenerator[Message, None]:
         context = info.context
         user_id = context.user_id
@@ -62,7 +71,9 @@ class Subscription:
             if row is not None:
                 yield Message.from_model(row)
 
-    @strawberry.subscription(description="Changes to the viewer's tasks, live.")
+    @strawberry.subscription(
+        description="Every change to any of the viewer's tasks, as its TaskEvent."
+    )
     async def task_events(self, info: Info) -> AsyncGenerator[TaskEvent, None]:
         context = info.context
         user_id = context.user_id

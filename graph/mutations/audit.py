@@ -5,7 +5,7 @@ The audit log is append-only: this is its only mutation, and there is no update 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,7 +64,12 @@ class AuditMutations:
         description="Append a document generation to the viewer's audit log (append-only)."
     )
     async def record_generation(
-        self, info: Info, input: types.RecordGenerationInput
+        self,
+        info: Info,
+        input: Annotated[
+            types.RecordGenerationInput,
+            strawberry.argument(description="The generation to record."),
+        ],
     ) -> types.RecordGenerationPayload:
         async def work(session: AsyncSession, user_id: str) -> types.RecordGenerationSuccess:
             checks = Checks()

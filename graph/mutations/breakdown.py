@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from graph.assistant import Breakdown, ai_log_row, make_title, timed
@@ -21,7 +23,14 @@ INPUT_MAX = 10_000
 @strawberry.type
 class BreakdownMutations:
     @strawberry.mutation(description="Let the assistant turn raw words into a task with steps.")
-    async def break_down_task(self, info: Info, input: BreakDownTaskInput) -> BreakDownTaskPayload:
+    async def break_down_task(
+        self,
+        info: Info,
+        input: Annotated[
+            BreakDownTaskInput,
+            strawberry.argument(description="The raw words to break down."),
+        ],
+    ) -> BreakDownTaskPayload:
         context = info.context
         user_id = context.user_id
         checks = Checks()

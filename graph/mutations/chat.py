@@ -4,6 +4,7 @@ never holds a database connection; the messages are then written in one transact
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,7 +114,12 @@ def _content(checks: Checks, field: str, content: str | None) -> str:
 class ChatMutations:
     @strawberry.mutation(description="Send a message; the assistant's reply is stored with it.")
     async def send_message(
-        self, info: Info, input: payloads.SendMessageInput
+        self,
+        info: Info,
+        input: Annotated[
+            payloads.SendMessageInput,
+            strawberry.argument(description="The conversation and the message."),
+        ],
     ) -> payloads.SendMessagePayload:
         context = info.context
         checks = Checks()
@@ -139,7 +145,12 @@ class ChatMutations:
 
     @strawberry.mutation(description="Start a conversation, optionally with a first message.")
     async def start_conversation(
-        self, info: Info, input: payloads.StartConversationInput
+        self,
+        info: Info,
+        input: Annotated[
+            payloads.StartConversationInput,
+            strawberry.argument(description="An optional title and first message."),
+        ],
     ) -> payloads.StartConversationPayload:
         context = info.context
         user_id = context.user_id
@@ -171,7 +182,12 @@ class ChatMutations:
 
     @strawberry.mutation(description="Rename a conversation; null clears the title.")
     async def rename_conversation(
-        self, info: Info, input: payloads.RenameConversationInput
+        self,
+        info: Info,
+        input: Annotated[
+            payloads.RenameConversationInput,
+            strawberry.argument(description="The conversation and its new title."),
+        ],
     ) -> payloads.RenameConversationPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.RenameConversationSuccess:
             conversation = await _owned(session, user_id, input.id)
@@ -189,7 +205,12 @@ class ChatMutations:
 
     @strawberry.mutation(description="Delete a conversation and its messages.")
     async def delete_conversation(
-        self, info: Info, input: payloads.DeleteConversationInput
+        self,
+        info: Info,
+        input: Annotated[
+            payloads.DeleteConversationInput,
+            strawberry.argument(description="The conversation to delete."),
+        ],
     ) -> payloads.DeleteConversationPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.DeleteConversationSuccess:
             await service.delete_conversation(session, await _owned(session, user_id, input.id))

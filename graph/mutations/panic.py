@@ -8,6 +8,7 @@ the call succeeded or not, and the event with its exercises in another, only on 
 from __future__ import annotations
 
 import dataclasses
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -110,7 +111,12 @@ class PanicMutations:
         )
     )
     async def press_panic(
-        self, info: Info, input: payloads.PressPanicInput
+        self,
+        info: Info,
+        input: Annotated[
+            payloads.PressPanicInput,
+            strawberry.argument(description="An optional note and intensity."),
+        ],
     ) -> payloads.PressPanicPayload:
         context = info.context
         context.user_id  # noqa: B018 - refuses a request with no identity before any work
@@ -135,7 +141,12 @@ class PanicMutations:
         description="Mark a grounding exercise done; completing it again keeps the first time."
     )
     async def complete_grounding_exercise(
-        self, info: Info, input: payloads.CompleteGroundingExerciseInput
+        self,
+        info: Info,
+        input: Annotated[
+            payloads.CompleteGroundingExerciseInput,
+            strawberry.argument(description="The exercise to mark done."),
+        ],
     ) -> payloads.CompleteGroundingExercisePayload:
         async def work(
             session: AsyncSession, user_id: str
@@ -156,7 +167,12 @@ class PanicMutations:
         description="Mark a panic event resolved; resolving it again keeps the first time."
     )
     async def resolve_panic_event(
-        self, info: Info, input: payloads.ResolvePanicEventInput
+        self,
+        info: Info,
+        input: Annotated[
+            payloads.ResolvePanicEventInput,
+            strawberry.argument(description="The event to mark resolved."),
+        ],
     ) -> payloads.ResolvePanicEventPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.ResolvePanicEventSuccess:
             event_id = decode_int(input.id, "PanicEvent")

@@ -11,31 +11,36 @@ from graph.context import Info
 from graph.errors import NotAuthenticated, UserFacingError
 from graph.mutations.base import in_transaction
 from graph.services import sessions as service
-from graph.types.errors import NotFoundError, UserError
+from graph.types.errors import NotFoundError, UserError, payload_union
 from graph.visits import InvalidSessionId, parse_session_id
 
 
-@strawberry.input
+@strawberry.input(description="The anonymous visit to claim.")
 class ClaimSessionInput:
-    session_id: str = strawberry.field(description="The anonymous visit's X-Session-Id.")
+    session_id: str = strawberry.field(description=(
+        "The anonymous visit's X-Session-Id (a UUID, at most 64 characters); it must also be "
+        "this request's X-Session-Id header."
+    ))
 
 
-@strawberry.type
+@strawberry.type(description="The visit's data now belongs to the viewer.")
 class ClaimSessionSuccess:
-    session_id: str
-    tasks_moved: int
-    conversations_moved: int
-    panic_events_moved: int
+    session_id: str = strawberry.field(description="The claimed visit's id.")
+    tasks_moved: int = strawberry.field(description="Tasks moved to the viewer.")
+    conversations_moved: int = strawberry.field(description="Conversations moved to the viewer.")
+    panic_events_moved: int = strawberry.field(description="Panic events moved to the viewer.")
 
 
-@strawberry.type(description="This visit was claimed already; nothing moved.")
+@strawberry.type(
+    description="This visit was claimed already; nothing moved. Code ALREADY_CLAIMED."
+)
 class AlreadyClaimedError(UserError):
     pass
 
 
 ClaimSessionPayload: TypeAlias = Annotated[
     ClaimSessionSuccess | NotFoundError | AlreadyClaimedError,
-    strawberry.union("ClaimSessionPayload"),
+    payload_union("ClaimSessionPayload", "claimSession"),
 ]
 
 
@@ -45,7 +50,14 @@ class SessionMutations:
         description="Move the anonymous visit's tasks, conversations and panic events to the "
         "signed-in viewer. Send it with the same X-Session-Id; works once per visit."
     )
-    async def claim_session(self, info: Info, input: ClaimSessionInput) -> ClaimSessionPayload:
+    async def claim_session(
+        self,
+        info: Info,
+        input: Annotated[
+            ClaimSessionInput,
+            strawberry.argument(description="The visit to claim."),
+        ],
+    ) -> ClaimSessionPayload:
         viewer = info.context.viewer
         if viewer.is_anonymous:
             raise NotAuthenticated()

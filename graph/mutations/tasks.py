@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,7 +61,12 @@ def _given(obj: Any, *names: str) -> dict[str, Any]:
 class TaskMutations:
     @strawberry.mutation(description="Create a task, optionally with its first steps.")
     async def create_task(
-        self, info: Info, input: inputs.CreateTaskInput
+        self,
+        info: Info,
+        input: Annotated[
+            inputs.CreateTaskInput,
+            strawberry.argument(description="The new task's fields and first steps."),
+        ],
     ) -> payloads.CreateTaskPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.CreateTaskSuccess:
             checks = Checks()
@@ -87,7 +92,12 @@ class TaskMutations:
 
     @strawberry.mutation(description="Change some fields of a task.")
     async def update_task(
-        self, info: Info, input: inputs.UpdateTaskInput
+        self,
+        info: Info,
+        input: Annotated[
+            inputs.UpdateTaskInput,
+            strawberry.argument(description="The task and the fields to change."),
+        ],
     ) -> payloads.UpdateTaskPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.UpdateTaskSuccess:
             task = await service.owned_task(session, user_id, _task_id(input.id), input.id)
@@ -101,7 +111,12 @@ class TaskMutations:
 
     @strawberry.mutation(description="Move a task to a status; completedAt follows.")
     async def set_task_status(
-        self, info: Info, input: inputs.SetTaskStatusInput
+        self,
+        info: Info,
+        input: Annotated[
+            inputs.SetTaskStatusInput,
+            strawberry.argument(description="The task and its new status."),
+        ],
     ) -> payloads.SetTaskStatusPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.SetTaskStatusSuccess:
             task = await service.owned_task(session, user_id, _task_id(input.id), input.id)
@@ -112,7 +127,12 @@ class TaskMutations:
 
     @strawberry.mutation(description="Delete a task with its steps and events.")
     async def delete_task(
-        self, info: Info, input: inputs.DeleteTaskInput
+        self,
+        info: Info,
+        input: Annotated[
+            inputs.DeleteTaskInput,
+            strawberry.argument(description="The task to delete."),
+        ],
     ) -> payloads.DeleteTaskPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.DeleteTaskSuccess:
             task = await service.owned_task(session, user_id, _task_id(input.id), input.id)
@@ -123,7 +143,12 @@ class TaskMutations:
 
     @strawberry.mutation(description="Add a step at a position (default: the end).")
     async def add_task_step(
-        self, info: Info, input: inputs.AddTaskStepInput
+        self,
+        info: Info,
+        input: Annotated[
+            inputs.AddTaskStepInput,
+            strawberry.argument(description="The task, the step's content and its position."),
+        ],
     ) -> payloads.AddTaskStepPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.AddTaskStepSuccess:
             task = await service.owned_task(
@@ -141,7 +166,12 @@ class TaskMutations:
 
     @strawberry.mutation(description="Change a step's content or completion.")
     async def update_task_step(
-        self, info: Info, input: inputs.UpdateTaskStepInput
+        self,
+        info: Info,
+        input: Annotated[
+            inputs.UpdateTaskStepInput,
+            strawberry.argument(description="The step and the fields to change."),
+        ],
     ) -> payloads.UpdateTaskStepPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.UpdateTaskStepSuccess:
             step, task = await service.owned_step_with_task(
@@ -165,7 +195,12 @@ class TaskMutations:
 
     @strawberry.mutation(description="Remove a step; the later steps move up.")
     async def remove_task_step(
-        self, info: Info, input: inputs.RemoveTaskStepInput
+        self,
+        info: Info,
+        input: Annotated[
+            inputs.RemoveTaskStepInput,
+            strawberry.argument(description="The step to remove."),
+        ],
     ) -> payloads.RemoveTaskStepPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.RemoveTaskStepSuccess:
             step, task = await service.owned_step_with_task(
@@ -178,7 +213,12 @@ class TaskMutations:
 
     @strawberry.mutation(description="Put the task's steps in a new order.")
     async def reorder_task_steps(
-        self, info: Info, input: inputs.ReorderTaskStepsInput
+        self,
+        info: Info,
+        input: Annotated[
+            inputs.ReorderTaskStepsInput,
+            strawberry.argument(description="The task and all its step ids in the new order."),
+        ],
     ) -> payloads.ReorderTaskStepsPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.ReorderTaskStepsSuccess:
             task = await service.owned_task(

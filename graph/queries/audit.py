@@ -8,14 +8,14 @@ figures of that user) and sees `byUser`; anyone else doing either gets a FORBIDD
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select
 
 from graph import scope
 from graph.context import Context, Info
-from graph.pagination import Connection, SortColumn, fetch_connection
+from graph.pagination import After, Before, Connection, First, Last, SortColumn, fetch_connection
 from graph.services import audit as service
 from graph.types.audit import AuditLog, AuditLogFilter, AuditStats, AuditStatsFilter
 from models.audit import AuditLog as AuditLogModel
@@ -56,11 +56,13 @@ class AuditQueries:
     async def audit_logs(
         self,
         info: Info,
-        filter: AuditLogFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[AuditLogFilter | None, strawberry.argument(
+            description="Which rows; null or omitted: all of the viewer's."
+        )] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[AuditLog]:
         context = info.context
         context.user_id  # noqa: B018 - refuses a request with no identity
@@ -73,7 +75,12 @@ class AuditQueries:
     @strawberry.field(
         description="Figures over the viewer's audit log (admins: a named user's), filtered."
     )
-    async def audit_stats(self, info: Info, filter: AuditStatsFilter | None = None) -> AuditStats:
+    async def audit_stats(
+        self, info: Info,
+        filter: Annotated[AuditStatsFilter | None, strawberry.argument(
+            description="Which rows to count; null or omitted: all of the viewer's."
+        )] = None,
+    ) -> AuditStats:
         context = info.context
         context.user_id  # noqa: B018 - refuses a request with no identity
         rows = _rows(context, filter)

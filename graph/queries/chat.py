@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from graph import scope
 from graph.context import Info
-from graph.pagination import Connection, SortColumn, fetch_connection
+from graph.pagination import After, Before, Connection, First, Last, SortColumn, fetch_connection
 from graph.types.chat import Conversation
 from graph.types.node import node_of_type
 from models import Conversation as ConversationModel
@@ -26,10 +27,10 @@ class ChatQueries:
     async def conversations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Conversation]:
         context = info.context
         return await fetch_connection(
@@ -40,5 +41,11 @@ class ChatQueries:
         )
 
     @strawberry.field(description="One of the viewer's conversations, or null.")
-    async def conversation(self, info: Info, id: strawberry.ID) -> Conversation | None:
+    async def conversation(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description=(
+            "The conversation's global id; a missing one, another user's, or an id of another "
+            "type all answer null."
+        ))],
+    ) -> Conversation | None:
         return await node_of_type(info, id, Conversation)

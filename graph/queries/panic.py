@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from graph import scope
 from graph.context import Info
-from graph.pagination import Connection, SortColumn, fetch_connection
+from graph.pagination import After, Before, Connection, First, Last, SortColumn, fetch_connection
 from graph.types.node import node_of_type
 from graph.types.panic import PanicEvent
 from models import PanicEvent as PanicEventModel
@@ -26,10 +27,10 @@ class PanicQueries:
     async def panic_events(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PanicEvent]:
         context = info.context
         return await fetch_connection(
@@ -40,5 +41,11 @@ class PanicQueries:
         )
 
     @strawberry.field(description="One of the viewer's panic events, or null.")
-    async def panic_event(self, info: Info, id: strawberry.ID) -> PanicEvent | None:
+    async def panic_event(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description=(
+            "The event's global id; a missing one, another user's, or an id of another type "
+            "all answer null."
+        ))],
+    ) -> PanicEvent | None:
         return await node_of_type(info, id, PanicEvent)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select, or_
@@ -11,7 +11,7 @@ from sqlalchemy import Select, or_
 from graph import scope
 from graph.context import Info
 from graph.errors import ClientError
-from graph.pagination import Connection, SortColumn, fetch_connection
+from graph.pagination import After, Before, Connection, First, Last, SortColumn, fetch_connection
 from graph.services.validation import text_problem
 from graph.types.node import node_of_type
 from graph.types.task import Task, TaskStatus, prefetch_children
@@ -96,12 +96,16 @@ class TaskQueries:
     async def tasks(
         self,
         info: Info,
-        filter: TaskFilter | None = None,
-        order_by: TaskOrder | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[TaskFilter | None, strawberry.argument(
+            description="Which tasks; null or omitted: all of the viewer's."
+        )] = None,
+        order_by: Annotated[TaskOrder | None, strawberry.argument(
+            description="The order; null or omitted: newest first (CREATED_AT, DESC)."
+        )] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Task]:
         context = info.context
         connection = await fetch_connection(
@@ -114,5 +118,11 @@ class TaskQueries:
         return connection
 
     @strawberry.field(description="One of the viewer's tasks, or null.")
-    async def task(self, info: Info, id: strawberry.ID) -> Task | None:
+    async def task(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description=(
+            "The task's global id (`Task.id`); a missing task, another user's, or an id of "
+            "another type all answer null."
+        ))],
+    ) -> Task | None:
         return await node_of_type(info, id, Task)

@@ -10,22 +10,25 @@ from strawberry import relay
 
 from graph.context import Info
 from graph.loaders import MESSAGE_SORT
-from graph.pagination import Connection, fetch_child_connection
+from graph.pagination import After, Before, Connection, First, Last, fetch_child_connection
 from models import chat as chat_model
 
 
 @strawberry.enum(description="Who wrote a message.")
 class MessageRole(Enum):
-    USER = "user"
-    ASSISTANT = "assistant"
+    _value_: str  # for mypy: `.value` is this text; enum_value() only adds a description
+    USER = strawberry.enum_value("user", description="The viewer, through sendMessage.")
+    ASSISTANT = strawberry.enum_value("assistant", description="The assistant's reply.")
 
 
-@strawberry.type(description="One message of a conversation.")
+@strawberry.type(description="One message of a conversation. Never edited.")
 class Message(relay.Node):
     id: relay.NodeID[int]
-    role: MessageRole
-    content: str
-    created_at: datetime
+    role: MessageRole = strawberry.field(description="Who wrote it.")
+    content: str = strawberry.field(
+        description="The text; the viewer's messages are 1..32,000 characters, as sent."
+    )
+    created_at: datetime = strawberry.field(description="When it was stored.")
     _conversation_id: strawberry.Private[str]
 
     @classmethod
@@ -38,7 +41,9 @@ class Message(relay.Node):
             _conversation_id=message.conversation_id,
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description="The conversation it belongs to; null only if that was deleted meanwhile."
+    )
     async def conversation(self, info: Info) -> Conversation | None:
         model = await info.context.loaders.conversation.load(self._conversation_id)
         return Conversation.from_model(model) if model is not None else None
@@ -48,8 +53,10 @@ class Message(relay.Node):
 @strawberry.type(description="A conversation with the assistant.")
 class Conversation(relay.Node):
     id: relay.NodeID[str]
-    title: str | None
-    created_at: datetime
+    title: str | None = strawberry.field(description=(
+        "Up to 200 characters; null until given or taken from the first message."
+    ))
+    created_at: datetime = strawberry.field(description="When it was started.")
     updated_at: datetime = strawberry.field(description="Moves with every new message.")
 
     @classmethod
@@ -61,7 +68,7 @@ class Conversation(relay.Node):
             updated_at=conversation.updated_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="How many messages it holds, both roles.")
     async def message_count(self, info: Info) -> int:
         return int(await info.context.loaders.message_counts.load(self.id))
 
@@ -70,14 +77,17 @@ class Conversation(relay.Node):
         model = await info.context.loaders.last_message.load(self.id)
         return Message.from_model(model) if model is not None else None
 
-    @strawberry.field(description="Chronological; `last: 50` is the newest 50, oldest first.")
+    @strawberry.field(description=(
+        "Its messages, oldest first (by time, then id); `last: 50` is the newest 50, still "
+        "oldest first."
+    ))
     async def messages(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Message]:
         loaders = info.context.loaders
         return await fetch_child_connection(

@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.types.union import StrawberryUnion
 
 
-@strawberry.interface(description="An expected failure, returned as data.")
+@strawberry.interface(description=(
+    "An expected failure, answered as data in a mutation's payload union; nothing changed. "
+    "Apollo Client matches `... on UserError` only when given `possibleTypes` (the examples' "
+    "codegen generates them); without, the fragment's fields are silently left out."
+))
 class UserError:
-    message: str
-    code: str
+    message: str = strawberry.field(
+        description="What went wrong, in English, for people; branch on `code` or the type."
+    )
+    code: str = strawberry.field(description=(
+        "A stable code for programs: VALIDATION_ERROR, NOT_FOUND, ASSISTANT_ERROR or "
+        "ALREADY_CLAIMED, one per concrete type."
+    ))
 
 
 @strawberry.type(description="One invalid input field.")
 class FieldError:
-    field: str = strawberry.field(description="The input field's name, as in the schema.")
-    message: str
+    field: str = strawberry.field(description=(
+        "The input field's name as in the schema (e.g. `title`); a list item adds its 0-based "
+        "index (`steps.2`)."
+    ))
+    message: str = strawberry.field(
+        description="What is wrong with it, e.g. `must not be empty`."
+    )
 
 
-@strawberry.type(description="The input was invalid; nothing changed.")
+@strawberry.type(description="The input was invalid; nothing changed. Code VALIDATION_ERROR.")
 class ValidationError(UserError):
-    fields: list[FieldError]
+    fields: list[FieldError] = strawberry.field(
+        description="Every invalid field found; never empty."
+    )
 
     @classmethod
     def of(cls, errors: dict[str, str]) -> ValidationError:
@@ -31,13 +48,16 @@ class ValidationError(UserError):
         )
 
 
-@strawberry.type(description="No such object, or not the viewer's; nothing changed.")
+@strawberry.type(
+    description="No such object, or not the viewer's (the two look alike); nothing changed. "
+    "Code NOT_FOUND."
+)
 class NotFoundError(UserError):
     # Not `id`: Relay (and Apollo's cache, keyed on `id`) take any field named `id` as the
     # object's own global id, so an error carrying the missing task's id overwrote the task
     # in Relay's store. Only types whose `id` is their own global id have an `id` field.
     missing_id: strawberry.ID = strawberry.field(
-        description="The id that was asked for: missing, or not the viewer's."
+        description="The id that was asked for (a global id; for claimSession, the visit id)."
     )
 
     @classmethod
@@ -45,6 +65,16 @@ class NotFoundError(UserError):
         return cls(message="Not found.", code="NOT_FOUND", missing_id=strawberry.ID(node_id))
 
 
-@strawberry.type(description="The assistant could not answer; nothing changed.")
+@strawberry.type(
+    description="The assistant failed or timed out; nothing changed, so retrying is safe. "
+    "Code ASSISTANT_ERROR."
+)
 class AssistantError(UserError):
     pass
+
+
+def payload_union(name: str, mutation: str) -> StrawberryUnion:
+    """A mutation's payload union, described alike for every mutation (use in `Annotated`)."""
+    return strawberry.union(name, description=(
+        f"What `{mutation}` answers: its success type, or an error type when nothing changed."
+    ))

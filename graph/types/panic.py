@@ -20,10 +20,14 @@ class GroundingExercise(relay.Node):
             "cold_water, naming_objects, muscle_release; the catalogue may grow."
         )
     )
-    title: str | None
-    instructions: str | None
+    title: str | None = strawberry.field(
+        description="Its short name, e.g. `Box breathing`; null if none was stored."
+    )
+    instructions: str | None = strawberry.field(
+        description="What to do, in a few sentences; null if none was stored."
+    )
     position: int = strawberry.field(description="Where it comes in the event's order, 1..n.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was offered (with its event).")
     completed_at: datetime | None = strawberry.field(
         description="When it was first marked done; completing again keeps this time."
     )
@@ -58,10 +62,14 @@ class GroundingExercise(relay.Node):
 @strawberry.type(description="A press of the panic button, with the assistant's calming reply.")
 class PanicEvent(relay.Node):
     id: relay.NodeID[int]
-    note: str | None = strawberry.field(description="What the viewer typed, if anything.")
+    note: str | None = strawberry.field(
+        description="What the viewer typed, up to 2,000 characters; null if nothing."
+    )
     intensity: int | None = strawberry.field(description="How strong it felt, 0..10, if given.")
-    ai_response: str | None = strawberry.field(description="The assistant's calming reply.")
-    created_at: datetime
+    ai_response: str | None = strawberry.field(
+        description="The assistant's calming reply; null if none was stored."
+    )
+    created_at: datetime = strawberry.field(description="When the button was pressed.")
     resolved_at: datetime | None = strawberry.field(
         description="When it was first marked resolved; resolving again keeps this time."
     )
@@ -81,7 +89,9 @@ class PanicEvent(relay.Node):
     def resolved(self) -> bool:
         return self.resolved_at is not None
 
-    @strawberry.field(description="The grounding exercises offered, in position order.")
+    @strawberry.field(
+        description="The grounding exercises offered (at most 8), in position order."
+    )
     async def exercises(self, info: Info) -> list[GroundingExercise]:
         rows = await info.context.loaders.exercises.load(self.id)
         return [GroundingExercise.from_model(row) for row in rows]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date, datetime
 from typing import Any, NewType
 
 import strawberry
+from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 from strawberry.types.scalar import ScalarDefinition
 
 from models.audit import JSON_MAX_BYTES
@@ -19,6 +22,22 @@ _JSON_OBJECT_DESCRIPTION = (
 )
 
 
+# Strawberry's parsing (dateutil's isoparse) accepts a time without an offset; every DateTime
+# input (the filters' instants) then refuses one as BAD_USER_INPUT, so the description says
+# the offset is required rather than what the parser happens to read.
+_DATETIME_DESCRIPTION = (
+    "An instant, as ISO 8601 text with its UTC offset: 2024-05-01T09:00:00Z, "
+    "2024-05-01T11:00:00+02:00. Answers are always in UTC (+00:00), with microseconds when "
+    "not zero. An input without an offset names no instant and is refused (BAD_USER_INPUT)."
+)
+_DATE_DESCRIPTION = "A calendar date as ISO 8601 text, YYYY-MM-DD, e.g. 2024-05-01."
+
+
+def _described(origin: type, description: str) -> ScalarDefinition:
+    """Strawberry's own scalar (same name, parsing and output) with our description."""
+    return dataclasses.replace(DEFAULT_SCALAR_REGISTRY[origin], description=description)
+
+
 def _identity(value: Any) -> Any:
     # Parsed as is: the mutation's checks (graph/services/validation.py, Checks.json_object)
     # report a bad value as a ValidationError naming the field, which a scalar cannot.
@@ -26,6 +45,8 @@ def _identity(value: Any) -> Any:
 
 
 SCALAR_MAP: dict[object, ScalarDefinition] = {
+    datetime: _described(datetime, _DATETIME_DESCRIPTION),
+    date: _described(date, _DATE_DESCRIPTION),
     JSONObject: strawberry.scalar(
         name="JSONObject",
         description=_JSON_OBJECT_DESCRIPTION,

@@ -14,38 +14,57 @@ from strawberry.scalars import JSON
 from graph.context import Info
 from graph.loaders import TASK_EVENT_SORT
 from graph.lookahead import node_fields
-from graph.pagination import Connection, fetch_child_connection
+from graph.pagination import After, Before, Connection, First, Last, fetch_child_connection
 from models import task as task_model
 
 
-@strawberry.enum(description="Where a task stands.")
+@strawberry.enum(description="Where a task stands. Any status may follow any other.")
 class TaskStatus(Enum):
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+    _value_: str  # for mypy: `.value` is this text; enum_value() only adds a description
+    PENDING = strawberry.enum_value("pending", description="Not started; the default.")
+    IN_PROGRESS = strawberry.enum_value("in_progress", description="Started, not finished.")
+    COMPLETED = strawberry.enum_value("completed", description="Done; sets completedAt.")
+    FAILED = strawberry.enum_value("failed", description="Attempted and not achieved.")
+    CANCELLED = strawberry.enum_value("cancelled", description="Dropped; no longer wanted.")
 
 
-@strawberry.enum(description="What a task event records.")
+@strawberry.enum(description="What a task event records; its payload tells the details.")
 class TaskEventType(Enum):
-    CREATED = "created"
-    UPDATED = "updated"
-    STATUS_CHANGED = "status_changed"
-    STEP_ADDED = "step_added"
-    STEP_UPDATED = "step_updated"
-    STEP_REMOVED = "step_removed"
-    STEPS_REORDERED = "steps_reordered"
+    _value_: str  # for mypy: `.value` is this text; enum_value() only adds a description
+    CREATED = strawberry.enum_value(
+        "created", description="The task was created: toStatus is its first status."
+    )
+    UPDATED = strawberry.enum_value(
+        "updated", description="Title, description, kind or metadata changed."
+    )
+    STATUS_CHANGED = strawberry.enum_value(
+        "status_changed", description="The status moved from fromStatus to toStatus."
+    )
+    STEP_ADDED = strawberry.enum_value("step_added", description="A step was added.")
+    STEP_UPDATED = strawberry.enum_value(
+        "step_updated", description="A step's content or completion changed."
+    )
+    STEP_REMOVED = strawberry.enum_value(
+        "step_removed", description="A step was removed; the later steps moved up."
+    )
+    STEPS_REORDERED = strawberry.enum_value(
+        "steps_reordered", description="The steps were put in a new order."
+    )
 
 
 @strawberry.type(description="One step of a task, numbered 1..n without gaps.")
 class TaskStep(relay.Node):
     id: relay.NodeID[int]
-    step_number: int
-    content: str
-    completed: bool
-    created_at: datetime
-    updated_at: datetime
+    step_number: int = strawberry.field(
+        description="Its place in the task, 1..n (n at most 40); renumbered when steps are "
+        "inserted, removed or reordered."
+    )
+    content: str = strawberry.field(description="What to do, 1..2,000 characters.")
+    completed: bool = strawberry.field(description="Whether it is done.")
+    created_at: datetime = strawberry.field(description="When it was added.")
+    updated_at: datetime = strawberry.field(
+        description="When its content, completion or number last changed."
+    )
     _task_id: strawberry.Private[int]
 
     @classmethod
@@ -60,7 +79,7 @@ class TaskStep(relay.Node):
             _task_id=step.task_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The task it belongs to.")
     async def task(self, info: Info) -> Task:
         return await _parent_task(info, self._task_id)
 
@@ -68,11 +87,20 @@ class TaskStep(relay.Node):
 @strawberry.type(description="A change to a task, written with the change. Never updated.")
 class TaskEvent(relay.Node):
     id: relay.NodeID[int]
-    event_type: TaskEventType
-    from_status: TaskStatus | None
-    to_status: TaskStatus | None
-    payload: JSON | None
-    created_at: datetime
+    event_type: TaskEventType = strawberry.field(description="What changed.")
+    from_status: TaskStatus | None = strawberry.field(
+        description="The status before, for STATUS_CHANGED; null otherwise."
+    )
+    to_status: TaskStatus | None = strawberry.field(
+        description="The status after, for STATUS_CHANGED and CREATED; null otherwise."
+    )
+    payload: JSON | None = strawberry.field(description=(
+        "Details by eventType: CREATED {steps: count}; UPDATED {fields: [names]}; STEP_ADDED "
+        "{stepId, position}; STEP_UPDATED {stepId, fields}; STEP_REMOVED {stepId}; "
+        "STEPS_REORDERED {stepIds}; null for STATUS_CHANGED. Step ids here are numeric keys, "
+        "not global ids."
+    ))
+    created_at: datetime = strawberry.field(description="When the change was made.")
     _task_id: strawberry.Private[int]
 
     @classmethod
@@ -87,7 +115,7 @@ class TaskEvent(relay.Node):
             _task_id=event.task_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The task it belongs to.")
     async def task(self, info: Info) -> Task:
         return await _parent_task(info, self._task_id)
 
@@ -95,17 +123,28 @@ class TaskEvent(relay.Node):
 @strawberry.type(description="Something to do, with ordered steps and a history of changes.")
 class Task(relay.Node):
     id: relay.NodeID[int]
-    title: str
-    description: str | None
-    original_input: str | None = strawberry.field(
-        description="The raw words an assistant turned into this task's title and steps."
+    title: str = strawberry.field(description="1..200 characters.")
+    description: str | None = strawberry.field(
+        description="Free text up to 10,000 characters; null when none."
     )
-    kind: str
-    status: TaskStatus
-    metadata: JSON | None
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None
+    original_input: str | None = strawberry.field(description=(
+        "The raw words the assistant turned into this task (breakDownTask); null for a task "
+        "created directly."
+    ))
+    kind: str = strawberry.field(
+        description="A free label of 1..50 characters for grouping, `todo` unless given."
+    )
+    status: TaskStatus = strawberry.field(description="Where it stands.")
+    metadata: JSON | None = strawberry.field(
+        description="The client's own JSON object, up to 16 KiB serialized; null when none."
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(
+        description="When it or one of its steps last changed (each change writes an event)."
+    )
+    completed_at: datetime | None = strawberry.field(
+        description="When it last became COMPLETED; null in any other status."
+    )
 
     @classmethod
     def from_model(cls, task: task_model.Task) -> Task:
@@ -129,26 +168,28 @@ class Task(relay.Node):
     # The next three return their value at once when the page prefetched it (see
     # `prefetch_children`), else an awaitable; `graphql_type` names the field's type because
     # the annotation says both.
-    @strawberry.field(description="The steps, in step order.", graphql_type=list[TaskStep])
+    @strawberry.field(
+        description="All its steps (at most 40), in step order.", graphql_type=list[TaskStep]
+    )
     def steps(self, info: Info) -> list[TaskStep] | Awaitable[list[TaskStep]]:
         return info.context.loaders.task_steps.get(self.id, _steps)
 
-    @strawberry.field(graphql_type=int)
+    @strawberry.field(description="How many steps it has, 0..40.", graphql_type=int)
     def step_count(self, info: Info) -> int | Awaitable[int]:
         return info.context.loaders.task_step_counts.get(self.id, _total)
 
-    @strawberry.field(graphql_type=int)
+    @strawberry.field(description="How many of its steps are done.", graphql_type=int)
     def completed_step_count(self, info: Info) -> int | Awaitable[int]:
         return info.context.loaders.task_step_counts.get(self.id, _done)
 
-    @strawberry.field(description="The task's history, oldest first, paged per task.")
+    @strawberry.field(description="Its history, oldest first (by time, then id).")
     async def events(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[TaskEvent]:
         loaders = info.context.loaders
         return await fetch_child_connection(

@@ -1,4 +1,8 @@
-"""Inputs of the task queries and mutations."""
+"""Inputs of the task queries and mutations.
+
+Texts are trimmed before they are checked and stored; the maxima are graph/inputs.py's and
+the models' (a ValidationError names the field past one).
+"""
 
 from __future__ import annotations
 
@@ -10,98 +14,151 @@ from strawberry.scalars import JSON
 
 from graph.types.task import TaskStatus
 
+_TASK_ID = "The task's global id (`Task.id`)."
+_STEP_ID = "The step's global id (`TaskStep.id`)."
 
-@strawberry.enum
+
+@strawberry.enum(description="Which way a list is sorted.")
 class OrderDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
+    _value_: str  # for mypy: `.value` is this text; enum_value() only adds a description
+    ASC = strawberry.enum_value("asc", description="Smallest, earliest or A first.")
+    DESC = strawberry.enum_value("desc", description="Largest, latest or Z first.")
 
 
-@strawberry.enum
+@strawberry.enum(description="What tasks are sorted by; ties are broken by id.")
 class TaskOrderField(Enum):
-    CREATED_AT = "created_at"
-    UPDATED_AT = "updated_at"
-    TITLE = "title"
-    STATUS = "status"
+    _value_: str  # for mypy: `.value` is this text; enum_value() only adds a description
+    CREATED_AT = strawberry.enum_value("created_at", description="When each was created.")
+    UPDATED_AT = strawberry.enum_value("updated_at", description="When each last changed.")
+    TITLE = strawberry.enum_value("title", description=(
+        "The title, as the database compares text (SQLite: by code point, so case matters; "
+        "PostgreSQL: the database's collation)."
+    ))
+    STATUS = strawberry.enum_value("status", description=(
+        "The status's lowercase name, alphabetically (cancelled, completed, failed, "
+        "in_progress, pending), not its progress."
+    ))
 
 
 @strawberry.input(description="Task ordering; ties are broken by id in the same direction.")
 class TaskOrder:
-    field: TaskOrderField = TaskOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
-
-
-@strawberry.input(description="All given conditions must hold.")
-class TaskFilter:
-    status: list[TaskStatus] | None = None
-    completed: bool | None = None
-    kind: str | None = None
-    search: str | None = strawberry.field(
-        default=None, description="Title or description contains this, case-insensitive."
+    field: TaskOrderField = strawberry.field(
+        default=TaskOrderField.CREATED_AT, description="What to sort by; CREATED_AT by default."
     )
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description="Which way; DESC (newest first) by default."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="All given conditions must hold; null or omitted ones do not apply.")
+class TaskFilter:
+    status: list[TaskStatus] | None = strawberry.field(default=None, description=(
+        "Any of these statuses; an empty list matches no task. At most 100 entries."
+    ))
+    completed: bool | None = strawberry.field(
+        default=None, description="True: only COMPLETED tasks; false: every other status."
+    )
+    kind: str | None = strawberry.field(
+        default=None, description="Exactly this kind (case-sensitive); at most 50 characters."
+    )
+    search: str | None = strawberry.field(default=None, description=(
+        "Title or description contains this, case-insensitively (on SQLite only ASCII letters "
+        "fold); trimmed; blank matches all. At most 200 characters."
+    ))
+    created_after: datetime | None = strawberry.field(
+        default=None, description="Created strictly after this instant (an offset is required)."
+    )
+    created_before: datetime | None = strawberry.field(
+        default=None, description="Created strictly before this instant (an offset is required)."
+    )
+
+
+@strawberry.input(description="A new task, optionally with its first steps.")
 class CreateTaskInput:
-    title: str
-    description: str | None = None
-    kind: str | None = None
-    status: TaskStatus | None = None
-    metadata: JSON | None = None
-    steps: list[str] | None = strawberry.field(default=None, description="Initial steps, in order.")
+    title: str = strawberry.field(description="1..200 characters.")
+    description: str | None = strawberry.field(
+        default=None, description="Up to 10,000 characters; null or blank for none."
+    )
+    kind: str | None = strawberry.field(
+        default=None, description="A free label of 1..50 characters; null for `todo`."
+    )
+    status: TaskStatus | None = strawberry.field(
+        default=None, description="The first status; null for PENDING."
+    )
+    metadata: JSON | None = strawberry.field(
+        default=None, description="Any JSON object of the client's, up to 16 KiB serialized."
+    )
+    steps: list[str] | None = strawberry.field(default=None, description=(
+        "The first steps, in order: at most 40, each 1..2,000 characters."
+    ))
 
 
-@strawberry.input(description="Omitted fields stay as they are; an explicit null clears one.")
+@strawberry.input(description=(
+    "Omitted fields stay as they are; null clears description or metadata (title and kind "
+    "cannot be null)."
+))
 class UpdateTaskInput:
-    id: strawberry.ID
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    kind: str | None = strawberry.UNSET
-    metadata: JSON | None = strawberry.UNSET
+    id: strawberry.ID = strawberry.field(description=_TASK_ID)
+    title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1..200 characters; null is refused."
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Up to 10,000 characters; null or blank clears it."
+    )
+    kind: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1..50 characters; null is refused."
+    )
+    metadata: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="A JSON object up to 16 KiB; null clears it."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A task and the status to move it to.")
 class SetTaskStatusInput:
-    id: strawberry.ID
-    status: TaskStatus
+    id: strawberry.ID = strawberry.field(description=_TASK_ID)
+    status: TaskStatus = strawberry.field(
+        description="The new status; the same status again changes nothing."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The task to delete.")
 class DeleteTaskInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description=_TASK_ID)
 
 
-@strawberry.input
+@strawberry.input(description="A step to add to a task (which holds at most 40).")
 class AddTaskStepInput:
-    task_id: strawberry.ID
-    content: str
+    task_id: strawberry.ID = strawberry.field(description=_TASK_ID)
+    content: str = strawberry.field(description="What to do, 1..2,000 characters.")
     position: int | None = strawberry.field(
         default=None, description="1-based; the steps from there on move down. Default: last."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Omitted fields stay as they are.")
 class UpdateTaskStepInput:
-    id: strawberry.ID
-    content: str | None = strawberry.UNSET
-    completed: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class RemoveTaskStepInput:
-    id: strawberry.ID
-
-
-@strawberry.input
-class ReorderTaskStepsInput:
-    task_id: strawberry.ID
-    step_ids: list[strawberry.ID] = strawberry.field(
-        description="Every step id of the task exactly once, in the new order."
+    id: strawberry.ID = strawberry.field(description=_STEP_ID)
+    content: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1..2,000 characters; null is refused."
+    )
+    completed: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Done or not; null is refused."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The step to remove.")
+class RemoveTaskStepInput:
+    id: strawberry.ID = strawberry.field(description=_STEP_ID)
+
+
+@strawberry.input(description="A task and the new order of all its steps.")
+class ReorderTaskStepsInput:
+    task_id: strawberry.ID = strawberry.field(description=_TASK_ID)
+    step_ids: list[strawberry.ID] = strawberry.field(
+        description="Every step id of the task exactly once, in the new order (at most 40)."
+    )
+
+
+@strawberry.input(description="Raw words for the assistant to turn into a task with steps.")
 class BreakDownTaskInput:
-    input: str = strawberry.field(description="The user's raw words.")
+    input: str = strawberry.field(description="The user's raw words, 1..10,000 characters.")

@@ -6,84 +6,98 @@ from typing import Annotated, TypeAlias
 
 import strawberry
 
-from graph.types.errors import AssistantError, NotFoundError, ValidationError
+from graph.types.errors import AssistantError, NotFoundError, ValidationError, payload_union
 from graph.types.task import Task, TaskStep
 
+_TASK_AFTER = "The task as it is now."
 
-@strawberry.type
+
+@strawberry.type(description="The task was created.")
 class CreateTaskSuccess:
-    task: Task
+    task: Task = strawberry.field(description="The new task, with its steps.")
 
 
-@strawberry.type
+@strawberry.type(description="The task was changed (or already held those values).")
 class UpdateTaskSuccess:
-    task: Task
+    task: Task = strawberry.field(description=_TASK_AFTER)
 
 
-@strawberry.type
+@strawberry.type(description="The task is in the asked status.")
 class SetTaskStatusSuccess:
-    task: Task
+    task: Task = strawberry.field(description=_TASK_AFTER)
 
 
-@strawberry.type
+@strawberry.type(description="The task was deleted with its steps and events.")
 class DeleteTaskSuccess:
-    deleted_id: strawberry.ID
+    deleted_id: strawberry.ID = strawberry.field(
+        description="The deleted task's global id; ids are never reused."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The step was added.")
 class AddTaskStepSuccess:
-    step: TaskStep
-    task: Task
+    step: TaskStep = strawberry.field(description="The new step.")
+    task: Task = strawberry.field(description="Its task, with the steps renumbered.")
 
 
-@strawberry.type
+@strawberry.type(description="The step was changed (or already held those values).")
 class UpdateTaskStepSuccess:
-    step: TaskStep
+    step: TaskStep = strawberry.field(description="The step as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The step was removed; the later steps moved up.")
 class RemoveTaskStepSuccess:
-    deleted_id: strawberry.ID
-    task: Task
+    deleted_id: strawberry.ID = strawberry.field(
+        description="The removed step's global id; ids are never reused."
+    )
+    task: Task = strawberry.field(description="Its task, with the steps renumbered.")
 
 
-@strawberry.type
+@strawberry.type(description="The steps are in the asked order.")
 class ReorderTaskStepsSuccess:
-    task: Task
+    task: Task = strawberry.field(description="The task, its steps in their new order.")
 
 
-@strawberry.type
+@strawberry.type(description="The assistant's breakdown was saved as a new task.")
 class BreakDownTaskSuccess:
-    task: Task
+    task: Task = strawberry.field(
+        description="The new task: the assistant's title and steps (at most 40)."
+    )
 
 
 CreateTaskPayload: TypeAlias = Annotated[
-    CreateTaskSuccess | ValidationError, strawberry.union("CreateTaskPayload")
+    CreateTaskSuccess | ValidationError,
+    payload_union("CreateTaskPayload", "createTask"),
 ]
 UpdateTaskPayload: TypeAlias = Annotated[
-    UpdateTaskSuccess | ValidationError | NotFoundError, strawberry.union("UpdateTaskPayload")
+    UpdateTaskSuccess | ValidationError | NotFoundError,
+    payload_union("UpdateTaskPayload", "updateTask"),
 ]
 SetTaskStatusPayload: TypeAlias = Annotated[
-    SetTaskStatusSuccess | NotFoundError, strawberry.union("SetTaskStatusPayload")
+    SetTaskStatusSuccess | NotFoundError,
+    payload_union("SetTaskStatusPayload", "setTaskStatus"),
 ]
 DeleteTaskPayload: TypeAlias = Annotated[
-    DeleteTaskSuccess | NotFoundError, strawberry.union("DeleteTaskPayload")
+    DeleteTaskSuccess | NotFoundError,
+    payload_union("DeleteTaskPayload", "deleteTask"),
 ]
 AddTaskStepPayload: TypeAlias = Annotated[
-    AddTaskStepSuccess | ValidationError | NotFoundError, strawberry.union("AddTaskStepPayload")
+    AddTaskStepSuccess | ValidationError | NotFoundError,
+    payload_union("AddTaskStepPayload", "addTaskStep"),
 ]
 UpdateTaskStepPayload: TypeAlias = Annotated[
     UpdateTaskStepSuccess | ValidationError | NotFoundError,
-    strawberry.union("UpdateTaskStepPayload"),
+    payload_union("UpdateTaskStepPayload", "updateTaskStep"),
 ]
 RemoveTaskStepPayload: TypeAlias = Annotated[
-    RemoveTaskStepSuccess | NotFoundError, strawberry.union("RemoveTaskStepPayload")
+    RemoveTaskStepSuccess | NotFoundError,
+    payload_union("RemoveTaskStepPayload", "removeTaskStep"),
 ]
 ReorderTaskStepsPayload: TypeAlias = Annotated[
     ReorderTaskStepsSuccess | ValidationError | NotFoundError,
-    strawberry.union("ReorderTaskStepsPayload"),
+    payload_union("ReorderTaskStepsPayload", "reorderTaskSteps"),
 ]
 BreakDownTaskPayload: TypeAlias = Annotated[
     BreakDownTaskSuccess | ValidationError | AssistantError,
-    strawberry.union("BreakDownTaskPayload"),
+    payload_union("BreakDownTaskPayload", "breakDownTask"),
 ]

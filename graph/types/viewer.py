@@ -12,9 +12,13 @@ class Viewer:
     id: strawberry.ID = strawberry.field(
         description="The user id (the token's `sub`), or `session:<uuid>` for an anonymous visitor."
     )
-    is_admin: bool
+    is_admin: bool = strawberry.field(
+        description="Whether the token grants the admin role (audit figures across users)."
+    )
     session_id: str | None = strawberry.field(description="The visit's X-Session-Id, if sent.")
-    is_anonymous: bool
+    is_anonymous: bool = strawberry.field(
+        description="Whether this is an anonymous visitor acting by its X-Session-Id, no token."
+    )
 
     @classmethod
     def from_identity(cls, viewer: ViewerIdentity) -> Viewer | None:

@@ -286,7 +286,9 @@ async def test_rename_refuses_a_long_title_and_a_foreign_conversation(
     too_long = await gql.data(RENAME, {"input": {"id": gid(mine), "title": "x" * 201}})
     assert too_long["renameConversation"]["fields"] == [{"field": "title"}]
     foreign = await gql.data(RENAME, {"input": {"id": gid(theirs), "title": "taken"}})
-    assert foreign["renameConversation"] == {"__typename": "NotFoundError", "missingId": gid(theirs)}
+    assert foreign["renameConversation"] == {
+        "__typename": "NotFoundError", "missingId": gid(theirs)
+    }
     await db.refresh(theirs)
     assert theirs.title == "Bob's"
 

@@ -11,6 +11,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.ids import encode_id
+from graph.pagination import ordering_of
+from graph.queries.tasks import task_sort
+from graph.types.task_inputs import OrderDirection, TaskOrder, TaskOrderField
 from models import Task, TaskEvent, TaskStep
 from models.base import utcnow
 from tests.conftest import GraphQL
@@ -54,9 +57,11 @@ def error_code(payload: dict[str, Any]) -> str:
     return code
 
 
-def cursor_of(values: list[Any], ordering: str = "Task.created_at:d,Task.id:d") -> str:
-    """A hand-made cursor: the ordering it claims, then its values."""
-    return base64.urlsafe_b64encode(orjson.dumps([ordering, *values])).decode()
+def cursor_of(values: list[Any], order: TaskOrder | None = None) -> str:
+    """A hand-made cursor of the given task ordering (default: newest first): the ordering's
+    token, then its values."""
+    token = ordering_of(task_sort(order))
+    return base64.urlsafe_b64encode(orjson.dumps([token, *values])).decode()
 
 
 async def make_tasks(db: AsyncSession, count: int, **fields: Any) -> list[Task]:
@@ -349,7 +354,8 @@ async def test_tasks_cursor_with_a_nul_character_is_a_clear_error(
 ) -> None:
     await make_tasks(db, 2)
     order = {"field": "TITLE", "direction": "ASC"}
-    cursor = cursor_of(["a\x00b", 1], ordering="Task.title:a,Task.id:a")
+    by_title = TaskOrder(field=TaskOrderField.TITLE, direction=OrderDirection.ASC)
+    cursor = cursor_of(["a\x00b", 1], by_title)
     payload = await gql(PAGE, {"first": 1, "after": cursor, "orderBy": order})
     assert error_code(payload) == "BAD_USER_INPUT"
     assert "cursor" in payload["errors"][0]["message"]
