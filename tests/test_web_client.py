@@ -1,0 +1,639 @@
+"""The example web client (examples/web) in a real browser, served from its own origin.
+
+The built app (`examples/web/dist`, Apollo Client 4 and graphql-ws) is served by a tiny static
+server on one port, a real `clarity-graph serve` on another with that origin in
+`CORS_ORIGINS`, and headless Chromium (Debian's `chromium`) is driven over the DevTools
+protocol, as in tests/graph/test_playground_browser.py. Through the page's own controls it
+signs in with a development token, pages tasks with fetchMore, creates and completes a task,
+sees the taskEvents deliveries and a chat reply arrive over the WebSocket, reads a
+NotFoundError's code through possibleTypes and the X-Request-Id response header. The same
+build served from a third port, not in `CORS_ORIGINS`, is refused over HTTP and WebSocket.
+
+Skipped when `chromium` is not on PATH or the app is not built (CI builds it first:
+`(cd examples/web && npm ci && npm run check && npm run build)`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import functools
+import http.server
+import json
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from graph.auth import mint_token
+from tests.conftest import make_settings
+from tests.servers import running_server
+
+DIST = Path(__file__).resolve().parent.parent / "examples" / "web" / "dist"
+CHROMIUM = shutil.which("chromium")
+if CHROMIUM is None:
+    pytest.skip(
+        "the web client test needs Debian's `chromium` on PATH (apt-get install -y chromium)",
+        allow_module_level=True,
+    )
+if not (DIST / "index.html").is_file():
+    pytest.skip(
+        f"the web client is not built ({DIST / 'index.html'} is missing): run "
+        "`(cd examples/web && npm ci && npm run build)`",
+        allow_module_level=True,
+    )
+
+pytestmark = pytest.mark.slow
+
+USER = "web-alice"
+SEEDED = [f"Seeded task {n}" for n in range(1, 6)]  # created in this order: newest is last
+PAGE_SIZE = 2
+NEW_TITLE = "Water the web-grown basil"
+MISSING_TASK_ID = base64.b64encode(b"Task:999999").decode()
+STEP_TIMEOUT = 10.0  # seconds for any one wait
+TEST_TIMEOUT = 45.0  # seconds for a whole test, browser start to browser stop
+
+# As in test_playground_browser: headless, no sandbox (root in CI), no background traffic.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--window-size=1280,900",
+)
+
+
+# --- the app's origin: dist/ from a static server on its own port ----------------------------
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+class _StaticServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return None  # a browser closing its connections early is not our failure
+
+
+@contextlib.contextmanager
+def static_origin(directory: Path) -> Iterator[str]:
+    """Serve `directory` on a free port of 127.0.0.1; yield the origin."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = _StaticServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="web-client-static", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@dataclass
+class Stack:
+    api: str  # the API's base URL
+    app: str  # the app's origin, in CORS_ORIGINS
+    foreign: str  # the same app from an origin that is not
+    token: str
+
+
+def _graphql(api: str, token: str, query: str, variables: dict[str, Any]) -> Any:
+    answer = httpx.post(
+        f"{api}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return answer.json()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("web-client")
+    database_url = f"sqlite+aiosqlite:///{workdir / 'web.db'}"
+    with (
+        static_origin(DIST) as app,
+        static_origin(DIST) as foreign,
+        running_server(workdir, CORS_ORIGINS=app, DATABASE_URL=database_url) as api,
+    ):
+        token = mint_token(make_settings(), user_id=USER, admin=False, ttl_seconds=600)
+        for title in SEEDED:
+            created = _graphql(
+                api,
+                token,
+                "mutation($title: String!) { createTask(input: {title: $title}) {"
+                " ... on CreateTaskSuccess { task { title } } } }",
+                {"title": title},
+            )
+            assert created == {"data": {"createTask": {"task": {"title": title}}}}
+        yield Stack(api=api, app=app, foreign=foreign, token=token)
+
+
+# --- a minimal Chrome DevTools Protocol client (as in test_playground_browser) ----------------
+
+
+@dataclass
+class Page:
+    """One page target: commands by id; events are recorded as they arrive."""
+
+    socket: ClientConnection
+    events: list[dict[str, Any]] = field(default_factory=list)
+    _next_id: int = 0
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self._next_id += 1
+        command_id = self._next_id
+        await self.socket.send(json.dumps({"id": command_id, "method": method, "params": params}))
+        async with asyncio.timeout(STEP_TIMEOUT):
+            while True:
+                message: dict[str, Any] = json.loads(await self.socket.recv())
+                if message.get("id") == command_id:
+                    if "error" in message:
+                        raise RuntimeError(f"{method} failed: {message['error']}")
+                    result: dict[str, Any] = message.get("result", {})
+                    return result
+                if "method" in message:
+                    self.events.append(message)
+
+    async def evaluate(self, expression: str) -> Any:
+        result = await self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"evaluate({expression!r}) threw: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    async def wait_for(self, expression: str, what: str) -> Any:
+        """Poll `expression` until it is truthy; its value."""
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while time.monotonic() < deadline:
+            value = await self.evaluate(expression)
+            if value:
+                return value
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"timed out after {STEP_TIMEOUT} s waiting for {what}")
+
+    async def wait_for_event(self, seen: Callable[[], bool], what: str) -> None:
+        """Poll until `seen()` holds over the events recorded so far."""
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while time.monotonic() < deadline:
+            await self.evaluate("0")  # a round trip: takes in the events sent before it
+            if seen():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"timed out after {STEP_TIMEOUT} s waiting for {what}")
+
+    async def text(self, selector: str) -> str:
+        value = await self.evaluate(
+            f"document.querySelector({json.dumps(selector)})?.textContent ?? ''"
+        )
+        return str(value)
+
+    async def texts(self, selector: str) -> list[str]:
+        value = await self.evaluate(
+            f"[...document.querySelectorAll({json.dumps(selector)})].map(e => e.textContent)"
+        )
+        return [str(item) for item in value]
+
+    async def wait_for_text(self, selector: str, check: Callable[[str], bool], what: str) -> str:
+        deadline = time.monotonic() + STEP_TIMEOUT
+        shown = ""
+        while time.monotonic() < deadline:
+            shown = await self.text(selector)
+            if check(shown):
+                return shown
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}; {selector} shows {shown!r}")
+
+    async def fill(self, selector: str, value: str) -> None:
+        """Set a field's value as typing would (the page reads it when a button is pressed)."""
+        found = await self.evaluate(
+            f"""(() => {{
+                const el = document.querySelector({json.dumps(selector)});
+                if (!el) return false;
+                el.focus();
+                el.value = {json.dumps(value)};
+                el.dispatchEvent(new Event('input', {{bubbles: true}}));
+                return true;
+            }})()"""
+        )
+        assert found, f"no {selector} on the page"
+
+    async def click(self, selector: str) -> None:
+        """A real mouse click at the centre of the element, once it is enabled."""
+        box = await self.wait_for(
+            f"""(() => {{
+                const el = document.querySelector({json.dumps(selector)});
+                if (!el || el.disabled) return null;
+                el.scrollIntoView({{block: 'center'}});
+                const r = el.getBoundingClientRect();
+                return r.width > 0 ? {{x: r.x + r.width / 2, y: r.y + r.height / 2}} : null;
+            }})()""",
+            f"an enabled, visible {selector}",
+        )
+        for kind in ("mousePressed", "mouseReleased"):
+            await self.call(
+                "Input.dispatchMouseEvent",
+                type=kind,
+                x=box["x"],
+                y=box["y"],
+                button="left",
+                clickCount=1,
+            )
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        return [event["params"] for event in self.events if event["method"] == method]
+
+    def graphql_posts(self, api: str) -> list[dict[str, Any]]:
+        """requestWillBeSent of each POST to the API, with its body parsed."""
+        posts = []
+        for params in self.of("Network.requestWillBeSent"):
+            request = params["request"]
+            if request["method"] == "POST" and request["url"] == f"{api}/graphql":
+                posts.append({**params, "body": json.loads(request.get("postData") or "{}")})
+        return posts
+
+    def response_to(self, request_id: str) -> dict[str, Any] | None:
+        for params in self.of("Network.responseReceived"):
+            if params["requestId"] == request_id:
+                response: dict[str, Any] = params["response"]
+                return response
+        return None
+
+    def frames(self, direction: str) -> list[Any]:
+        """The WebSocket text frames the page sent or received, parsed."""
+        method = "Network.webSocketFrameSent" if direction == "sent" else (
+            "Network.webSocketFrameReceived"
+        )
+        parsed = []
+        for params in self.of(method):
+            with contextlib.suppress(ValueError):
+                parsed.append(json.loads(params["response"]["payloadData"]))
+        return parsed
+
+    def page_errors(self) -> list[str]:
+        errors = [
+            str(
+                params["exceptionDetails"].get("exception", {}).get("description")
+                or params["exceptionDetails"].get("text")
+            )
+            for params in self.of("Runtime.exceptionThrown")
+        ]
+        errors += [
+            " ".join(str(arg.get("value", arg.get("description"))) for arg in params["args"])
+            for params in self.of("Runtime.consoleAPICalled")
+            if params["type"] in ("error", "assert")
+        ]
+        return errors
+
+    def network_log(self) -> list[str]:
+        """Every request with its answer or failure, and every WebSocket event, in order."""
+        lines = []
+        for event in self.events:
+            method, params = event["method"], event["params"]
+            if method == "Network.requestWillBeSent":
+                request = params["request"]
+                lines.append(
+                    f"-> {request['method']} {request['url'][:100]}"
+                    f" {str(request.get('postData') or '')[:100]}"
+                )
+            elif method == "Network.responseReceived":
+                response = params["response"]
+                lines.append(f"<- {response['status']} {response['url'][:100]}")
+            elif method == "Network.loadingFailed":
+                lines.append(
+                    f"xx {params.get('errorText')} {params.get('corsErrorStatus') or ''}"
+                    f" {params.get('blockedReason') or ''}"
+                )
+            elif method.startswith("Network.webSocket"):
+                detail = params.get("url") or params.get("errorMessage") or ""
+                response = params.get("response") or {}
+                detail = detail or response.get("payloadData") or response.get("status") or ""
+                lines.append(f"ws {method.removeprefix('Network.webSocket')} {str(detail)[:160]}")
+        return lines
+
+
+@contextlib.contextmanager
+def chromium(profile: Path) -> Iterator[str]:
+    """Start headless Chromium; yield its DevTools HTTP endpoint. Always killed on exit."""
+    assert CHROMIUM is not None
+    log = (profile.parent / "chromium.log").open("wb")
+    process = subprocess.Popen(
+        [
+            CHROMIUM,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",  # the OS picks a free one
+            "about:blank",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: renderers and helpers die with it
+    )
+    try:
+        yield _devtools_endpoint(profile, process)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+        log.close()
+
+
+def _devtools_endpoint(profile: Path, process: subprocess.Popen[bytes]) -> str:
+    port_file = profile / "DevToolsActivePort"
+    deadline = time.monotonic() + STEP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log = (profile.parent / "chromium.log").read_text(errors="replace")
+            raise RuntimeError(f"chromium exited {process.returncode}: {log[-2000:]}")
+        lines = port_file.read_text().splitlines() if port_file.exists() else []
+        if lines and lines[0].isdigit():
+            return f"http://127.0.0.1:{lines[0]}"
+        time.sleep(0.05)
+    raise RuntimeError("chromium did not open its DevTools port")
+
+
+async def _page_target(endpoint: str) -> str:
+    async with httpx.AsyncClient(timeout=5, trust_env=False) as client:
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while time.monotonic() < deadline:
+            targets = (await client.get(f"{endpoint}/json/list")).json()
+            pages = [t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page"]
+            if pages:
+                return str(pages[0])
+            await asyncio.sleep(0.05)
+    raise RuntimeError("chromium listed no page target")
+
+
+@contextlib.asynccontextmanager
+async def browser_page(tmp_path: Path) -> AsyncIterator[Page]:
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    with chromium(profile) as endpoint:
+        async with connect(
+            await _page_target(endpoint), max_size=None, open_timeout=STEP_TIMEOUT
+        ) as socket:
+            page = Page(socket)
+            for domain in ("Network", "Runtime", "Page"):
+                await page.call(f"{domain}.enable")
+            yield page
+
+
+# --- driving the app -------------------------------------------------------------------------
+
+SHOWN = (
+    "status", "socket", "request-id", "tasks", "task-count", "created", "task-result", "events",
+    "not-found-code", "not-found-id", "conversation", "messages", "reply", "errors",
+)
+
+
+async def what_the_page_showed(page: Page, token: str) -> str:
+    """For a failure message: each output element's text, page errors and the network log."""
+    try:
+        shown = await page.evaluate(
+            "JSON.stringify(Object.fromEntries("
+            f"{json.dumps(SHOWN)}.map(id => [id, document.getElementById(id)?.innerText])))"
+        )
+    except (RuntimeError, TimeoutError) as failed:
+        shown = f"(could not read the page: {failed})"
+    lines = [f"page: {shown}", f"page errors: {page.page_errors()}", "network:"]
+    lines += [f"  {line}" for line in page.network_log()]
+    return "\n".join(lines).replace(token, "<token>")
+
+
+@contextlib.asynccontextmanager
+async def explained(page: Page, token: str) -> AsyncIterator[None]:
+    """An assertion failing inside is re-raised with what the page showed and its traffic."""
+    try:
+        yield
+    except (AssertionError, TimeoutError) as failure:
+        detail = await what_the_page_showed(page, token)
+        raise AssertionError(f"{failure or type(failure).__name__}\n{detail}") from None
+
+
+def equals(expected: str) -> Callable[[str], bool]:
+    return lambda shown: shown == expected
+
+
+async def sign_in(page: Page, origin: str, stack: Stack) -> None:
+    """Open the app, type the API endpoint, the page size and the token, press Sign in."""
+    await page.call("Page.navigate", url=f"{origin}/")
+    await page.wait_for(
+        "document.readyState === 'complete' && !!document.querySelector('#sign-in')",
+        "the app to load",
+    )
+    await page.fill("#api-url", f"{stack.api}/graphql")
+    await page.fill("#page-size", str(PAGE_SIZE))
+    await page.fill("#token", stack.token)
+    await page.click("#sign-in")
+
+
+# --- the tests -------------------------------------------------------------------------------
+
+
+async def test_the_app_on_its_own_origin_uses_http_and_the_socket(
+    stack: Stack, tmp_path: Path
+) -> None:
+    async with (
+        asyncio.timeout(TEST_TIMEOUT),
+        browser_page(tmp_path) as page,
+        explained(page, stack.token),
+    ):
+        await sign_in(page, stack.app, stack)
+        await page.wait_for_text("#status", equals(f"signed in as {USER}"), "the sign-in")
+        await page.wait_for_text("#socket", equals("connected"), "the socket to connect")
+
+        # The X-Request-Id of the sign-in query, read by the page, is what the server sent.
+        shown_id = await page.wait_for_text("#request-id", bool, "the request id")
+        [viewer_post] = [
+            post for post in page.graphql_posts(stack.api)
+            if post["body"].get("operationName") == "Viewer"
+        ]
+        response = page.response_to(viewer_post["requestId"])
+        assert response is not None
+        sent = {name.lower(): value for name, value in response["headers"].items()}
+        assert shown_id == sent["x-request-id"]
+        assert len(shown_id) >= 16
+
+        # The preflight allowed this origin and the Authorization header.
+        preflights = [
+            params for params in page.of("Network.requestWillBeSent")
+            if params["request"]["method"] == "OPTIONS"
+        ]
+        assert preflights, "no CORS preflight: is the app on its own origin?"
+        allowed = page.response_to(preflights[0]["requestId"])
+        assert allowed is not None and allowed["status"] == 200
+        allowed_headers = {name.lower(): v for name, v in allowed["headers"].items()}
+        assert allowed_headers["access-control-allow-origin"] == stack.app
+        assert "authorization" in allowed_headers["access-control-allow-headers"].lower()
+
+        # The token went as the Authorization header over HTTP.
+        headers = {name.lower(): value for name, value in viewer_post["request"]["headers"].items()}
+        assert headers.get("authorization") == f"Bearer {stack.token}"
+
+        # Pages of tasks with fetchMore, newest first, merged into one list.
+        newest_first = SEEDED[::-1]
+        for shown_count in (2, 4, 5):
+            if shown_count > PAGE_SIZE:
+                await page.click("#more")
+            expected = f"{shown_count} of {len(SEEDED)}"
+            await page.wait_for_text("#task-count", equals(expected), expected)
+            titles = await page.texts("#tasks li")
+            assert titles == [f"{title} (PENDING)" for title in newest_first[:shown_count]]
+        assert await page.evaluate("document.querySelector('#more').disabled") is True
+        pages = [
+            post["body"]["variables"] for post in page.graphql_posts(stack.api)
+            if post["body"].get("operationName") == "TaskPage"
+        ]
+        assert [variables.get("first") for variables in pages] == [PAGE_SIZE] * 3
+        assert pages[0].get("after") is None
+        assert all(variables.get("after") for variables in pages[1:]), "fetchMore sent no cursor"
+
+        # A conversation, its messageAdded subscription started early (see the chat below).
+        await page.click("#chat-start")
+        await page.wait_for("document.querySelector('#conversation').dataset.id", "a conversation")
+
+        # A NotFoundError's code, read through `... on UserError` (possibleTypes).
+        await page.click("#not-found")
+        await page.wait_for_text("#not-found-code", bool, "the NotFoundError's code")
+        assert await page.text("#not-found-code") == "NOT_FOUND"
+        assert await page.text("#not-found-id") == MISSING_TASK_ID
+
+        # A payload error: an empty title is a ValidationError, shown by its code.
+        await page.fill("#new-title", "")
+        await page.click("#create")
+        await page.wait_for_text(
+            "#task-result", lambda s: s.startswith("VALIDATION_ERROR: "), "the ValidationError"
+        )
+
+        # Create a task and complete it.
+        await page.fill("#new-title", NEW_TITLE)
+        await page.click("#create")
+        await page.wait_for_text("#created", equals(f"{NEW_TITLE} (PENDING)"), "creation")
+        await page.click("#complete")
+        await page.wait_for_text("#created", equals(f"{NEW_TITLE} (COMPLETED)"), "completion")
+
+        # Both changes arrived live as taskEvents deliveries.
+        events = await page.wait_for(
+            """(() => {
+                const items = [...document.querySelectorAll('#events li')];
+                return items.length >= 2 ? items.map(li => li.textContent) : null;
+            })()""",
+            "two taskEvents deliveries",
+        )
+        assert events == [f"CREATED PENDING {NEW_TITLE}", f"STATUS_CHANGED COMPLETED {NEW_TITLE}"]
+
+        # A chat message; the assistant's reply is shown as it arrives over the socket.
+        await page.fill("#chat-input", "help")
+        await page.click("#chat-send")
+        reply = await page.wait_for_text("#reply", bool, "the assistant's reply")
+        delivered = [
+            frame["payload"]["data"]["messageAdded"]
+            for frame in page.frames("received")
+            if frame.get("type") == "next" and "messageAdded" in frame["payload"].get("data", {})
+        ]
+        assert [(m["role"], m["content"]) for m in delivered] == [
+            ("USER", "help"),
+            ("ASSISTANT", reply),
+        ], "the reply shown did not come over the WebSocket"
+        [send_post] = [
+            post for post in page.graphql_posts(stack.api)
+            if post["body"].get("operationName") == "SendMessage"
+        ]
+        assert "reply" not in send_post["body"]["query"]
+
+        # The socket: one, opened from this origin, with the token in connection_init only.
+        [created_socket] = page.of("Network.webSocketCreated")
+        assert created_socket["url"] == stack.api.replace("http://", "ws://") + "/graphql"
+        [handshake] = page.of("Network.webSocketHandshakeResponseReceived")
+        assert handshake["response"]["status"] == 101
+        [init] = [frame for frame in page.frames("sent") if frame.get("type") == "connection_init"]
+        assert init["payload"] == {"authorization": f"Bearer {stack.token}"}
+
+        # Nothing failed, and the token is in no URL and no storage.
+        assert await page.texts("#errors li") == []
+        assert page.page_errors() == []
+        assert page.of("Network.loadingFailed") == []
+        urls = [params["request"]["url"] for params in page.of("Network.requestWillBeSent")]
+        assert not any(stack.token in url for url in [*urls, created_socket["url"]])
+        assert stack.token not in await page.evaluate("location.href")
+        stored = await page.evaluate("JSON.stringify([{...localStorage}, {...sessionStorage}])")
+        assert stack.token not in stored
+
+
+async def test_a_foreign_origin_is_refused_over_http_and_the_socket(
+    stack: Stack, tmp_path: Path
+) -> None:
+    async with (
+        asyncio.timeout(TEST_TIMEOUT),
+        browser_page(tmp_path) as page,
+        explained(page, stack.token),
+    ):
+        await sign_in(page, stack.foreign, stack)
+        await page.wait_for_text("#status", equals("sign-in failed"), "the refusal")
+        await page.wait_for(
+            "!!document.querySelector('#errors li[data-where=\"WebSocket\"]')",
+            "the socket's refusal in #errors",
+        )
+        errors = await page.texts("#errors li")
+        assert "HTTP Viewer: TypeError: Failed to fetch" in errors
+        assert any(error.startswith("WebSocket: Error: the socket closed 1006") for error in errors)
+
+        # HTTP: the preflight got no Access-Control-Allow-Origin, so the POST never went out.
+        [viewer_post] = [
+            post for post in page.graphql_posts(stack.api)
+            if post["body"].get("operationName") == "Viewer"
+        ]
+        assert page.response_to(viewer_post["requestId"]) is None
+        [refused] = [
+            params for params in page.of("Network.loadingFailed")
+            if params["requestId"] == viewer_post["requestId"]
+        ]
+        assert (refused.get("corsErrorStatus") or {}).get("corsError"), refused
+        for preflight in page.of("Network.responseReceived"):
+            if preflight["response"]["url"] == f"{stack.api}/graphql":
+                answered = {name.lower() for name in preflight["response"]["headers"]}
+                assert "access-control-allow-origin" not in answered
+
+        # WebSocket: the server refused the handshake from this origin (403, never 101).
+        assert page.of("Network.webSocketCreated"), "the page opened no WebSocket"
+        statuses = [
+            params["response"]["status"]
+            for params in page.of("Network.webSocketHandshakeResponseReceived")
+        ]
+        assert 101 not in statuses
+        handshake_errors = [params["errorMessage"] for params in page.of(
+            "Network.webSocketFrameError"
+        )]
+        assert any("403" in error for error in handshake_errors), handshake_errors
+        assert page.frames("received") == []
+        assert await page.text("#tasks") == ""
