@@ -13,11 +13,13 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from graphql import is_object_type
 from websockets.typing import Origin, Subprotocol
 
 from graph.cors import ALLOWED_HEADERS
 from graph.responses import GRAPHQL_RESPONSE
-from tests.conftest import GqlWith, GraphQL
+from graph.schema import build_schema
+from tests.conftest import GqlWith, GraphQL, make_settings
 from tests.servers import running_server
 
 APP = "http://localhost:3000"
@@ -221,3 +223,33 @@ async def test_mutations_and_errors_are_never_cached(gql: GraphQL) -> None:
     assert failed.headers["cache-control"] == "no-store"
     assert "etag" not in failed.headers
 
+
+
+class SlowAssistant:
+    name = model = "slow"
+
+    async def break_down(self, text: str) -> Any:
+        await asyncio.sleep(5)
+
+
+async def test_a_timeout_is_refused_in_the_media_type_asked_for(gql_with: GqlWith) -> None:
+    gql = await gql_with(assistant=SlowAssistant(), request_timeout_seconds=0.3)
+    response = await gql.post(
+        'mutation { breakDownTask(input: {input: "plan"}) { __typename } }', headers=ACCEPT
+    )
+    refused_in_kind(response, 504, "TIMEOUT")
+
+
+def test_only_types_whose_id_is_their_own_global_id_have_an_id_field() -> None:
+    # Relay and Apollo's cache take any `id` as the object's own: NotFoundError's overwrote
+    # the missing task in Relay's store.
+    schema = build_schema(make_settings())._schema
+    node = schema.get_type("Node")
+    with_id = {
+        name for name, type_ in schema.type_map.items()
+        if is_object_type(type_) and "id" in type_.fields and not name.startswith("__")
+    }
+    nodes = {t.name for t in schema.get_possible_types(node)}  # type: ignore[arg-type]
+    # The viewer's `id` is its own too (the token's subject), and can never equal a global
+    # id (base64 of `Type:key`); Apollo keys it as Viewer:<subject>.
+    assert with_id == nodes | {"Viewer"}
