@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from graphql import is_object_type
+from graphql import GraphQLInterfaceType, is_object_type
 from websockets.typing import Origin, Subprotocol
 
 from graph.cors import ALLOWED_HEADERS
@@ -245,11 +245,12 @@ def test_only_types_whose_id_is_their_own_global_id_have_an_id_field() -> None:
     # the missing task in Relay's store.
     schema = build_schema(make_settings())._schema
     node = schema.get_type("Node")
+    assert isinstance(node, GraphQLInterfaceType)
     with_id = {
         name for name, type_ in schema.type_map.items()
         if is_object_type(type_) and "id" in type_.fields and not name.startswith("__")
     }
-    nodes = {t.name for t in schema.get_possible_types(node)}  # type: ignore[arg-type]
+    nodes = {t.name for t in schema.get_possible_types(node)}
     # The viewer's `id` is its own too (the token's subject), and can never equal a global
     # id (base64 of `Type:key`); Apollo keys it as Viewer:<subject>.
     assert with_id == nodes | {"Viewer"}
