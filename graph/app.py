@@ -9,9 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graph.assistant import build_assistant
@@ -105,9 +107,12 @@ def create_app(
     app.include_router(router, prefix="/graphql")
     app.add_exception_handler(AuthenticationFailed, _unauthenticated)
     app.add_exception_handler(BadRequest, _bad_request)
-    add_cors(app, settings)
+    app.add_exception_handler(StarletteHTTPException, _method_not_allowed)
+    # The last added is the outermost. CORS goes outside the refusals made by middleware
+    # (413, 504), so a browser on another origin can read those too.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    add_cors(app, settings)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every line has the id
     if settings.graphiql_enabled:
         app.mount("/playground", StaticFiles(directory=VENDOR), name="playground")
@@ -122,6 +127,17 @@ async def _unauthenticated(request: Request, exc: Exception) -> Response:
         401, f"Authentication failed: {message}.", "UNAUTHENTICATED",
         request.headers.get("accept", ""), {"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    """PUT, DELETE, HEAD...: a GraphQL-shaped 405 on /graphql; anything else as FastAPI
+    answers it."""
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
+    if exc.status_code == 405 and request.url.path.startswith("/graphql"):
+        return refusal(405, "GraphQL is served over GET and POST.", "METHOD_NOT_ALLOWED",
+                       request.headers.get("accept", ""), {"Allow": "GET, POST"})
+    return await http_exception_handler(request, exc)
 
 
 async def _bad_request(request: Request, exc: Exception) -> Response:

@@ -15,15 +15,21 @@ from __future__ import annotations
 
 import hashlib
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-VARY = ("Authorization", "X-Session-Id", "Accept")
+# Origin too, always: Starlette's CORS adds it only when the request has an Origin, and a
+# browser may reuse an answer stored without one for a cross-origin fetch (no CORS headers).
+VARY = ("Authorization", "X-Session-Id", "Accept", "Origin")
 CACHEABLE = "private, no-cache"
 
 
-def entity_tag(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+def entity_tag(content_type: str, data: bytes) -> str:
+    """A strong tag per representation: the media type and the answer's `data` (not its
+    `extensions`: with DIAGNOSTICS on they change on every request)."""
+    digest = hashlib.blake2b(content_type.encode() + b"\n" + data, digest_size=16)
+    return '"' + digest.hexdigest() + '"'
 
 
 def matches(if_none_match: str, tag: str) -> bool:
@@ -32,13 +38,15 @@ def matches(if_none_match: str, tag: str) -> bool:
     return "*" in candidates or tag in candidates
 
 
-def caching(request: Request, response: Response, *, errors: bool) -> Response:
+def caching(request: Request, response: Response, *, errors: bool, data: object) -> Response:
+    """Cache headers for a GraphQL answer, or the 304 that replaces it; `data` is the
+    answer's `data` entry."""
     vary = [v for v in (response.headers.get("vary") or "").split(",") if v.strip()]
     response.headers["Vary"] = ", ".join([*vary, *VARY])
     if request.method != "GET" or response.status_code != 200 or errors:
         response.headers["Cache-Control"] = "no-store"
         return response
-    tag = entity_tag(bytes(response.body))
+    tag = entity_tag(response.headers.get("content-type", ""), orjson.dumps(data))
     response.headers["Cache-Control"] = CACHEABLE
     response.headers["ETag"] = tag
     if matches(request.headers.get("if-none-match", ""), tag):

@@ -36,9 +36,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         app,
         host=args.host,
         port=args.port,
-        # uvicorn sets its loggers' levels itself: on a terminal, the banner says what its
-        # start-up lines would, and each operation has a line of its own.
-        log_level="warning" if human_output(settings.log_format) else settings.log_level.lower(),
+        log_level=_uvicorn_level(settings),
         log_config=None,  # keep our JSON handler for uvicorn's lines too
         ws="websockets-sansio",
         # A WebSocket message is held to the body limit: larger closes the socket (1009).
@@ -57,6 +55,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         proxy_headers=False,
     )
     return 0
+
+
+def _uvicorn_level(settings: Settings) -> str:
+    """uvicorn sets its loggers' levels itself. On a terminal its start-up lines say what
+    the banner says, and each operation has its own line: WARNING, unless asked for DEBUG."""
+    level = settings.log_level.lower()
+    return "warning" if human_output(settings.log_format) and level != "debug" else level
 
 
 def _announce(settings: Settings, host: str, port: int) -> None:
@@ -94,15 +99,19 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from graph.seed import Progress, SeedPlan, seed, total_rows
     from models.database import create_engine
 
+    try:
+        plan = SeedPlan(
+            users=args.users, tasks_per_user=args.tasks_per_user,
+            steps_per_task=args.steps_per_task, events_per_task=args.events_per_task,
+            conversations_per_user=args.conversations_per_user,
+            messages_per_conversation=args.messages_per_conversation,
+            audit_logs_per_user=args.audit_logs_per_user, random_seed=args.random_seed,
+        )
+    except ValueError as error:
+        print(f"clarity-graph seed: {error}", file=sys.stderr)
+        return 2
     if settings.is_sqlite:
         upgrade_head(settings.database_url)
-    plan = SeedPlan(
-        users=args.users, tasks_per_user=args.tasks_per_user,
-        steps_per_task=args.steps_per_task, events_per_task=args.events_per_task,
-        conversations_per_user=args.conversations_per_user,
-        messages_per_conversation=args.messages_per_conversation,
-        audit_logs_per_user=args.audit_logs_per_user, random_seed=args.random_seed,
-    )
 
     async def run() -> dict[str, int]:
         engine = create_engine(engine_options(settings))

@@ -49,13 +49,15 @@ def human_output(log_format: str) -> bool:
 def configure_logging(level: str, log_format: str) -> None:
     handler = logging.StreamHandler()
     human = human_output(log_format)
-    handler.setFormatter(HumanFormatter() if human else JsonFormatter())
+    handler.setFormatter(HumanFormatter(request_id.get) if human else JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     quiet = logging.WARNING if root.level > logging.DEBUG else logging.NOTSET
-    # Alembic tells how it sets itself up at INFO: most of a first start's screen.
-    logging.getLogger("alembic").setLevel(quiet)
+    # Alembic tells how it sets itself up at INFO: most of a first start's screen. A log
+    # collector keeps its "Running upgrade" lines; a person at a terminal reads the banner.
+    logging.getLogger("alembic.runtime.plugins").setLevel(quiet)
+    logging.getLogger("alembic").setLevel(quiet if human else logging.NOTSET)
 
 
 

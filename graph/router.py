@@ -156,7 +156,8 @@ class ClarityRouter(GraphQLRouter[Context, None]):
             elif getattr(request.state, "service_unavailable", False):
                 response.status_code = 503
                 response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
-        return caching(request, response, errors=getattr(request.state, "had_errors", True))
+        return caching(request, response, errors=getattr(request.state, "had_errors", True),
+                       data=getattr(request.state, "answered_data", None))
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -164,6 +165,7 @@ class ClarityRouter(GraphQLRouter[Context, None]):
         data = default_process_result(result)
         errors = result.errors or []
         request.state.had_errors = bool(errors)
+        request.state.answered_data = result.data
         if result.data is None and errors and all(error.path is None for error in errors):
             # Nothing ran: a request error, which carries no `data` entry.
             request.state.request_error = True

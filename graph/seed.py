@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import AuditLog, Conversation, Message, Task, TaskEvent, TaskStep
 from models.base import utcnow
+from models.task import STEPS_MAX
 
 BATCH = 2_000
 VERBS = ["Write", "Review", "Plan", "Call", "Book", "Fix", "Tidy", "Draft", "Send", "Read"]
@@ -41,6 +42,10 @@ class SeedPlan:
     messages_per_conversation: int = 6
     audit_logs_per_user: int = 10
     random_seed: int = 7
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.steps_per_task <= STEPS_MAX:
+            raise ValueError(f"--steps-per-task must be 0 to {STEPS_MAX}, a task's most steps")
 
 
 class Progress:

@@ -41,7 +41,8 @@ class Settings(BaseSettings):
 
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_depth: int = Field(default=12, ge=2)
-    max_cost: int = Field(default=20_000, ge=1)
+    # 50,000: a full page of 100 tasks with all their steps (at most 100 each) fits.
+    max_cost: int = Field(default=50_000, ge=1)
     max_tokens: int = Field(default=2_000, ge=10)
     max_aliases: int = Field(default=30, ge=1)
     max_directives_per_field: int = Field(default=5, ge=0)

@@ -9,6 +9,7 @@ which database, where the playground is and how to get a token, then a line per 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
 
@@ -26,9 +27,15 @@ RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 class HumanFormatter(logging.Formatter):
     """`14:02:11 warning  the message  key=value ...`, and the traceback below when any."""
 
+    def __init__(self, request_id: Callable[[], str | None]) -> None:
+        super().__init__()
+        self.request_id = request_id
+
     def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
         line = f"{stamp} {record.levelname.lower():8} {record.getMessage()}"
+        if (current := self.request_id()) is not None:
+            line += f"  request_id={current}"
         extras = {k: v for k, v in vars(record).items() if k not in RECORD_ATTRIBUTES}
         if extras:
             line += "  " + " ".join(f"{key}={value}" for key, value in extras.items())

@@ -16,6 +16,7 @@ from graph.loaders import TASK_EVENT_SORT
 from graph.lookahead import node_fields
 from graph.pagination import After, Before, Connection, First, Last, fetch_child_connection
 from models import task as task_model
+from models.task import STEPS_MAX
 
 
 @strawberry.enum(description="Where a task stands. Any status may follow any other.")
@@ -56,8 +57,8 @@ class TaskEventType(Enum):
 class TaskStep(relay.Node):
     id: relay.NodeID[int]
     step_number: int = strawberry.field(
-        description="Its place in the task, 1..n (n at most 40); renumbered when steps are "
-        "inserted, removed or reordered."
+        description=f"Its place in the task, 1..n (n at most {STEPS_MAX}); renumbered when steps"
+        " are inserted, removed or reordered."
     )
     content: str = strawberry.field(description="What to do, 1..2,000 characters.")
     completed: bool = strawberry.field(description="Whether it is done.")
@@ -169,7 +170,8 @@ class Task(relay.Node):
     # `prefetch_children`), else an awaitable; `graphql_type` names the field's type because
     # the annotation says both.
     @strawberry.field(
-        description="All its steps (at most 40), in step order.", graphql_type=list[TaskStep]
+        description=f"All its steps (at most {STEPS_MAX}), in step order.",
+        graphql_type=list[TaskStep],
     )
     def steps(self, info: Info) -> list[TaskStep] | Awaitable[list[TaskStep]]:
         return info.context.loaders.task_steps.get(self.id, _steps)

@@ -13,6 +13,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from graph.types.task import TaskStatus
+from models.task import STEPS_MAX
 
 _TASK_ID = "The task's global id (`Task.id`)."
 _STEP_ID = "The step's global id (`TaskStep.id`)."
@@ -89,7 +90,7 @@ class CreateTaskInput:
         default=None, description="Any JSON object of the client's, up to 16 KiB serialized."
     )
     steps: list[str] | None = strawberry.field(default=None, description=(
-        "The first steps, in order: at most 40, each 1..2,000 characters."
+        f"The first steps, in order: at most {STEPS_MAX}, each 1..2,000 characters."
     ))
 
 
@@ -126,7 +127,7 @@ class DeleteTaskInput:
     id: strawberry.ID = strawberry.field(description=_TASK_ID)
 
 
-@strawberry.input(description="A step to add to a task (which holds at most 40).")
+@strawberry.input(description=f"A step to add to a task (which holds at most {STEPS_MAX}).")
 class AddTaskStepInput:
     task_id: strawberry.ID = strawberry.field(description=_TASK_ID)
     content: str = strawberry.field(description="What to do, 1..2,000 characters.")
@@ -155,7 +156,8 @@ class RemoveTaskStepInput:
 class ReorderTaskStepsInput:
     task_id: strawberry.ID = strawberry.field(description=_TASK_ID)
     step_ids: list[strawberry.ID] = strawberry.field(
-        description="Every step id of the task exactly once, in the new order (at most 40)."
+        description="Every step id of the task exactly once, in the new order"
+        f" (at most {STEPS_MAX})."
     )
 
 

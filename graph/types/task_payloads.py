@@ -8,6 +8,7 @@ import strawberry
 
 from graph.types.errors import AssistantError, NotFoundError, ValidationError, payload_union
 from graph.types.task import Task, TaskStep
+from models.task import STEPS_MAX
 
 _TASK_AFTER = "The task as it is now."
 
@@ -61,7 +62,7 @@ class ReorderTaskStepsSuccess:
 @strawberry.type(description="The assistant's breakdown was saved as a new task.")
 class BreakDownTaskSuccess:
     task: Task = strawberry.field(
-        description="The new task: the assistant's title and steps (at most 40)."
+        description=f"The new task: the assistant's title and steps (at most {STEPS_MAX})."
     )
 
 

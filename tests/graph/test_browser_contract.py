@@ -189,7 +189,7 @@ async def test_a_query_over_get_is_private_with_an_etag(gql: GraphQL) -> None:
     assert response.headers["cache-control"] == "private, no-cache"
     assert response.headers["etag"].startswith('"')
     vary = {v.strip().lower() for v in response.headers["vary"].split(",")}
-    assert {"authorization", "x-session-id", "accept"} <= vary
+    assert {"authorization", "x-session-id", "accept", "origin"} <= vary
 
 
 async def test_a_repeated_get_with_its_etag_costs_no_body(gql: GraphQL) -> None:
@@ -254,3 +254,46 @@ def test_only_types_whose_id_is_their_own_global_id_have_an_id_field() -> None:
     # The viewer's `id` is its own too (the token's subject), and can never equal a global
     # id (base64 of `Type:key`); Apollo keys it as Viewer:<subject>.
     assert with_id == nodes | {"Viewer"}
+
+
+async def test_refusals_made_by_middleware_carry_cors_headers(gql_with: GqlWith) -> None:
+    # 413 and 504 came from middleware outside CORS: the browser saw "Failed to fetch".
+    gql = await gql_with(cors_origins=[APP], max_body_bytes=1024)
+    response = await gql.client.post("/graphql", json={"query": VIEWER, "x": "y" * 2000},
+                                     headers={**ACCEPT, "Origin": APP})
+    refused_in_kind(response, 413, "PAYLOAD_TOO_LARGE")
+    assert response.headers["access-control-allow-origin"] == APP
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+async def test_another_method_is_a_graphql_405(gql: GraphQL, method: str) -> None:
+    response = await gql.client.request(method, "/graphql", headers=ACCEPT)
+    refused_in_kind(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET, POST"
+
+
+async def test_more_than_a_hundred_validation_errors_are_still_validation_errors(
+    gql: GraphQL,
+) -> None:
+    fields = " ".join(f"nope{n}" for n in range(120))
+    errors = (await gql.post(f"{{ viewer {{ {fields} }} }}")).json()["errors"]
+    assert len(errors) > 100
+    assert {e["extensions"]["code"] for e in errors} == {"GRAPHQL_VALIDATION_FAILED"}
+
+
+async def test_an_answer_with_diagnostics_is_still_revalidated_to_304(
+    gql_with: GqlWith,
+) -> None:
+    gql = await gql_with(diagnostics=True)  # extensions.sql.ms changes every time
+    first = await get(gql, "{ tasks { totalCount } }")
+    again = await get(gql, "{ tasks { totalCount } }", **{"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+
+
+async def test_each_media_type_has_its_own_etag(gql: GraphQL) -> None:
+    legacy = await get(gql, VIEWER)
+    graphql = await get(gql, VIEWER, Accept=GRAPHQL_RESPONSE)
+    assert legacy.headers["etag"] != graphql.headers["etag"]
+    crossed = await get(gql, VIEWER, Accept=GRAPHQL_RESPONSE,
+                        **{"If-None-Match": legacy.headers["etag"]})
+    assert crossed.status_code == 200

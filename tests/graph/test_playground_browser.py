@@ -481,7 +481,9 @@ async def test_a_subscription_run_as_soon_as_it_is_typed_goes_over_the_websocket
         ]
         assert SUBSCRIPTION not in posted, "the subscription went over HTTP"
         await page.wait_for_event(
-            lambda: any("connection_ack" in p["response"]["payloadData"]
-                        for p in page.of("Network.webSocketFrameReceived")),
-            "the socket's connection_ack",
+            lambda: any(
+                '"subscribe"' in p["response"]["payloadData"] and "taskEvents" in
+                p["response"]["payloadData"] for p in page.of("Network.webSocketFrameSent")
+            ),
+            "the subscription sent over the socket",
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import pty
@@ -18,14 +19,14 @@ import pytest
 
 from graph.terminal import HumanFormatter, banner
 from tests.conftest import TEST_SECRET, make_settings
-from tests.servers import free_port
+from tests.servers import free_port, running_server
 
 
 def test_a_human_line_is_short_with_its_extras_after_the_message() -> None:
     record = logging.LogRecord("graph.operations", logging.INFO, "", 0, "graphql operation",
                                (), None)
     record.name_ = "TaskList"
-    line = HumanFormatter().format(record)
+    line = HumanFormatter(lambda: None).format(record)
     assert line[8:] == " info     graphql operation  name_=TaskList"
 
 
@@ -105,3 +106,15 @@ def test_serve_on_a_terminal_prints_a_few_human_lines(tmp_path: Path) -> None:
     assert not any(line.lstrip().startswith("{") for line in printed), printed
     assert not any("alembic" in line for line in printed), printed
     assert len(printed) <= 10, printed  # the banner and the development-secret warning
+
+
+@pytest.mark.slow
+def test_serve_off_a_terminal_logs_json_lines(tmp_path: Path) -> None:
+    # A container, a service manager, CI: stderr is a file or a pipe, and every line is JSON.
+    with running_server(tmp_path, LOG_LEVEL="INFO") as base:
+        httpx.post(f"{base}/graphql", json={"query": "{ viewer { id } }"}, timeout=5)
+    lines = [line for log in tmp_path.glob("server-*.log")
+             for line in log.read_text().splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        assert isinstance(json.loads(line), dict), line
