@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from graph.assistant import build_assistant
+from domain.assistant import Assistant, OfflineAssistant
+from domain.visits import VisitRecorder
 from graph.auth import AuthenticationFailed, TokenVerifier
 from graph.context import Resources, get_context
 from graph.cors import add_cors, allowed_origins
@@ -30,7 +31,6 @@ from graph.responses import refusal
 from graph.router import ClarityRouter
 from graph.schema import build_schema
 from graph.settings import Settings
-from graph.visits import VisitRecorder
 from models.database import EngineOptions, create_engine, create_session_factory
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,19 @@ def engine_options(settings: Settings) -> EngineOptions:
         pool_timeout_seconds=settings.db_pool_timeout_seconds,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    """The assistant provider `ASSISTANT_PROVIDER` names, configured from the settings."""
+    if settings.assistant_provider == "openai":
+        from domain.assistant.openai import OpenAIAssistant
+
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+        return OpenAIAssistant(
+            base_url=settings.openai_base_url, api_key=key, model=settings.openai_model,
+            timeout_seconds=settings.assistant_timeout_seconds,
+        )
+    return OfflineAssistant()
 
 
 def create_app(

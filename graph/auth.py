@@ -20,13 +20,13 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from jwt.algorithms import get_default_algorithms
 
+from domain.viewers import ANONYMOUS_PREFIX, Viewer
 from graph.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 SYMMETRIC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 _NOT_ASYMMETRIC = SYMMETRIC_ALGORITHMS | {"none"}
-ANONYMOUS_PREFIX = "session:"
 # The subject becomes every owned row's user_id and travels in each NOTIFY payload (8,000
 # bytes at most): bounded like any identifier. 255 fits every identity provider's ids.
 SUBJECT_MAX = 255
@@ -50,25 +50,6 @@ class AuthenticationFailed(Exception):
 
 class ConfigurationError(Exception):
     """The settings cannot verify tokens (production without a key, unreadable key file)."""
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """The identity a request acts as. `user_id` is None for a visitor with no identity."""
-
-    user_id: str | None
-    is_admin: bool = False
-    session_id: str | None = None
-    # The token's `exp` (seconds since the epoch); a WebSocket is closed when it passes.
-    expires_at: float | None = None
-
-    @property
-    def is_anonymous(self) -> bool:
-        return self.user_id is None or self.user_id.startswith(ANONYMOUS_PREFIX)
-
-
-def anonymous_user_id(session_id: str) -> str:
-    return f"{ANONYMOUS_PREFIX}{session_id}"
 
 
 def load_dev_secret(settings: Settings, *, create: bool) -> str:

@@ -13,13 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
-from graph.auth import (
-    AuthenticationFailed,
-    TokenVerifier,
-    Viewer,
-    anonymous_user_id,
-    viewer_from_claims,
-)
+from domain.viewers import Viewer, anonymous_user_id
+from domain.visits import InvalidSessionId, VisitRecorder, client_ip, parse_session_id
+from graph.auth import AuthenticationFailed, TokenVerifier, viewer_from_claims
 from graph.database import RequestDatabase
 from graph.errors import BadRequest, NotAuthenticated, database_unavailable
 from graph.loaders import Loaders
@@ -27,11 +23,10 @@ from graph.observability import FirstThenCounted
 from graph.persisted import PersistedQueries
 from graph.pubsub import LocalBroker
 from graph.settings import Settings
-from graph.visits import InvalidSessionId, VisitRecorder, client_ip, parse_session_id
 from models.base import utcnow
 
 if TYPE_CHECKING:
-    from graph.assistant import Assistant
+    from domain.assistant import Assistant
 
 logger = logging.getLogger(__name__)
 # Every request with an X-Session-Id records its visit: during an outage each one fails.
@@ -68,6 +63,10 @@ class Context(BaseContext):
     @property
     def user_id(self) -> str:
         """The owner id every query is scoped by; refuses a request with no identity."""
+        return self.require_identity()
+
+    def require_identity(self) -> str:
+        """The one viewer guard: the owner id, or UNAUTHENTICATED for a request with none."""
         if self.viewer.user_id is None:
             raise NotAuthenticated()
         return self.viewer.user_id

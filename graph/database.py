@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.events import staged
 from graph.errors import DATABASE_OUTAGE
 from graph.observability import FirstThenCounted
-from graph.pubsub import LocalBroker, staged
+from graph.pubsub import LocalBroker
 from models.database import (
     SQLITE_IMMEDIATE,
     StatementStats,

@@ -1,8 +1,9 @@
 """The one error convention.
 
-Expected failures are data: a mutation returns a union whose error members implement
-`UserError` (see `graph/types/errors.py`); services raise `UserFacingError` and the mutation
-turns it into its payload. Request-level refusals (not signed in, a page too large) are
+Expected failures are data: the domain raises `domain.errors` exceptions, and a mutation
+answers them as its payload union's error member (`graph/mutations/base.py`: `payload_of`);
+met by a query or a subscription they are `ClientError`s (`client_error`). Request-level
+refusals (not signed in, a page too large) are
 `ClientError`s: GraphQL errors with a code, shown as they are. A database that cannot be
 reached is told apart (`SERVICE_UNAVAILABLE`, "retry shortly"): the request was fine, and
 a later one may succeed. Everything else is masked: the client gets a generic message and an
@@ -26,6 +27,14 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import StreamExecutionResult
 
+from domain.errors import (
+    AssistantUnavailable,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+)
 from graph.observability import FirstThenCounted
 
 logger = logging.getLogger("graph.errors")
@@ -70,16 +79,23 @@ class NotAuthenticated(ClientError):
         super().__init__("Sign in to do this: send an Authorization: Bearer token.")
 
 
-class Forbidden(ClientError):
-    code = "FORBIDDEN"
+# A domain failure met outside a mutation's payload (a query, a subscription): a GraphQL
+# error with this code. Mutations answer them as payloads (graph/mutations/base.py).
+_DOMAIN_CODES: dict[type[DomainError], str] = {
+    Forbidden: "FORBIDDEN",
+    Invalid: "BAD_USER_INPUT",
+    NotFound: "NOT_FOUND",
+    Conflict: "CONFLICT",
+    AssistantUnavailable: "ASSISTANT_ERROR",
+}
 
 
-class UserFacingError(Exception):
-    """An expected failure of a mutation; `payload` is the GraphQL error object to return."""
-
-    def __init__(self, payload: Any) -> None:
-        super().__init__(getattr(payload, "message", "user error"))
-        self.payload = payload
+def client_error(failure: DomainError) -> ClientError:
+    code = next(code for kind, code in _DOMAIN_CODES.items() if isinstance(failure, kind))
+    if isinstance(failure, Invalid):
+        message = " ".join(f"`{field}` {problem}." for field, problem in failure.problems.items())
+        return ClientError(message, code=code)
+    return ClientError(failure.message, code=code)
 
 
 # Shown as they are: our refusals, graphql-core's own errors, and strawberry's refusals of a
@@ -156,6 +172,8 @@ def _raised_in(error: BaseException, packages: tuple[str, ...]) -> bool:
 def present(error: GraphQLError) -> GraphQLError:
     """The error as the client may see it."""
     original = error.original_error
+    if isinstance(original, DomainError):
+        original = client_error(original)
     request_error = error.path is None and (original is None or isinstance(original, GraphQLError))
     if request_error and not (error.extensions or {}).get("code"):
         # graphql-core's refusals of a request: a syntax error (coded by graph/documents.py

@@ -17,8 +17,8 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import aliased
 
-from graph import scope
-from graph.auth import Viewer
+from domain import scope
+from domain.viewers import Viewer
 from graph.database import RequestDatabase
 from graph.pagination import SortColumn, Window, after_cursor, order_by
 from models import (

@@ -21,7 +21,6 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -30,6 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TEXT
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.events import Event
 from graph.observability import FirstThenCounted
 
 logger = logging.getLogger(__name__)
@@ -38,24 +38,6 @@ CHANNEL = "clarity_events"
 QUEUE_LIMIT = 1_000
 CONNECT_TIMEOUT_SECONDS = 5.0
 RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)  # seconds; the last one repeats
-
-
-@dataclass(frozen=True)
-class Event:
-    kind: str  # "message" or "task_event"
-    user_id: str
-    row_id: int
-
-
-def stage(session: AsyncSession, kind: str, user_id: str, row: Any) -> None:
-    """Remember a row to announce once the session's transaction commits."""
-    session.info.setdefault("outbox", []).append((kind, user_id, row))
-
-
-def staged(session: AsyncSession) -> list[Event]:
-    """Take the staged rows (their ids are known after the flush) as events."""
-    entries = session.info.pop("outbox", [])
-    return [Event(kind, user_id, int(row.id)) for kind, user_id, row in entries]
 
 
 class LocalBroker:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from graph import scope
+from domain import scope
 from graph.context import Context, Info
 from graph.errors import ClientError
 from graph.ids import decode_key

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import audit as service
+from domain.validation import Checks
 from graph.context import Info
-from graph.mutations.base import in_transaction
-from graph.services import audit as service
-from graph.services.validation import Checks
+from graph.mutations.base import in_transaction, mutation
 from graph.types import audit as types
 from models import audit as limits
 
@@ -60,7 +60,7 @@ def _values(checks: Checks, given: types.RecordGenerationInput) -> dict[str, Any
 
 @strawberry.type
 class AuditMutations:
-    @strawberry.mutation(
+    @mutation(
         description="Append a document generation to the viewer's audit log (append-only)."
     )
     async def record_generation(

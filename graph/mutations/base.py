@@ -1,28 +1,76 @@
-"""Running a mutation: one transaction, expected failures returned as payload data."""
+"""Running a mutation, and the one error convention every mutation follows.
+
+The domain raises `domain.errors` exceptions; a mutation never builds an error payload
+itself. Every mutation is declared with `mutation(...)`, whose field extension turns an
+expected failure into its payload union's error member (`payload_of`): not found,
+invalid (with per-field problems), a conflict, the assistant unavailable. A `Forbidden`
+and anything unexpected stay GraphQL errors (FORBIDDEN; masked). `in_transaction` runs the
+work in one transaction, which any failure rolls back.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 
+from domain.errors import AssistantUnavailable, Conflict, Invalid, NotFound
+from domain.sessions import ALREADY_CLAIMED
 from graph.context import Info
-from graph.errors import UserFacingError
+from graph.ids import encode_id
+from graph.types.errors import (
+    AlreadyClaimedError,
+    AssistantError,
+    NotFoundError,
+    UserError,
+    ValidationError,
+)
+from graph.types.node import NODE_TYPES
 
 T = TypeVar("T")
+EXPECTED = (NotFound, Invalid, Conflict, AssistantUnavailable)
 
 
-async def in_transaction(info: Info, work: Callable[[AsyncSession, str], Awaitable[T]]) -> T | Any:
-    """Run `work(session, user_id)` in one transaction.
+def payload_of(failure: Exception) -> UserError:
+    """The payload error member for an expected failure of the domain."""
+    if isinstance(failure, NotFound):
+        name = failure.entity.__name__
+        named = failure.named or (
+            # a Relay node is named by its global id; anything else (a visit) by its key
+            encode_id(name, failure.key) if name in NODE_TYPES else str(failure.key)
+        )
+        return NotFoundError.of(named)
+    if isinstance(failure, Invalid):
+        return ValidationError.of(failure.problems)
+    if isinstance(failure, Conflict) and failure.code == ALREADY_CLAIMED:
+        return AlreadyClaimedError(message=failure.message, code=failure.code)
+    if isinstance(failure, AssistantUnavailable):
+        return AssistantError(message=failure.message, code="ASSISTANT_ERROR")
+    raise failure
 
-    A `UserFacingError` rolls everything back and becomes the payload; any other exception
-    rolls back too and reaches the client masked.
-    """
+
+class ExpectedFailures(FieldExtension):
+    """Answers a mutation's expected failures as its payload's error member."""
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        try:
+            return await next_(source, info, **kwargs)
+        except EXPECTED as failure:
+            return payload_of(failure)
+
+
+def mutation(*, description: str) -> Any:
+    """`strawberry.mutation` with the error convention: use it for every mutation."""
+    return strawberry.mutation(description=description, extensions=[ExpectedFailures()])
+
+
+async def in_transaction(info: Info, work: Callable[[AsyncSession, str], Awaitable[T]]) -> T:
+    """Run `work(session, user_id)` in one transaction; any exception rolls it back."""
     user_id = info.context.user_id
-    try:
-        async with info.context.db.transaction() as session:
-            result = await work(session, user_id)
-    except UserFacingError as failure:
-        return failure.payload
-    return result
+    async with info.context.db.transaction() as session:
+        return await work(session, user_id)

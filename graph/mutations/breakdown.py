@@ -6,12 +6,12 @@ from typing import Annotated
 
 import strawberry
 
-from graph.assistant import Breakdown, ai_log_row, make_title, timed
+from domain import tasks as service
+from domain.assistant import Breakdown, ai_log_row, make_title, timed
+from domain.errors import AssistantUnavailable
+from domain.validation import Checks
 from graph.context import Info
-from graph.errors import UserFacingError
-from graph.services import tasks as service
-from graph.services.validation import Checks
-from graph.types.errors import AssistantError
+from graph.mutations.base import mutation
 from graph.types.task import Task
 from graph.types.task_inputs import BreakDownTaskInput
 from graph.types.task_payloads import BreakDownTaskPayload, BreakDownTaskSuccess
@@ -22,7 +22,7 @@ INPUT_MAX = 10_000
 
 @strawberry.type
 class BreakdownMutations:
-    @strawberry.mutation(description="Let the assistant turn raw words into a task with steps.")
+    @mutation(description="Let the assistant turn raw words into a task with steps.")
     async def break_down_task(
         self,
         info: Info,
@@ -35,10 +35,7 @@ class BreakdownMutations:
         user_id = context.user_id
         checks = Checks()
         text = checks.text("input", input.input, max_len=INPUT_MAX)
-        try:
-            checks.raise_if_any()
-        except UserFacingError as failure:
-            return failure.payload  # type: ignore[no-any-return]  # a ValidationError
+        checks.raise_if_any()
         assistant = context.resources.assistant
         # Asked with no transaction open: a slow model must not hold a database connection.
         await context.db.release()
@@ -52,9 +49,8 @@ class BreakdownMutations:
             async with context.db.transaction() as session:
                 session.add(ai_log_row(assistant, call, user_id=user_id, session_id=session_id))
                 if breakdown is None:
-                    return AssistantError(
-                        message="The assistant could not break this down; try again.",
-                        code="ASSISTANT_ERROR",
+                    raise AssistantUnavailable(
+                        "The assistant could not break this down; try again."
                     )
                 task = await service.create_task(
                     session, user_id=user_id, session_id=session_id,

@@ -9,18 +9,17 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph import scope
-from graph.assistant import ai_log_row, make_title, timed
-from graph.chatbot import ChatAnswer
+from domain import chat as service
+from domain import scope
+from domain.assistant import ai_log_row, make_title, timed
+from domain.assistant.chatbot import ChatAnswer
+from domain.errors import AssistantUnavailable, NotFound
+from domain.validation import Checks, text_problem
 from graph.context import Context, Info
-from graph.errors import UserFacingError
-from graph.ids import decode_key, encode_id
-from graph.mutations.base import in_transaction
-from graph.services import chat as service
-from graph.services.validation import Checks, text_problem
+from graph.ids import decode_key
+from graph.mutations.base import in_transaction, mutation
 from graph.types import chat_payloads as payloads
 from graph.types.chat import Conversation, Message
-from graph.types.errors import AssistantError, NotFoundError, ValidationError
 from models import Conversation as ConversationModel
 from models import Message as MessageModel
 from models import chat as limits
@@ -34,10 +33,9 @@ class Reply:
     title: str | None
 
 
-def _assistant_error() -> AssistantError:
-    return AssistantError(
-        message="The assistant could not answer; your message was not sent. Try again.",
-        code="ASSISTANT_ERROR",
+def _assistant_unavailable() -> AssistantUnavailable:
+    return AssistantUnavailable(
+        "The assistant could not answer; your message was not sent. Try again."
     )
 
 
@@ -81,11 +79,10 @@ async def _ask(
 
 
 async def _exchange(
-    session: AsyncSession, context: Context, conversation_id: str, global_id: str,
-    content: str, reply: Reply,
+    session: AsyncSession, context: Context, conversation_id: str, content: str, reply: Reply,
 ) -> tuple[Message, Message, Conversation]:
     user_id = context.user_id
-    conversation = await service.owned_conversation(session, user_id, conversation_id, global_id)
+    conversation = await service.owned_conversation(session, user_id, conversation_id)
     mine = await service.add_message(session, conversation, "user", content)
     words = reply.answer.text or ""
     if reply.answer.command is not None:
@@ -112,7 +109,7 @@ def _content(checks: Checks, field: str, content: str | None) -> str:
 
 @strawberry.type
 class ChatMutations:
-    @strawberry.mutation(description="Send a message; the assistant's reply is stored with it.")
+    @mutation(description="Send a message; the assistant's reply is stored with it.")
     async def send_message(
         self,
         info: Info,
@@ -124,26 +121,23 @@ class ChatMutations:
         context = info.context
         checks = Checks()
         content = _content(checks, "content", input.content)
-        if checks.errors:
-            return ValidationError.of(checks.errors)
+        checks.raise_if_any()
         key = decode_key(input.conversation_id, "Conversation")
         conversation = await context.loaders.conversation.load(key) if key else None
         if key is None or conversation is None:
-            return NotFoundError.of(input.conversation_id)
+            raise NotFound(ConversationModel, key, named=input.conversation_id)
         history = await _history(context, key)
         reply = await _ask(context, content, history, titled=conversation.title is not None)
         if reply is None:
-            return _assistant_error()
+            raise _assistant_unavailable()
 
         async def work(session: AsyncSession, _user: str) -> payloads.SendMessageSuccess:
-            mine, theirs, conv = await _exchange(
-                session, context, key, input.conversation_id, content, reply
-            )
+            mine, theirs, conv = await _exchange(session, context, key, content, reply)
             return payloads.SendMessageSuccess(message=mine, reply=theirs, conversation=conv)
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(description="Start a conversation, optionally with a first message.")
+    @mutation(description="Start a conversation, optionally with a first message.")
     async def start_conversation(
         self,
         info: Info,
@@ -158,13 +152,12 @@ class ChatMutations:
         title = checks.text("title", input.title, max_len=limits.CONVERSATION_TITLE_MAX,
                             required=False) or None
         content = _content(checks, "message", input.message) if input.message is not None else None
-        if checks.errors:
-            return ValidationError.of(checks.errors)
+        checks.raise_if_any()
         reply = None
         if content is not None:
             reply = await _ask(context, content, [], titled=title is not None)
             if reply is None:
-                return _assistant_error()
+                raise _assistant_unavailable()
 
         async def work(session: AsyncSession, _user: str) -> payloads.StartConversationSuccess:
             conversation = await service.start_conversation(session, user_id, title)
@@ -172,15 +165,12 @@ class ChatMutations:
                 return payloads.StartConversationSuccess(
                     conversation=Conversation.from_model(conversation), message=None, reply=None
                 )
-            global_id = encode_id("Conversation", conversation.id)
-            mine, theirs, conv = await _exchange(
-                session, context, conversation.id, global_id, content, reply
-            )
+            mine, theirs, conv = await _exchange(session, context, conversation.id, content, reply)
             return payloads.StartConversationSuccess(conversation=conv, message=mine, reply=theirs)
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(description="Rename a conversation; null clears the title.")
+    @mutation(description="Rename a conversation; null clears the title.")
     async def rename_conversation(
         self,
         info: Info,
@@ -203,7 +193,7 @@ class ChatMutations:
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(description="Delete a conversation and its messages.")
+    @mutation(description="Delete a conversation and its messages.")
     async def delete_conversation(
         self,
         info: Info,
@@ -222,5 +212,5 @@ class ChatMutations:
 async def _owned(session: AsyncSession, user_id: str, global_id: str) -> ConversationModel:
     key = decode_key(global_id, "Conversation")
     if key is None:
-        raise UserFacingError(NotFoundError.of(global_id))
-    return await service.owned_conversation(session, user_id, key, global_id)
+        raise NotFound(ConversationModel, None, named=global_id)
+    return await service.owned_conversation(session, user_id, key)

@@ -13,17 +13,18 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph import grounding
-from graph.assistant import PanicSupport, ai_log_row, timed
+from domain import panic as service
+from domain.assistant import PanicSupport, ai_log_row, grounding, timed
+from domain.assistant.grounding import ExerciseChoice
+from domain.errors import AssistantUnavailable, NotFound
+from domain.validation import Checks
 from graph.context import Context, Info
-from graph.grounding import ExerciseChoice
 from graph.ids import decode_int
-from graph.mutations.base import in_transaction
-from graph.services import panic as service
-from graph.services.validation import Checks
+from graph.mutations.base import in_transaction, mutation
 from graph.types import panic_payloads as payloads
-from graph.types.errors import AssistantError, ValidationError
 from graph.types.panic import GroundingExercise, PanicEvent
+from models import GroundingExercise as GroundingExerciseModel
+from models import PanicEvent as PanicEventModel
 from models.panic import EXERCISES_MAX, NOTE_MAX
 
 INTENSITY_MIN, INTENSITY_MAX = 0, 10
@@ -32,11 +33,8 @@ KIND_MAX = 30
 EXERCISE_TITLE_MAX = 200
 
 
-def _assistant_error() -> AssistantError:
-    return AssistantError(
-        message="The assistant could not answer; nothing was saved. Try again.",
-        code="ASSISTANT_ERROR",
-    )
+def _assistant_unavailable() -> AssistantUnavailable:
+    return AssistantUnavailable("The assistant could not answer; nothing was saved. Try again.")
 
 
 def _clean(text: object) -> str:
@@ -104,7 +102,7 @@ def _checked(input: payloads.PressPanicInput) -> tuple[str | None, int | None, C
 
 @strawberry.type
 class PanicMutations:
-    @strawberry.mutation(
+    @mutation(
         description=(
             "Press the panic button: stores the event, the assistant's calming reply and an "
             "ordered set of grounding exercises."
@@ -119,13 +117,12 @@ class PanicMutations:
         ],
     ) -> payloads.PressPanicPayload:
         context = info.context
-        context.user_id  # noqa: B018 - refuses a request with no identity before any work
+        context.require_identity()  # before any work, the assistant's included
         note, intensity, checks = _checked(input)
-        if checks.errors:
-            return ValidationError.of(checks.errors)
+        checks.raise_if_any()
         support = await _ask(context, note, intensity)
         if support is None:
-            return _assistant_error()
+            raise _assistant_unavailable()
 
         async def work(session: AsyncSession, user_id: str) -> payloads.PressPanicSuccess:
             event = await service.create_event(
@@ -137,7 +134,7 @@ class PanicMutations:
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(
+    @mutation(
         description="Mark a grounding exercise done; completing it again keeps the first time."
     )
     async def complete_grounding_exercise(
@@ -153,9 +150,9 @@ class PanicMutations:
         ) -> payloads.CompleteGroundingExerciseSuccess:
             exercise_id = decode_int(input.id, "GroundingExercise")
             if exercise_id is None:
-                raise service.not_found(input.id)
-            exercise = await service.owned_exercise(session, user_id, exercise_id, input.id)
-            exercise, event = await service.complete_exercise(session, user_id, exercise, input.id)
+                raise NotFound(GroundingExerciseModel, None, named=input.id)
+            exercise = await service.owned_exercise(session, user_id, exercise_id)
+            exercise, event = await service.complete_exercise(session, user_id, exercise)
             return payloads.CompleteGroundingExerciseSuccess(
                 exercise=GroundingExercise.from_model(exercise),
                 panic_event=PanicEvent.from_model(event),
@@ -163,7 +160,7 @@ class PanicMutations:
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(
+    @mutation(
         description="Mark a panic event resolved; resolving it again keeps the first time."
     )
     async def resolve_panic_event(
@@ -177,8 +174,8 @@ class PanicMutations:
         async def work(session: AsyncSession, user_id: str) -> payloads.ResolvePanicEventSuccess:
             event_id = decode_int(input.id, "PanicEvent")
             if event_id is None:
-                raise service.not_found(input.id)
-            event = await service.owned_event(session, user_id, event_id, input.id, lock=True)
+                raise NotFound(PanicEventModel, None, named=input.id)
+            event = await service.owned_event(session, user_id, event_id, lock=True)
             event = await service.resolve(session, event)
             return payloads.ResolvePanicEventSuccess(panic_event=PanicEvent.from_model(event))
 

@@ -7,12 +7,14 @@ from typing import Annotated, TypeAlias
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import sessions as service
+from domain.errors import NotFound
+from domain.visits import InvalidSessionId, parse_session_id
 from graph.context import Info
-from graph.errors import NotAuthenticated, UserFacingError
-from graph.mutations.base import in_transaction
-from graph.services import sessions as service
-from graph.types.errors import NotFoundError, UserError, payload_union
-from graph.visits import InvalidSessionId, parse_session_id
+from graph.errors import NotAuthenticated
+from graph.mutations.base import in_transaction, mutation
+from graph.types.errors import AlreadyClaimedError, NotFoundError, payload_union
+from models import Visit
 
 
 @strawberry.input(description="The anonymous visit to claim.")
@@ -31,13 +33,6 @@ class ClaimSessionSuccess:
     panic_events_moved: int = strawberry.field(description="Panic events moved to the viewer.")
 
 
-@strawberry.type(
-    description="This visit was claimed already; nothing moved. Code ALREADY_CLAIMED."
-)
-class AlreadyClaimedError(UserError):
-    pass
-
-
 ClaimSessionPayload: TypeAlias = Annotated[
     ClaimSessionSuccess | NotFoundError | AlreadyClaimedError,
     payload_union("ClaimSessionPayload", "claimSession"),
@@ -46,7 +41,7 @@ ClaimSessionPayload: TypeAlias = Annotated[
 
 @strawberry.type
 class SessionMutations:
-    @strawberry.mutation(
+    @mutation(
         description="Move the anonymous visit's tasks, conversations and panic events to the "
         "signed-in viewer. Send it with the same X-Session-Id; works once per visit."
     )
@@ -63,22 +58,15 @@ class SessionMutations:
             raise NotAuthenticated()
         try:
             session_id = parse_session_id(input.session_id)
-        except InvalidSessionId:
-            return NotFoundError.of(input.session_id)
-        # Only the visit this request comes from: knowing another visit's id is not enough.
+        except InvalidSessionId as malformed:
+            raise NotFound(Visit, None, named=input.session_id) from malformed
+        # Only the visit this request comes from: the header must name it too (no proof of
+        # possession: README, "The visit id is a bearer secret").
         if session_id != viewer.session_id:
-            return NotFoundError.of(input.session_id)
+            raise NotFound(Visit, session_id, named=input.session_id)
 
         async def work(session: AsyncSession, user_id: str) -> ClaimSessionSuccess:
-            try:
-                moved = await service.claim(session, session_id=session_id, user_id=user_id)
-            except service.ClaimRefused as refused:
-                error: UserError = (
-                    AlreadyClaimedError(message="This visit was claimed already.",
-                                        code="ALREADY_CLAIMED")
-                    if refused.already_claimed else NotFoundError.of(input.session_id)
-                )
-                raise UserFacingError(error) from refused
+            moved = await service.claim(session, session_id=session_id, user_id=user_id)
             return ClaimSessionSuccess(
                 session_id=session_id,
                 tasks_moved=moved.tasks,

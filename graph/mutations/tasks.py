@@ -7,28 +7,31 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import tasks as service
+from domain.errors import NotFound
+from domain.validation import Checks
 from graph.context import Info
 from graph.ids import decode_int
-from graph.mutations.base import in_transaction
-from graph.services import tasks as service
-from graph.services.validation import Checks
+from graph.mutations.base import in_transaction, mutation
 from graph.types import task_inputs as inputs
 from graph.types import task_payloads as payloads
 from graph.types.task import Task, TaskStep
+from models import Task as TaskModel
+from models import TaskStep as TaskStepModel
 from models import task as limits
 
 
 def _task_id(raw: str) -> int:
     task_id = decode_int(raw, "Task")
     if task_id is None:
-        raise service.not_found(raw)
+        raise NotFound(TaskModel, None, named=raw)
     return task_id
 
 
 def _step_id(raw: str) -> int:
     step_id = decode_int(raw, "TaskStep")
     if step_id is None:
-        raise service.not_found(raw)
+        raise NotFound(TaskStepModel, None, named=raw)
     return step_id
 
 
@@ -59,7 +62,7 @@ def _given(obj: Any, *names: str) -> dict[str, Any]:
 
 @strawberry.type
 class TaskMutations:
-    @strawberry.mutation(description="Create a task, optionally with its first steps.")
+    @mutation(description="Create a task, optionally with its first steps.")
     async def create_task(
         self,
         info: Info,
@@ -90,7 +93,7 @@ class TaskMutations:
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(description="Change some fields of a task.")
+    @mutation(description="Change some fields of a task.")
     async def update_task(
         self,
         info: Info,
@@ -100,7 +103,7 @@ class TaskMutations:
         ],
     ) -> payloads.UpdateTaskPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.UpdateTaskSuccess:
-            task = await service.owned_task(session, user_id, _task_id(input.id), input.id)
+            task = await service.owned_task(session, user_id, _task_id(input.id))
             checks = Checks()
             values = _task_values(checks, _given(input, "title", "description", "kind", "metadata"))
             checks.raise_if_any()
@@ -109,7 +112,7 @@ class TaskMutations:
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(description="Move a task to a status; completedAt follows.")
+    @mutation(description="Move a task to a status; completedAt follows.")
     async def set_task_status(
         self,
         info: Info,
@@ -119,13 +122,13 @@ class TaskMutations:
         ],
     ) -> payloads.SetTaskStatusPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.SetTaskStatusSuccess:
-            task = await service.owned_task(session, user_id, _task_id(input.id), input.id)
+            task = await service.owned_task(session, user_id, _task_id(input.id))
             task = await service.set_status(session, task, input.status.value)
             return payloads.SetTaskStatusSuccess(task=Task.from_model(task))
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(description="Delete a task with its steps and events.")
+    @mutation(description="Delete a task with its steps and events.")
     async def delete_task(
         self,
         info: Info,
@@ -135,13 +138,13 @@ class TaskMutations:
         ],
     ) -> payloads.DeleteTaskPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.DeleteTaskSuccess:
-            task = await service.owned_task(session, user_id, _task_id(input.id), input.id)
+            task = await service.owned_task(session, user_id, _task_id(input.id))
             await service.delete_task(session, task)
             return payloads.DeleteTaskSuccess(deleted_id=input.id)
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(description="Add a step at a position (default: the end).")
+    @mutation(description="Add a step at a position (default: the end).")
     async def add_task_step(
         self,
         info: Info,
@@ -151,9 +154,7 @@ class TaskMutations:
         ],
     ) -> payloads.AddTaskStepPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.AddTaskStepSuccess:
-            task = await service.owned_task(
-                session, user_id, _task_id(input.task_id), input.task_id
-            )
+            task = await service.owned_task(session, user_id, _task_id(input.task_id))
             checks = Checks()
             content = checks.text("content", input.content, max_len=limits.STEP_CONTENT_MAX)
             checks.raise_if_any()
@@ -164,7 +165,7 @@ class TaskMutations:
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(description="Change a step's content or completion.")
+    @mutation(description="Change a step's content or completion.")
     async def update_task_step(
         self,
         info: Info,
@@ -174,9 +175,7 @@ class TaskMutations:
         ],
     ) -> payloads.UpdateTaskStepPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.UpdateTaskStepSuccess:
-            step, task = await service.owned_step_with_task(
-                session, user_id, _step_id(input.id), input.id
-            )
+            step, task = await service.owned_step_with_task(session, user_id, _step_id(input.id))
             checks = Checks()
             changes: dict[str, Any] = {}
             if input.content is not strawberry.UNSET:
@@ -193,7 +192,7 @@ class TaskMutations:
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(description="Remove a step; the later steps move up.")
+    @mutation(description="Remove a step; the later steps move up.")
     async def remove_task_step(
         self,
         info: Info,
@@ -203,15 +202,13 @@ class TaskMutations:
         ],
     ) -> payloads.RemoveTaskStepPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.RemoveTaskStepSuccess:
-            step, task = await service.owned_step_with_task(
-                session, user_id, _step_id(input.id), input.id
-            )
+            step, task = await service.owned_step_with_task(session, user_id, _step_id(input.id))
             await service.remove_step(session, step, task)
             return payloads.RemoveTaskStepSuccess(deleted_id=input.id, task=Task.from_model(task))
 
         return await in_transaction(info, work)
 
-    @strawberry.mutation(description="Put the task's steps in a new order.")
+    @mutation(description="Put the task's steps in a new order.")
     async def reorder_task_steps(
         self,
         info: Info,
@@ -221,9 +218,7 @@ class TaskMutations:
         ],
     ) -> payloads.ReorderTaskStepsPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.ReorderTaskStepsSuccess:
-            task = await service.owned_task(
-                session, user_id, _task_id(input.task_id), input.task_id
-            )
+            task = await service.owned_task(session, user_id, _task_id(input.task_id))
             current = await service.step_ids(session, task.id)
             ordered = [decode_int(raw, "TaskStep") for raw in input.step_ids]
             if sorted(i for i in ordered if i is not None) != sorted(current) or None in ordered:

@@ -13,10 +13,10 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from graph import scope
+from domain import audit as service
+from domain import scope
 from graph.context import Context, Info
 from graph.pagination import After, Before, Connection, First, Last, SortColumn, fetch_connection
-from graph.services import audit as service
 from graph.types.audit import AuditLog, AuditLogFilter, AuditStats, AuditStatsFilter
 from models.audit import AuditLog as AuditLogModel
 
@@ -65,7 +65,7 @@ class AuditQueries:
         before: Before = None,
     ) -> Connection[AuditLog]:
         context = info.context
-        context.user_id  # noqa: B018 - refuses a request with no identity
+        context.require_identity()
         return await fetch_connection(
             context.db, _rows(context, filter), AUDIT_LOG_SORT, AuditLog.from_model,
             first=first, after=after, last=last, before=before,
@@ -82,7 +82,7 @@ class AuditQueries:
         )] = None,
     ) -> AuditStats:
         context = info.context
-        context.user_id  # noqa: B018 - refuses a request with no identity
+        context.require_identity()
         rows = _rows(context, filter)
         named = _named_user(filter)
         conditions = _conditions(filter)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from graph import scope
+from domain import scope
 from graph.context import Info
 from graph.pagination import After, Before, Connection, First, Last, SortColumn, fetch_connection
 from graph.types.chat import Conversation

@@ -11,8 +11,8 @@ import strawberry
 from sqlalchemy import Select
 from strawberry import relay
 
+from domain import audit as service
 from graph.database import RequestDatabase
-from graph.services import audit as service
 from graph.types.errors import ValidationError, payload_union
 from graph.types.scalars import JSONObject
 from models import audit as audit_model

@@ -73,6 +73,13 @@ class AssistantError(UserError):
     pass
 
 
+@strawberry.type(
+    description="This visit was claimed already; nothing moved. Code ALREADY_CLAIMED."
+)
+class AlreadyClaimedError(UserError):
+    pass
+
+
 def payload_union(name: str, mutation: str) -> StrawberryUnion:
     """A mutation's payload union, described alike for every mutation (use in `Annotated`)."""
     return strawberry.union(name, description=(

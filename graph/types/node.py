@@ -104,7 +104,7 @@ async def resolve_nodes(info: Info, ids: list[str]) -> list[relay.Node | None]:
 async def node_of_type(info: Info, raw: str, cls: type[N]) -> N | None:
     """One of the viewer's nodes of one type by global id (`task(id)`, `conversation(id)`...);
     refuses a request with no identity, like every list does."""
-    info.context.user_id  # noqa: B018 - raises UNAUTHENTICATED without an identity
+    info.context.require_identity()
     parsed = _parse(raw)
     if parsed is None or parsed[0] != cls.__name__:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from graph.auth import Viewer as ViewerIdentity
+from domain.viewers import Viewer as ViewerIdentity
 
 
 @strawberry.type(description="The identity this request acts as.")

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.assistant import AssistantFailure, Breakdown, OfflineAssistant
-from graph.services import tasks as task_service
+from domain import tasks as task_service
+from domain.assistant import AssistantFailure, Breakdown, OfflineAssistant
 from models import AiLog, Task, TaskStep
 from tests.conftest import GraphQL, table_count
 from tests.factories import task_gid

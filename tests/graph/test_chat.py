@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.assistant import Breakdown
-from graph.chatbot import ChatAnswer
+from domain.assistant import Breakdown
+from domain.assistant.chatbot import ChatAnswer
 from graph.ids import encode_id
 from models import AiLog, Conversation, Message, Task, TaskEvent
 from models.base import utcnow

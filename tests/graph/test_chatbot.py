@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.chatbot import Command, understand
+from domain.assistant.chatbot import Command, understand
 
 
 @pytest.mark.parametrize(

@@ -19,10 +19,9 @@ from fastapi import FastAPI
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graph import grounding
+from domain.assistant import Breakdown, PanicSupport, grounding
+from domain.assistant.chatbot import ChatAnswer
 from graph.app import create_app
-from graph.assistant import Breakdown, PanicSupport
-from graph.chatbot import ChatAnswer
 from graph.migrations import upgrade_head
 from models import AiLog, Conversation, PanicEvent, Task
 from tests.conftest import DATABASE_URL, ON_POSTGRES, GraphQL, make_settings

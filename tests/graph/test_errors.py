@@ -60,7 +60,7 @@ async def test_expected_errors_are_shown_as_they_are(gql: GraphQL) -> None:
 async def test_a_failing_mutation_is_masked_and_changes_nothing(
     gql: GraphQL, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from graph.services import tasks as task_service
+    from domain import tasks as task_service
 
     def explode(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError(LEAKY)

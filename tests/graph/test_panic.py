@@ -16,13 +16,12 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph import grounding
-from graph.assistant import AssistantFailure, OfflineAssistant, PanicSupport
-from graph.assistant_openai import PANIC_PROMPT, OpenAIAssistant
-from graph.grounding import ExerciseChoice
+from domain.assistant import AssistantFailure, OfflineAssistant, PanicSupport, grounding
+from domain.assistant.grounding import ExerciseChoice
+from domain.assistant.openai import PANIC_PROMPT, OpenAIAssistant
 from graph.ids import encode_id
 from models import AiLog, GroundingExercise, PanicEvent
-from tests.conftest import GraphQL, make_settings, table_count, visit_whose_row_is_gone
+from tests.conftest import GraphQL, table_count, visit_whose_row_is_gone
 from tests.factories import make_panic_event
 
 PRESS = """
@@ -374,7 +373,9 @@ async def openai_answering(content: str, asked: list[dict[str, Any]]) -> OpenAIA
         asked.append(orjson.loads(request.content))
         return httpx.Response(200, json={"choices": [{"message": {"content": content}}]})
 
-    assistant = OpenAIAssistant(make_settings(assistant_provider="openai"))
+    assistant = OpenAIAssistant(
+        base_url="http://model.test", api_key="k", model="m", timeout_seconds=5
+    )
     await assistant.aclose()
     assistant._client = httpx.AsyncClient(  # the real client would reach the network
         transport=httpx.MockTransport(reply), base_url="http://model.test"

@@ -33,13 +33,14 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import ExecutionResult
 from websockets.typing import Subprotocol
 
+from domain.events import Event
+from domain.viewers import Viewer
 from graph import subscriptions
-from graph.auth import Viewer, mint_token
+from graph.auth import mint_token
 from graph.context import Context, Resources
 from graph.database import RequestDatabase
 from graph.errors import MASKED_MESSAGE
 from graph.ids import encode_id
-from graph.pubsub import Event
 from graph.queries import tasks as task_queries
 from graph.schema import build_schema
 from graph.settings import Settings

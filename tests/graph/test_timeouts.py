@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import ExecutionResult
 
-from graph.assistant import Breakdown
+from domain.assistant import Breakdown
 from graph.context import Resources
 from graph.schema import build_schema
 from models import AiLog

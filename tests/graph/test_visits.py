@@ -17,15 +17,15 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graph.app import create_app
-from graph.auth import mint_token
-from graph.visits import (
+from domain.visits import (
     REFRESH_AFTER,
     InvalidSessionId,
     VisitRecorder,
     client_ip,
     parse_session_id,
 )
+from graph.app import create_app
+from graph.auth import mint_token
 from models.base import utcnow
 from models.visit import USER_AGENT_MAX, Visit
 from tests.conftest import make_settings, table_count
@@ -256,7 +256,7 @@ async def test_the_memo_lets_a_visit_be_bumped_again_after_a_minute(
     seen = (await age(db, sid, REFRESH_AFTER * 2)).last_seen_at
     later = utcnow() + REFRESH_AFTER * 2
     monkeypatch.setattr("graph.context.utcnow", lambda: later)
-    monkeypatch.setattr("graph.visits.utcnow", lambda: later)
+    monkeypatch.setattr("domain.visits.utcnow", lambda: later)
     viewer_of(await visit_as(client, sid, "alice"))
     assert (await stored(db, sid)).last_seen_at == later > seen
 

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from graph import grounding
-from graph.chatbot import ChatAnswer, understand
-from graph.grounding import ExerciseChoice
+from domain.assistant import grounding
+from domain.assistant.chatbot import ChatAnswer, understand
+from domain.assistant.grounding import ExerciseChoice
 from models.ai_log import AiLog
 
 TITLE_LIMIT = 200
@@ -151,9 +151,4 @@ def ai_log_row(
     )
 
 
-def build_assistant(settings: Any) -> Assistant:
-    if settings.assistant_provider == "openai":
-        from graph.assistant_openai import OpenAIAssistant
 
-        return OpenAIAssistant(settings)
-    return OfflineAssistant()

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select
 
-from graph.errors import Forbidden
+from domain.errors import Forbidden
 from models import Conversation, GroundingExercise, Message, PanicEvent, Task, TaskEvent, TaskStep
 from models.audit import AuditLog
 
 if TYPE_CHECKING:
-    from graph.auth import Viewer
+    from domain.viewers import Viewer
 
 Owned = type[Task] | type[Conversation] | type[PanicEvent] | type[AuditLog]
 

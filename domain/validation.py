@@ -6,8 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from graph.errors import UserFacingError
-from graph.types.errors import ValidationError
+from domain.errors import Invalid
 
 
 def text_problem(value: str) -> str | None:
@@ -87,4 +86,4 @@ class Checks:
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise UserFacingError(ValidationError.of(self.errors))
+            raise Invalid(self.errors)

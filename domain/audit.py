@@ -1,25 +1,25 @@
 """The audit log: appending a generation, filtering, and the analytics, all in SQL.
 
 Rows are only ever inserted (append-only, domain.md): there is no update or delete here.
-Every statement starts from `graph.scope`; the figures are aggregates over that scoped and
+Every statement starts from `domain.scope`; the figures are aggregates over that scoped and
 filtered statement, grouped in the database, so no row is loaded to compute them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Date, Float, Select, case, cast, func
+from sqlalchemy import Date, Executable, Float, Select, case, cast, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from graph.database import RequestDatabase
-from graph.errors import ClientError
-from graph.services.validation import text_problem
+from domain.errors import Invalid
+from domain.validation import text_problem
 from models.audit import AuditLog
 
 
@@ -34,8 +34,10 @@ async def record_generation(session: AsyncSession, user_id: str, **values: Any) 
 # Filters ------------------------------------------------------------------------------------
 
 
-def _bad_input(message: str) -> ClientError:
-    return ClientError(message, code="BAD_USER_INPUT")
+class Rows(Protocol):
+    """What the figures read through: result rows of a statement (the request's database)."""
+
+    async def rows(self, statement: Executable) -> Sequence[Any]: ...
 
 
 def aware(name: str, value: datetime | None) -> datetime | None:
@@ -43,11 +45,11 @@ def aware(name: str, value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise _bad_input(f"`{name}` needs a UTC offset, e.g. 2024-05-01T09:00:00Z.")
+        raise Invalid({name: "needs a UTC offset, e.g. 2024-05-01T09:00:00Z"})
     try:
         return value.astimezone(UTC)
     except OverflowError as error:
-        raise _bad_input(f"`{name}` is out of range.") from error
+        raise Invalid({name: "is out of range"}) from error
 
 
 def plain(name: str, value: str | None) -> str | None:
@@ -55,7 +57,7 @@ def plain(name: str, value: str | None) -> str | None:
     # the driver would fail on either.
     problem = text_problem(value) if value is not None else None
     if problem is not None:
-        raise _bad_input(f"`{name}` {problem}.")
+        raise Invalid({name: problem})
     return value
 
 
@@ -168,13 +170,13 @@ class UserFigures:
     total_tokens: int
 
 
-async def totals(db: RequestDatabase, base: Select[Any]) -> Totals:
+async def totals(db: Rows, base: Select[Any]) -> Totals:
     statement = _aggregate(base, _COUNT, _SUCCESSES, _ERRORS, _AVG_SUCCESS_MS, _TOKENS)
     [(total, successes, errors, avg_ms, tokens)] = await db.rows(statement)  # no GROUP BY
     return Totals(int(total), int(successes), int(errors), _average(avg_ms), int(tokens))
 
 
-async def by_document_type(db: RequestDatabase, base: Select[Any]) -> list[DocumentTypeFigures]:
+async def by_document_type(db: Rows, base: Select[Any]) -> list[DocumentTypeFigures]:
     """Most used first, then by name."""
     statement = (
         _aggregate(base, AuditLog.document_type, _COUNT, _ERRORS, _AVG_SUCCESS_MS)
@@ -187,7 +189,7 @@ async def by_document_type(db: RequestDatabase, base: Select[Any]) -> list[Docum
     ]
 
 
-async def by_day(db: RequestDatabase, base: Select[Any]) -> list[DayFigures]:
+async def by_day(db: Rows, base: Select[Any]) -> list[DayFigures]:
     """Days with at least one row, oldest first."""
     day = utc_day(AuditLog.created_at)
     statement = _aggregate(base, day, _COUNT, _ERRORS).group_by(day).order_by(day)
@@ -197,7 +199,7 @@ async def by_day(db: RequestDatabase, base: Select[Any]) -> list[DayFigures]:
     ]
 
 
-async def by_user(db: RequestDatabase, base: Select[Any]) -> list[UserFigures]:
+async def by_user(db: Rows, base: Select[Any]) -> list[UserFigures]:
     """Most active first, then by user id."""
     statement = (
         _aggregate(base, AuditLog.user_id, _COUNT, _ERRORS, _TOKENS)

@@ -1,8 +1,8 @@
 """Task writes: one function per change, each run inside the caller's transaction.
 
 The mutations and the chat assistant's commands share these, so every change writes its
-task_events row the same way. Failures raise `UserFacingError` before anything is flushed,
-or inside the transaction, which the caller then rolls back.
+task_events row the same way. Failures raise `domain.errors` exceptions before anything is
+flushed, or inside the transaction, which the caller then rolls back.
 """
 
 from __future__ import annotations
@@ -13,24 +13,17 @@ from typing import Any
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph import scope
-from graph.errors import UserFacingError
-from graph.pubsub import stage
-from graph.services.sessions import known_visit
-from graph.services.validation import Checks
-from graph.types.errors import NotFoundError
+from domain import scope
+from domain.errors import NotFound
+from domain.events import stage
+from domain.sessions import known_visit
+from domain.validation import Checks
 from models import Task, TaskEvent, TaskStep
 from models.base import utcnow
 from models.task import STEPS_MAX
 
 
-def not_found(global_id: str) -> UserFacingError:
-    return UserFacingError(NotFoundError.of(global_id))
-
-
-async def owned_task(
-    session: AsyncSession, user_id: str, task_id: int, global_id: str
-) -> Task:
+async def owned_task(session: AsyncSession, user_id: str, task_id: int) -> Task:
     """The viewer's task, locked for this transaction (FOR UPDATE; SQLite's write
     transactions are exclusive already): concurrent changes to one task take turns, so step
     numbers and an event's from_status are computed from the latest committed state."""
@@ -42,23 +35,12 @@ async def owned_task(
     )
     task: Task | None = await session.scalar(statement)
     if task is None:
-        raise not_found(global_id)
+        raise NotFound(Task, task_id)
     return task
 
 
-async def owned_step(
-    session: AsyncSession, user_id: str, step_id: int, global_id: str
-) -> TaskStep:
-    step: TaskStep | None = await session.scalar(
-        scope.task_steps(user_id).where(TaskStep.id == step_id)
-    )
-    if step is None:
-        raise not_found(global_id)
-    return step
-
-
 async def owned_step_with_task(
-    session: AsyncSession, user_id: str, step_id: int, global_id: str
+    session: AsyncSession, user_id: str, step_id: int
 ) -> tuple[TaskStep, Task]:
     """The viewer's step and its task, the task locked first (as `owned_task`), the step read
     after the lock so that a concurrent change to it has committed by then."""
@@ -66,15 +48,18 @@ async def owned_step_with_task(
         scope.task_steps(user_id).with_only_columns(TaskStep.task_id).where(TaskStep.id == step_id)
     )
     if task_id is None:
-        raise not_found(global_id)
-    task = await owned_task(session, user_id, task_id, global_id)
+        raise NotFound(TaskStep, step_id)
+    try:
+        task = await owned_task(session, user_id, task_id)
+    except NotFound as missing:  # gone since: the step is what was asked for
+        raise NotFound(TaskStep, step_id) from missing
     step = await session.scalar(
         scope.task_steps(user_id)
         .where(TaskStep.id == step_id, TaskStep.task_id == task.id)
         .execution_options(populate_existing=True)
     )
     if step is None:
-        raise not_found(global_id)
+        raise NotFound(TaskStep, step_id)
     return step, task
 
 

@@ -1,6 +1,6 @@
 """Panic and grounding writes, each run inside the caller's transaction.
 
-Reads of the viewer's rows go through `graph.scope`. Marking an exercise completed or an
+Reads of the viewer's rows go through `domain.scope`. Marking an exercise completed or an
 event resolved is idempotent: the row is locked first (FOR UPDATE on PostgreSQL; SQLite's
 write transactions are exclusive already), so of two concurrent calls the second sees the
 first one's time and keeps it.
@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph import scope
-from graph.errors import UserFacingError
-from graph.grounding import ExerciseChoice
-from graph.services.sessions import known_visit
-from graph.types.errors import NotFoundError
+from domain import scope
+from domain.assistant.grounding import ExerciseChoice
+from domain.errors import NotFound
+from domain.sessions import known_visit
 from models import GroundingExercise, PanicEvent
 from models.base import utcnow
-
-
-def not_found(global_id: str) -> UserFacingError:
-    return UserFacingError(NotFoundError.of(global_id))
 
 
 async def create_event(
@@ -61,7 +56,7 @@ async def create_event(
 
 
 async def owned_event(
-    session: AsyncSession, user_id: str, event_id: int, global_id: str, *, lock: bool = False
+    session: AsyncSession, user_id: str, event_id: int, *, lock: bool = False
 ) -> PanicEvent:
     statement = (
         scope.owned(PanicEvent, user_id)
@@ -72,12 +67,12 @@ async def owned_event(
         statement = statement.with_for_update(of=PanicEvent)
     event: PanicEvent | None = await session.scalar(statement)
     if event is None:
-        raise not_found(global_id)
+        raise NotFound(PanicEvent, event_id)
     return event
 
 
 async def owned_exercise(
-    session: AsyncSession, user_id: str, exercise_id: int, global_id: str
+    session: AsyncSession, user_id: str, exercise_id: int
 ) -> GroundingExercise:
     """The viewer's exercise, locked for this transaction (its event is not locked)."""
     statement = (
@@ -88,7 +83,7 @@ async def owned_exercise(
     )
     exercise: GroundingExercise | None = await session.scalar(statement)
     if exercise is None:
-        raise not_found(global_id)
+        raise NotFound(GroundingExercise, exercise_id)
     return exercise
 
 
@@ -100,11 +95,11 @@ async def resolve(session: AsyncSession, event: PanicEvent) -> PanicEvent:
 
 
 async def complete_exercise(
-    session: AsyncSession, user_id: str, exercise: GroundingExercise, global_id: str
+    session: AsyncSession, user_id: str, exercise: GroundingExercise
 ) -> tuple[GroundingExercise, PanicEvent]:
     """Mark the exercise done (once) and answer it with its event."""
     if exercise.completed_at is None:
         exercise.completed_at = utcnow()
         await session.flush()
-    event = await owned_event(session, user_id, exercise.panic_event_id, global_id)
+    event = await owned_event(session, user_id, exercise.panic_event_id)
     return exercise, event

@@ -5,12 +5,11 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph import scope
-from graph.chatbot import HELP, Command
-from graph.errors import UserFacingError
-from graph.pubsub import stage
-from graph.services import tasks as task_service
-from graph.types.errors import NotFoundError
+from domain import scope
+from domain import tasks as task_service
+from domain.assistant.chatbot import HELP, Command
+from domain.errors import NotFound
+from domain.events import stage
 from models import Conversation, Message, Task
 from models.base import utcnow
 from models.task import TITLE_MAX
@@ -19,13 +18,13 @@ LIST_LIMIT = 20
 
 
 async def owned_conversation(
-    session: AsyncSession, user_id: str, conversation_id: str, global_id: str
+    session: AsyncSession, user_id: str, conversation_id: str
 ) -> Conversation:
     conversation: Conversation | None = await session.scalar(
         scope.owned(Conversation, user_id).where(Conversation.id == conversation_id)
     )
     if conversation is None:
-        raise UserFacingError(NotFoundError.of(global_id))
+        raise NotFound(Conversation, conversation_id)
     return conversation
 
 
@@ -71,8 +70,8 @@ async def carry_out(
         return await _list(session, user_id)
     number = command.task_number or 0
     try:
-        task = await task_service.owned_task(session, user_id, number, str(number))
-    except UserFacingError:
+        task = await task_service.owned_task(session, user_id, number)
+    except NotFound:
         return f"I can't find task #{number}. Say \"list my tasks\" to see them."
     if command.action == "complete":
         await task_service.set_status(session, task, "completed")

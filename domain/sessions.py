@@ -7,17 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.auth import anonymous_user_id
+from domain.errors import Conflict, NotFound
+from domain.viewers import anonymous_user_id
 from models import Conversation, PanicEvent, Task, Visit
 from models.base import utcnow
 
-
-class ClaimRefused(Exception):
-    """The visit is missing, someone else's, or claimed already (`already_claimed`)."""
-
-    def __init__(self, *, already_claimed: bool) -> None:
-        super().__init__("claim refused")
-        self.already_claimed = already_claimed
+ALREADY_CLAIMED = "ALREADY_CLAIMED"
 
 
 @dataclass(frozen=True)
@@ -45,7 +40,9 @@ async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> Clai
     )
     if marked.rowcount != 1:  # type: ignore[attr-defined]  # DML results carry rowcount
         visit = await session.get(Visit, session_id)
-        raise ClaimRefused(already_claimed=visit is not None and visit.claimed_by == user_id)
+        if visit is not None and visit.claimed_by == user_id:
+            raise Conflict(ALREADY_CLAIMED, "This visit was claimed already.")
+        raise NotFound(Visit, session_id)
     visitor = anonymous_user_id(session_id)
     moved = []
     for model in (Task, Conversation, PanicEvent):

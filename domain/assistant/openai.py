@@ -5,10 +5,15 @@ from __future__ import annotations
 import httpx
 import orjson
 
-from graph import grounding
-from graph.assistant import MAX_STEPS, AssistantFailure, Breakdown, PanicSupport, make_title
-from graph.chatbot import ChatAnswer, understand
-from graph.settings import Settings
+from domain.assistant import (
+    MAX_STEPS,
+    AssistantFailure,
+    Breakdown,
+    PanicSupport,
+    grounding,
+    make_title,
+)
+from domain.assistant.chatbot import ChatAnswer, understand
 
 BREAKDOWN_PROMPT = (
     "Turn the user's words into a task. Answer with JSON only: "
@@ -26,13 +31,12 @@ PANIC_PROMPT = (
 class OpenAIAssistant:
     name = "openai"
 
-    def __init__(self, settings: Settings) -> None:
-        self.model = settings.openai_model
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    def __init__(self, *, base_url: str, api_key: str, model: str, timeout_seconds: float) -> None:
+        self.model = model
         self._client = httpx.AsyncClient(
-            base_url=settings.openai_base_url,
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=settings.assistant_timeout_seconds,
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=timeout_seconds,
         )
 
     async def _chat(self, system: str, user: str) -> str:

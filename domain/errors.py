@@ -1,0 +1,53 @@
+"""Expected failures of the domain: nothing was changed (the caller's transaction rolls back).
+
+`graph/` answers them as data (a mutation's payload union member) or, where a query meets
+them, as a GraphQL error with a code; the domain knows neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class DomainError(Exception):
+    """An expected failure, worded for the person who caused it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    """No such row, or not the viewer's: the two are the same answer on purpose. `entity`
+    is the model class, `key` the row key asked for; `named` is how the caller named it
+    when that was no key at all (a malformed reference)."""
+
+    def __init__(self, entity: type, key: object, *, named: str | None = None) -> None:
+        super().__init__("Not found.")
+        self.entity = entity
+        self.key = key
+        self.named = named
+
+
+class Invalid(DomainError):
+    """The input breaks the domain's rules: a problem per field, all reported at once."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__(f"Invalid input: {', '.join(problems)}.")
+        self.problems = dict(problems)
+
+
+class Forbidden(DomainError):
+    """The viewer may not do this (an admin-only view, say)."""
+
+
+class AssistantUnavailable(DomainError):
+    """The assistant failed or timed out, so nothing was changed; retrying is safe."""
+
+
+class Conflict(DomainError):
+    """The change clashes with the state it found; `code` names which clash."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -1,1 +1,0 @@
-"""Domain writes shared by mutations and the assistant, run inside one transaction."""
