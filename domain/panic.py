@@ -76,7 +76,7 @@ async def owned_exercise(
 ) -> GroundingExercise:
     """The viewer's exercise, locked for this transaction (its event is not locked)."""
     statement = (
-        scope.exercises(user_id)
+        scope.owned(GroundingExercise, user_id)
         .where(GroundingExercise.id == exercise_id)
         .with_for_update(of=GroundingExercise)
         .execution_options(populate_existing=True)

@@ -1,15 +1,21 @@
-"""The one place where the viewer's scope is applied to queries.
+"""The one place where the viewer's scope is applied to queries, and where ownership is
+declared.
 
-Every statement that reads or writes user data starts here, so a query cannot forget its
-owner. Children (steps, events, messages, exercises) are scoped through their parent's owner
-even when the parent ids came from an already scoped query: a loader must be safe on its own.
+`OWNERSHIP` says, once per model, who owns its rows: a column on the row itself (`user_id`),
+or its parent's (a step belongs to its task's owner). Every statement that reads owned rows
+starts from `owned` (whole rows) or `owned_columns` (chosen columns, counts), which add the
+owner predicate, joining the parent where the owner lives there: a query cannot forget its
+owner, and a loader is safe on its own even when its parent ids came from a scoped query.
+`tests/domain/test_scope.py` runs every query field and mutation and fails on any SELECT of
+an owned table without the viewer's predicate.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from domain.errors import Forbidden
 from models import Conversation, GroundingExercise, Message, PanicEvent, Task, TaskEvent, TaskStep
@@ -18,15 +24,50 @@ from models.audit import AuditLog
 if TYPE_CHECKING:
     from domain.viewers import Viewer
 
-Owned = type[Task] | type[Conversation] | type[PanicEvent] | type[AuditLog]
+
+@dataclass(frozen=True)
+class Ownership:
+    owner: Any  # the column holding the owner's id
+    parent: type | None = None  # the model that column is on, when not the row's own
+    link: ColumnElement[bool] | None = None  # how the row joins that parent
+    # Whether `claimSession` moves the visitor's rows of this model to the signed-in user.
+    claimed: bool = False
 
 
-def owned(model: Owned, user_id: str) -> Select[Any]:
-    return select(model).where(model.user_id == user_id)
+OWNERSHIP: dict[type, Ownership] = {
+    Task: Ownership(Task.user_id, claimed=True),
+    Conversation: Ownership(Conversation.user_id, claimed=True),
+    PanicEvent: Ownership(PanicEvent.user_id, claimed=True),
+    AuditLog: Ownership(AuditLog.user_id),
+    TaskStep: Ownership(Task.user_id, Task, TaskStep.task_id == Task.id),
+    TaskEvent: Ownership(Task.user_id, Task, TaskEvent.task_id == Task.id),
+    Message: Ownership(
+        Conversation.user_id, Conversation, Message.conversation_id == Conversation.id
+    ),
+    GroundingExercise: Ownership(
+        PanicEvent.user_id, PanicEvent, GroundingExercise.panic_event_id == PanicEvent.id
+    ),
+}
+# The models owned directly, whose rows `claimSession` moves, in the order it moves them.
+CLAIMED: tuple[type, ...] = tuple(model for model, owns in OWNERSHIP.items() if owns.claimed)
 
 
-def owned_ids(model: Owned, user_id: str) -> Select[Any]:
-    return select(model.id).where(model.user_id == user_id)
+def restrict(statement: Select[Any], model: type, user_id: str) -> Select[Any]:
+    """`statement` (reading `model`) limited to `user_id`'s rows."""
+    owns = OWNERSHIP[model]
+    if owns.parent is not None and owns.link is not None:
+        statement = statement.join(owns.parent, owns.link)
+    return statement.where(owns.owner == user_id)
+
+
+def owned(model: type, user_id: str) -> Select[Any]:
+    """The viewer's rows of `model`."""
+    return restrict(select(model), model, user_id)
+
+
+def owned_columns(model: type, user_id: str, *columns: Any) -> Select[Any]:
+    """Chosen columns (or aggregates) of the viewer's rows of `model`."""
+    return restrict(select(*columns).select_from(model), model, user_id)
 
 
 def audit_logs(viewer: Viewer, user_id: str | None = None) -> Select[Any]:
@@ -40,33 +81,7 @@ def audit_logs(viewer: Viewer, user_id: str | None = None) -> Select[Any]:
 
 
 def all_audit_logs(viewer: Viewer) -> Select[Any]:
-    """Every user's audit logs: admin analytics only."""
+    """Every user's audit logs: admin analytics only, the one read that crosses owners."""
     if not viewer.is_admin:
         raise Forbidden("Only an admin may see audit figures across users (`byUser`).")
     return select(AuditLog)
-
-
-def task_steps(user_id: str) -> Select[Any]:
-    return select(TaskStep).join(Task, Task.id == TaskStep.task_id).where(Task.user_id == user_id)
-
-
-def task_events(user_id: str) -> Select[Any]:
-    return (
-        select(TaskEvent).join(Task, Task.id == TaskEvent.task_id).where(Task.user_id == user_id)
-    )
-
-
-def messages(user_id: str) -> Select[Any]:
-    return (
-        select(Message)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Conversation.user_id == user_id)
-    )
-
-
-def exercises(user_id: str) -> Select[Any]:
-    return (
-        select(GroundingExercise)
-        .join(PanicEvent, PanicEvent.id == GroundingExercise.panic_event_id)
-        .where(PanicEvent.user_id == user_id)
-    )

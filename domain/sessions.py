@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import scope
 from domain.errors import Conflict, NotFound
 from domain.viewers import anonymous_user_id
-from models import Conversation, PanicEvent, Task, Visit
+from models import Visit
 from models.base import utcnow
 
 ALREADY_CLAIMED = "ALREADY_CLAIMED"
 
 
-@dataclass(frozen=True)
-class Claimed:
-    tasks: int
-    conversations: int
-    panic_events: int
-
-
-async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> Claimed:
-    """Mark the visit claimed by `user_id`, then move the visitor's rows; one transaction.
+async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> dict[type, int]:
+    """Mark the visit claimed by `user_id`, then move the visitor's rows (each model the
+    ownership declares claimed: the rows moved, by model); one transaction.
 
     The guarded UPDATE is the "once": of two concurrent claims only one matches the row.
     """
@@ -44,16 +37,17 @@ async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> Clai
             raise Conflict(ALREADY_CLAIMED, "This visit was claimed already.")
         raise NotFound(Visit, session_id)
     visitor = anonymous_user_id(session_id)
-    moved = []
-    for model in (Task, Conversation, PanicEvent):
+    moved: dict[type, int] = {}
+    for model in scope.CLAIMED:  # what the ownership declares claimable
+        owner = scope.OWNERSHIP[model].owner
         result = await session.execute(
             update(model)
-            .where(model.user_id == visitor)
-            .values(user_id=user_id)
+            .where(owner == visitor)
+            .values({owner.key: user_id})
             .execution_options(synchronize_session=False)
         )
-        moved.append(int(result.rowcount))  # type: ignore[attr-defined]  # as above
-    return Claimed(tasks=moved[0], conversations=moved[1], panic_events=moved[2])
+        moved[model] = int(result.rowcount)  # type: ignore[attr-defined]  # as above
+    return moved
 
 
 async def known_visit(session: AsyncSession, session_id: str | None) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
@@ -45,7 +45,7 @@ async def owned_step_with_task(
     """The viewer's step and its task, the task locked first (as `owned_task`), the step read
     after the lock so that a concurrent change to it has committed by then."""
     task_id = await session.scalar(
-        scope.task_steps(user_id).with_only_columns(TaskStep.task_id).where(TaskStep.id == step_id)
+        scope.owned_columns(TaskStep, user_id, TaskStep.task_id).where(TaskStep.id == step_id)
     )
     if task_id is None:
         raise NotFound(TaskStep, step_id)
@@ -54,7 +54,7 @@ async def owned_step_with_task(
     except NotFound as missing:  # gone since: the step is what was asked for
         raise NotFound(TaskStep, step_id) from missing
     step = await session.scalar(
-        scope.task_steps(user_id)
+        scope.owned(TaskStep, user_id)
         .where(TaskStep.id == step_id, TaskStep.task_id == task.id)
         .execution_options(populate_existing=True)
     )
@@ -124,14 +124,16 @@ async def delete_task(session: AsyncSession, task: Task) -> None:
     await session.execute(delete(Task).where(Task.id == task.id))
 
 
-async def step_ids(session: AsyncSession, task_id: int) -> list[int]:
+async def step_ids(session: AsyncSession, task: Task) -> list[int]:
     rows = await session.scalars(
-        select(TaskStep.id).where(TaskStep.task_id == task_id).order_by(TaskStep.step_number)
+        scope.owned_columns(TaskStep, task.user_id, TaskStep.id)
+        .where(TaskStep.task_id == task.id)
+        .order_by(TaskStep.step_number)
     )
     return list(rows)
 
 
-async def renumber(session: AsyncSession, task_id: int, ordered_ids: list[int]) -> None:
+async def renumber(session: AsyncSession, task: Task, ordered_ids: list[int]) -> None:
     """Number the task's steps 1..n in the given order.
 
     UNIQUE (task_id, step_number) is checked row by row on both databases, so a plain
@@ -141,11 +143,13 @@ async def renumber(session: AsyncSession, task_id: int, ordered_ids: list[int]) 
     """
     if not ordered_ids:
         return
+    highest = func.coalesce(func.max(TaskStep.step_number), 0)
     top = await session.scalar(
-        select(func.coalesce(func.max(TaskStep.step_number), 0)).where(TaskStep.task_id == task_id)
+        scope.owned_columns(TaskStep, task.user_id, highest).where(TaskStep.task_id == task.id)
     )
     offset = int(top or 0) + len(ordered_ids) + 1
-    where = TaskStep.task_id == task_id
+    # The task is the viewer's and locked (`owned_task`): its steps are written by task id.
+    where = TaskStep.task_id == task.id
     await session.execute(
         update(TaskStep).where(where).values(step_number=TaskStep.step_number + offset),
         execution_options={"synchronize_session": False},
@@ -160,7 +164,7 @@ async def renumber(session: AsyncSession, task_id: int, ordered_ids: list[int]) 
 async def add_step(
     session: AsyncSession, task: Task, content: str, position: int | None
 ) -> TaskStep:
-    ordered = await step_ids(session, task.id)
+    ordered = await step_ids(session, task)
     if len(ordered) >= STEPS_MAX:
         Checks().fail("taskId", f"a task has at most {STEPS_MAX} steps").raise_if_any()
     if position is not None and not 1 <= position <= len(ordered) + 1:
@@ -173,10 +177,15 @@ async def add_step(
     await session.flush()
     if index < len(ordered):
         ordered.insert(index, step.id)
-        await renumber(session, task.id, ordered)
+        await renumber(session, task, ordered)
     await _touch(session, task, "step_added", {"stepId": step.id, "position": index + 1})
-    await session.refresh(step)
-    return step
+    # Read back (its number may have moved) through the scope, like every read.
+    fresh: TaskStep = await session.scalar(
+        scope.owned(TaskStep, task.user_id)
+        .where(TaskStep.id == step.id)
+        .execution_options(populate_existing=True)
+    )
+    return fresh
 
 
 async def update_step(
@@ -194,15 +203,15 @@ async def update_step(
 
 async def remove_step(session: AsyncSession, step: TaskStep, task: Task) -> None:
     await session.execute(delete(TaskStep).where(TaskStep.id == step.id))
-    await renumber(session, task.id, await step_ids(session, task.id))
+    await renumber(session, task, await step_ids(session, task))
     await _touch(session, task, "step_removed", {"stepId": step.id})
 
 
 async def reorder_steps(session: AsyncSession, task: Task, ordered: list[int]) -> None:
-    current = await step_ids(session, task.id)
+    current = await step_ids(session, task)
     if current == ordered:
         return
-    await renumber(session, task.id, ordered)
+    await renumber(session, task, ordered)
     await _touch(session, task, "steps_reordered", {"stepIds": ordered})
 
 

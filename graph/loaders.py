@@ -22,11 +22,8 @@ from domain.viewers import Viewer
 from graph.database import RequestDatabase
 from graph.pagination import SortColumn, Window, after_cursor, order_by
 from models import (
-    AuditLog,
-    Conversation,
     GroundingExercise,
     Message,
-    PanicEvent,
     Task,
     TaskEvent,
     TaskStep,
@@ -80,35 +77,36 @@ class Loaders:
         self._db = db
         # No identity means no rows: an empty owner id matches nothing.
         self._user_id = viewer.user_id or ""
-        self.task = DataLoader(self._by_id(Task, _owned(Task)))
-        self.task_step = DataLoader(self._by_id(TaskStep, scope.task_steps))
-        self.task_event = DataLoader(self._by_id(TaskEvent, scope.task_events))
+        # One by-id loader per model, made when first asked for (`by_id`). Owner-only,
+        # admins included: `node` never crosses users.
+        self._by_id: dict[type, DataLoader[Any, Any]] = {}
         self.task_steps = Loader(self._task_steps)
         self.task_step_counts = Loader(self._task_step_counts)
         self.task_events = DataLoader(self._task_events)
         self.task_event_counts = DataLoader(self._task_event_counts)
-        self.conversation = DataLoader(self._by_id(Conversation, _owned(Conversation)))
-        self.message = DataLoader(self._by_id(Message, scope.messages))
         self.messages = DataLoader(self._messages)
         self.message_counts = DataLoader(self._message_counts)
         self.last_message = DataLoader(self._last_messages)
-        self.panic_event = DataLoader(self._by_id(PanicEvent, _owned(PanicEvent)))
-        self.grounding_exercise = DataLoader(self._by_id(GroundingExercise, scope.exercises))
         self.exercises = DataLoader(self._exercises)
-        # Owner-only, admins included: `node` never crosses users.
-        self.audit_log = DataLoader(self._by_id(AuditLog, _owned(AuditLog)))
         # A mutation's result is read after its commit; the next mutation of the same
         # operation must not see the rows (or expired objects) cached before it.
         db.on_reset(self.clear)
 
+    def by_id(self, model: type) -> DataLoader[Any, Any]:
+        """The viewer's rows of `model` by primary key, None where missing or not theirs."""
+        loader = self._by_id.get(model)
+        if loader is None:
+            loader = self._by_id[model] = DataLoader(self._load_by_id(model))
+        return loader
+
     def clear(self) -> None:
         """Forget every cached row, in every loader."""
-        for loader in vars(self).values():
+        for loader in [*vars(self).values(), *self._by_id.values()]:
             if isinstance(loader, DataLoader):
                 loader.clear_all()
 
     def prime_task(self, task: Task) -> None:
-        self.task.prime(task.id, task)
+        self.by_id(Task).prime(task.id, task)
 
     async def prefetch_task_children(
         self, task_ids: list[int], *, steps: bool, counts: bool
@@ -125,11 +123,10 @@ class Loaders:
         elif counts:
             await self.task_step_counts.load_many(task_ids)
 
-    def _by_id(
-        self, model: Any, scoped: Callable[[str], Select[Any]]
-    ) -> Callable[[list[Any]], Any]:
+    def _load_by_id(self, model: Any) -> Callable[[list[Any]], Any]:
         async def load(ids: list[Any]) -> list[Any]:
-            rows = await self._db.scalars(scoped(self._user_id).where(model.id.in_(ids)))
+            statement = scope.owned(model, self._user_id).where(model.id.in_(ids))
+            rows = await self._db.scalars(statement)
             by_id = {row.id: row for row in rows}
             return [by_id.get(key) for key in ids]
 
@@ -138,8 +135,7 @@ class Loaders:
     async def _task_steps(self, task_ids: list[int]) -> list[list[TaskStepRow]]:
         # Plain rows: a page's steps are the most numerous objects it reads.
         statement = (
-            scope.task_steps(self._user_id)
-            .with_only_columns(*TaskStep.__table__.columns)
+            scope.owned_columns(TaskStep, self._user_id, *TaskStep.__table__.columns)
             .where(TaskStep.task_id.in_(task_ids))
             .order_by(TaskStep.task_id, TaskStep.step_number)
         )
@@ -148,13 +144,13 @@ class Loaders:
 
     async def _task_step_counts(self, task_ids: list[int]) -> list[tuple[int, int]]:
         statement = (
-            select(
+            scope.owned_columns(
+                TaskStep, self._user_id,
                 TaskStep.task_id,
                 func.count(TaskStep.id),
                 func.coalesce(func.sum(case((TaskStep.completed, 1), else_=0)), 0),
             )
-            .join(Task, Task.id == TaskStep.task_id)
-            .where(Task.user_id == self._user_id, TaskStep.task_id.in_(task_ids))
+            .where(TaskStep.task_id.in_(task_ids))
             .group_by(TaskStep.task_id)
         )
         rows = await self._db.rows(statement)
@@ -163,9 +159,10 @@ class Loaders:
 
     async def _task_event_counts(self, task_ids: list[int]) -> list[int]:
         statement = (
-            select(TaskEvent.task_id, func.count(TaskEvent.id))
-            .join(Task, Task.id == TaskEvent.task_id)
-            .where(Task.user_id == self._user_id, TaskEvent.task_id.in_(task_ids))
+            scope.owned_columns(
+                TaskEvent, self._user_id, TaskEvent.task_id, func.count(TaskEvent.id)
+            )
+            .where(TaskEvent.task_id.in_(task_ids))
             .group_by(TaskEvent.task_id)
         )
         counts = {tid: int(total) for tid, total in await self._db.rows(statement)}
@@ -173,19 +170,21 @@ class Loaders:
 
     async def _task_events(self, keys: list[tuple[int, Window]]) -> list[list[TaskEvent]]:
         return await self._pages(
-            keys, scope.task_events(self._user_id), TaskEvent, TaskEvent.task_id, TASK_EVENT_SORT
+            keys, scope.owned(TaskEvent, self._user_id), TaskEvent, TaskEvent.task_id,
+            TASK_EVENT_SORT,
         )
 
     async def _messages(self, keys: list[tuple[str, Window]]) -> list[list[Message]]:
         return await self._pages(
-            keys, scope.messages(self._user_id), Message, Message.conversation_id, MESSAGE_SORT
+            keys, scope.owned(Message, self._user_id), Message, Message.conversation_id,
+            MESSAGE_SORT,
         )
 
     async def _message_counts(self, conversation_ids: list[str]) -> list[int]:
         statement = (
-            select(Message.conversation_id, func.count(Message.id))
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(Conversation.user_id == self._user_id)
+            scope.owned_columns(
+                Message, self._user_id, Message.conversation_id, func.count(Message.id)
+            )
             .where(Message.conversation_id.in_(conversation_ids))
             .group_by(Message.conversation_id)
         )
@@ -200,7 +199,7 @@ class Loaders:
     async def _exercises(self, event_ids: list[int]) -> list[list[GroundingExercise]]:
         """Each panic event's exercises in position order, one statement for all events."""
         statement = (
-            scope.exercises(self._user_id)
+            scope.owned(GroundingExercise, self._user_id)
             .where(GroundingExercise.panic_event_id.in_(event_ids))
             .order_by(GroundingExercise.panic_event_id, GroundingExercise.position)
         )
@@ -263,6 +262,3 @@ def _grouped(keys: Iterable[K], rows: Iterable[Any], key_of: Callable[[Any], K])
         groups[key_of(row)].append(row)
     return [groups.get(key, []) for key in keys]
 
-
-def _owned(model: scope.Owned) -> Callable[[str], Select[Any]]:
-    return lambda user_id: scope.owned(model, user_id)

@@ -57,14 +57,16 @@ class Subscription:
         user_id = context.user_id
         key = decode_key(conversation_id, "Conversation")
         owned = key is not None and await _load(
-            context, scope.owned_ids(Conversation, user_id).where(Conversation.id == key)
+            context,
+            scope.owned_columns(Conversation, user_id, Conversation.id)
+            .where(Conversation.id == key),
         )
         if not owned:
             raise ClientError("Not found.", code="NOT_FOUND")
         async for row_id in _events(context, "message"):
             row = await _load(
                 context,
-                scope.messages(user_id).where(
+                scope.owned(MessageModel, user_id).where(
                     MessageModel.id == row_id, MessageModel.conversation_id == key
                 ),
             )
@@ -78,7 +80,7 @@ class Subscription:
         context = info.context
         user_id = context.user_id
         async for row_id in _events(context, "task_event"):
-            statement = scope.task_events(user_id).where(TaskEventModel.id == row_id)
+            statement = scope.owned(TaskEventModel, user_id).where(TaskEventModel.id == row_id)
             row = await _load(context, statement)
             if row is not None:
                 yield TaskEvent.from_model(row)

@@ -41,7 +41,7 @@ def _assistant_unavailable() -> AssistantUnavailable:
 
 async def _history(context: Context, conversation_id: str) -> list[tuple[str, str]]:
     rows = await context.db.scalars(
-        scope.messages(context.user_id)
+        scope.owned(MessageModel, context.user_id)
         .where(MessageModel.conversation_id == conversation_id)
         .order_by(MessageModel.created_at.desc(), MessageModel.id.desc())
         .limit(HISTORY)
@@ -123,7 +123,7 @@ class ChatMutations:
         content = _content(checks, "content", input.content)
         checks.raise_if_any()
         key = decode_key(input.conversation_id, "Conversation")
-        conversation = await context.loaders.conversation.load(key) if key else None
+        conversation = await context.loaders.by_id(ConversationModel).load(key) if key else None
         if key is None or conversation is None:
             raise NotFound(ConversationModel, key, named=input.conversation_id)
         history = await _history(context, key)

@@ -7,6 +7,7 @@ from typing import Annotated, TypeAlias
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import models
 from domain import sessions as service
 from domain.errors import NotFound
 from domain.visits import InvalidSessionId, parse_session_id
@@ -14,7 +15,6 @@ from graph.context import Info
 from graph.errors import NotAuthenticated
 from graph.mutations.base import in_transaction, mutation
 from graph.types.errors import AlreadyClaimedError, NotFoundError, payload_union
-from models import Visit
 
 
 @strawberry.input(description="The anonymous visit to claim.")
@@ -59,19 +59,19 @@ class SessionMutations:
         try:
             session_id = parse_session_id(input.session_id)
         except InvalidSessionId as malformed:
-            raise NotFound(Visit, None, named=input.session_id) from malformed
+            raise NotFound(models.Visit, None, named=input.session_id) from malformed
         # Only the visit this request comes from: the header must name it too (no proof of
         # possession: README, "The visit id is a bearer secret").
         if session_id != viewer.session_id:
-            raise NotFound(Visit, session_id, named=input.session_id)
+            raise NotFound(models.Visit, session_id, named=input.session_id)
 
         async def work(session: AsyncSession, user_id: str) -> ClaimSessionSuccess:
             moved = await service.claim(session, session_id=session_id, user_id=user_id)
             return ClaimSessionSuccess(
                 session_id=session_id,
-                tasks_moved=moved.tasks,
-                conversations_moved=moved.conversations,
-                panic_events_moved=moved.panic_events,
+                tasks_moved=moved[models.Task],
+                conversations_moved=moved[models.Conversation],
+                panic_events_moved=moved[models.PanicEvent],
             )
 
         return await in_transaction(info, work)

@@ -219,7 +219,7 @@ class TaskMutations:
     ) -> payloads.ReorderTaskStepsPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.ReorderTaskStepsSuccess:
             task = await service.owned_task(session, user_id, _task_id(input.task_id))
-            current = await service.step_ids(session, task.id)
+            current = await service.step_ids(session, task)
             ordered = [decode_int(raw, "TaskStep") for raw in input.step_ids]
             if sorted(i for i in ordered if i is not None) != sorted(current) or None in ordered:
                 Checks().fail(

@@ -37,7 +37,7 @@ class ChatQueries:
             context.db, scope.owned(ConversationModel, context.user_id), CONVERSATION_SORT,
             Conversation.from_model, first=first, after=after, last=last, before=before,
             max_size=context.settings.max_page_size,
-            prime=lambda row: context.loaders.conversation.prime(row.id, row),
+            prime=lambda row: context.loaders.by_id(ConversationModel).prime(row.id, row),
         )
 
     @strawberry.field(description="One of the viewer's conversations, or null.")

@@ -37,7 +37,7 @@ class PanicQueries:
             context.db, scope.owned(PanicEventModel, context.user_id), PANIC_EVENT_SORT,
             PanicEvent.from_model, first=first, after=after, last=last, before=before,
             max_size=context.settings.max_page_size,
-            prime=lambda row: context.loaders.panic_event.prime(row.id, row),
+            prime=lambda row: context.loaders.by_id(PanicEventModel).prime(row.id, row),
         )
 
     @strawberry.field(description="One of the viewer's panic events, or null.")

@@ -45,7 +45,8 @@ class Message(relay.Node):
         description="The conversation it belongs to; null only if that was deleted meanwhile."
     )
     async def conversation(self, info: Info) -> Conversation | None:
-        model = await info.context.loaders.conversation.load(self._conversation_id)
+        loader = info.context.loaders.by_id(chat_model.Conversation)
+        model = await loader.load(self._conversation_id)
         return Conversation.from_model(model) if model is not None else None
 
 

@@ -13,12 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from aiodataloader import DataLoader
 from strawberry import relay
 
+import models
 from graph.context import Info
 from graph.ids import int_key, key_can_name_a_row
-from graph.loaders import Loaders
 from graph.pagination import InvalidPage
 from graph.types.audit import AuditLog
 from graph.types.chat import Conversation, Message
@@ -42,33 +41,32 @@ def text_key(raw: str) -> str | None:
 
 @dataclass(frozen=True)
 class NodeKind:
-    loader: Callable[[Loaders], DataLoader[Any, Any]]
-    key: Callable[[str], Any]  # the row key, or None when the id cannot name a row
-    to_node: Callable[[Any], relay.Node]
+    """A Node type, declared once: its GraphQL type (which maps from the model), the model
+    its rows are, and how a global id's key names a row (None: it cannot)."""
+
+    node: type[relay.Node]
+    model: type[Any]
+    key: Callable[[str], Any]
+
+    def to_node(self, row: Any) -> relay.Node:
+        # Every Node type of ours has `from_model`; relay.Node does not declare it.
+        return cast(relay.Node, self.node.from_model(row))  # type: ignore[attr-defined]
 
 
 NODE_KINDS: dict[str, NodeKind] = {
-    "Task": NodeKind(lambda loaders: loaders.task, int_key, Task.from_model),
-    "TaskStep": NodeKind(lambda loaders: loaders.task_step, int_key, TaskStep.from_model),
-    "TaskEvent": NodeKind(lambda loaders: loaders.task_event, int_key, TaskEvent.from_model),
-    "Conversation": NodeKind(
-        lambda loaders: loaders.conversation, text_key, Conversation.from_model
-    ),
-    "Message": NodeKind(lambda loaders: loaders.message, int_key, Message.from_model),
-    "PanicEvent": NodeKind(lambda loaders: loaders.panic_event, int_key, PanicEvent.from_model),
-    "GroundingExercise": NodeKind(
-        lambda loaders: loaders.grounding_exercise, int_key, GroundingExercise.from_model
-    ),
-    "AuditLog": NodeKind(lambda loaders: loaders.audit_log, uuid_key, AuditLog.from_model),
-}
-NODE_TYPES: dict[str, type[relay.Node]] = {
-    cls.__name__: cls
-    for cls in (
-        Task, TaskStep, TaskEvent, Conversation, Message, PanicEvent, GroundingExercise,
-        AuditLog,
+    kind.node.__name__: kind
+    for kind in (
+        NodeKind(Task, models.Task, int_key),
+        NodeKind(TaskStep, models.TaskStep, int_key),
+        NodeKind(TaskEvent, models.TaskEvent, int_key),
+        NodeKind(Conversation, models.Conversation, text_key),
+        NodeKind(Message, models.Message, int_key),
+        NodeKind(PanicEvent, models.PanicEvent, int_key),
+        NodeKind(GroundingExercise, models.GroundingExercise, int_key),
+        NodeKind(AuditLog, models.AuditLog, uuid_key),
     )
 }
-assert NODE_TYPES.keys() == NODE_KINDS.keys(), "every Node type needs its lookup"
+NODE_TYPES: dict[str, type[relay.Node]] = {name: kind.node for name, kind in NODE_KINDS.items()}
 
 
 def _parse(raw: str) -> tuple[str, Any] | None:
@@ -95,7 +93,7 @@ async def resolve_nodes(info: Info, ids: list[str]) -> list[relay.Node | None]:
             wanted.setdefault(parsed[0], []).append((index, parsed[1]))
     for name, entries in wanted.items():
         kind = NODE_KINDS[name]
-        rows = await kind.loader(loaders).load_many([key for _, key in entries])
+        rows = await loaders.by_id(kind.model).load_many([key for _, key in entries])
         for (index, _), row in zip(entries, rows, strict=True):
             results[index] = kind.to_node(row) if row is not None else None
     return results

@@ -52,7 +52,7 @@ class GroundingExercise(relay.Node):
 
     @strawberry.field(description="The panic event it was offered for.")
     async def panic_event(self, info: Info) -> PanicEvent:
-        model = await info.context.loaders.panic_event.load(self._panic_event_id)
+        model = await info.context.loaders.by_id(panic_model.PanicEvent).load(self._panic_event_id)
         if model is None:  # the exercise was read in this request, so its event is the viewer's
             raise LookupError(f"panic event {self._panic_event_id} vanished during the request")
         return PanicEvent.from_model(model)

@@ -224,7 +224,7 @@ def _done(counts: tuple[int, int]) -> int:
 
 
 async def _parent_task(info: Info, task_id: int) -> Task:
-    model = await info.context.loaders.task.load(task_id)
+    model = await info.context.loaders.by_id(task_model.Task).load(task_id)
     if model is None:  # the child was read in this request, so its parent is the viewer's
         raise LookupError(f"task {task_id} vanished during the request")
     return Task.from_model(model)
