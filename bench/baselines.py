@@ -85,7 +85,7 @@ class _NaiveContext(BaseContext):
         super().__init__()
         self.session = session
         # Strawberry resolves the 50 tasks' fields concurrently, and an AsyncSession takes one
-        # statement at a time: the same rule the real server follows (graph/database.py).
+        # statement at a time: the same rule the real server follows (graph/execution/database.py).
         self.lock = asyncio.Lock()
         self.steps: dict[int, asyncio.Future[list[TaskStep]]] = {}
 

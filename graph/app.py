@@ -20,15 +20,15 @@ from domain.assistant import Assistant, OfflineAssistant
 from domain.visits import VisitRecorder
 from graph.auth import AuthenticationFailed, TokenVerifier
 from graph.context import Resources, get_context
-from graph.cors import add_cors, allowed_origins
 from graph.errors import BadRequest
-from graph.limits import BodySizeLimit, RequestTimeout
+from graph.http.cors import add_cors, allowed_origins
+from graph.http.limits import BodySizeLimit, RequestTimeout
+from graph.http.persisted import PersistedQueries
+from graph.http.responses import refusal
+from graph.http.router import ClarityRouter
 from graph.migrations import current_revision, head_revision
 from graph.observability import FirstThenCounted, RequestIdMiddleware
-from graph.persisted import PersistedQueries
 from graph.pubsub import build_broker
-from graph.responses import refusal
-from graph.router import ClarityRouter
 from graph.schema import build_schema
 from graph.settings import Settings
 from models.database import EngineOptions, create_engine, create_session_factory
@@ -36,7 +36,7 @@ from models.database import EngineOptions, create_engine, create_session_factory
 logger = logging.getLogger(__name__)
 # An orchestrator probes readiness every few seconds, through a whole outage.
 READINESS_FAILURES = FirstThenCounted(logger, "readiness check failing", level=logging.WARNING)
-VENDOR = Path(__file__).parent / "static" / "vendor"
+VENDOR = Path(__file__).parent / "http" / "static" / "vendor"
 
 
 def engine_options(settings: Settings) -> EngineOptions:

@@ -16,11 +16,11 @@ from strawberry.fastapi import BaseContext
 from domain.viewers import Viewer, anonymous_user_id
 from domain.visits import InvalidSessionId, VisitRecorder, client_ip, parse_session_id
 from graph.auth import AuthenticationFailed, TokenVerifier, viewer_from_claims
-from graph.database import RequestDatabase
 from graph.errors import BadRequest, NotAuthenticated, database_unavailable
-from graph.loaders import Loaders
+from graph.execution.database import RequestDatabase
+from graph.execution.loaders import Loaders
+from graph.http.persisted import PersistedQueries
 from graph.observability import FirstThenCounted
-from graph.persisted import PersistedQueries
 from graph.pubsub import LocalBroker
 from graph.settings import Settings
 from models.base import utcnow

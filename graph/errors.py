@@ -1,9 +1,9 @@
 """The one error convention.
 
 Expected failures are data: the domain raises `domain.errors` exceptions, and a mutation
-answers them as its payload union's error member (`graph/mutations/base.py`: `payload_of`);
-met by a query or a subscription they are `ClientError`s (`client_error`). Request-level
-refusals (not signed in, a page too large) are
+answers them as its payload union's error member (`payload_of` in
+`graph/resolvers/mutations/base.py`); met by a query or a subscription they are
+`ClientError`s (`client_error`). Request-level refusals (not signed in, a page too large) are
 `ClientError`s: GraphQL errors with a code, shown as they are. A database that cannot be
 reached is told apart (`SERVICE_UNAVAILABLE`, "retry shortly"): the request was fine, and
 a later one may succeed. Everything else is masked: the client gets a generic message and an
@@ -80,7 +80,7 @@ class NotAuthenticated(ClientError):
 
 
 # A domain failure met outside a mutation's payload (a query, a subscription): a GraphQL
-# error with this code. Mutations answer them as payloads (graph/mutations/base.py).
+# error with this code. Mutations answer them as payloads (graph/resolvers/mutations/base.py).
 _DOMAIN_CODES: dict[type[DomainError], str] = {
     Forbidden: "FORBIDDEN",
     Invalid: "BAD_USER_INPUT",
@@ -176,8 +176,9 @@ def present(error: GraphQLError) -> GraphQLError:
         original = client_error(original)
     request_error = error.path is None and (original is None or isinstance(original, GraphQLError))
     if request_error and not (error.extensions or {}).get("code"):
-        # graphql-core's refusals of a request: a syntax error (coded by graph/documents.py
-        # unless strawberry met it alone), else a variable's value it could not coerce.
+        # graphql-core's refusals of a request: a syntax error (coded by
+        # graph/extensions/documents.py unless strawberry met it alone), else a variable's
+        # value it could not coerce.
         code = "GRAPHQL_PARSE_FAILED" if isinstance(error, GraphQLSyntaxError) else (
             "BAD_USER_INPUT")
         error.extensions = {**(error.extensions or {}), "code": code}

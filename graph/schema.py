@@ -19,30 +19,30 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graph.context import Info
-from graph.diagnostics import SqlDiagnostics
-from graph.documents import document_checks
 from graph.errors import MaskUnexpectedErrors
-from graph.execution import PlainFieldsExecutionContext
-from graph.limits import (
+from graph.execution.shortcut import PlainFieldsExecutionContext
+from graph.extensions.diagnostics import SqlDiagnostics
+from graph.extensions.documents import document_checks
+from graph.extensions.rules import (
     HideSuggestions,
     SubscriptionsOverWebSocketOnly,
     WebSocketOperationTimeout,
     directives_per_field_rule,
 )
-from graph.mutations.audit import AuditMutations
-from graph.mutations.breakdown import BreakdownMutations
-from graph.mutations.chat import ChatMutations
-from graph.mutations.panic import PanicMutations
-from graph.mutations.sessions import SessionMutations
-from graph.mutations.tasks import TaskMutations
+from graph.http.persisted import RegisterPersistedQuery
 from graph.observability import OperationLog, tracing_extension
-from graph.persisted import RegisterPersistedQuery
-from graph.queries.audit import AuditQueries
-from graph.queries.chat import ChatQueries
-from graph.queries.panic import PanicQueries
-from graph.queries.tasks import TaskQueries
+from graph.resolvers.mutations.audit import AuditMutations
+from graph.resolvers.mutations.breakdown import BreakdownMutations
+from graph.resolvers.mutations.chat import ChatMutations
+from graph.resolvers.mutations.panic import PanicMutations
+from graph.resolvers.mutations.sessions import SessionMutations
+from graph.resolvers.mutations.tasks import TaskMutations
+from graph.resolvers.queries.audit import AuditQueries
+from graph.resolvers.queries.chat import ChatQueries
+from graph.resolvers.queries.panic import PanicQueries
+from graph.resolvers.queries.tasks import TaskQueries
+from graph.resolvers.subscriptions import Subscription
 from graph.settings import Settings
-from graph.subscriptions import Subscription
 from graph.types.node import NODE_TYPES, resolve_nodes
 from graph.types.scalars import SCALAR_MAP
 from graph.types.viewer import Viewer
@@ -118,7 +118,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
 def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     """Validation rules beyond graphql-core's own, made once per schema (the validation cache
     is keyed by the rule classes). Depth, aliases and cost are not rules: they read the
-    variables and are measured in one linear walk per request (graph/analysis.py)."""
+    variables and are measured in one linear walk per request (graph/extensions/analysis.py)."""
     return [
         # graphql-core's recommended rule: introspection lists nested at most three deep (the
         # depth limit does not count introspection, so GraphiQL's own query fits).

@@ -61,9 +61,9 @@ class Settings(BaseSettings):
     limit_concurrency: int = Field(default=1000, ge=2)
     listen_backlog: int = Field(default=2048, ge=1)
     shutdown_timeout_seconds: int = Field(default=20, ge=1)
-    # Parsed and validated documents, per process (graph/documents.py), bounded by bytes.
+    # Parsed and validated documents, per process (graph/extensions/documents.py), bounded by bytes.
     document_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024)
-    # Persisted queries (graph/persisted.py): the per-process APQ cache's entry, byte and
+    # Persisted queries (graph/http/persisted.py): the per-process APQ cache's entry, byte and
     # per-text limits, and the only-known-operations mode with its committed manifest
     # ({"<sha256 hex>": "text"}).
     apq_cache_size: int = Field(default=1000, ge=1)

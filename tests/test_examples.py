@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graph.app import create_app
 from graph.auth import mint_token
-from graph.persisted import load_manifest
+from graph.http.persisted import load_manifest
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from sqlalchemy import Select
 from strawberry import relay
 
 from domain import audit as service
-from graph.database import RequestDatabase
+from graph.execution.database import RequestDatabase
 from graph.types.errors import ValidationError, payload_union
 from graph.types.scalars import JSONObject
 from models import audit as audit_model

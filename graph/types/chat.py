@@ -9,8 +9,15 @@ import strawberry
 from strawberry import relay
 
 from graph.context import Info
-from graph.loaders import MESSAGE_SORT
-from graph.pagination import After, Before, Connection, First, Last, fetch_child_connection
+from graph.execution.loaders import MESSAGE_SORT
+from graph.execution.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    fetch_child_connection,
+)
 from models import chat as chat_model
 
 

@@ -17,8 +17,8 @@ from strawberry import relay
 
 import models
 from graph.context import Info
+from graph.execution.pagination import InvalidPage
 from graph.ids import int_key, key_can_name_a_row
-from graph.pagination import InvalidPage
 from graph.types.audit import AuditLog
 from graph.types.chat import Conversation, Message
 from graph.types.panic import GroundingExercise, PanicEvent
@@ -80,7 +80,8 @@ def _parse(raw: str) -> tuple[str, Any] | None:
 
 
 async def resolve_nodes(info: Info, ids: list[str]) -> list[relay.Node | None]:
-    # graph/inputs.py refuses a longer list before execution; this keeps the field safe alone.
+    # graph/extensions/inputs.py refuses a longer list before execution; this keeps the field
+    # safe on its own.
     limit = info.context.settings.max_page_size
     if len(ids) > limit:
         raise InvalidPage(f"`nodes` takes at most {limit} ids, like a page; ask for fewer.")

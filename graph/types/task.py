@@ -12,9 +12,16 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from graph.context import Info
-from graph.loaders import TASK_EVENT_SORT
-from graph.lookahead import node_fields
-from graph.pagination import After, Before, Connection, First, Last, fetch_child_connection
+from graph.execution.loaders import TASK_EVENT_SORT
+from graph.execution.lookahead import node_fields
+from graph.execution.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    fetch_child_connection,
+)
 from models import task as task_model
 from models.task import STEPS_MAX
 

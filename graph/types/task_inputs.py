@@ -1,7 +1,7 @@
 """Inputs of the task queries and mutations.
 
-Texts are trimmed before they are checked and stored; the maxima are graph/inputs.py's and
-the models' (a ValidationError names the field past one).
+Texts are trimmed before they are checked and stored; the maxima are
+graph/extensions/inputs.py's and the models' (a ValidationError names the field past one).
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from graphql import (
 from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.schema.schema import validate_document
 
-from graph import documents
-from graph.analysis import LIST_ITEMS, analyse, effective_variables, select_operation
+from graph.extensions import documents
+from graph.extensions.analysis import LIST_ITEMS, analyse, effective_variables, select_operation
 from graph.ids import encode_id
 from graph.schema import build_schema, limit_rules
 from models.task import STEPS_MAX

@@ -16,8 +16,8 @@ import websockets
 from graphql import GraphQLInterfaceType, is_object_type
 from websockets.typing import Origin, Subprotocol
 
-from graph.cors import ALLOWED_HEADERS
-from graph.responses import GRAPHQL_RESPONSE
+from graph.http.cors import ALLOWED_HEADERS
+from graph.http.responses import GRAPHQL_RESPONSE
 from graph.schema import build_schema
 from tests.conftest import GqlWith, GraphQL, make_settings
 from tests.servers import running_server

@@ -16,10 +16,10 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graph.execution.pagination import decode_cursor, encode_cursor, ordering_of
+from graph.extensions.inputs import CURSOR_MAX
 from graph.ids import MAX_INT_KEY, encode_id
-from graph.inputs import CURSOR_MAX
-from graph.pagination import decode_cursor, encode_cursor, ordering_of
-from graph.queries.tasks import task_sort
+from graph.resolvers.queries.tasks import task_sort
 from graph.types.task_inputs import OrderDirection, TaskOrder, TaskOrderField
 from models import Base, Conversation, Message
 from models.task import TITLE_MAX

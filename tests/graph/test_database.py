@@ -1,4 +1,4 @@
-"""A request's database access (`graph/database.py`) through the real engine and factory.
+"""A request's database access (`graph/execution/database.py`) through the real engine and factory.
 
 The rolled-back harness session of the other tests shares one connection and one
 transaction with the test itself, so it cannot show what another connection's commit does
@@ -15,7 +15,7 @@ from sqlalchemy import Executable, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graph.database import RequestDatabase
+from graph.execution.database import RequestDatabase
 from graph.pubsub import LocalBroker
 from models import Task
 from tests.conftest import ON_POSTGRES

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from graph.queries import tasks as task_queries
+from graph.resolvers.queries import tasks as task_queries
 from tests.conftest import GraphQL
 
 LEAKY = "SELECT secret FROM tasks WHERE user_id = 'alice' /srv/app/graph/queries.py eyJhbGci"

@@ -13,7 +13,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 import graph.schema
-from graph.execution import PlainFieldsExecutionContext
+from graph.execution.shortcut import PlainFieldsExecutionContext
 from models import Conversation, Message
 from tests.conftest import GqlWith
 from tests.factories import make_audit_log, make_panic_event, make_task, tick

@@ -26,8 +26,8 @@ from hypothesis_graphql import nodes
 from hypothesis_graphql import strategies as gql_st
 
 from graph.cli import render_schema
+from graph.http.limits import MAX_JSON_DEPTH, json_too_deep
 from graph.ids import encode_id
-from graph.limits import MAX_JSON_DEPTH, json_too_deep
 from graph.types.node import NODE_TYPES
 from models import Base
 from tests.conftest import GraphQL

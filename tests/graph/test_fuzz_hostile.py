@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from websockets.typing import Subprotocol
 
-from graph.analysis import analyse, effective_variables, select_operation
+from graph.extensions.analysis import analyse, effective_variables, select_operation
 from graph.schema import build_schema
 from tests.conftest import GraphQL, make_settings
 from tests.graph.test_fuzz import TIMEOUT_SECONDS, check_answer, fuzz_settings

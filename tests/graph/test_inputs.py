@@ -10,7 +10,7 @@ from graphql import get_named_type, get_nullable_type, is_input_object_type, is_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.assistant import Breakdown
-from graph.inputs import (
+from graph.extensions.inputs import (
     CURSOR_MAX,
     GUARDED,
     ID_MAX,
@@ -61,7 +61,9 @@ def refused(payload: dict[str, Any], fragment: str) -> None:
 def test_every_text_input_of_the_schema_has_a_declared_maximum() -> None:
     texts = {place for place, (_, named) in input_positions().items() if named == "String"}
     undeclared = texts - GUARDED.keys() - VALIDATED_BY_MUTATION.keys()
-    assert not undeclared, f"declare a maximum in graph/inputs.py for {sorted(undeclared)}"
+    assert not undeclared, (
+        f"declare a maximum in graph/extensions/inputs.py for {sorted(undeclared)}"
+    )
 
 
 def test_every_list_input_of_the_schema_has_a_declared_maximum() -> None:

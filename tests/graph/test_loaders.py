@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from graph.loaders import Loader
+from graph.execution.loaders import Loader
 
 
 def doubling() -> tuple[Loader[int, int], list[list[int]]]:

@@ -29,10 +29,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph import app as app_module
 from graph import context as context_module
-from graph import database as database_module
 from graph.app import create_app
 from graph.auth import mint_token
 from graph.errors import DATABASE_OUTAGE, database_unavailable
+from graph.execution import database as database_module
 from graph.ids import encode_id
 from graph.observability import FirstThenCounted
 from graph.pubsub import PostgresBroker
@@ -380,9 +380,9 @@ async def test_a_connection_lost_after_the_response_does_not_escape_the_app(
     )
     async with httpx.AsyncClient(transport=transport, base_url="http://outages") as http:
         api = Api(http, outage.user)
-        with caplog.at_level(logging.WARNING, logger="graph.database"):
+        with caplog.at_level(logging.WARNING, logger="graph.execution.database"):
             assert await api.count() == 0  # its read transaction is open until the close
-        [failure] = tracebacks(caplog, logging.WARNING, "graph.database")
+        [failure] = tracebacks(caplog, logging.WARNING, "graph.execution.database")
         assert "close" in failure.getMessage()
         await outage.end()
         assert await api.count() == 0  # the dead connection was not handed out again

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graph.app import create_app
-from graph.persisted import ManifestError
+from graph.http.persisted import ManifestError
 from tests.conftest import GqlWith, make_settings
 
 QUERY = "query Viewer { viewer { id } }"

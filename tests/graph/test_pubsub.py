@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.events import Event, stage
-from graph.database import RequestDatabase
+from graph.execution.database import RequestDatabase
 from graph.pubsub import LocalBroker, PostgresBroker, build_broker
 from models import Task
 from tests.conftest import DATABASE_URL, ON_POSTGRES

@@ -35,13 +35,13 @@ from websockets.typing import Subprotocol
 
 from domain.events import Event
 from domain.viewers import Viewer
-from graph import subscriptions
 from graph.auth import mint_token
 from graph.context import Context, Resources
-from graph.database import RequestDatabase
 from graph.errors import MASKED_MESSAGE
+from graph.execution.database import RequestDatabase
 from graph.ids import encode_id
-from graph.queries import tasks as task_queries
+from graph.resolvers import subscriptions
+from graph.resolvers.queries import tasks as task_queries
 from graph.schema import build_schema
 from graph.settings import Settings
 from graph.types import task as task_types
@@ -268,7 +268,7 @@ async def test_an_unknown_operation_name_is_still_refused_as_it_is(
 FAULT = f'''
 """Test fault injection (tests/graph/test_subscription_errors.py): every subscription
 delivery's database read fails with a message full of what must never reach a client."""
-from graph import subscriptions
+from graph.resolvers import subscriptions
 
 
 async def _load(context, statement):

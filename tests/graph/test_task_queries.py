@@ -10,9 +10,9 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graph.execution.pagination import ordering_of
 from graph.ids import encode_id
-from graph.pagination import ordering_of
-from graph.queries.tasks import task_sort
+from graph.resolvers.queries.tasks import task_sort
 from graph.types.task_inputs import OrderDirection, TaskOrder, TaskOrderField
 from models import Task, TaskEvent, TaskStep
 from models.base import utcnow

@@ -17,7 +17,7 @@ from domain.errors import AssistantUnavailable, NotFound
 from domain.validation import Checks, text_problem
 from graph.context import Context, Info
 from graph.ids import decode_key
-from graph.mutations.base import in_transaction, mutation
+from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import chat_payloads as payloads
 from graph.types.chat import Conversation, Message
 from models import Conversation as ConversationModel

@@ -17,8 +17,9 @@ limiters and our old cost extension, so that every step is bounded and their ord
    benchmark's pages spend 0 to 3 units. The budget counts work, not time: a busy machine
    never refuses a document that a quiet one accepts. (A first version validated in a
    worker thread under a time budget; under load, documents of 3 units were refused.)
-4. **Inputs** (`graph/inputs.py`), then the operation's **depth, aliases, page sizes and
-   cost** (`graph/analysis.py`): linear walks, per request, since they read the variables.
+4. **Inputs** (`graph/extensions/inputs.py`), then the operation's **depth, aliases, page
+   sizes and cost** (`graph/extensions/analysis.py`): linear walks, per request, since they
+   read the variables.
 
 Refusals are pre-execution errors, so HTTP and the WebSocket, queries, mutations and
 subscriptions are refused alike, before any SQL. (A refusal made in `on_execute`, as the
@@ -52,9 +53,15 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
-from graph.analysis import Limits, analyse, effective_variables, refusals, select_operation
-from graph.cache import BoundedLRU
-from graph.inputs import input_refusal
+from graph.extensions.analysis import (
+    Limits,
+    analyse,
+    effective_variables,
+    refusals,
+    select_operation,
+)
+from graph.extensions.cache import BoundedLRU
+from graph.extensions.inputs import input_refusal
 from graph.settings import Settings
 
 # Python's own limit on converting digits to an int (`sys.get_int_max_str_digits()`'s

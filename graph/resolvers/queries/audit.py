@@ -16,7 +16,15 @@ from sqlalchemy import Select
 from domain import audit as service
 from domain import scope
 from graph.context import Context, Info
-from graph.pagination import After, Before, Connection, First, Last, SortColumn, fetch_connection
+from graph.execution.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    SortColumn,
+    fetch_connection,
+)
 from graph.types.audit import AuditLog, AuditLogFilter, AuditStats, AuditStatsFilter
 from models.audit import AuditLog as AuditLogModel
 

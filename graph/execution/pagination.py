@@ -288,7 +288,7 @@ def build_connection(
 
 
 class Reader(Protocol):
-    """What a connection needs of the request's database access (graph.database)."""
+    """What a connection needs of the request's database access (graph.execution.database)."""
 
     async def scalars(self, statement: Any) -> Sequence[Any]: ...
 

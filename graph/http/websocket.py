@@ -5,7 +5,7 @@
   frames as dicts: a list, a number, `null` or an object `id` raised inside its loop and
   dropped the socket without a close frame, logging tracebacks.)
 - A `subscribe` goes through the same persisted-query rules as an HTTP request
-  (`graph/persisted.py`): persisted-only mode refuses ad-hoc text, a hash becomes its text.
+  (`graph/http/persisted.py`): persisted-only mode refuses ad-hoc text, a hash becomes its text.
   Every other limit (depth, aliases, cost, tokens, introspection, suggestions, input sizes)
   lives in the schema's extensions, which run for both transports alike; the message size
   limit is uvicorn's `ws_max_size`, set from `MAX_BODY_BYTES` by `clarity-graph serve`.
@@ -31,7 +31,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from graph.context import Context
-from graph.persisted import PersistedQueryError
+from graph.http.persisted import PersistedQueryError
 
 # Operation ids are chosen by the client; bounded like any other input.
 OPERATION_ID_MAX = 128

@@ -9,7 +9,15 @@ import strawberry
 
 from domain import scope
 from graph.context import Info
-from graph.pagination import After, Before, Connection, First, Last, SortColumn, fetch_connection
+from graph.execution.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    SortColumn,
+    fetch_connection,
+)
 from graph.types.chat import Conversation
 from graph.types.node import node_of_type
 from models import Conversation as ConversationModel

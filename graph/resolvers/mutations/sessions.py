@@ -13,7 +13,7 @@ from domain.errors import NotFound
 from domain.visits import InvalidSessionId, parse_session_id
 from graph.context import Info
 from graph.errors import NotAuthenticated
-from graph.mutations.base import in_transaction, mutation
+from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types.errors import AlreadyClaimedError, NotFoundError, payload_union
 
 

@@ -12,7 +12,7 @@ from domain.errors import NotFound
 from domain.validation import Checks
 from graph.context import Info
 from graph.ids import decode_int
-from graph.mutations.base import in_transaction, mutation
+from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import task_inputs as inputs
 from graph.types import task_payloads as payloads
 from graph.types.task import Task, TaskStep

@@ -12,7 +12,15 @@ from domain import scope
 from domain.validation import text_problem
 from graph.context import Info
 from graph.errors import ClientError
-from graph.pagination import After, Before, Connection, First, Last, SortColumn, fetch_connection
+from graph.execution.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    SortColumn,
+    fetch_connection,
+)
 from graph.types.node import node_of_type
 from graph.types.task import Task, TaskStatus, prefetch_children
 from graph.types.task_inputs import OrderDirection, TaskFilter, TaskOrder, TaskOrderField

@@ -11,7 +11,7 @@ from domain.assistant import Breakdown, ai_log_row, make_title, timed
 from domain.errors import AssistantUnavailable
 from domain.validation import Checks
 from graph.context import Info
-from graph.mutations.base import mutation
+from graph.resolvers.mutations.base import mutation
 from graph.types.task import Task
 from graph.types.task_inputs import BreakDownTaskInput
 from graph.types.task_payloads import BreakDownTaskPayload, BreakDownTaskSuccess

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import audit as service
 from domain.validation import Checks
 from graph.context import Info
-from graph.mutations.base import in_transaction, mutation
+from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import audit as types
 from models import audit as limits
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from graph.cache import BoundedLRU
+from graph.extensions.cache import BoundedLRU
 from graph.settings import Settings
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")

@@ -46,7 +46,7 @@ from graphql import (
 )
 from strawberry import relay
 
-from graph.pagination import DEFAULT_PAGE_SIZE, page_too_large
+from graph.execution.pagination import DEFAULT_PAGE_SIZE, page_too_large
 from models.panic import EXERCISES_MAX
 from models.task import STEPS_MAX
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import aliased
 
 from domain import scope
 from domain.viewers import Viewer
-from graph.database import RequestDatabase
-from graph.pagination import SortColumn, Window, after_cursor, order_by
+from graph.execution.database import RequestDatabase
+from graph.execution.pagination import SortColumn, Window, after_cursor, order_by
 from models import (
     GroundingExercise,
     Message,

@@ -20,7 +20,7 @@ from domain.errors import AssistantUnavailable, NotFound
 from domain.validation import Checks
 from graph.context import Context, Info
 from graph.ids import decode_int
-from graph.mutations.base import in_transaction, mutation
+from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import panic_payloads as payloads
 from graph.types.panic import GroundingExercise, PanicEvent
 from models import GroundingExercise as GroundingExerciseModel

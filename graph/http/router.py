@@ -10,7 +10,7 @@
 - Refusals of the transport are JSON too: a mutation over GET is 405 (Allow: POST), a body
   in any content type but JSON is 415 (form and text/plain are what a cross-site form can
   send without a CORS preflight, so refusing them is the CSRF guard), other bad requests 400.
-- Persisted queries (graph/persisted.py) are resolved in `parse_http_body`, for GET and POST,
+- Persisted queries (graph/http/persisted.py) are resolved in `parse_http_body`, for GET and POST,
   before anything is parsed: a hash becomes its text, or the request is refused.
 """
 
@@ -33,13 +33,13 @@ from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from graph.auth import AuthenticationFailed
-from graph.caching import caching
 from graph.context import Context, resolve_viewer
 from graph.errors import SERVICE_UNAVAILABLE
-from graph.limits import MAX_JSON_DEPTH, json_too_deep
-from graph.persisted import PersistedQueries, PersistedQueryError
-from graph.responses import GRAPHQL_RESPONSE, JSON, media_type, refusal
-from graph.websocket import ClarityTransportWSHandler
+from graph.http.caching import caching
+from graph.http.limits import MAX_JSON_DEPTH, json_too_deep
+from graph.http.persisted import PersistedQueries, PersistedQueryError
+from graph.http.responses import GRAPHQL_RESPONSE, JSON, media_type, refusal
+from graph.http.websocket import ClarityTransportWSHandler
 
 # How long a client should wait before retrying during an outage: a restarting PostgreSQL
 # or a failover takes seconds, and the pool reconnects on the next request.

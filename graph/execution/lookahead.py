@@ -6,7 +6,7 @@ node's field then has its value at hand instead of awaiting a loader batch.
 
 strawberry's `selected_fields` expands each fragment spread where it occurs, so its work
 grows with the paths a document's fragments make, not with the document. The cost limit,
-applied before execution (`graph/documents.py`), counts every one of those paths, so this
+applied before execution (`graph/extensions/documents.py`), counts every one of those paths, so this
 expansion never exceeds `MAX_COST` selections.
 """
 

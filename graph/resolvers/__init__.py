@@ -1,0 +1,1 @@
+"""The resolvers: queries, mutations and subscriptions, one module per domain."""
