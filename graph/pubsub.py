@@ -92,7 +92,6 @@ class PostgresBroker(LocalBroker):
         self._connection: Any = None
         self._reconnecting: asyncio.Task[None] | None = None
         self._stopped = False
-        self.connections = 0  # LISTEN connections opened so far: 1 + reconnects
         self._reconnect_failures = FirstThenCounted(
             logger, "LISTEN reconnect failing", level=logging.WARNING
         )
@@ -140,7 +139,6 @@ class PostgresBroker(LocalBroker):
             raise
         connection.add_termination_listener(self._lost)
         self._connection = connection
-        self.connections += 1
 
     def _lost(self, _connection: Any) -> None:
         if self._stopped or self._reconnecting is not None:

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models import AuditLog, Conversation, Message, Task, TaskEvent, TaskStep
+import models
 from models.base import utcnow
 from models.task import STEPS_MAX
 
@@ -128,19 +128,19 @@ async def _seed_tasks(
                 "created_at": created, "updated_at": created,
                 "completed_at": created + timedelta(hours=2) if status == "completed" else None,
             })
-    ids = await _insert(connection, Task, tasks, progress, returning=True)
+    ids = await _insert(connection, models.Task, tasks, progress, returning=True)
     steps = [
         {"task_id": task_id, "step_number": n, "content": STEPS[(n - 1) % len(STEPS)],
          "completed": rng.random() < 0.4}
         for task_id in ids for n in range(1, plan.steps_per_task + 1)
     ]
-    await _insert(connection, TaskStep, steps, progress)
+    await _insert(connection, models.TaskStep, steps, progress)
     events = [
         {"task_id": task_id, "event_type": "created" if n == 0 else "updated",
          "created_at": task["created_at"] + timedelta(minutes=n), "payload": {"seeded": True}}
         for task_id, task in zip(ids, tasks, strict=True) for n in range(plan.events_per_task)
     ]
-    await _insert(connection, TaskEvent, events, progress)
+    await _insert(connection, models.TaskEvent, events, progress)
     return {"tasks": len(tasks), "task_steps": len(steps), "task_events": len(events)}
 
 
@@ -162,8 +162,8 @@ async def _seed_chat(
                 text = "list my tasks" if role == "user" else "Here is what you have open."
                 messages.append({"conversation_id": conversation_id, "role": role,
                                  "content": text, "created_at": started + timedelta(seconds=m)})
-    await _insert(connection, Conversation, conversations, progress)
-    await _insert(connection, Message, messages, progress)
+    await _insert(connection, models.Conversation, conversations, progress)
+    await _insert(connection, models.Message, messages, progress)
     return {"conversations": len(conversations), "messages": len(messages)}
 
 
@@ -185,5 +185,5 @@ async def _seed_audit(
                 "error_message": "model timed out" if failed else None,
                 "created_at": now - timedelta(minutes=rng.randint(0, 30 * 24 * 60)),
             })
-    await _insert(connection, AuditLog, rows, progress)
+    await _insert(connection, models.AuditLog, rows, progress)
     return len(rows)

@@ -17,17 +17,11 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import aliased
 
+import models
 from domain import scope
 from domain.viewers import Viewer
 from graph.execution.database import RequestDatabase
 from graph.execution.pagination import SortColumn, Window, after_cursor, order_by
-from models import (
-    GroundingExercise,
-    Message,
-    Task,
-    TaskEvent,
-    TaskStep,
-)
 from models.task import TaskStepRow
 
 K = TypeVar("K", bound=Hashable)
@@ -35,12 +29,12 @@ V = TypeVar("V")
 R = TypeVar("R")
 
 TASK_EVENT_SORT = (
-    SortColumn(TaskEvent.created_at, kind=datetime),
-    SortColumn(TaskEvent.id, kind=int),
+    SortColumn(models.TaskEvent.created_at, kind=datetime),
+    SortColumn(models.TaskEvent.id, kind=int),
 )
 MESSAGE_SORT = (
-    SortColumn(Message.created_at, kind=datetime),
-    SortColumn(Message.id, kind=int),
+    SortColumn(models.Message.created_at, kind=datetime),
+    SortColumn(models.Message.id, kind=int),
 )
 
 
@@ -105,9 +99,6 @@ class Loaders:
             if isinstance(loader, DataLoader):
                 loader.clear_all()
 
-    def prime_task(self, task: Task) -> None:
-        self.by_id(Task).prime(task.id, task)
-
     async def prefetch_task_children(
         self, task_ids: list[int], *, steps: bool, counts: bool
     ) -> None:
@@ -135,9 +126,9 @@ class Loaders:
     async def _task_steps(self, task_ids: list[int]) -> list[list[TaskStepRow]]:
         # Plain rows: a page's steps are the most numerous objects it reads.
         statement = (
-            scope.owned_columns(TaskStep, self._user_id, *TaskStep.__table__.columns)
-            .where(TaskStep.task_id.in_(task_ids))
-            .order_by(TaskStep.task_id, TaskStep.step_number)
+            scope.owned_columns(models.TaskStep, self._user_id, *models.TaskStep.__table__.columns)
+            .where(models.TaskStep.task_id.in_(task_ids))
+            .order_by(models.TaskStep.task_id, models.TaskStep.step_number)
         )
         rows = cast(Sequence[TaskStepRow], await self._db.rows(statement))
         return _grouped(task_ids, rows, lambda step: step.task_id)
@@ -145,63 +136,64 @@ class Loaders:
     async def _task_step_counts(self, task_ids: list[int]) -> list[tuple[int, int]]:
         statement = (
             scope.owned_columns(
-                TaskStep, self._user_id,
-                TaskStep.task_id,
-                func.count(TaskStep.id),
-                func.coalesce(func.sum(case((TaskStep.completed, 1), else_=0)), 0),
+                models.TaskStep, self._user_id,
+                models.TaskStep.task_id,
+                func.count(models.TaskStep.id),
+                func.coalesce(func.sum(case((models.TaskStep.completed, 1), else_=0)), 0),
             )
-            .where(TaskStep.task_id.in_(task_ids))
-            .group_by(TaskStep.task_id)
+            .where(models.TaskStep.task_id.in_(task_ids))
+            .group_by(models.TaskStep.task_id)
         )
         rows = await self._db.rows(statement)
         counts = {tid: (int(total), int(done)) for tid, total, done in rows}
         return [counts.get(key, (0, 0)) for key in task_ids]
 
     async def _task_event_counts(self, task_ids: list[int]) -> list[int]:
+        event = models.TaskEvent
         statement = (
-            scope.owned_columns(
-                TaskEvent, self._user_id, TaskEvent.task_id, func.count(TaskEvent.id)
-            )
-            .where(TaskEvent.task_id.in_(task_ids))
-            .group_by(TaskEvent.task_id)
+            scope.owned_columns(event, self._user_id, event.task_id, func.count(event.id))
+            .where(event.task_id.in_(task_ids))
+            .group_by(models.TaskEvent.task_id)
         )
         counts = {tid: int(total) for tid, total in await self._db.rows(statement)}
         return [counts.get(key, 0) for key in task_ids]
 
-    async def _task_events(self, keys: list[tuple[int, Window]]) -> list[list[TaskEvent]]:
+    async def _task_events(self, keys: list[tuple[int, Window]]) -> list[list[models.TaskEvent]]:
+        event = models.TaskEvent
         return await self._pages(
-            keys, scope.owned(TaskEvent, self._user_id), TaskEvent, TaskEvent.task_id,
-            TASK_EVENT_SORT,
+            keys, scope.owned(event, self._user_id), event, event.task_id, TASK_EVENT_SORT
         )
 
-    async def _messages(self, keys: list[tuple[str, Window]]) -> list[list[Message]]:
+    async def _messages(self, keys: list[tuple[str, Window]]) -> list[list[models.Message]]:
+        message = models.Message
         return await self._pages(
-            keys, scope.owned(Message, self._user_id), Message, Message.conversation_id,
+            keys, scope.owned(message, self._user_id), message, message.conversation_id,
             MESSAGE_SORT,
         )
 
     async def _message_counts(self, conversation_ids: list[str]) -> list[int]:
+        message = models.Message
         statement = (
             scope.owned_columns(
-                Message, self._user_id, Message.conversation_id, func.count(Message.id)
+                message, self._user_id, message.conversation_id, func.count(message.id)
             )
-            .where(Message.conversation_id.in_(conversation_ids))
-            .group_by(Message.conversation_id)
+            .where(message.conversation_id.in_(conversation_ids))
+            .group_by(models.Message.conversation_id)
         )
         counts = {cid: int(total) for cid, total in await self._db.rows(statement)}
         return [counts.get(key, 0) for key in conversation_ids]
 
-    async def _last_messages(self, conversation_ids: list[str]) -> list[Message | None]:
+    async def _last_messages(self, conversation_ids: list[str]) -> list[models.Message | None]:
         newest = Window(size=1, backward=True, cursor=None, has_cursor_before=False)
         pages = await self._messages([(cid, newest) for cid in conversation_ids])
         return [page[0] if page else None for page in pages]
 
-    async def _exercises(self, event_ids: list[int]) -> list[list[GroundingExercise]]:
+    async def _exercises(self, event_ids: list[int]) -> list[list[models.GroundingExercise]]:
         """Each panic event's exercises in position order, one statement for all events."""
         statement = (
-            scope.owned(GroundingExercise, self._user_id)
-            .where(GroundingExercise.panic_event_id.in_(event_ids))
-            .order_by(GroundingExercise.panic_event_id, GroundingExercise.position)
+            scope.owned(models.GroundingExercise, self._user_id)
+            .where(models.GroundingExercise.panic_event_id.in_(event_ids))
+            .order_by(models.GroundingExercise.panic_event_id, models.GroundingExercise.position)
         )
         rows = await self._db.scalars(statement)
         return _grouped(event_ids, rows, lambda exercise: exercise.panic_event_id)

@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, NamedTuple, Protocol, TypeVar
 
 import orjson
 import strawberry
@@ -53,10 +53,6 @@ class Window:
     cursor: tuple[Any, ...] | None
     has_cursor_before: bool
     ordering: str = ""  # which sort the cursors belong to (`ordering_of`)
-
-    @property
-    def key(self) -> tuple[int, bool, tuple[Any, ...] | None]:
-        return (self.size, self.backward, self.cursor)
 
 
 def page_too_large(max_size: int) -> str:
@@ -295,22 +291,29 @@ class Reader(Protocol):
     async def scalar(self, statement: Any) -> Any: ...
 
 
+class Page(NamedTuple):
+    """A connection's four paging arguments, as the client gave them."""
+
+    first: int | None
+    after: str | None
+    last: int | None
+    before: str | None
+
+
 async def fetch_connection(
     db: Reader,
     base: Select[Any],
     sort: Sequence[SortColumn],
     to_node: Callable[[Any], NodeT],
+    asked: Page,
     *,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
     max_size: int,
     prime: Callable[[Any], object] | None = None,
 ) -> Connection[NodeT]:
     """A top-level connection over an already scoped and filtered statement: one query for
     the page, one (only if asked) for `totalCount`."""
-    page = window(sort, first=first, after=after, last=last, before=before, max_size=max_size)
+    page = window(sort, first=asked.first, after=asked.after, last=asked.last,
+                  before=asked.before, max_size=max_size)
     rows = await db.scalars(paginate(base, sort, page))
     if prime is not None:
         for row in rows:

@@ -29,6 +29,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http import process_result as default_process_result
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -51,17 +52,24 @@ def wants_graphql_response(request: Request) -> bool:
     return media_type(request.headers.get("accept", "")) == GRAPHQL_RESPONSE
 
 
+class UnsupportedMediaType(Exception):
+    """A POST body in any content type but JSON."""
+
+
 def _transport_refusal(error: HTTPException, accept: str) -> Response:
-    reason = str(error.reason)
-    if "GET" in reason and "mutation" in reason.lower():
+    """strawberry's refusal of a request, its status told by what strawberry raised (the
+    exception it raised from), never by the words of its message."""
+    if isinstance(error.__cause__, InvalidOperationTypeError):  # a mutation over GET
         return refusal(405, "Mutations must use POST.", "METHOD_NOT_ALLOWED", accept,
                        {"Allow": "POST"})
-    if "content type" in reason.lower():
-        return refusal(415, "Send the request body as application/json.",
-                       "UNSUPPORTED_MEDIA_TYPE", accept)
     if error.status_code == 404:
-        return refusal(404, reason, "NOT_FOUND", accept)
-    return refusal(400, reason, "BAD_REQUEST", accept)
+        return refusal(404, str(error.reason), "NOT_FOUND", accept)
+    return refusal(400, str(error.reason), "BAD_REQUEST", accept)
+
+
+def _is_json(content_type: str | None) -> bool:
+    """strawberry's own test of a JSON body (the media type, any parameters)."""
+    return "application/json" in (content_type or "").split(";")[0].strip().lower()
 
 
 def _code(error: GraphQLError) -> object:
@@ -127,7 +135,11 @@ class ClarityRouter(GraphQLRouter[Context, None]):
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         """The request's operations, with persisted-query hashes swapped for their text (or
-        refused) before anything is parsed or executed; GET and POST alike."""
+        refused) before anything is parsed or executed; GET and POST alike. A POST body that
+        is not JSON is refused first: form and text/plain are what a cross-site form can send
+        without a CORS preflight, so refusing them is the CSRF guard."""
+        if request.method == "POST" and not _is_json(request.content_type):
+            raise UnsupportedMediaType
         parsed = await super().parse_http_body(request)
         if self.persisted_queries is None:
             raise RuntimeError("ClarityRouter.persisted_queries is set by the app's lifespan")
@@ -147,6 +159,9 @@ class ClarityRouter(GraphQLRouter[Context, None]):
             return _transport_refusal(error, accept)
         except PersistedQueryError as error:
             return refusal(error.status, error.message, error.code, accept)
+        except UnsupportedMediaType:
+            return refusal(415, "Send the request body as application/json.",
+                           "UNSUPPORTED_MEDIA_TYPE", accept)
         if response.media_type != JSON:
             return response  # GraphiQL's page
         if wants_graphql_response(request):

@@ -8,15 +8,13 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
+import models
 from domain import scope
 from graph.context import Context, Info
 from graph.errors import ClientError
 from graph.ids import decode_key
 from graph.types.chat import Message
 from graph.types.task import TaskEvent
-from models import Conversation
-from models import Message as MessageModel
-from models import TaskEvent as TaskEventModel
 
 
 async def _load(context: Context, statement: Select[Any]) -> Any:
@@ -58,16 +56,16 @@ class Subscription:
         key = decode_key(conversation_id, "Conversation")
         owned = key is not None and await _load(
             context,
-            scope.owned_columns(Conversation, user_id, Conversation.id)
-            .where(Conversation.id == key),
+            scope.owned_columns(models.Conversation, user_id, models.Conversation.id)
+            .where(models.Conversation.id == key),
         )
         if not owned:
             raise ClientError("Not found.", code="NOT_FOUND")
         async for row_id in _events(context, "message"):
             row = await _load(
                 context,
-                scope.owned(MessageModel, user_id).where(
-                    MessageModel.id == row_id, MessageModel.conversation_id == key
+                scope.owned(models.Message, user_id).where(
+                    models.Message.id == row_id, models.Message.conversation_id == key
                 ),
             )
             if row is not None:
@@ -80,7 +78,7 @@ class Subscription:
         context = info.context
         user_id = context.user_id
         async for row_id in _events(context, "task_event"):
-            statement = scope.owned(TaskEventModel, user_id).where(TaskEventModel.id == row_id)
+            statement = scope.owned(models.TaskEvent, user_id).where(models.TaskEvent.id == row_id)
             row = await _load(context, statement)
             if row is not None:
                 yield TaskEvent.from_model(row)

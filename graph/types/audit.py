@@ -11,11 +11,11 @@ import strawberry
 from sqlalchemy import Select
 from strawberry import relay
 
+import models
 from domain import audit as service
 from graph.execution.database import RequestDatabase
 from graph.types.errors import ValidationError, payload_union
 from graph.types.scalars import JSONObject
-from models import audit as audit_model
 
 # Token sums can pass GraphQL's 32-bit Int; a Float is exact for integers up to 2^53.
 _TOKENS_NOTE = (
@@ -61,7 +61,7 @@ class AuditLog(relay.Node):
     created_at: datetime = strawberry.field(description="When it was recorded.")
 
     @classmethod
-    def from_model(cls, log: audit_model.AuditLog) -> AuditLog:
+    def from_model(cls, log: models.AuditLog) -> AuditLog:
         return cls(
             id=log.id,
             user_id=strawberry.ID(log.user_id),

@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry import relay
 
+import models
 from graph.context import Info
 from graph.execution.loaders import MESSAGE_SORT
 from graph.execution.pagination import (
@@ -18,7 +19,6 @@ from graph.execution.pagination import (
     Last,
     fetch_child_connection,
 )
-from models import chat as chat_model
 
 
 @strawberry.enum(description="Who wrote a message.")
@@ -39,7 +39,7 @@ class Message(relay.Node):
     _conversation_id: strawberry.Private[str]
 
     @classmethod
-    def from_model(cls, message: chat_model.Message) -> Message:
+    def from_model(cls, message: models.Message) -> Message:
         return cls(
             id=message.id,
             role=MessageRole(message.role),
@@ -52,7 +52,7 @@ class Message(relay.Node):
         description="The conversation it belongs to; null only if that was deleted meanwhile."
     )
     async def conversation(self, info: Info) -> Conversation | None:
-        loader = info.context.loaders.by_id(chat_model.Conversation)
+        loader = info.context.loaders.by_id(models.Conversation)
         model = await loader.load(self._conversation_id)
         return Conversation.from_model(model) if model is not None else None
 
@@ -68,7 +68,7 @@ class Conversation(relay.Node):
     updated_at: datetime = strawberry.field(description="Moves with every new message.")
 
     @classmethod
-    def from_model(cls, conversation: chat_model.Conversation) -> Conversation:
+    def from_model(cls, conversation: models.Conversation) -> Conversation:
         return cls(
             id=conversation.id,
             title=conversation.title,

@@ -7,8 +7,8 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
+import models
 from graph.context import Info
-from models import panic as panic_model
 
 
 @strawberry.type(description="One grounding exercise offered for a panic event.")
@@ -34,7 +34,7 @@ class GroundingExercise(relay.Node):
     _panic_event_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, exercise: panic_model.GroundingExercise) -> GroundingExercise:
+    def from_model(cls, exercise: models.GroundingExercise) -> GroundingExercise:
         return cls(
             id=exercise.id,
             kind=exercise.kind,
@@ -52,7 +52,7 @@ class GroundingExercise(relay.Node):
 
     @strawberry.field(description="The panic event it was offered for.")
     async def panic_event(self, info: Info) -> PanicEvent:
-        model = await info.context.loaders.by_id(panic_model.PanicEvent).load(self._panic_event_id)
+        model = await info.context.loaders.by_id(models.PanicEvent).load(self._panic_event_id)
         if model is None:  # the exercise was read in this request, so its event is the viewer's
             raise LookupError(f"panic event {self._panic_event_id} vanished during the request")
         return PanicEvent.from_model(model)
@@ -75,7 +75,7 @@ class PanicEvent(relay.Node):
     )
 
     @classmethod
-    def from_model(cls, event: panic_model.PanicEvent) -> PanicEvent:
+    def from_model(cls, event: models.PanicEvent) -> PanicEvent:
         return cls(
             id=event.id,
             note=event.note,

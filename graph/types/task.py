@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+import models
 from graph.context import Info
 from graph.execution.loaders import TASK_EVENT_SORT
 from graph.execution.lookahead import node_fields
@@ -22,8 +23,7 @@ from graph.execution.pagination import (
     Last,
     fetch_child_connection,
 )
-from models import task as task_model
-from models.task import STEPS_MAX
+from models.task import STEPS_MAX, TaskStepRow
 
 
 @strawberry.enum(description="Where a task stands. Any status may follow any other.")
@@ -76,7 +76,7 @@ class TaskStep(relay.Node):
     _task_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, step: task_model.TaskStepRow) -> TaskStep:
+    def from_model(cls, step: TaskStepRow) -> TaskStep:
         return cls(
             id=step.id,
             step_number=step.step_number,
@@ -112,7 +112,7 @@ class TaskEvent(relay.Node):
     _task_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, event: task_model.TaskEvent) -> TaskEvent:
+    def from_model(cls, event: models.TaskEvent) -> TaskEvent:
         return cls(
             id=event.id,
             event_type=TaskEventType(event.event_type),
@@ -155,7 +155,7 @@ class Task(relay.Node):
     )
 
     @classmethod
-    def from_model(cls, task: task_model.Task) -> Task:
+    def from_model(cls, task: models.Task) -> Task:
         return cls(
             id=task.id,
             title=task.title,
@@ -218,7 +218,7 @@ async def prefetch_children(info: Info, tasks: Iterable[Task]) -> None:
     )
 
 
-def _steps(rows: list[task_model.TaskStepRow]) -> list[TaskStep]:
+def _steps(rows: list[TaskStepRow]) -> list[TaskStep]:
     return [TaskStep.from_model(row) for row in rows]
 
 
@@ -231,7 +231,7 @@ def _done(counts: tuple[int, int]) -> int:
 
 
 async def _parent_task(info: Info, task_id: int) -> Task:
-    model = await info.context.loaders.by_id(task_model.Task).load(task_id)
+    model = await info.context.loaders.by_id(models.Task).load(task_id)
     if model is None:  # the child was read in this request, so its parent is the viewer's
         raise LookupError(f"task {task_id} vanished during the request")
     return Task.from_model(model)

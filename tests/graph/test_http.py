@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from graph.app import create_app
 from tests.conftest import GraphQL, make_settings
@@ -172,3 +173,14 @@ async def test_an_integer_literal_too_long_to_convert_is_bad_user_input(
 async def test_no_openapi_document_nor_docs_pages_are_served(client: httpx.AsyncClient) -> None:
     for path in ("/openapi.json", "/docs", "/redoc"):
         assert (await client.get(path)).status_code == 404
+
+
+async def test_a_mutation_over_get_is_405_however_strawberry_words_its_refusal(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The status comes from the exception strawberry raised, not from its message.
+    monkeypatch.setattr(InvalidOperationTypeError, "as_http_error_reason",
+                        lambda *_args: "reworded upstream")
+    response = await client.get("/graphql", params={"query": "mutation { __typename }"})
+    assert response.status_code == 405
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"

@@ -15,7 +15,13 @@ from domain.validation import Checks
 from graph.context import Info
 from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import audit as types
-from models import audit as limits
+from models.audit import (
+    DOCUMENT_TYPE_MAX,
+    DOCUMENT_VERSION_MAX,
+    ERROR_MESSAGE_MAX,
+    JSON_MAX_BYTES,
+    MODEL_USED_MAX,
+)
 
 
 def _not_negative(checks: Checks, field: str, value: int | None) -> int | None:
@@ -28,7 +34,7 @@ def _error_message(checks: Checks, given: types.RecordGenerationInput) -> str | 
     """Required (not blank) for an ERROR; optional context for a SUCCESS."""
     required = given.status is types.AuditStatus.ERROR
     text = checks.text(
-        "errorMessage", given.error_message, max_len=limits.ERROR_MESSAGE_MAX, required=required
+        "errorMessage", given.error_message, max_len=ERROR_MESSAGE_MAX, required=required
     )
     return text or None
 
@@ -37,18 +43,18 @@ def _values(checks: Checks, given: types.RecordGenerationInput) -> dict[str, Any
     """Checked column values; every problem is collected into `checks`."""
     return {
         "document_type": checks.text(
-            "documentType", given.document_type, max_len=limits.DOCUMENT_TYPE_MAX
+            "documentType", given.document_type, max_len=DOCUMENT_TYPE_MAX
         ),
         "document_version": checks.text(
-            "documentVersion", given.document_version, max_len=limits.DOCUMENT_VERSION_MAX
+            "documentVersion", given.document_version, max_len=DOCUMENT_VERSION_MAX
         ),
         "input_data": checks.json_object(
-            "inputData", given.input_data, max_bytes=limits.JSON_MAX_BYTES
+            "inputData", given.input_data, max_bytes=JSON_MAX_BYTES
         ),
         "generated_text": checks.json_object(
-            "generatedText", given.generated_text, max_bytes=limits.JSON_MAX_BYTES
+            "generatedText", given.generated_text, max_bytes=JSON_MAX_BYTES
         ),
-        "model_used": checks.text("modelUsed", given.model_used, max_len=limits.MODEL_USED_MAX),
+        "model_used": checks.text("modelUsed", given.model_used, max_len=MODEL_USED_MAX),
         "tokens_used": _not_negative(checks, "tokensUsed", given.tokens_used),
         "generation_time_ms": _not_negative(
             checks, "generationTimeMs", given.generation_time_ms

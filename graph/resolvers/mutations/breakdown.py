@@ -15,7 +15,7 @@ from graph.resolvers.mutations.base import mutation
 from graph.types.task import Task
 from graph.types.task_inputs import BreakDownTaskInput
 from graph.types.task_payloads import BreakDownTaskPayload, BreakDownTaskSuccess
-from models import task as limits
+from models.task import STEP_CONTENT_MAX, STEPS_MAX, TITLE_MAX
 
 INPUT_MAX = 10_000
 
@@ -79,6 +79,6 @@ def _usable(result: object, text: str) -> Breakdown | None:
     if not isinstance(result, Breakdown):
         return None
     title = make_title(_clean(str(result.title))) or make_title(_clean(text))
-    steps = [_clean(str(step))[: limits.STEP_CONTENT_MAX] for step in result.steps]
-    kept = [step for step in steps if step][: limits.STEPS_MAX]
-    return Breakdown(title=title[: limits.TITLE_MAX], steps=kept)
+    steps = [_clean(str(step))[: STEP_CONTENT_MAX] for step in result.steps]
+    kept = [step for step in steps if step][: STEPS_MAX]
+    return Breakdown(title=title[: TITLE_MAX], steps=kept)

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import models
 from domain import chat as service
 from domain import scope
 from domain.assistant import ai_log_row, make_title, timed
@@ -20,9 +21,7 @@ from graph.ids import decode_key
 from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import chat_payloads as payloads
 from graph.types.chat import Conversation, Message
-from models import Conversation as ConversationModel
-from models import Message as MessageModel
-from models import chat as limits
+from models.chat import CONVERSATION_TITLE_MAX, MESSAGE_CONTENT_MAX
 
 HISTORY = 20
 
@@ -41,9 +40,9 @@ def _assistant_unavailable() -> AssistantUnavailable:
 
 async def _history(context: Context, conversation_id: str) -> list[tuple[str, str]]:
     rows = await context.db.scalars(
-        scope.owned(MessageModel, context.user_id)
-        .where(MessageModel.conversation_id == conversation_id)
-        .order_by(MessageModel.created_at.desc(), MessageModel.id.desc())
+        scope.owned(models.Message, context.user_id)
+        .where(models.Message.conversation_id == conversation_id)
+        .order_by(models.Message.created_at.desc(), models.Message.id.desc())
         .limit(HISTORY)
     )
     return [(row.role, row.content) for row in reversed(rows)]
@@ -74,8 +73,8 @@ async def _ask(
         )
     if not isinstance(answer, ChatAnswer):
         return None
-    fallback = make_title(content)[: limits.CONVERSATION_TITLE_MAX]
-    return Reply(answer, str(title)[: limits.CONVERSATION_TITLE_MAX] if title else fallback)
+    fallback = make_title(content)[: CONVERSATION_TITLE_MAX]
+    return Reply(answer, str(title)[: CONVERSATION_TITLE_MAX] if title else fallback)
 
 
 async def _exchange(
@@ -102,8 +101,8 @@ def _content(checks: Checks, field: str, content: str | None) -> str:
         checks.fail(field, "must not be empty")
     elif (problem := text_problem(content)) is not None:  # NUL, lone surrogates
         checks.fail(field, problem)
-    elif len(content) > limits.MESSAGE_CONTENT_MAX:
-        checks.fail(field, f"must be at most {limits.MESSAGE_CONTENT_MAX} characters")
+    elif len(content) > MESSAGE_CONTENT_MAX:
+        checks.fail(field, f"must be at most {MESSAGE_CONTENT_MAX} characters")
     return content or ""
 
 
@@ -123,9 +122,9 @@ class ChatMutations:
         content = _content(checks, "content", input.content)
         checks.raise_if_any()
         key = decode_key(input.conversation_id, "Conversation")
-        conversation = await context.loaders.by_id(ConversationModel).load(key) if key else None
+        conversation = await context.loaders.by_id(models.Conversation).load(key) if key else None
         if key is None or conversation is None:
-            raise NotFound(ConversationModel, key, named=input.conversation_id)
+            raise NotFound(models.Conversation, key, named=input.conversation_id)
         history = await _history(context, key)
         reply = await _ask(context, content, history, titled=conversation.title is not None)
         if reply is None:
@@ -149,7 +148,7 @@ class ChatMutations:
         context = info.context
         user_id = context.user_id
         checks = Checks()
-        title = checks.text("title", input.title, max_len=limits.CONVERSATION_TITLE_MAX,
+        title = checks.text("title", input.title, max_len=CONVERSATION_TITLE_MAX,
                             required=False) or None
         content = _content(checks, "message", input.message) if input.message is not None else None
         checks.raise_if_any()
@@ -182,7 +181,7 @@ class ChatMutations:
         async def work(session: AsyncSession, user_id: str) -> payloads.RenameConversationSuccess:
             conversation = await _owned(session, user_id, input.id)
             checks = Checks()
-            title = checks.text("title", input.title, max_len=limits.CONVERSATION_TITLE_MAX,
+            title = checks.text("title", input.title, max_len=CONVERSATION_TITLE_MAX,
                                 required=False)
             checks.raise_if_any()
             conversation.title = title or None
@@ -209,8 +208,8 @@ class ChatMutations:
         return await in_transaction(info, work)
 
 
-async def _owned(session: AsyncSession, user_id: str, global_id: str) -> ConversationModel:
+async def _owned(session: AsyncSession, user_id: str, global_id: str) -> models.Conversation:
     key = decode_key(global_id, "Conversation")
     if key is None:
-        raise NotFound(ConversationModel, None, named=global_id)
+        raise NotFound(models.Conversation, None, named=global_id)
     return await service.owned_conversation(session, user_id, key)

@@ -13,6 +13,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import models
 from domain import panic as service
 from domain.assistant import PanicSupport, ai_log_row, grounding, timed
 from domain.assistant.grounding import ExerciseChoice
@@ -23,8 +24,6 @@ from graph.ids import decode_int
 from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import panic_payloads as payloads
 from graph.types.panic import GroundingExercise, PanicEvent
-from models import GroundingExercise as GroundingExerciseModel
-from models import PanicEvent as PanicEventModel
 from models.panic import EXERCISES_MAX, NOTE_MAX
 
 INTENSITY_MIN, INTENSITY_MAX = 0, 10
@@ -150,7 +149,7 @@ class PanicMutations:
         ) -> payloads.CompleteGroundingExerciseSuccess:
             exercise_id = decode_int(input.id, "GroundingExercise")
             if exercise_id is None:
-                raise NotFound(GroundingExerciseModel, None, named=input.id)
+                raise NotFound(models.GroundingExercise, None, named=input.id)
             exercise = await service.owned_exercise(session, user_id, exercise_id)
             exercise, event = await service.complete_exercise(session, user_id, exercise)
             return payloads.CompleteGroundingExerciseSuccess(
@@ -174,7 +173,7 @@ class PanicMutations:
         async def work(session: AsyncSession, user_id: str) -> payloads.ResolvePanicEventSuccess:
             event_id = decode_int(input.id, "PanicEvent")
             if event_id is None:
-                raise NotFound(PanicEventModel, None, named=input.id)
+                raise NotFound(models.PanicEvent, None, named=input.id)
             event = await service.owned_event(session, user_id, event_id, lock=True)
             event = await service.resolve(session, event)
             return payloads.ResolvePanicEventSuccess(panic_event=PanicEvent.from_model(event))

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import models
 from domain import tasks as service
 from domain.errors import NotFound
 from domain.validation import Checks
@@ -16,22 +17,20 @@ from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import task_inputs as inputs
 from graph.types import task_payloads as payloads
 from graph.types.task import Task, TaskStep
-from models import Task as TaskModel
-from models import TaskStep as TaskStepModel
-from models import task as limits
+from models.task import DESCRIPTION_MAX, KIND_MAX, METADATA_MAX_BYTES, STEP_CONTENT_MAX, TITLE_MAX
 
 
 def _task_id(raw: str) -> int:
     task_id = decode_int(raw, "Task")
     if task_id is None:
-        raise NotFound(TaskModel, None, named=raw)
+        raise NotFound(models.Task, None, named=raw)
     return task_id
 
 
 def _step_id(raw: str) -> int:
     step_id = decode_int(raw, "TaskStep")
     if step_id is None:
-        raise NotFound(TaskStepModel, None, named=raw)
+        raise NotFound(models.TaskStep, None, named=raw)
     return step_id
 
 
@@ -39,17 +38,17 @@ def _task_values(checks: Checks, given: dict[str, Any]) -> dict[str, Any]:
     """Checked column values for the task fields present in `given`."""
     values: dict[str, Any] = {}
     if "title" in given:
-        values["title"] = checks.text("title", given["title"], max_len=limits.TITLE_MAX)
+        values["title"] = checks.text("title", given["title"], max_len=TITLE_MAX)
     if "description" in given:
         text = checks.text(
-            "description", given["description"], max_len=limits.DESCRIPTION_MAX, required=False
+            "description", given["description"], max_len=DESCRIPTION_MAX, required=False
         )
         values["description"] = text or None
     if "kind" in given:
-        values["kind"] = checks.text("kind", given["kind"], max_len=limits.KIND_MAX)
+        values["kind"] = checks.text("kind", given["kind"], max_len=KIND_MAX)
     if "metadata" in given:
         values["metadata_"] = checks.json_object(
-            "metadata", given["metadata"], max_bytes=limits.METADATA_MAX_BYTES
+            "metadata", given["metadata"], max_bytes=METADATA_MAX_BYTES
         )
     return values
 
@@ -79,7 +78,7 @@ class TaskMutations:
                 given["kind"] = input.kind
             values = _task_values(checks, given)
             steps = [
-                checks.text(f"steps.{i}", s, max_len=limits.STEP_CONTENT_MAX) or ""
+                checks.text(f"steps.{i}", s, max_len=STEP_CONTENT_MAX) or ""
                 for i, s in enumerate(input.steps or [])
             ]
             checks.raise_if_any()
@@ -156,7 +155,7 @@ class TaskMutations:
         async def work(session: AsyncSession, user_id: str) -> payloads.AddTaskStepSuccess:
             task = await service.owned_task(session, user_id, _task_id(input.task_id))
             checks = Checks()
-            content = checks.text("content", input.content, max_len=limits.STEP_CONTENT_MAX)
+            content = checks.text("content", input.content, max_len=STEP_CONTENT_MAX)
             checks.raise_if_any()
             step = await service.add_step(session, task, content or "", input.position)
             return payloads.AddTaskStepSuccess(
@@ -180,7 +179,7 @@ class TaskMutations:
             changes: dict[str, Any] = {}
             if input.content is not strawberry.UNSET:
                 changes["content"] = checks.text(
-                    "content", input.content, max_len=limits.STEP_CONTENT_MAX
+                    "content", input.content, max_len=STEP_CONTENT_MAX
                 )
             if input.completed is not strawberry.UNSET:
                 if input.completed is None:

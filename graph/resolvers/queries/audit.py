@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
+import models
 from domain import audit as service
 from domain import scope
 from graph.context import Context, Info
@@ -22,16 +23,16 @@ from graph.execution.pagination import (
     Connection,
     First,
     Last,
+    Page,
     SortColumn,
-    fetch_connection,
 )
+from graph.resolvers.queries.base import owned_connection
 from graph.types.audit import AuditLog, AuditLogFilter, AuditStats, AuditStatsFilter
-from models.audit import AuditLog as AuditLogModel
 
 # Newest first; the id breaks ties.
 AUDIT_LOG_SORT = (
-    SortColumn(AuditLogModel.created_at, descending=True, kind=datetime),
-    SortColumn(AuditLogModel.id, descending=True, kind=str),
+    SortColumn(models.AuditLog.created_at, descending=True, kind=datetime),
+    SortColumn(models.AuditLog.id, descending=True, kind=str),
 )
 
 
@@ -74,10 +75,9 @@ class AuditQueries:
     ) -> Connection[AuditLog]:
         context = info.context
         context.require_identity()
-        return await fetch_connection(
-            context.db, _rows(context, filter), AUDIT_LOG_SORT, AuditLog.from_model,
-            first=first, after=after, last=last, before=before,
-            max_size=context.settings.max_page_size,
+        return await owned_connection(
+            info, models.AuditLog, AUDIT_LOG_SORT, AuditLog.from_model,
+            Page(first, after, last, before), statement=_rows(context, filter),
         )
 
     @strawberry.field(

@@ -7,25 +7,17 @@ from typing import Annotated
 
 import strawberry
 
-from domain import scope
+import models
 from graph.context import Info
-from graph.execution.pagination import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    SortColumn,
-    fetch_connection,
-)
+from graph.execution.pagination import After, Before, Connection, First, Last, Page, SortColumn
+from graph.resolvers.queries.base import owned_connection
 from graph.types.chat import Conversation
 from graph.types.node import node_of_type
-from models import Conversation as ConversationModel
 
 # Most recently active first; the id breaks ties.
 CONVERSATION_SORT = (
-    SortColumn(ConversationModel.updated_at, descending=True, kind=datetime),
-    SortColumn(ConversationModel.id, descending=True, kind=str),
+    SortColumn(models.Conversation.updated_at, descending=True, kind=datetime),
+    SortColumn(models.Conversation.id, descending=True, kind=str),
 )
 
 
@@ -40,12 +32,9 @@ class ChatQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Conversation]:
-        context = info.context
-        return await fetch_connection(
-            context.db, scope.owned(ConversationModel, context.user_id), CONVERSATION_SORT,
-            Conversation.from_model, first=first, after=after, last=last, before=before,
-            max_size=context.settings.max_page_size,
-            prime=lambda row: context.loaders.by_id(ConversationModel).prime(row.id, row),
+        return await owned_connection(
+            info, models.Conversation, CONVERSATION_SORT, Conversation.from_model,
+            Page(first, after, last, before),
         )
 
     @strawberry.field(description="One of the viewer's conversations, or null.")

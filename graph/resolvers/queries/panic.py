@@ -7,25 +7,17 @@ from typing import Annotated
 
 import strawberry
 
-from domain import scope
+import models
 from graph.context import Info
-from graph.execution.pagination import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    SortColumn,
-    fetch_connection,
-)
+from graph.execution.pagination import After, Before, Connection, First, Last, Page, SortColumn
+from graph.resolvers.queries.base import owned_connection
 from graph.types.node import node_of_type
 from graph.types.panic import PanicEvent
-from models import PanicEvent as PanicEventModel
 
 # Newest first; the id breaks ties.
 PANIC_EVENT_SORT = (
-    SortColumn(PanicEventModel.created_at, descending=True, kind=datetime),
-    SortColumn(PanicEventModel.id, descending=True, kind=int),
+    SortColumn(models.PanicEvent.created_at, descending=True, kind=datetime),
+    SortColumn(models.PanicEvent.id, descending=True, kind=int),
 )
 
 
@@ -40,12 +32,9 @@ class PanicQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[PanicEvent]:
-        context = info.context
-        return await fetch_connection(
-            context.db, scope.owned(PanicEventModel, context.user_id), PANIC_EVENT_SORT,
-            PanicEvent.from_model, first=first, after=after, last=last, before=before,
-            max_size=context.settings.max_page_size,
-            prime=lambda row: context.loaders.by_id(PanicEventModel).prime(row.id, row),
+        return await owned_connection(
+            info, models.PanicEvent, PANIC_EVENT_SORT, PanicEvent.from_model,
+            Page(first, after, last, before),
         )
 
     @strawberry.field(description="One of the viewer's panic events, or null.")

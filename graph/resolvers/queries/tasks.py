@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select, or_
 
+import models
 from domain import scope
 from domain.validation import text_problem
 from graph.context import Info
@@ -18,19 +19,19 @@ from graph.execution.pagination import (
     Connection,
     First,
     Last,
+    Page,
     SortColumn,
-    fetch_connection,
 )
+from graph.resolvers.queries.base import owned_connection
 from graph.types.node import node_of_type
 from graph.types.task import Task, TaskStatus, prefetch_children
 from graph.types.task_inputs import OrderDirection, TaskFilter, TaskOrder, TaskOrderField
-from models import Task as TaskModel
 
 _SORT_COLUMNS: dict[TaskOrderField, tuple[Any, type]] = {
-    TaskOrderField.CREATED_AT: (TaskModel.created_at, datetime),
-    TaskOrderField.UPDATED_AT: (TaskModel.updated_at, datetime),
-    TaskOrderField.TITLE: (TaskModel.title, str),
-    TaskOrderField.STATUS: (TaskModel.status, str),
+    TaskOrderField.CREATED_AT: (models.Task.created_at, datetime),
+    TaskOrderField.UPDATED_AT: (models.Task.updated_at, datetime),
+    TaskOrderField.TITLE: (models.Task.title, str),
+    TaskOrderField.STATUS: (models.Task.status, str),
 }
 
 
@@ -40,7 +41,7 @@ def task_sort(order: TaskOrder | None) -> tuple[SortColumn, ...]:
     descending = order.direction is OrderDirection.DESC
     return (
         SortColumn(column, descending=descending, kind=kind),
-        SortColumn(TaskModel.id, descending=descending, kind=int),
+        SortColumn(models.Task.id, descending=descending, kind=int),
     )
 
 
@@ -73,26 +74,26 @@ def filtered(statement: Select[Any], where: TaskFilter | None) -> Select[Any]:
     if where is None:
         return statement
     if where.status is not None:  # an empty list matches no task, as `IN ()` would
-        statement = statement.where(TaskModel.status.in_([s.value for s in where.status]))
+        statement = statement.where(models.Task.status.in_([s.value for s in where.status]))
     if where.completed is not None:
-        done = TaskModel.status == TaskStatus.COMPLETED.value
+        done = models.Task.status == TaskStatus.COMPLETED.value
         statement = statement.where(done if where.completed else ~done)
     if where.kind is not None:
-        statement = statement.where(TaskModel.kind == _text("kind", where.kind))
+        statement = statement.where(models.Task.kind == _text("kind", where.kind))
     if where.search:
         pattern = f"%{_escape_like(_text('search', where.search).strip())}%"
         statement = statement.where(
             or_(
-                TaskModel.title.ilike(pattern, escape="\\"),
-                TaskModel.description.ilike(pattern, escape="\\"),
+                models.Task.title.ilike(pattern, escape="\\"),
+                models.Task.description.ilike(pattern, escape="\\"),
             )
         )
     if where.created_after is not None:
         after = _aware("createdAfter", where.created_after)
-        statement = statement.where(TaskModel.created_at > after)
+        statement = statement.where(models.Task.created_at > after)
     if where.created_before is not None:
         before = _aware("createdBefore", where.created_before)
-        statement = statement.where(TaskModel.created_at < before)
+        statement = statement.where(models.Task.created_at < before)
     return statement
 
 
@@ -115,12 +116,10 @@ class TaskQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Task]:
-        context = info.context
-        connection = await fetch_connection(
-            context.db, filtered(scope.owned(TaskModel, context.user_id), filter),
-            task_sort(order_by), Task.from_model,
-            first=first, after=after, last=last, before=before,
-            max_size=context.settings.max_page_size, prime=context.loaders.prime_task,
+        connection = await owned_connection(
+            info, models.Task, task_sort(order_by), Task.from_model,
+            Page(first, after, last, before),
+            statement=filtered(scope.owned(models.Task, info.context.user_id), filter),
         )
         await prefetch_children(info, connection.nodes())
         return connection
