@@ -50,7 +50,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         backlog=settings.listen_backlog,
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         # The client address comes from X-Forwarded-For only through TRUSTED_PROXIES
-        # (graph/visits.py); uvicorn's own rewriting (on by default, trusting 127.0.0.1) would
+        # (domain/visits.py); uvicorn's own rewriting (on by default, trusting 127.0.0.1) would
         # have decided it first.
         proxy_headers=False,
     )

@@ -39,7 +39,7 @@ def _described(origin: type, description: str) -> ScalarDefinition:
 
 
 def _identity(value: Any) -> Any:
-    # Parsed as is: the mutation's checks (graph/services/validation.py, Checks.json_object)
+    # Parsed as is: the mutation's checks (domain/validation.py, Checks.json_object)
     # report a bad value as a ValidationError naming the field, which a scalar cannot.
     return value
 

@@ -1,4 +1,4 @@
-"""The offline chat assistant's understanding of a message (`graph/chatbot.py`)."""
+"""The offline chat assistant's understanding of a message (`domain/assistant/chatbot.py`)."""
 
 from __future__ import annotations
 
