@@ -1,20 +1,17 @@
-"""Chat writes: conversations, messages, and carrying out the chatbot's commands."""
+"""Chat writes: conversations and their messages."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
-from domain import tasks as task_service
-from domain.assistant.chatbot import HELP, Command
 from domain.errors import NotFound
 from domain.events import stage
-from models import Conversation, Message, Task
+from models import Conversation, Message
 from models.base import utcnow
-from models.task import TITLE_MAX
-
-LIST_LIMIT = 20
 
 
 async def owned_conversation(
@@ -54,45 +51,16 @@ async def delete_conversation(session: AsyncSession, conversation: Conversation)
     await session.execute(delete(Conversation).where(Conversation.id == conversation.id))
 
 
-async def carry_out(
-    session: AsyncSession, command: Command, *, user_id: str, session_id: str | None
-) -> str:
-    """Do what the command asks on the viewer's own tasks; return the reply's words."""
-    if command.action == "help":
-        return HELP
-    if command.action == "add":
-        title = (command.title or "").strip()[:TITLE_MAX]
-        task = await task_service.create_task(
-            session, user_id=user_id, session_id=session_id, values={"title": title}
-        )
-        return f"Added task #{task.id}: {task.title}"
-    if command.action == "list":
-        return await _list(session, user_id)
-    number = command.task_number or 0
-    try:
-        task = await task_service.owned_task(session, user_id, number)
-    except NotFound:
-        return f"I can't find task #{number}. Say \"list my tasks\" to see them."
-    if command.action == "complete":
-        await task_service.set_status(session, task, "completed")
-        return f"Marked task #{task.id} as completed: {task.title}"
-    await task_service.delete_task(session, task)
-    return f"Deleted task #{task.id}: {task.title}"
-
-
-async def _list(session: AsyncSession, user_id: str) -> str:
-    tasks = list(
-        await session.scalars(
-            scope.owned(Task, user_id)
-            .where(Task.status.in_(("pending", "in_progress")))
-            .order_by(Task.created_at, Task.id)
-            .limit(LIST_LIMIT + 1)
-        )
-    )
-    if not tasks:
-        return "You have no open tasks. Say \"add task: ...\" to add one."
-    lines = [
-        f"#{task.id} {task.title} ({task.status.replace('_', ' ')})" for task in tasks[:LIST_LIMIT]
-    ]
-    more = "\n…and more." if len(tasks) > LIST_LIMIT else ""
-    return "Your open tasks:\n" + "\n".join(lines) + more
+async def store_exchange(
+    session: AsyncSession, conversation: Conversation, content: str, reply: str, *,
+    listing: dict[str, Any] | None, title: str | None,
+) -> tuple[Message, Message]:
+    """The user's message and the assistant's reply, stored together, with the list the
+    reply's turn last showed and a first title."""
+    mine = await add_message(session, conversation, "user", content)
+    theirs = await add_message(session, conversation, "assistant", reply or "…")
+    conversation.listing = listing
+    if conversation.title is None:
+        conversation.title = title
+    await session.flush()
+    return mine, theirs

@@ -71,17 +71,23 @@ def owned_columns(model: type, user_id: str, *columns: Any) -> Select[Any]:
 
 
 def audit_logs(viewer: Viewer, user_id: str | None = None) -> Select[Any]:
-    """The audit logs a viewer may read: their own by default; one named user's only for an
-    admin (api.md: admins get cross-user audit analytics, nothing else of other users')."""
-    if user_id is None:
-        return owned(AuditLog, viewer.user_id or "")
-    if not viewer.is_admin:
+    """The audit logs a viewer may read. A non-admin: their own, whether or not they name
+    themselves; naming anyone else is FORBIDDEN. An admin: everyone's, or the named user's
+    (`all_audit_logs`). api.md: admins get cross-user audit analytics, nothing else of other
+    users' (`node` stays owner-only)."""
+    if viewer.is_admin:
+        return all_audit_logs(viewer, user_id)
+    if user_id is not None and user_id != viewer.user_id:
+        # The message names no one: whether that user has logs is not the viewer's business.
         raise Forbidden("Only an admin may read another user's audit logs (`userId`).")
-    return owned(AuditLog, user_id)
+    return owned(AuditLog, viewer.user_id or "")
 
 
-def all_audit_logs(viewer: Viewer) -> Select[Any]:
-    """Every user's audit logs: admin analytics only, the one read that crosses owners."""
+def all_audit_logs(viewer: Viewer, user_id: str | None = None) -> Select[Any]:
+    """Admin analytics, the one read that crosses owners: every user's audit logs, or only
+    `user_id`'s when given. FORBIDDEN for anyone else, even about themselves (`byUser`)."""
     if not viewer.is_admin:
         raise Forbidden("Only an admin may see audit figures across users (`byUser`).")
-    return select(AuditLog)
+    if user_id is None:
+        return select(AuditLog)
+    return owned(AuditLog, user_id)

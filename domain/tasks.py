@@ -20,7 +20,27 @@ from domain.sessions import known_visit
 from domain.validation import Checks
 from models import Task, TaskEvent, TaskStep
 from models.base import utcnow
-from models.task import STEPS_MAX
+from models.task import DESCRIPTION_MAX, KIND_MAX, METADATA_MAX_BYTES, STEPS_MAX, TITLE_MAX
+
+
+def task_values(checks: Checks, given: dict[str, Any]) -> dict[str, Any]:
+    """Checked column values for the task fields present in `given`: the one check of task
+    input, for the mutations and the assistant's tools alike."""
+    values: dict[str, Any] = {}
+    if "title" in given:
+        values["title"] = checks.text("title", given["title"], max_len=TITLE_MAX)
+    if "description" in given:
+        text = checks.text(
+            "description", given["description"], max_len=DESCRIPTION_MAX, required=False
+        )
+        values["description"] = text or None
+    if "kind" in given:
+        values["kind"] = checks.text("kind", given["kind"], max_len=KIND_MAX)
+    if "metadata" in given:
+        values["metadata_"] = checks.json_object(
+            "metadata", given["metadata"], max_bytes=METADATA_MAX_BYTES
+        )
+    return values
 
 
 async def owned_task(session: AsyncSession, user_id: str, task_id: int) -> Task:

@@ -58,6 +58,12 @@ def configure_logging(level: str, log_format: str) -> None:
     # collector keeps its "Running upgrade" lines; a person at a terminal reads the banner.
     logging.getLogger("alembic.runtime.plugins").setLevel(quiet)
     logging.getLogger("alembic").setLevel(quiet if human else logging.NOTSET)
+    # SQLAlchemy logs every statement at INFO and every fetched row at DEBUG, and aiosqlite
+    # every call with its values at DEBUG: messages, notes, prompts, answers. Those never
+    # reach the log, whatever LOG_LEVEL says. The cost: LOG_LEVEL=DEBUG shows no SQL; a
+    # developer who wants it sets the engine's `echo` (statements only, values hidden).
+    for chatty in ("sqlalchemy.engine", "aiosqlite"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 

@@ -1,4 +1,6 @@
-"""Every call to the assistant provider (seed 000). Internal: never exposed by the API."""
+"""Every call to the assistant provider (seed 000). Internal: never exposed by the API and
+never written to the server log (`response` keeps the raw answer, also one that failed to
+parse)."""
 
 from __future__ import annotations
 
@@ -25,4 +27,6 @@ class AiLog(Base):
     error: Mapped[str | None] = mapped_column(Text)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     tokens: Mapped[int | None] = mapped_column(Integer)
+    # The provider's id for the call (OpenAI's x-request-id), to find it in their logs.
+    request_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_at_column(index=True)

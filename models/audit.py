@@ -12,6 +12,11 @@ from models.base import Base, check_in, created_at_column
 from models.chat import new_uuid
 
 AUDIT_STATUSES = ("success", "error")
+# Who wrote the row: the server about its own generations (a recorded fact), or a client
+# through `recordGeneration` (its claim). Rows from before the column existed are claims.
+AUDIT_SOURCES = ("server", "client")
+SERVER = "server"
+CLIENT = "client"
 DOCUMENT_TYPE_MAX = 100
 DOCUMENT_VERSION_MAX = 20
 MODEL_USED_MAX = 100
@@ -24,6 +29,7 @@ class AuditLog(Base):
     __tablename__ = "audit_logs"
     __table_args__ = (
         CheckConstraint(check_in("status", AUDIT_STATUSES), name="status"),
+        CheckConstraint(check_in("source", AUDIT_SOURCES), name="source"),
         CheckConstraint("tokens_used IS NULL OR tokens_used >= 0", name="tokens_used"),
         CheckConstraint(
             "generation_time_ms IS NULL OR generation_time_ms >= 0", name="generation_time_ms"
@@ -47,4 +53,5 @@ class AuditLog(Base):
     generation_time_ms: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10))
     error_message: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(10), default=CLIENT, server_default=CLIENT)
     created_at: Mapped[datetime] = created_at_column(index=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -25,6 +26,9 @@ class Conversation(Base):
     id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_uuid)
     user_id: Mapped[str] = mapped_column(Text, index=True)
     title: Mapped[str | None] = mapped_column(String(CONVERSATION_TITLE_MAX))
+    # The task list the assistant last showed here, so "complete 3" means the third line the
+    # user saw: {"status", "search", "offset", "ids"} (domain.assistant.tools.Listing).
+    listing: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = created_at_column(index=True)
     updated_at: Mapped[datetime] = updated_at_column()
 

@@ -85,10 +85,12 @@ async def make_audit_log(
     user_id: str = "alice",
     document_type: str = "treatment_summary",
     status: str = "success",
+    source: str = "client",
     created_at: datetime | None = None,
     **fields: Any,
 ) -> AuditLog:
-    """An audit log row; `created_at` may carry any offset (it is stored as UTC)."""
+    """An audit log row, a client's claim unless `source="server"`; `created_at` may carry
+    any offset (it is stored as UTC)."""
     values: dict[str, Any] = {
         "input_data": {"patient": "p-1"},
         "generated_text": {"title": "Your plan"},
@@ -96,7 +98,7 @@ async def make_audit_log(
     }
     values.update(fields)
     log = AuditLog(
-        user_id=user_id, document_type=document_type, status=status,
+        user_id=user_id, document_type=document_type, status=status, source=source,
         created_at=created_at or tick(), **values,
     )
     session.add(log)

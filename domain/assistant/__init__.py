@@ -1,35 +1,61 @@
 """The assistant provider: one small interface, an offline default, an OpenAI-compatible option.
 
-Callers ask the provider before opening a write transaction, so a slow model never holds a
-database connection, and write the call's ai_logs row afterwards (`ai_log_row`). No part of
-the API exposes those rows.
+Every method answers an `Answer`: the value and what the call cost and said (the raw answer,
+tokens, the provider's request id), which the caller keeps in its ai_logs row. Callers ask
+the provider with no database transaction or connection held, so a slow model never holds
+one. No part of the API exposes ai_logs rows, and nothing here logs a prompt or an answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
+
+import orjson
 
 from domain.assistant import grounding
-from domain.assistant.chatbot import ChatAnswer, understand
+from domain.assistant.breakdown import Breakdown, offline_breakdown
 from domain.assistant.grounding import ExerciseChoice
+from domain.assistant.phrasing import ToolCall, plan
 from models.ai_log import AiLog
 
+T = TypeVar("T")
 TITLE_LIMIT = 200
-MAX_STEPS = 12
+# What an ai_logs row keeps of a raw answer: enough to debug any real reply, bounded so a
+# runaway provider cannot fill the table.
+RAW_MAX = 100_000
 
 
 class AssistantFailure(Exception):
-    """The provider could not answer. The message is for logs, never for clients."""
+    """The provider could not answer usefully. The message is for logs and ai_logs, never
+    for clients; `raw` keeps what the provider did say (an answer that failed to parse)."""
+
+    def __init__(
+        self, message: str, *, raw: str | None = None, tokens: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.raw = raw
+        self.tokens = tokens
+        self.request_id = request_id
+
+
+class UnusableAnswer(AssistantFailure):
+    """The provider answered, but not in a form that can be used (no JSON, no steps): worth
+    asking once more, unlike a failure to answer at all (a timeout, an HTTP error)."""
 
 
 @dataclass(frozen=True)
-class Breakdown:
-    title: str
-    steps: list[str]
+class Answer(Generic[T]):
+    """A provider's answer and what the call reported about itself."""
+
+    value: T
+    raw: str | None = None
+    tokens: int | None = None
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +64,23 @@ class PanicSupport:
 
     reply: str
     exercises: list[ExerciseChoice]
+
+
+@dataclass(frozen=True)
+class ToolRequest:
+    """One tool call as the model made it: `arguments` is JSON text, not yet trusted."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One round of the agent: the model either calls tools or answers the user."""
+
+    text: str | None = None
+    calls: tuple[ToolRequest, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,60 +93,92 @@ class Call:
     error: str | None
     latency_ms: int
     tokens: int | None = None
+    request_id: str | None = None
+
+
+Message = Mapping[str, Any]  # the OpenAI chat format: role, content, tool_calls, tool_call_id
 
 
 class Assistant(Protocol):
     name: str
     model: str
 
-    async def break_down(self, text: str) -> Breakdown: ...
+    async def break_down(self, text: str) -> Answer[Breakdown]: ...
 
-    async def complete(self, purpose: str, prompt: str) -> str: ...
+    async def turn(
+        self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]]
+    ) -> Answer[Turn]: ...
 
-    async def chat(self, text: str, history: list[tuple[str, str]]) -> ChatAnswer: ...
+    async def complete(self, purpose: str, prompt: str) -> Answer[str]: ...
 
-    async def panic_support(self, note: str | None, intensity: int | None) -> PanicSupport: ...
+    async def panic_support(
+        self, note: str | None, intensity: int | None
+    ) -> Answer[PanicSupport]: ...
 
 
 class OfflineAssistant:
-    """Deterministic rules and templates: works with no network, same answer every time."""
+    """Deterministic rules and templates: works with no network, same answer every time.
+
+    As the chat model it plans tool calls from the user's words (`phrasing.plan`) and then
+    words the reply from the tools' results, so keyless installs and tests run the agent's
+    exact code path."""
 
     name = "offline"
     model = "rules-v1"
 
-    async def break_down(self, text: str) -> Breakdown:
-        clauses = split_clauses(text)
-        title = make_title(clauses[0] if clauses else text)
-        steps = [_sentence(c) for c in clauses[1:]] if len(clauses) > 1 else []
-        if not steps:
-            steps = [
-                f"Decide what done looks like for: {title}",
-                "Do the first small, concrete piece",
-                "Check the result and wrap up",
-            ]
-        return Breakdown(title=title, steps=steps[:MAX_STEPS])
+    async def break_down(self, text: str) -> Answer[Breakdown]:
+        try:
+            breakdown = offline_breakdown(text)
+        except ValueError as error:  # blank words: nothing to break down
+            raise AssistantFailure(str(error)) from error
+        raw = orjson.dumps({"title": breakdown.title, "steps": breakdown.steps}).decode()
+        return Answer(breakdown, raw=raw)
 
-    async def chat(self, text: str, history: list[tuple[str, str]]) -> ChatAnswer:
-        return understand(text)
+    async def turn(
+        self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]]
+    ) -> Answer[Turn]:
+        if messages and messages[-1].get("role") == "tool":
+            text = "\n".join(_tool_summary(m) for m in _last_results(messages))
+            return Answer(Turn(text=text), raw=text)
+        planned = plan(str(messages[-1].get("content") or "")) if messages else plan("")
+        if not planned.calls:
+            return Answer(Turn(text=planned.text), raw=planned.text)
+        calls = tuple(_request(n, call) for n, call in enumerate(planned.calls, start=1))
+        raw = orjson.dumps([{"name": c.name, "arguments": c.arguments} for c in calls]).decode()
+        return Answer(Turn(calls=calls), raw=raw)
 
-    async def complete(self, purpose: str, prompt: str) -> str:
-        if purpose == "title":
-            return make_title(prompt)
-        return f"I hear you: {prompt.strip()[:200]}"
+    async def complete(self, purpose: str, prompt: str) -> Answer[str]:
+        text = make_title(prompt) if purpose == "title" else f"I hear you: {prompt.strip()[:200]}"
+        return Answer(text, raw=text)
 
-    async def panic_support(self, note: str | None, intensity: int | None) -> PanicSupport:
-        return PanicSupport(
-            reply=grounding.offline_reply(note, intensity),
-            exercises=grounding.choose(intensity),
-        )
-
-
-_SPLIT = re.compile(r"(?:\n+|;|\.\s+|,\s*(?:and\s+)?then\s+|\s+then\s+|\s+and then\s+|,\s+)", re.I)
+    async def panic_support(
+        self, note: str | None, intensity: int | None
+    ) -> Answer[PanicSupport]:
+        reply = grounding.offline_reply(note, intensity)
+        return Answer(PanicSupport(reply=reply, exercises=grounding.choose(intensity)), raw=reply)
 
 
-def split_clauses(text: str) -> list[str]:
-    parts = [part.strip(" .-*\t") for part in _SPLIT.split(text)]
-    return [part for part in parts if part]
+def _request(number: int, call: ToolCall) -> ToolRequest:
+    return ToolRequest(f"call_{number}", call.name, orjson.dumps(call.arguments).decode())
+
+
+def _last_results(messages: Sequence[Message]) -> list[Message]:
+    """The tool results that answer the last round of calls."""
+    results: list[Message] = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        results.append(message)
+    return results[::-1]
+
+
+def _tool_summary(message: Message) -> str:
+    """The words a tool result carries for the user (tools answer JSON with `say`)."""
+    try:
+        result = orjson.loads(str(message.get("content") or "{}"))
+    except orjson.JSONDecodeError:
+        return str(message.get("content") or "")
+    return str(result.get("say") or result.get("error") or "")
 
 
 def make_title(text: str) -> str:
@@ -115,23 +190,43 @@ def make_title(text: str) -> str:
     return line[:1].upper() + line[1:]
 
 
-def _sentence(clause: str) -> str:
-    return clause[:1].upper() + clause[1:]
+@dataclass
+class Timed(Generic[T]):
+    """A provider call's value (None when it failed) and its record."""
+
+    value: T | None
+    call: Call
+    failure: Exception | None = None
 
 
 async def timed(
-    purpose: str, prompt: str, work: Any, *, seconds: float | None = None
-) -> tuple[Any, Call]:
-    """Run a provider coroutine under its timeout; return its result (or None on any failure,
-    the timeout included) and the record of the call."""
+    purpose: str, prompt: str, work: Awaitable[Answer[T]], *, seconds: float | None = None
+) -> Timed[T]:
+    """Run a provider call under its timeout; any failure (the timeout included) becomes a
+    None value with the error kept in the call's record, never an exception."""
     started = time.perf_counter()
     try:
-        result = await asyncio.wait_for(work, seconds)
+        answer = await asyncio.wait_for(work, seconds)
     except Exception as error:  # any provider failure becomes a logged, typed failure
-        elapsed = int((time.perf_counter() - started) * 1000)
-        return None, Call(purpose, prompt, None, f"{type(error).__name__}: {error}", elapsed)
-    elapsed = int((time.perf_counter() - started) * 1000)
-    return result, Call(purpose, prompt, repr(result), None, elapsed)
+        elapsed = _elapsed_ms(started)
+        reason = f"{type(error).__name__}: {error}"
+        if isinstance(error, AssistantFailure):
+            call = Call(purpose, prompt, _cut(error.raw), reason, elapsed, error.tokens,
+                        error.request_id)
+        else:
+            call = Call(purpose, prompt, None, reason, elapsed)
+        return Timed(None, call, error)
+    call = Call(purpose, prompt, _cut(answer.raw), None, _elapsed_ms(started), answer.tokens,
+                answer.request_id)
+    return Timed(answer.value, call)
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def _cut(raw: str | None) -> str | None:
+    return raw if raw is None or len(raw) <= RAW_MAX else raw[:RAW_MAX]
 
 
 def ai_log_row(
@@ -148,7 +243,5 @@ def ai_log_row(
         error=call.error,
         latency_ms=call.latency_ms,
         tokens=call.tokens,
+        request_id=call.request_id,
     )
-
-
-

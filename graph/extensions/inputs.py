@@ -64,7 +64,7 @@ SESSION_ID_MAX = 64
 BREAKDOWN_INPUT_MAX = 10_000
 
 _CURSORS = ("Query.tasks", "Query.conversations", "Query.panicEvents", "Query.auditLogs",
-            "Conversation.messages", "Task.events")
+            "Conversation.messages", "Task.events", "AuditStats.byUser")
 
 GUARDED: dict[str, int] = {
     **{f"{field}({arg})": CURSOR_MAX for field in _CURSORS for arg in ("after", "before")},

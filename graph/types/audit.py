@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, TypeAlias
 
 import strawberry
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 from strawberry import relay
 
 import models
 from domain import audit as service
 from graph.execution.database import RequestDatabase
+from graph.execution.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Page,
+    SortColumn,
+    build_connection,
+    paginate,
+    window,
+)
 from graph.types.errors import ValidationError, payload_union
 from graph.types.scalars import JSONObject
 
@@ -29,6 +42,21 @@ class AuditStatus(Enum):
     _value_: str  # for mypy: `.value` is this text; enum_value() only adds a description
     SUCCESS = strawberry.enum_value("success", description="A document was generated.")
     ERROR = strawberry.enum_value("error", description="The generation failed; see errorMessage.")
+
+
+@strawberry.enum(description=(
+    "Who recorded a generation, so analytics can tell a recorded fact from a client's claim."
+))
+class AuditSource(Enum):
+    _value_: str
+    SERVER = strawberry.enum_value("server", description=(
+        "The server, about a generation it made itself (a breakdown, a chat turn, panic "
+        "support): its figures are measured, not claimed."
+    ))
+    CLIENT = strawberry.enum_value("client", description=(
+        "A client, through recordGeneration, about a generation made elsewhere: its claim. "
+        "Every entry recorded before sources were kept is one."
+    ))
 
 
 @strawberry.type(description="One recorded document generation. Never changed or deleted.")
@@ -59,6 +87,9 @@ class AuditLog(relay.Node):
         description="Why it failed (always set for ERROR); up to 10,000 characters."
     )
     created_at: datetime = strawberry.field(description="When it was recorded.")
+    source: AuditSource = strawberry.field(
+        description="Who recorded it: the server (a fact) or a client (a claim)."
+    )
 
     @classmethod
     def from_model(cls, log: models.AuditLog) -> AuditLog:
@@ -75,9 +106,8 @@ class AuditLog(relay.Node):
             status=AuditStatus(log.status),
             error_message=log.error_message,
             created_at=log.created_at,
+            source=AuditSource(log.source),
         )
-
-
 
 
 # Inputs -------------------------------------------------------------------------------------
@@ -89,6 +119,9 @@ class AuditLogFilter:
         default=None, description="Exactly this document type; at most 100 characters."
     )
     status: AuditStatus | None = strawberry.field(default=None, description="Only this status.")
+    source: AuditSource | None = strawberry.field(
+        default=None, description="Only entries from this source."
+    )
     created_after: datetime | None = strawberry.field(
         default=None, description="Recorded strictly after this instant (an offset is required)."
     )
@@ -96,8 +129,9 @@ class AuditLogFilter:
         default=None, description="Recorded strictly before this instant (an offset is required)."
     )
     user_id: strawberry.ID | None = strawberry.field(default=None, description=(
-        "Admins only: this user's rows instead of the viewer's (FORBIDDEN otherwise). A user "
-        "id (a token's `sub`, at most 255 characters), not a global id."
+        "Only this user's rows. Admins may name anyone (without it they see every user's); "
+        "anyone else only themselves (another id is FORBIDDEN). A user id (a token's `sub`, "
+        "at most 255 characters), not a global id."
     ))
 
 
@@ -154,37 +188,47 @@ RecordGenerationPayload: TypeAlias = Annotated[
 ]
 
 
-# Analytics ----------------------------------------------------------------------------------
+# Analytics ---------------------------------------------------------------------------------
+
+# Every group (document type, day, user) has the same figures as the totals, over its rows.
+_SUCCESSES = "Of those, the SUCCESS rows."
+_ERRORS = "Of those, the ERROR rows."
+_ERROR_RATE = "The share of errors, errorCount / count (0..1)."
+_AVERAGE = "Mean milliseconds of the successes that report a time; null with none."
+
+
+def _figures(figures: service.Figures) -> dict[str, Any]:
+    """A group's figures as the keyword arguments its type takes."""
+    return {
+        "count": figures.count,
+        "success_count": figures.success_count,
+        "error_count": figures.error_count,
+        "error_rate": figures.error_rate,
+        "avg_generation_time_ms": figures.avg_generation_time_ms,
+        "total_tokens": float(figures.total_tokens),
+    }
 
 
 @strawberry.type(description="Figures for one document type.")
 class AuditDocumentTypeStats:
     document_type: str = strawberry.field(description="The document type.")
     count: int = strawberry.field(description="Rows of this type.")
-    error_count: int = strawberry.field(description="Of those, the ERROR rows.")
-    error_rate: float = strawberry.field(
-        description="The share of errors, errorCount / count (0..1)."
-    )
-    avg_generation_time_ms: float | None = strawberry.field(
-        description="Mean milliseconds of the successes that report a time; null with none."
-    )
-
-    @classmethod
-    def of(cls, figures: service.DocumentTypeFigures) -> AuditDocumentTypeStats:
-        return cls(
-            document_type=figures.document_type,
-            count=figures.count,
-            error_count=figures.error_count,
-            error_rate=service.error_rate(figures.error_count, figures.count),
-            avg_generation_time_ms=figures.avg_generation_time_ms,
-        )
+    success_count: int = strawberry.field(description=_SUCCESSES)
+    error_count: int = strawberry.field(description=_ERRORS)
+    error_rate: float = strawberry.field(description=_ERROR_RATE)
+    avg_generation_time_ms: float | None = strawberry.field(description=_AVERAGE)
+    total_tokens: float = strawberry.field(description=_TOKENS_NOTE)
 
 
 @strawberry.type(description="Figures for one calendar day in UTC.")
 class AuditDayStats:
     day: date = strawberry.field(description="The UTC date, e.g. 2024-05-01.")
     count: int = strawberry.field(description="Rows recorded that day.")
-    error_count: int = strawberry.field(description="Of those, the ERROR rows.")
+    success_count: int = strawberry.field(description=_SUCCESSES)
+    error_count: int = strawberry.field(description=_ERRORS)
+    error_rate: float = strawberry.field(description=_ERROR_RATE)
+    avg_generation_time_ms: float | None = strawberry.field(description=_AVERAGE)
+    total_tokens: float = strawberry.field(description=_TOKENS_NOTE)
 
 
 @strawberry.type(description="Figures for one user (admins only).")
@@ -192,69 +236,95 @@ class AuditUserStats:
     user_id: strawberry.ID = strawberry.field(
         description="The user id (a token's `sub`), not a global id."
     )
-    count: int = strawberry.field(description="That user's rows.")
-    error_count: int = strawberry.field(description="Of those, the ERROR rows.")
+    count: int = strawberry.field(description="That user's rows matching the filter.")
+    success_count: int = strawberry.field(description=_SUCCESSES)
+    error_count: int = strawberry.field(description=_ERRORS)
+    error_rate: float = strawberry.field(description=_ERROR_RATE)
+    avg_generation_time_ms: float | None = strawberry.field(description=_AVERAGE)
     total_tokens: float = strawberry.field(description=_TOKENS_NOTE)
 
+    @classmethod
+    def of(cls, row: Any) -> AuditUserStats:
+        """A row of `service.per_user`."""
+        figures = service.UserFigures.of(row)
+        return cls(user_id=strawberry.ID(figures.user_id), **_figures(figures.figures))
 
-@strawberry.type(description="Audit log figures over the filtered rows, computed in the database.")
+
+@dataclass(frozen=True)
+class StatsScope:
+    """What AuditStats reads: the rows the viewer may read (`rows`, scoped and filtered),
+    and how to build the admin-only rows for `byUser` (`per_user`, which refuses anyone
+    else, so the refusal lands on that field alone)."""
+
+    db: RequestDatabase
+    rows: Select[Any]
+    per_user: Callable[[], Select[Any]]
+    max_page_size: int
+
+
+async def _user_page(stats: StatsScope, asked: Page) -> Connection[AuditUserStats]:
+    """A keyset page of `service.per_user` over the admin's rows: the page and (only if
+    asked) the number of users, each one statement; every figure comes from the database."""
+    figures = service.per_user(stats.per_user())
+    # Most rows first, then by user id; the cursor holds both (the user id is unique).
+    sort = (
+        SortColumn(figures.c["count"], descending=True, kind=int),
+        SortColumn(figures.c.user_id, kind=str),
+    )
+    page = window(sort, first=asked.first, after=asked.after, last=asked.last,
+                  before=asked.before, max_size=stats.max_page_size)
+    rows = await stats.db.rows(paginate(select(figures), sort, page))
+
+    async def count() -> int:
+        return int(await stats.db.scalar(select(func.count()).select_from(figures)) or 0)
+
+    return build_connection(
+        rows, page, cursor_of=lambda row: (row._mapping["count"], row.user_id),
+        to_node=AuditUserStats.of, count=count,
+    )
+
+
+@strawberry.type(description=(
+    "Audit log figures over the filtered rows, computed in the database: the viewer's own; "
+    "an admin's cover every user, or the one `filter.userId` names."
+))
 class AuditStats:
     total: int = strawberry.field(description="Rows matching the filter.")
-    success_count: int = strawberry.field(description="Of those, the SUCCESS rows.")
-    error_count: int = strawberry.field(description="Of those, the ERROR rows.")
+    success_count: int = strawberry.field(description=_SUCCESSES)
+    error_count: int = strawberry.field(description=_ERRORS)
     error_rate: float = strawberry.field(
         description="The share of errors, errorCount / total (0..1); 0 when total is 0."
     )
-    avg_generation_time_ms: float | None = strawberry.field(
-        description="Mean milliseconds of the successes that report a time; null with none."
-    )
+    avg_generation_time_ms: float | None = strawberry.field(description=_AVERAGE)
     total_tokens: float = strawberry.field(description=_TOKENS_NOTE)
-    _db: strawberry.Private[RequestDatabase]
-    _rows: strawberry.Private[Select[Any]]
-    _everyone: strawberry.Private[Callable[[], Select[Any]]]
+    _scope: strawberry.Private[StatsScope]
 
     @classmethod
-    async def compute(
-        cls, db: RequestDatabase, rows: Select[Any], everyone: Callable[[], Select[Any]]
-    ) -> AuditStats:
-        """`rows` is the viewer's (or the named user's) scope; `everyone` builds the admin's
-        cross-user scope for `byUser`, and refuses anyone else."""
-        totals = await service.totals(db, rows)
-        return cls(
-            total=totals.total,
-            success_count=totals.success_count,
-            error_count=totals.error_count,
-            error_rate=service.error_rate(totals.error_count, totals.total),
-            avg_generation_time_ms=totals.avg_generation_time_ms,
-            total_tokens=float(totals.total_tokens),
-            _db=db,
-            _rows=rows,
-            _everyone=everyone,
-        )
+    async def compute(cls, scope: StatsScope) -> AuditStats:
+        figures = _figures(await service.totals(scope.db, scope.rows))
+        return cls(total=figures.pop("count"), **figures, _scope=scope)
 
     @strawberry.field(description="Per document type, most used first (ties by name).")
     async def by_document_type(self) -> list[AuditDocumentTypeStats]:
-        return [AuditDocumentTypeStats.of(f) for f in await service.by_document_type(
-            self._db, self._rows
-        )]
+        groups = await service.by_document_type(self._scope.db, self._scope.rows)
+        return [
+            AuditDocumentTypeStats(document_type=group.document_type, **_figures(group.figures))
+            for group in groups
+        ]
 
     @strawberry.field(description="Per UTC day with at least one row, oldest first.")
     async def by_day(self) -> list[AuditDayStats]:
-        return [
-            AuditDayStats(day=f.day, count=f.count, error_count=f.error_count)
-            for f in await service.by_day(self._db, self._rows)
-        ]
+        groups = await service.by_day(self._scope.db, self._scope.rows)
+        return [AuditDayStats(day=group.day, **_figures(group.figures)) for group in groups]
 
-    @strawberry.field(
-        description="Admins only (FORBIDDEN otherwise): per user, most active first; across "
-        "all users unless the filter names one."
-    )
-    async def by_user(self) -> list[AuditUserStats] | None:
-        rows = self._everyone()
-        return [
-            AuditUserStats(
-                user_id=strawberry.ID(f.user_id), count=f.count, error_count=f.error_count,
-                total_tokens=float(f.total_tokens),
-            )
-            for f in await service.by_user(self._db, rows)
-        ]
+    @strawberry.field(description=(
+        "Admins only (FORBIDDEN otherwise; null then, and the other figures still arrive): "
+        "the same figures per user over the same rows (every user's, or only the one "
+        "`filter.userId` names), paged. Ordered by count, most rows first, then by user id "
+        "(ascending)."
+    ))
+    async def by_user(
+        self, first: First = None, after: After = None, last: Last = None,
+        before: Before = None,
+    ) -> Connection[AuditUserStats] | None:
+        return await _user_page(self._scope, Page(first, after, last, before))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Iterable
 from datetime import datetime
 from enum import Enum
-from typing import cast
+from typing import Any, cast
 
 import strawberry
 from strawberry import relay
@@ -23,6 +23,7 @@ from graph.execution.pagination import (
     Last,
     fetch_child_connection,
 )
+from graph.ids import encode_id
 from models.task import STEPS_MAX, TaskStepRow
 
 
@@ -92,6 +93,19 @@ class TaskStep(relay.Node):
         return await _parent_task(info, self._task_id)
 
 
+def _with_global_step_ids(payload: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The stored payload names steps by table key; clients see the global ids they use
+    everywhere else (TaskStep.id), so a payload never shows a raw database number."""
+    if not payload or ("stepId" not in payload and "stepIds" not in payload):
+        return payload
+    shown = dict(payload)
+    if "stepId" in shown:
+        shown["stepId"] = encode_id("TaskStep", shown["stepId"])
+    if "stepIds" in shown:
+        shown["stepIds"] = [encode_id("TaskStep", key) for key in shown["stepIds"]]
+    return shown
+
+
 @strawberry.type(description="A change to a task, written with the change. Never updated.")
 class TaskEvent(relay.Node):
     id: relay.NodeID[int]
@@ -105,8 +119,8 @@ class TaskEvent(relay.Node):
     payload: JSON | None = strawberry.field(description=(
         "Details by eventType: CREATED {steps: count}; UPDATED {fields: [names]}; STEP_ADDED "
         "{stepId, position}; STEP_UPDATED {stepId, fields}; STEP_REMOVED {stepId}; "
-        "STEPS_REORDERED {stepIds}; null for STATUS_CHANGED. Step ids here are numeric keys, "
-        "not global ids."
+        "STEPS_REORDERED {stepIds}; null for STATUS_CHANGED. Step ids are TaskStep global ids, "
+        "the same as TaskStep.id (a removed step\'s id no longer resolves)."
     ))
     created_at: datetime = strawberry.field(description="When the change was made.")
     _task_id: strawberry.Private[int]
@@ -118,7 +132,7 @@ class TaskEvent(relay.Node):
             event_type=TaskEventType(event.event_type),
             from_status=TaskStatus(event.from_status) if event.from_status else None,
             to_status=TaskStatus(event.to_status) if event.to_status else None,
-            payload=cast(JSON | None, event.payload),
+            payload=cast(JSON | None, _with_global_step_ids(event.payload)),
             created_at=event.created_at,
             _task_id=event.task_id,
         )

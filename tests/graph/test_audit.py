@@ -1,5 +1,7 @@
 """The audit log: recordGeneration and its checks, auditLogs paging and filters, node(), and
-who may read whose logs."""
+who may read whose logs. The admin's all-user view is tests/graph/test_audit_admin.py; the
+server's own entries tests/domain/test_audit_server.py; migration 0003
+tests/domain/test_audit_migration.py."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ mutation($input: RecordGenerationInput!) {
     ... on RecordGenerationSuccess {
       auditLog {
         id userId documentType documentVersion inputData generatedText modelUsed
-        tokensUsed generationTimeMs status errorMessage createdAt
+        tokensUsed generationTimeMs status errorMessage createdAt source
       }
     }
     ... on ValidationError { code fields { field message } }
@@ -32,7 +34,7 @@ LOGS = """
 query($filter: AuditLogFilter, $first: Int, $after: String, $last: Int, $before: String) {
   auditLogs(filter: $filter, first: $first, after: $after, last: $last, before: $before) {
     totalCount
-    edges { cursor node { id documentType status userId } }
+    edges { cursor node { id documentType status userId source } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
 }"""
@@ -56,8 +58,10 @@ def generation(**fields: Any) -> dict[str, Any]:
     return values
 
 
-async def record(gql: GraphQL, user: str = "alice", **fields: Any) -> dict[str, Any]:
-    data = await gql.data(RECORD, {"input": generation(**fields)}, user=user)
+async def record(
+    gql: GraphQL, user: str = "alice", admin: bool = False, **fields: Any
+) -> dict[str, Any]:
+    data = await gql.data(RECORD, {"input": generation(**fields)}, user=user, admin=admin)
     result: dict[str, Any] = data["recordGeneration"]
     return result
 
@@ -209,6 +213,21 @@ async def test_json_inputs_may_be_written_inline(gql: GraphQL) -> None:
     assert log == {"inputData": {"a": [1, {"b": None}]}, "generatedText": {"ok": True}}
 
 
+async def test_record_generation_is_recorded_as_a_clients_claim(
+    gql: GraphQL, db: AsyncSession
+) -> None:
+    result = await record(gql, user="root", admin=True, tokensUsed=10, generationTimeMs=5)
+
+    assert result["auditLog"]["source"] == "CLIENT"
+    assert await db.scalar(select(AuditLog.source)) == "client"
+
+
+async def test_record_generation_takes_no_source(gql: GraphQL) -> None:
+    payload = await gql(RECORD, {"input": generation(source="SERVER")})
+
+    assert payload["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 async def test_record_generation_needs_a_token(gql: GraphQL, db: AsyncSession) -> None:
     payload = await gql(RECORD, {"input": generation()}, user=None)
 
@@ -278,6 +297,16 @@ async def test_audit_logs_filters_by_document_type_and_status(
 
     assert [e["node"]["id"] for e in connection["edges"]] == [gid(wanted)]
     assert connection["totalCount"] == 1
+
+
+async def test_audit_logs_filters_by_source(gql: GraphQL, db: AsyncSession) -> None:
+    await make_audit_log(db, source="client")
+    server = await make_audit_log(db, source="server")
+
+    connection = (await gql.data(LOGS, {"filter": {"source": "SERVER"}}))["auditLogs"]
+
+    assert [e["node"]["id"] for e in connection["edges"]] == [gid(server)]
+    assert connection["edges"][0]["node"]["source"] == "SERVER"
 
 
 async def test_audit_logs_filters_by_exclusive_created_bounds(
@@ -365,16 +394,6 @@ async def test_an_admin_lists_another_users_logs_with_user_id(
     assert {e["node"]["userId"] for e in edges} == {"alice"}
 
 
-async def test_an_admin_without_user_id_lists_only_their_own_logs(
-    gql: GraphQL, db: AsyncSession
-) -> None:
-    await seed_three(db, user_id="alice")
-
-    data = await gql.data(LOGS, user="root", admin=True)
-
-    assert data["auditLogs"]["totalCount"] == 0
-
-
 async def test_a_non_admin_passing_user_id_is_forbidden(gql: GraphQL, db: AsyncSession) -> None:
     await seed_three(db, user_id="alice")
 
@@ -385,7 +404,12 @@ async def test_a_non_admin_passing_user_id_is_forbidden(gql: GraphQL, db: AsyncS
     assert "alice" not in str(payload["errors"])
 
 
-async def test_a_non_admin_naming_themselves_is_still_forbidden(gql: GraphQL) -> None:
-    payload = await gql(LOGS, {"filter": {"userId": "alice"}}, user="alice")
+async def test_a_non_admin_naming_themselves_gets_their_own_logs(
+    gql: GraphQL, db: AsyncSession
+) -> None:
+    logs = await seed_three(db, user_id="alice")
+    await make_audit_log(db, user_id="bob")
 
-    assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    data = await gql.data(LOGS, {"filter": {"userId": "alice"}}, user="alice")
+
+    assert [e["node"]["id"] for e in data["auditLogs"]["edges"]] == [gid(x) for x in logs[::-1]]

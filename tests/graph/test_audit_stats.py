@@ -1,5 +1,6 @@
-"""auditStats: figures checked against numbers worked out by hand from the seeded rows below,
-UTC day buckets, empty ranges, and the admin-only parts (userId, byUser)."""
+"""auditStats for a non-admin: figures checked against numbers worked out by hand from the
+seeded rows below, UTC day buckets, empty ranges, and what a non-admin may not ask (another
+user, byUser). The admin's all-user figures are tests/graph/test_audit_admin.py."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ query($filter: AuditStatsFilter) {
 }"""
 BY_USER = """
 query($filter: AuditStatsFilter) {
-  auditStats(filter: $filter) { total byUser { userId count errorCount totalTokens } }
+  auditStats(filter: $filter) { total byUser { edges { node { userId count } } } }
 }"""
 
 # (user, document type, status, ms, tokens, created_at as the writer's clock showed it)
@@ -150,6 +151,20 @@ async def test_filters_by_status(gql: GraphQL) -> None:
 
 
 @pytest.mark.usefixtures("seeded")
+async def test_filters_by_source(gql: GraphQL, db: AsyncSession) -> None:
+    # alice's server entry: one 50 ms success of 4 tokens, on top of her 8 client claims.
+    await make_audit_log(
+        db, user_id="alice", source="server", generation_time_ms=50, tokens_used=4,
+    )
+
+    assert await stats(gql, TOTALS, {"source": "SERVER"}) == {
+        "total": 1, "successCount": 1, "errorCount": 0, "errorRate": 0.0,
+        "avgGenerationTimeMs": 50.0, "totalTokens": 4,
+    }
+    assert (await stats(gql, TOTALS, {"source": "CLIENT"}))["total"] == 8
+
+
+@pytest.mark.usefixtures("seeded")
 async def test_filters_by_document_type(gql: GraphQL) -> None:
     result = await stats(gql, where={"documentType": "report"})
 
@@ -191,7 +206,7 @@ async def test_stats_run_one_statement_per_figure_group(gql: GraphQL) -> None:
     assert payload["extensions"]["sql"]["statements"] == 3
 
 
-# Admins -------------------------------------------------------------------------------------
+# Admins and who may ask what ---------------------------------------------------------------
 
 
 @pytest.mark.usefixtures("seeded")
@@ -202,43 +217,6 @@ async def test_an_admin_naming_a_user_gets_that_users_figures(gql: GraphQL) -> N
         "total": 2, "successCount": 1, "errorCount": 1, "errorRate": 0.5,
         "avgGenerationTimeMs": 1000.0, "totalTokens": 100,
     }
-
-
-@pytest.mark.usefixtures("seeded")
-async def test_an_admin_gets_by_user_across_all_users(gql: GraphQL) -> None:
-    result = await stats(gql, BY_USER, user="root", admin=True)
-
-    assert result["total"] == 0  # the admin's own rows: none
-    assert result["byUser"] == [
-        {"userId": "alice", "count": 8, "errorCount": 2, "totalTokens": 80},
-        {"userId": "bob", "count": 2, "errorCount": 1, "totalTokens": 100},
-        {"userId": "carol", "count": 1, "errorCount": 0, "totalTokens": 1},
-    ]
-
-
-@pytest.mark.usefixtures("seeded")
-async def test_by_user_follows_the_other_filters(gql: GraphQL) -> None:
-    result = await stats(gql, BY_USER, {"documentType": "letter"}, user="root", admin=True)
-
-    assert result["byUser"] == [
-        {"userId": "alice", "count": 2, "errorCount": 1, "totalTokens": 7},
-        {"userId": "carol", "count": 1, "errorCount": 0, "totalTokens": 1},
-    ]
-
-
-@pytest.mark.usefixtures("seeded")
-async def test_by_user_with_a_named_user_has_only_that_user(gql: GraphQL) -> None:
-    result = await stats(gql, BY_USER, {"userId": "carol"}, user="root", admin=True)
-
-    assert result == {
-        "total": 1, "byUser": [{"userId": "carol", "count": 1, "errorCount": 0, "totalTokens": 1}],
-    }
-
-
-async def test_by_user_over_an_empty_range_is_empty(gql: GraphQL) -> None:
-    where = {"createdBefore": "2000-01-01T00:00:00Z"}
-
-    assert (await stats(gql, BY_USER, where, user="root", admin=True))["byUser"] == []
 
 
 @pytest.mark.usefixtures("seeded")
@@ -256,6 +234,22 @@ async def test_a_non_admin_naming_a_user_is_forbidden(gql: GraphQL) -> None:
 
     assert payload["data"] is None
     assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_a_non_admin_naming_themselves_gets_their_own_figures(gql: GraphQL) -> None:
+    assert await stats(gql, TOTALS, {"userId": "bob"}, user="bob") == {
+        "total": 2, "successCount": 1, "errorCount": 1, "errorRate": 0.5,
+        "avgGenerationTimeMs": 1000.0, "totalTokens": 100,
+    }
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_a_non_admin_naming_themselves_still_gets_no_by_user(gql: GraphQL) -> None:
+    payload = await gql(BY_USER, {"filter": {"userId": "bob"}}, user="bob")
+
+    assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert payload["data"]["auditStats"] == {"total": 2, "byUser": None}
 
 
 async def test_audit_stats_needs_a_token(gql: GraphQL) -> None:

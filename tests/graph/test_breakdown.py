@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import tasks as task_service
-from domain.assistant import AssistantFailure, Breakdown, OfflineAssistant
+from domain.assistant import Answer, AssistantFailure, OfflineAssistant
+from domain.assistant.breakdown import Breakdown
 from models import AiLog, Task, TaskStep
 from tests.conftest import GraphQL, table_count
 from tests.factories import task_gid
@@ -49,7 +50,7 @@ class FakeAssistant:
         self.calls.append(text)
         if self.error is not None:
             raise self.error
-        return self.answer
+        return Answer(self.answer, raw=repr(self.answer))
 
     async def complete(self, purpose: str, prompt: str) -> str:
         raise AssertionError("not used by breakDownTask")
@@ -77,7 +78,7 @@ async def test_break_down_creates_a_task_with_ordered_steps(
     db: AsyncSession, gql: GraphQL
 ) -> None:
     words = "plan the party; buy snacks; invite friends; clean up"
-    expected = await OfflineAssistant().break_down(words)
+    expected = (await OfflineAssistant().break_down(words)).value
     result = await break_down(gql, words)
     task = result["task"]
     assert result["__typename"] == "BreakDownTaskSuccess"
@@ -159,7 +160,7 @@ async def test_break_down_strips_nul_characters_from_the_providers_answer(
 async def test_break_down_asks_the_provider_with_the_trimmed_words(
     app: FastAPI, gql: GraphQL
 ) -> None:
-    fake = use(app, FakeAssistant(Breakdown(title="T", steps=[])))
+    fake = use(app, FakeAssistant(Breakdown(title="T", steps=["s"])))
     await break_down(gql, "   tidy the desk  ")
     assert fake.calls == ["tidy the desk"]
 
@@ -211,7 +212,7 @@ async def test_provider_answer_that_is_no_breakdown_is_an_assistant_error(
     result = await break_down(gql, "plan a trip")
     assert result["__typename"] == "AssistantError"
     assert await table_count(db, "tasks") == 0
-    assert len(await ai_logs(db)) == 1
+    assert len(await ai_logs(db)) == 2  # an unusable answer is asked for once more
 
 
 async def test_each_call_writes_its_own_ai_log_row(

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.assistant import Breakdown
-from domain.assistant.chatbot import ChatAnswer
+from domain.assistant import Answer, OfflineAssistant, Turn
 from graph.ids import encode_id
 from models import AiLog, Conversation, Message, Task, TaskEvent
 from models.base import utcnow
@@ -134,49 +133,50 @@ async def test_send_message_keeps_an_existing_title(gql: GraphQL, db: AsyncSessi
     assert result["conversation"]["title"] == "Mine"
 
 
-async def test_add_task_command_creates_a_task_with_its_event(
-    gql: GraphQL, db: AsyncSession
-) -> None:
+async def test_add_task_creates_a_task_with_its_event(gql: GraphQL, db: AsyncSession) -> None:
     conversation = await make_conversation(db)
     result = await send(gql, gid(conversation), "add task: buy milk")
     task = await db.scalar(select(Task).where(Task.user_id == "alice"))
     assert task is not None and task.title == "buy milk"
-    assert result["reply"]["content"] == f"Added task #{task.id}: buy milk"
+    assert result["reply"]["content"] == "Added “buy milk”"
     events = (await db.scalars(select(TaskEvent).where(TaskEvent.task_id == task.id))).all()
     assert [event.event_type for event in events] == ["created"]
 
 
-async def test_list_command_lists_only_the_viewers_open_tasks(
+async def test_a_list_numbers_only_the_viewers_open_tasks_without_table_ids(
     gql: GraphQL, db: AsyncSession
 ) -> None:
-    mine = await make_task(db, title="water plants")
-    await make_task(db, title="done already", status="completed")
     await make_task(db, user_id="bob", title="bobs secret")
+    await make_task(db, title="water plants")
+    await make_task(db, title="done already", status="completed")
+    await make_task(db, title="call mum", status="in_progress")
     conversation = await make_conversation(db)
     reply = (await send(gql, gid(conversation), "list my tasks"))["reply"]["content"]
-    assert f"#{mine.id} water plants (pending)" in reply
-    assert "done already" not in reply and "bobs secret" not in reply
+    assert reply == "Your open tasks (1\u20132 of 2):\n1. water plants\n2. call mum (in progress)"
 
 
-async def test_complete_command_completes_the_task_with_a_status_event(
+async def test_a_number_means_the_line_of_the_list_last_shown(
     gql: GraphQL, db: AsyncSession
 ) -> None:
-    task = await make_task(db, title="call mum")
+    await make_task(db, title="first")
+    second = await make_task(db, title="call mum")
     conversation = await make_conversation(db)
-    reply = (await send(gql, gid(conversation), f"complete task {task.id}"))["reply"]["content"]
-    assert reply == f"Marked task #{task.id} as completed: call mum"
-    await db.refresh(task)
-    assert task.status == "completed" and task.completed_at is not None
-    event = await db.scalar(select(TaskEvent).where(TaskEvent.task_id == task.id))
+    await send(gql, gid(conversation), "list my tasks")
+    reply = (await send(gql, gid(conversation), "complete task 2"))["reply"]["content"]
+    assert reply == "Marked “call mum” as completed."
+    await db.refresh(second)
+    assert second.status == "completed" and second.completed_at is not None
+    event = await db.scalar(select(TaskEvent).where(TaskEvent.task_id == second.id,
+                                                    TaskEvent.event_type == "status_changed"))
     assert event is not None and (event.from_status, event.to_status) == ("pending", "completed")
 
 
-async def test_delete_command_deletes_the_task(gql: GraphQL, db: AsyncSession) -> None:
+async def test_delete_by_title_deletes_the_task(gql: GraphQL, db: AsyncSession) -> None:
     task = await make_task(db, title="old chore")
     task_id = task.id
     conversation = await make_conversation(db)
-    reply = (await send(gql, gid(conversation), f"delete task {task_id}"))["reply"]["content"]
-    assert reply == f"Deleted task #{task_id}: old chore"
+    reply = (await send(gql, gid(conversation), "delete the old chore"))["reply"]["content"]
+    assert reply == "Deleted “old chore”."
     db.expire_all()
     assert await db.scalar(select(Task).where(Task.id == task_id)) is None
 
@@ -184,9 +184,13 @@ async def test_delete_command_deletes_the_task(gql: GraphQL, db: AsyncSession) -
 async def test_commands_never_touch_another_users_task(gql: GraphQL, db: AsyncSession) -> None:
     theirs = await make_task(db, user_id="bob", title="bobs task")
     conversation = await make_conversation(db)
-    for command in (f"complete task {theirs.id}", f"delete task {theirs.id}"):
+    for command, said in (
+        (f"complete task {theirs.id}", f"There is no open task number {theirs.id}."),
+        (f"delete task {theirs.id}", f"There is no open task number {theirs.id}."),
+        ("complete bobs task", "No task matches “bobs task”."),
+    ):
         reply = (await send(gql, gid(conversation), command))["reply"]["content"]
-        assert reply.startswith(f"I can't find task #{theirs.id}")
+        assert reply == said
     await db.refresh(theirs)
     assert theirs.status == "pending"
 
@@ -198,17 +202,11 @@ async def test_every_assistant_call_is_logged(gql: GraphQL, db: AsyncSession) ->
     assert purposes == ["chat_reply", "title"]
 
 
-class FailingAssistant:
+class FailingAssistant(OfflineAssistant):
     name = "failing"
     model = "none"
 
-    async def break_down(self, text: str) -> Breakdown:
-        raise RuntimeError("model unavailable")
-
-    async def chat(self, text: str, history: list[tuple[str, str]]) -> ChatAnswer:
-        raise RuntimeError("model unavailable")
-
-    async def complete(self, purpose: str, prompt: str) -> str:
+    async def turn(self, messages: Any, tools: Any) -> Answer[Turn]:
         raise RuntimeError("model unavailable")
 
 

@@ -19,8 +19,8 @@ from fastapi import FastAPI
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.assistant import Breakdown, PanicSupport, grounding
-from domain.assistant.chatbot import ChatAnswer
+from domain.assistant import Answer, OfflineAssistant, PanicSupport, Turn
+from domain.assistant.breakdown import Breakdown
 from graph.app import create_app
 from graph.migrations import upgrade_head
 from models import AiLog, Conversation, PanicEvent, Task
@@ -103,7 +103,7 @@ async def test_concurrent_requests_each_get_their_own_session(
     assert final["tasks"]["totalCount"] == 5
 
 
-class PoolWatchingAssistant:
+class PoolWatchingAssistant(OfflineAssistant):
     """Answers like the offline assistant, noting how many connections are checked out."""
 
     name = "watching"
@@ -113,21 +113,21 @@ class PoolWatchingAssistant:
         self.pool = pool
         self.checked_out: list[int] = []
 
-    async def chat(self, text: str, history: list[tuple[str, str]]) -> ChatAnswer:
+    async def turn(self, messages: Any, tools: Any) -> Answer[Turn]:
         self.checked_out.append(self.pool.checkedout())
-        return ChatAnswer(text="noted")
+        return await super().turn(messages, tools)
 
-    async def complete(self, purpose: str, prompt: str) -> str:
+    async def complete(self, purpose: str, prompt: str) -> Answer[str]:
         self.checked_out.append(self.pool.checkedout())
-        return "A title"
+        return await super().complete(purpose, prompt)
 
-    async def break_down(self, text: str) -> Breakdown:
+    async def break_down(self, text: str) -> Answer[Breakdown]:
         self.checked_out.append(self.pool.checkedout())
-        return Breakdown(title="Broken down", steps=["one"])
+        return await super().break_down(text)
 
-    async def panic_support(self, note: str | None, intensity: int | None) -> PanicSupport:
+    async def panic_support(self, note: str | None, intensity: int | None) -> Answer[PanicSupport]:
         self.checked_out.append(self.pool.checkedout())
-        return PanicSupport(reply="Breathe with me.", exercises=grounding.choose(intensity))
+        return await super().panic_support(note, intensity)
 
 
 async def test_the_assistant_is_asked_with_no_database_connection_held(
@@ -142,8 +142,9 @@ async def test_the_assistant_is_asked_with_no_database_connection_held(
     )
     conversation = started["startConversation"]["conversation"]["id"]
     sent = await real_gql.data(
-        """mutation($id: ID!) { sendMessage(input: {conversationId: $id, content: "hi"}) {
-             __typename } }""", {"id": conversation}, user=user,
+        """mutation($id: ID!, $words: String!) {
+             sendMessage(input: {conversationId: $id, content: $words}) { __typename } }""",
+        {"id": conversation, "words": "add task: buy milk"}, user=user,
     )
     await real_gql.data(
         """mutation { breakDownTask(input: {input: "plan it"}) { __typename } }""", user=user
@@ -153,4 +154,6 @@ async def test_the_assistant_is_asked_with_no_database_connection_held(
     )
     assert sent["sendMessage"]["__typename"] == "SendMessageSuccess"
     assert pressed["pressPanic"]["__typename"] == "PressPanicSuccess"
-    assert watcher.checked_out == [0, 0, 0, 0]
+    # The agent's two rounds (the tool call, then the reply), the title, the breakdown, the
+    # panic support: none is asked while a connection is checked out.
+    assert watcher.checked_out == [0, 0, 0, 0, 0]

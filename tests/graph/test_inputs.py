@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from graphql import get_named_type, get_nullable_type, is_input_object_type, is_list_type
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.assistant import Breakdown
+from domain.assistant.breakdown import Breakdown
 from graph.extensions.inputs import (
     CURSOR_MAX,
     GUARDED,

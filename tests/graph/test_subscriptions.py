@@ -53,7 +53,7 @@ async def users(engine: AsyncEngine) -> AsyncIterator[tuple[str, str]]:
     yield pair
     if ON_POSTGRES:
         async with engine.begin() as connection:
-            for table in ("tasks", "conversations", "ai_logs"):
+            for table in ("tasks", "conversations", "panic_events", "ai_logs", "audit_logs"):
                 await connection.execute(
                     text(f"DELETE FROM {table} WHERE user_id IN (:a, :b)"),
                     {"a": pair[0], "b": pair[1]},

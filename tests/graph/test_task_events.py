@@ -256,13 +256,15 @@ async def test_update_task_step_writes_a_step_updated_event(gql: GraphQL) -> Non
     await mutate(gql, "updateTaskStep", "UpdateTaskStepInput", {"id": step_id, "completed": True})
     event = (await history(gql, task["id"]))[-1]
     assert event["eventType"] == "STEP_UPDATED"
-    assert event["payload"]["fields"] == ["completed"]
+    assert event["payload"] == {"stepId": step_id, "fields": ["completed"]}  # the global id
 
 
 async def test_remove_task_step_writes_a_step_removed_event(gql: GraphQL) -> None:
     task = await created_task(gql, steps=["a", "b"])
     await mutate(gql, "removeTaskStep", "RemoveTaskStepInput", {"id": task["steps"][0]["id"]})
-    assert (await history(gql, task["id"]))[-1]["eventType"] == "STEP_REMOVED"
+    event = (await history(gql, task["id"]))[-1]
+    assert event["eventType"] == "STEP_REMOVED"
+    assert event["payload"] == {"stepId": task["steps"][0]["id"]}
 
 
 async def test_reorder_task_steps_writes_a_steps_reordered_event(gql: GraphQL) -> None:
@@ -270,7 +272,9 @@ async def test_reorder_task_steps_writes_a_steps_reordered_event(gql: GraphQL) -
     ids = [s["id"] for s in task["steps"]]
     await mutate(gql, "reorderTaskSteps", "ReorderTaskStepsInput",
                  {"taskId": task["id"], "stepIds": ids[::-1]})
-    assert (await history(gql, task["id"]))[-1]["eventType"] == "STEPS_REORDERED"
+    event = (await history(gql, task["id"]))[-1]
+    assert event["eventType"] == "STEPS_REORDERED"
+    assert event["payload"] == {"stepIds": ids[::-1]}  # global ids, as the client sent them
 
 
 async def test_reorder_task_steps_in_the_same_order_writes_no_event(gql: GraphQL) -> None:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import ExecutionResult
 
-from domain.assistant import Breakdown
+from domain.assistant import Answer
+from domain.assistant.breakdown import Breakdown
 from graph.context import Resources
 from graph.schema import build_schema
 from models import AiLog
@@ -27,9 +28,9 @@ class SlowAssistant:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
 
-    async def break_down(self, text: str) -> Breakdown:
+    async def break_down(self, text: str) -> Answer[Breakdown]:
         await asyncio.sleep(self.seconds)
-        return Breakdown(title="late", steps=["late"])
+        return Answer(Breakdown(title="late", steps=["late"]))
 
 
 async def test_a_slow_assistant_is_cut_off_as_a_typed_error(

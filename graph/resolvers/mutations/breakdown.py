@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
+import models
 from domain import tasks as service
-from domain.assistant import Breakdown, ai_log_row, make_title, timed
+from domain.assistant import generations, make_title
+from domain.assistant.breakdown import Breakdown
 from domain.errors import AssistantUnavailable
 from domain.validation import Checks
 from graph.context import Info
@@ -39,29 +42,24 @@ class BreakdownMutations:
         assistant = context.resources.assistant
         # Asked with no transaction open: a slow model must not hold a database connection.
         await context.db.release()
-        result, call = await timed(
-            "task_breakdown", text or "", assistant.break_down(text or ""),
-            seconds=context.settings.assistant_timeout_seconds,
+        result, generation = await generations.break_down(
+            assistant, text or "", seconds=context.settings.assistant_timeout_seconds
         )
-        session_id = context.viewer.session_id
         breakdown = _usable(result, text or "")
-        try:
-            async with context.db.transaction() as session:
-                session.add(ai_log_row(assistant, call, user_id=user_id, session_id=session_id))
-                if breakdown is None:
-                    raise AssistantUnavailable(
-                        "The assistant could not break this down; try again."
-                    )
-                task = await service.create_task(
-                    session, user_id=user_id, session_id=session_id,
-                    values={"title": breakdown.title, "original_input": text},
-                    steps=breakdown.steps,
-                )
-        except Exception:
-            # The call happened: its ai_logs row must outlive the failed task write.
-            async with context.db.transaction() as session:
-                session.add(ai_log_row(assistant, call, user_id=user_id, session_id=session_id))
-            raise
+        if breakdown is None and generation.error is None:
+            generation.error = "the answer held no usable steps"
+        session_id = context.viewer.session_id
+
+        async def work(session: AsyncSession) -> models.Task:
+            if breakdown is None:
+                raise AssistantUnavailable("The assistant could not break this down; try again.")
+            return await service.create_task(
+                session, user_id=user_id, session_id=session_id,
+                values={"title": breakdown.title, "original_input": text}, steps=breakdown.steps,
+            )
+
+        task = await generations.recorded(context.db, assistant, generation, user_id=user_id,
+                                          session_id=session_id, work=work)
         return BreakDownTaskSuccess(task=Task.from_model(task))
 
 
@@ -81,4 +79,4 @@ def _usable(result: object, text: str) -> Breakdown | None:
     title = make_title(_clean(str(result.title))) or make_title(_clean(text))
     steps = [_clean(str(step))[: STEP_CONTENT_MAX] for step in result.steps]
     kept = [step for step in steps if step][: STEPS_MAX]
-    return Breakdown(title=title[: TITLE_MAX], steps=kept)
+    return Breakdown(title=title[: TITLE_MAX], steps=kept) if kept else None

@@ -1,10 +1,12 @@
-"""Chat mutations. The assistant is asked before the write transaction opens, so a slow model
-never holds a database connection; the messages are then written in one transaction."""
+"""Chat mutations. A message is one turn of the assistant's agent (`domain.assistant.agent`):
+its tools commit as they go, the model is asked with no transaction or connection held, and
+the user's message and the reply are then stored together in one transaction, with the
+turn's ai_logs rows and audit entry."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import models
 from domain import chat as service
 from domain import scope
-from domain.assistant import ai_log_row, make_title, timed
-from domain.assistant.chatbot import ChatAnswer
+from domain.assistant import agent, generations, make_title, timed
+from domain.assistant.actions import ToolContext
+from domain.assistant.generations import Generation
+from domain.assistant.listing import Listing
 from domain.errors import AssistantUnavailable, NotFound
 from domain.validation import Checks, text_problem
 from graph.context import Context, Info
@@ -24,12 +28,6 @@ from graph.types.chat import Conversation, Message
 from models.chat import CONVERSATION_TITLE_MAX, MESSAGE_CONTENT_MAX
 
 HISTORY = 20
-
-
-@dataclass(frozen=True)
-class Reply:
-    answer: ChatAnswer
-    title: str | None
 
 
 def _assistant_unavailable() -> AssistantUnavailable:
@@ -48,50 +46,49 @@ async def _history(context: Context, conversation_id: str) -> list[tuple[str, st
     return [(row.role, row.content) for row in reversed(rows)]
 
 
-async def _ask(
-    context: Context, content: str, history: list[tuple[str, str]], *, titled: bool
-) -> Reply | None:
-    """Ask the assistant with no transaction open; log every call in its own transaction."""
-    await context.db.release()
-    assistant = context.resources.assistant
-    timeout = context.settings.assistant_timeout_seconds
-    answer, call = await timed(
-        "chat_reply", content, assistant.chat(content, history), seconds=timeout
-    )
-    calls = [call]
+@dataclass(frozen=True)
+class Exchange:
+    """A finished turn, ready to store: the reply, the list it left shown, a first title."""
+
+    content: str
+    reply: str
+    listing: dict[str, Any] | None
+    title: str | None
+
+
+async def _converse(
+    context: Context, content: str, *, history: list[tuple[str, str]],
+    listing: dict[str, Any] | None, titled: bool,
+) -> tuple[Exchange | None, Generation]:
+    """Run the agent's turn (tools commit as they go); None when nothing came of it."""
+    assistant, viewer = context.resources.assistant, context.viewer
+    seconds = context.settings.assistant_timeout_seconds
+    tools = ToolContext(context.user_id, viewer.session_id, Listing.from_json(listing))
+    turn = await agent.take_turn(assistant, context.db, tools, content, history,
+                                 seconds=seconds)
+    generation = Generation(generations.CHAT_REPLY, {"message": content}, calls=turn.calls,
+                            output=generations.turn_output(turn.reply, turn.done),
+                            error=turn.failure)
+    if turn.failure is not None and not turn.changed_anything:
+        return None, generation
     title = None
-    if isinstance(answer, ChatAnswer) and not titled:
-        title, title_call = await timed(
-            "title", content, assistant.complete("title", content), seconds=timeout
-        )
-        calls.append(title_call)
-    viewer = context.viewer
-    async with context.db.transaction() as session:
-        session.add_all(
-            ai_log_row(assistant, c, user_id=viewer.user_id, session_id=viewer.session_id)
-            for c in calls
-        )
-    if not isinstance(answer, ChatAnswer):
-        return None
-    fallback = make_title(content)[: CONVERSATION_TITLE_MAX]
-    return Reply(answer, str(title)[: CONVERSATION_TITLE_MAX] if title else fallback)
+    if not titled:
+        named = await timed("title", content, assistant.complete("title", content),
+                            seconds=seconds)
+        generation.calls.append(named.call)
+        title = str(named.value or "").strip()[:CONVERSATION_TITLE_MAX] or None
+    fallback = make_title(content)[:CONVERSATION_TITLE_MAX]
+    stored = tools.listing.to_json() if tools.listing else None
+    return Exchange(content, turn.reply, stored, title or fallback), generation
 
 
-async def _exchange(
-    session: AsyncSession, context: Context, conversation_id: str, content: str, reply: Reply,
+async def _store(
+    session: AsyncSession, conversation: models.Conversation, exchange: Exchange
 ) -> tuple[Message, Message, Conversation]:
-    user_id = context.user_id
-    conversation = await service.owned_conversation(session, user_id, conversation_id)
-    mine = await service.add_message(session, conversation, "user", content)
-    words = reply.answer.text or ""
-    if reply.answer.command is not None:
-        words = await service.carry_out(
-            session, reply.answer.command, user_id=user_id, session_id=context.viewer.session_id
-        )
-    theirs = await service.add_message(session, conversation, "assistant", words or "…")
-    if conversation.title is None:
-        conversation.title = reply.title
-    await session.flush()
+    mine, theirs = await service.store_exchange(
+        session, conversation, exchange.content, exchange.reply,
+        listing=exchange.listing, title=exchange.title,
+    )
     return (Message.from_model(mine), Message.from_model(theirs),
             Conversation.from_model(conversation))
 
@@ -126,15 +123,23 @@ class ChatMutations:
         if key is None or conversation is None:
             raise NotFound(models.Conversation, key, named=input.conversation_id)
         history = await _history(context, key)
-        reply = await _ask(context, content, history, titled=conversation.title is not None)
-        if reply is None:
-            raise _assistant_unavailable()
+        exchange, generation = await _converse(
+            context, content, history=history, listing=conversation.listing,
+            titled=conversation.title is not None,
+        )
+        user_id = context.user_id
 
-        async def work(session: AsyncSession, _user: str) -> payloads.SendMessageSuccess:
-            mine, theirs, conv = await _exchange(session, context, key, content, reply)
+        async def work(session: AsyncSession) -> payloads.SendMessageSuccess:
+            if exchange is None:
+                raise _assistant_unavailable()
+            owned = await service.owned_conversation(session, user_id, key)
+            mine, theirs, conv = await _store(session, owned, exchange)
             return payloads.SendMessageSuccess(message=mine, reply=theirs, conversation=conv)
 
-        return await in_transaction(info, work)
+        return await generations.recorded(
+            context.db, context.resources.assistant, generation, user_id=user_id,
+            session_id=context.viewer.session_id, work=work,
+        )
 
     @mutation(description="Start a conversation, optionally with a first message.")
     async def start_conversation(
@@ -152,22 +157,29 @@ class ChatMutations:
                             required=False) or None
         content = _content(checks, "message", input.message) if input.message is not None else None
         checks.raise_if_any()
-        reply = None
-        if content is not None:
-            reply = await _ask(context, content, [], titled=title is not None)
-            if reply is None:
-                raise _assistant_unavailable()
-
-        async def work(session: AsyncSession, _user: str) -> payloads.StartConversationSuccess:
-            conversation = await service.start_conversation(session, user_id, title)
-            if content is None or reply is None:
+        if content is None:
+            async def empty(session: AsyncSession, _user: str) -> payloads.StartConversationSuccess:
+                conversation = await service.start_conversation(session, user_id, title)
                 return payloads.StartConversationSuccess(
                     conversation=Conversation.from_model(conversation), message=None, reply=None
                 )
-            mine, theirs, conv = await _exchange(session, context, conversation.id, content, reply)
+
+            return await in_transaction(info, empty)
+        exchange, generation = await _converse(
+            context, content, history=[], listing=None, titled=title is not None
+        )
+
+        async def work(session: AsyncSession) -> payloads.StartConversationSuccess:
+            if exchange is None:
+                raise _assistant_unavailable()
+            conversation = await service.start_conversation(session, user_id, title)
+            mine, theirs, conv = await _store(session, conversation, exchange)
             return payloads.StartConversationSuccess(conversation=conv, message=mine, reply=theirs)
 
-        return await in_transaction(info, work)
+        return await generations.recorded(
+            context.db, context.resources.assistant, generation, user_id=user_id,
+            session_id=context.viewer.session_id, work=work,
+        )
 
     @mutation(description="Rename a conversation; null clears the title.")
     async def rename_conversation(

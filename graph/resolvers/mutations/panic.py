@@ -1,8 +1,8 @@
 """Panic and grounding mutations.
 
 `pressPanic` asks the assistant before its write transaction opens, so a slow model never
-holds a database connection; the call's ai_logs row is written in its own transaction whether
-the call succeeded or not, and the event with its exercises in another, only on success.
+holds a database connection. The generation's records (its ai_logs row and audit entry) are
+written with the event; when the generation or the write fails, alone, so they outlive it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import models
 from domain import panic as service
-from domain.assistant import PanicSupport, ai_log_row, grounding, timed
+from domain.assistant import PanicSupport, generations, grounding, timed
+from domain.assistant.generations import Generation
 from domain.assistant.grounding import ExerciseChoice
 from domain.errors import AssistantUnavailable, NotFound
 from domain.validation import Checks
@@ -70,24 +71,27 @@ def _usable(result: object, intensity: int | None) -> PanicSupport | None:
     return PanicSupport(reply=reply, exercises=exercises or grounding.choose(intensity))
 
 
-async def _ask(context: Context, note: str | None, intensity: int | None) -> PanicSupport | None:
-    """Ask the assistant with no transaction open; log the call in its own transaction."""
+async def _ask(
+    context: Context, note: str | None, intensity: int | None
+) -> tuple[PanicSupport | None, Generation]:
+    """Ask the assistant with no transaction open (a slow model holds no connection)."""
     await context.db.release()
-    assistant = context.resources.assistant
     prompt = grounding.describe(note, intensity)
-    result, call = await timed(
-        "panic_response", prompt, assistant.panic_support(note, intensity),
+    answer = await timed(
+        generations.PANIC_RESPONSE, prompt,
+        context.resources.assistant.panic_support(note, intensity),
         seconds=context.settings.assistant_timeout_seconds,
     )
-    support = _usable(result, intensity)
+    support = _usable(answer.value, intensity)
+    call = answer.call
     if support is None and call.error is None:
         call = dataclasses.replace(call, error="the answer held no usable reply")
-    viewer = context.viewer
-    async with context.db.transaction() as session:
-        session.add(
-            ai_log_row(assistant, call, user_id=viewer.user_id, session_id=viewer.session_id)
-        )
-    return support
+    generation = Generation(generations.PANIC_RESPONSE, {"note": note, "intensity": intensity},
+                            calls=[call], error=call.error)
+    if support is not None:
+        generation.output = {"reply": support.reply,
+                             "exercises": [exercise.kind for exercise in support.exercises]}
+    return support, generation
 
 
 def _checked(input: payloads.PressPanicInput) -> tuple[str | None, int | None, Checks]:
@@ -119,19 +123,23 @@ class PanicMutations:
         context.require_identity()  # before any work, the assistant's included
         note, intensity, checks = _checked(input)
         checks.raise_if_any()
-        support = await _ask(context, note, intensity)
-        if support is None:
-            raise _assistant_unavailable()
+        support, generation = await _ask(context, note, intensity)
+        assistant, viewer = context.resources.assistant, context.viewer
 
-        async def work(session: AsyncSession, user_id: str) -> payloads.PressPanicSuccess:
+        user_id = context.user_id
+
+        async def work(session: AsyncSession) -> payloads.PressPanicSuccess:
+            if support is None:
+                raise _assistant_unavailable()
             event = await service.create_event(
-                session, user_id=user_id, session_id=context.viewer.session_id,
+                session, user_id=user_id, session_id=viewer.session_id,
                 note=note, intensity=intensity,
                 reply=support.reply, exercises=support.exercises,
             )
             return payloads.PressPanicSuccess(panic_event=PanicEvent.from_model(event))
 
-        return await in_transaction(info, work)
+        return await generations.recorded(context.db, assistant, generation, user_id=user_id,
+                                          session_id=viewer.session_id, work=work)
 
     @mutation(
         description="Mark a grounding exercise done; completing it again keeps the first time."

@@ -17,7 +17,7 @@ from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import task_inputs as inputs
 from graph.types import task_payloads as payloads
 from graph.types.task import Task, TaskStep
-from models.task import DESCRIPTION_MAX, KIND_MAX, METADATA_MAX_BYTES, STEP_CONTENT_MAX, TITLE_MAX
+from models.task import STEP_CONTENT_MAX
 
 
 def _task_id(raw: str) -> int:
@@ -32,25 +32,6 @@ def _step_id(raw: str) -> int:
     if step_id is None:
         raise NotFound(models.TaskStep, None, named=raw)
     return step_id
-
-
-def _task_values(checks: Checks, given: dict[str, Any]) -> dict[str, Any]:
-    """Checked column values for the task fields present in `given`."""
-    values: dict[str, Any] = {}
-    if "title" in given:
-        values["title"] = checks.text("title", given["title"], max_len=TITLE_MAX)
-    if "description" in given:
-        text = checks.text(
-            "description", given["description"], max_len=DESCRIPTION_MAX, required=False
-        )
-        values["description"] = text or None
-    if "kind" in given:
-        values["kind"] = checks.text("kind", given["kind"], max_len=KIND_MAX)
-    if "metadata" in given:
-        values["metadata_"] = checks.json_object(
-            "metadata", given["metadata"], max_bytes=METADATA_MAX_BYTES
-        )
-    return values
 
 
 def _given(obj: Any, *names: str) -> dict[str, Any]:
@@ -76,7 +57,7 @@ class TaskMutations:
                      "metadata": input.metadata}
             if input.kind is not None:
                 given["kind"] = input.kind
-            values = _task_values(checks, given)
+            values = service.task_values(checks, given)
             steps = [
                 checks.text(f"steps.{i}", s, max_len=STEP_CONTENT_MAX) or ""
                 for i, s in enumerate(input.steps or [])
@@ -104,7 +85,8 @@ class TaskMutations:
         async def work(session: AsyncSession, user_id: str) -> payloads.UpdateTaskSuccess:
             task = await service.owned_task(session, user_id, _task_id(input.id))
             checks = Checks()
-            values = _task_values(checks, _given(input, "title", "description", "kind", "metadata"))
+            given = _given(input, "title", "description", "kind", "metadata")
+            values = service.task_values(checks, given)
             checks.raise_if_any()
             task = await service.update_task(session, task, values)
             return payloads.UpdateTaskSuccess(task=Task.from_model(task))

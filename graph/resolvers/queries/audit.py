@@ -1,8 +1,9 @@
 """`auditLogs` and `auditStats`.
 
-Scope: the viewer's own rows. An admin may name another user with `filter.userId` (logs and
-figures of that user) and sees `byUser`; anyone else doing either gets a FORBIDDEN error.
-`node(id)` is not part of this: it answers only the viewer's own logs, admins included.
+Scope (`domain.scope.audit_logs`, the one place): a non-admin reads their own rows (naming
+another user with `filter.userId` is FORBIDDEN); an admin reads every user's, or the named
+user's, and alone gets `auditStats.byUser`. `node(id)` is not part of this: it answers only
+the viewer's own logs, admins included.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from graph.execution.pagination import (
     Last,
     Page,
     SortColumn,
+    fetch_connection,
 )
-from graph.resolvers.queries.base import owned_connection
-from graph.types.audit import AuditLog, AuditLogFilter, AuditStats, AuditStatsFilter
+from graph.types.audit import AuditLog, AuditLogFilter, AuditStats, AuditStatsFilter, StatsScope
 
 # Newest first; the id breaks ties.
 AUDIT_LOG_SORT = (
@@ -42,6 +43,7 @@ def _conditions(where: AuditLogFilter | None) -> service.LogFilter:
     return service.LogFilter(
         document_type=service.plain("documentType", where.document_type),
         status=where.status.value if where.status is not None else None,
+        source=where.source.value if where.source is not None else None,
         created_after=service.aware("createdAfter", where.created_after),
         created_before=service.aware("createdBefore", where.created_before),
     )
@@ -52,21 +54,22 @@ def _named_user(where: AuditLogFilter | None) -> str | None:
 
 
 def _rows(context: Context, where: AuditLogFilter | None) -> Select[Any]:
-    """The viewer's rows, or (admins only) the named user's, filtered."""
+    """The rows the viewer may read (an admin: everyone's, or the named user's), filtered."""
     scoped = scope.audit_logs(context.viewer, _named_user(where))
     return service.filtered(scoped, _conditions(where))
 
 
 @strawberry.type
 class AuditQueries:
-    @strawberry.field(
-        description="The viewer's audit log, newest first; admins may name a user in the filter."
-    )
+    @strawberry.field(description=(
+        "The audit log, newest first: the viewer's own; an admin's lists every user's, or "
+        "the user `filter.userId` names."
+    ))
     async def audit_logs(
         self,
         info: Info,
         filter: Annotated[AuditLogFilter | None, strawberry.argument(
-            description="Which rows; null or omitted: all of the viewer's."
+            description="Which rows; null or omitted: all the viewer may read."
         )] = None,
         first: First = None,
         after: After = None,
@@ -75,30 +78,33 @@ class AuditQueries:
     ) -> Connection[AuditLog]:
         context = info.context
         context.require_identity()
-        return await owned_connection(
-            info, models.AuditLog, AUDIT_LOG_SORT, AuditLog.from_model,
-            Page(first, after, last, before), statement=_rows(context, filter),
+        # Not `owned_connection`: it primes the by-id loader that `node` reads, and an
+        # admin's page holds other users' rows, which `node` must keep answering as null.
+        return await fetch_connection(
+            context.db, _rows(context, filter), AUDIT_LOG_SORT, AuditLog.from_model,
+            Page(first, after, last, before), max_size=context.settings.max_page_size,
         )
 
-    @strawberry.field(
-        description="Figures over the viewer's audit log (admins: a named user's), filtered."
-    )
+    @strawberry.field(description=(
+        "Figures over the audit log, filtered: the viewer's own; an admin's cover every "
+        "user, or the user `filter.userId` names."
+    ))
     async def audit_stats(
         self, info: Info,
         filter: Annotated[AuditStatsFilter | None, strawberry.argument(
-            description="Which rows to count; null or omitted: all of the viewer's."
+            description="Which rows to count; null or omitted: all the viewer may read."
         )] = None,
     ) -> AuditStats:
         context = info.context
         context.require_identity()
-        rows = _rows(context, filter)
         named = _named_user(filter)
         conditions = _conditions(filter)
 
-        def everyone() -> Select[Any]:
-            # Admins only (scope refuses anyone else): across all users unless one is named.
-            if named is not None:
-                return rows
-            return service.filtered(scope.all_audit_logs(context.viewer), conditions)
+        def per_user() -> Select[Any]:
+            # Admins only: the scope refuses anyone else, on `byUser` alone.
+            return service.filtered(scope.all_audit_logs(context.viewer, named), conditions)
 
-        return await AuditStats.compute(context.db, rows, everyone)
+        return await AuditStats.compute(StatsScope(
+            db=context.db, rows=_rows(context, filter), per_user=per_user,
+            max_page_size=context.settings.max_page_size,
+        ))

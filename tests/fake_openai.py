@@ -1,0 +1,113 @@
+"""A fake OpenAI-compatible server over real HTTP: scripted chat completions, with tool
+calls and usage figures as the real API sends them, and every request recorded.
+
+It runs uvicorn in a thread of its own, so an app in the test's event loop and a server in
+another process reach it alike, through the OpenAI wire protocol only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.servers import free_port
+
+
+def tool_call(name: str, **arguments: Any) -> dict[str, Any]:
+    """One entry of a message's `tool_calls`, its arguments as JSON text like the API's."""
+    return {"type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+
+
+def calls(*entries: dict[str, Any], tokens: int = 50) -> dict[str, Any]:
+    """A reply whose message calls tools."""
+    return {"message": {"role": "assistant", "content": None, "tool_calls": list(entries)},
+            "tokens": tokens}
+
+
+def says(text: str, *, tokens: int = 30) -> dict[str, Any]:
+    """A reply whose message answers in text."""
+    return {"message": {"role": "assistant", "content": text}, "tokens": tokens}
+
+
+def fails(status: int = 500) -> dict[str, Any]:
+    return {"status": status}
+
+
+@dataclass
+class FakeOpenAI:
+    base_url: str = ""
+    script: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answer(self, *replies: dict[str, Any]) -> None:
+        """Script the next replies, in order; requests past the script get HTTP 500."""
+        with self._lock:
+            self.script = list(replies)
+            self.requests.clear()
+
+    def take(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, int]:
+        with self._lock:
+            self.requests.append(body)
+            reply = self.script.pop(0) if self.script else None
+            return reply, next(self._ids)
+
+    def tool_results(self, request: int) -> list[dict[str, Any]]:
+        """The tool messages the agent sent back in request number `request` (0-based)."""
+        return [json.loads(m["content"]) for m in self.requests[request]["messages"]
+                if m["role"] == "tool"]
+
+    async def endpoint(self, request: Request) -> Response:
+        reply, number = self.take(await request.json())
+        headers = {"x-request-id": f"req_{number}"}
+        if reply is None or "message" not in reply:
+            status = 500 if reply is None else int(reply["status"])
+            return JSONResponse({"error": {"message": "scripted failure"}}, status, headers)
+        message = dict(reply["message"])
+        for n, entry in enumerate(message.get("tool_calls") or [], start=1):
+            entry.setdefault("id", f"call_{number}_{n}")
+        tokens = int(reply["tokens"])
+        return JSONResponse({
+            "id": f"chatcmpl-{number}", "object": "chat.completion", "model": "fake-model",
+            "choices": [{"index": 0, "message": message,
+                         "finish_reason": "tool_calls" if "tool_calls" in message else "stop"}],
+            "usage": {"prompt_tokens": tokens - 10, "completion_tokens": 10,
+                      "total_tokens": tokens},
+        }, headers=headers)
+
+
+@contextlib.contextmanager
+def fake_openai() -> Iterator[FakeOpenAI]:
+    """Serve a FakeOpenAI at http://127.0.0.1:<port>/v1 for the block's duration."""
+    fake = FakeOpenAI()
+    port = free_port()
+    fake.base_url = f"http://127.0.0.1:{port}/v1"
+    app = Starlette(routes=[Route("/v1/chat/completions", fake.endpoint, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the fake OpenAI server did not start")
+        time.sleep(0.02)
+    try:
+        yield fake
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
