@@ -43,11 +43,3 @@ class Forbidden(DomainError):
 
 class AssistantUnavailable(DomainError):
     """The assistant failed or timed out, so nothing was changed; retrying is safe."""
-
-
-class Conflict(DomainError):
-    """The change clashes with the state it found; `code` names which clash."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code

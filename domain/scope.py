@@ -38,7 +38,7 @@ OWNERSHIP: dict[type, Ownership] = {
     Task: Ownership(Task.user_id, claimed=True),
     Conversation: Ownership(Conversation.user_id, claimed=True),
     PanicEvent: Ownership(PanicEvent.user_id, claimed=True),
-    AuditLog: Ownership(AuditLog.user_id),
+    AuditLog: Ownership(AuditLog.user_id, claimed=True),
     TaskStep: Ownership(Task.user_id, Task, TaskStep.task_id == Task.id),
     TaskEvent: Ownership(Task.user_id, Task, TaskEvent.task_id == Task.id),
     Message: Ownership(

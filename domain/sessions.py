@@ -1,40 +1,41 @@
-"""Claiming an anonymous visit: its tasks, conversations and panic events move to the user."""
+"""Claiming an anonymous visit: what the visitor owns (tasks, conversations, panic events,
+audit entries) moves to the signed-in user."""
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
-from domain.errors import Conflict, NotFound
+from domain.errors import NotFound
 from domain.viewers import anonymous_user_id
 from models import Visit
 from models.base import utcnow
 
-ALREADY_CLAIMED = "ALREADY_CLAIMED"
-
 
 async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> dict[type, int]:
-    """Mark the visit claimed by `user_id`, then move the visitor's rows (each model the
-    ownership declares claimed: the rows moved, by model); one transaction.
+    """Mark the visit claimed by `user_id`, then move what the visitor owns now (each model
+    the ownership declares claimed: the rows moved, by model); one transaction.
 
-    The guarded UPDATE is the "once": of two concurrent claims only one matches the row.
+    A visit belongs to its first claimer: the guarded UPDATE matches an unclaimed visit
+    (nobody else signed in on it) or one this user claimed before, never another user's, so
+    of two users claiming at once only one wins. The same user may claim again to pick up
+    what the visitor did since; `claimed_at` is the latest claim.
     """
-    now = utcnow()
     marked = await session.execute(
         update(Visit)
         .where(
             Visit.session_id == session_id,
-            Visit.claimed_at.is_(None),
-            or_(Visit.user_id.is_(None), Visit.user_id == user_id),
+            or_(
+                Visit.claimed_by == user_id,
+                and_(Visit.claimed_by.is_(None),
+                     or_(Visit.user_id.is_(None), Visit.user_id == user_id)),
+            ),
         )
-        .values(claimed_by=user_id, claimed_at=now, user_id=user_id)
+        .values(claimed_by=user_id, claimed_at=utcnow(), user_id=user_id)
         .execution_options(synchronize_session=False)
     )
     if marked.rowcount != 1:  # type: ignore[attr-defined]  # DML results carry rowcount
-        visit = await session.get(Visit, session_id)
-        if visit is not None and visit.claimed_by == user_id:
-            raise Conflict(ALREADY_CLAIMED, "This visit was claimed already.")
         raise NotFound(Visit, session_id)
     visitor = anonymous_user_id(session_id)
     moved: dict[type, int] = {}

@@ -29,7 +29,6 @@ from strawberry.types import StreamExecutionResult
 
 from domain.errors import (
     AssistantUnavailable,
-    Conflict,
     DomainError,
     Forbidden,
     Invalid,
@@ -85,7 +84,6 @@ _DOMAIN_CODES: dict[type[DomainError], str] = {
     Forbidden: "FORBIDDEN",
     Invalid: "BAD_USER_INPUT",
     NotFound: "NOT_FOUND",
-    Conflict: "CONFLICT",
     AssistantUnavailable: "ASSISTANT_ERROR",
 }
 

@@ -16,8 +16,8 @@ class UserError:
         description="What went wrong, in English, for people; branch on `code` or the type."
     )
     code: str = strawberry.field(description=(
-        "A stable code for programs: VALIDATION_ERROR, NOT_FOUND, ASSISTANT_ERROR or "
-        "ALREADY_CLAIMED, one per concrete type."
+        "A stable code for programs: VALIDATION_ERROR, NOT_FOUND or ASSISTANT_ERROR, one "
+        "per concrete type."
     ))
 
 
@@ -70,13 +70,6 @@ class NotFoundError(UserError):
     "Code ASSISTANT_ERROR."
 )
 class AssistantError(UserError):
-    pass
-
-
-@strawberry.type(
-    description="This visit was claimed already; nothing moved. Code ALREADY_CLAIMED."
-)
-class AlreadyClaimedError(UserError):
     pass
 
 

@@ -1,4 +1,5 @@
-"""`claimSession`: an anonymous visitor's data moves to the signed-in user, once, atomically."""
+"""`claimSession`: an anonymous visitor's data moves to the signed-in user atomically; the
+first claimer keeps the visit and may claim again for newer work."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Conversation, PanicEvent, Task, Visit
+from models import AuditLog, Conversation, PanicEvent, Task, Visit
 from tests.conftest import GraphQL
-from tests.factories import make_task
+from tests.factories import make_audit_log, make_task
 
 CLAIM = """
 mutation($sid: String!) {
   claimSession(input: {sessionId: $sid}) {
     __typename
-    ... on ClaimSessionSuccess { sessionId tasksMoved conversationsMoved panicEventsMoved }
+    ... on ClaimSessionSuccess {
+      sessionId tasksMoved conversationsMoved panicEventsMoved auditEntriesMoved
+    }
     ... on UserError { code }
   }
 }"""
@@ -58,6 +61,8 @@ async def visitor_with_data(gql: GraphQL, db: AsyncSession, sid: str) -> None:
     )
     db.add(PanicEvent(user_id=f"session:{sid}", intensity=4))
     await db.commit()
+    await make_audit_log(db, user_id=f"session:{sid}", document_type="task_breakdown",
+                         source="server")
 
 
 async def test_an_anonymous_visitor_acts_as_its_session(anonymous_gql: GraphQL, sid: str) -> None:
@@ -65,7 +70,7 @@ async def test_an_anonymous_visitor_acts_as_its_session(anonymous_gql: GraphQL, 
     assert data["viewer"] == {"id": f"session:{sid}", "isAnonymous": True}
 
 
-async def test_claim_moves_tasks_conversations_and_panic_events(
+async def test_claim_moves_tasks_conversations_panic_events_and_audit_entries(
     anonymous_gql: GraphQL, db: AsyncSession, sid: str
 ) -> None:
     await visitor_with_data(anonymous_gql, db, sid)
@@ -76,8 +81,9 @@ async def test_claim_moves_tasks_conversations_and_panic_events(
         "tasksMoved": 1,
         "conversationsMoved": 1,
         "panicEventsMoved": 1,
+        "auditEntriesMoved": 1,
     }
-    for model in (Task, Conversation, PanicEvent):
+    for model in (Task, Conversation, PanicEvent, AuditLog):
         assert await owners(db, model) == {"alice": 1}
     tasks = await anonymous_gql.data("{ tasks { edges { node { title } } } }", user="alice")
     assert tasks["tasks"]["edges"] == [{"node": {"title": "anon task"}}]
@@ -92,19 +98,40 @@ async def test_after_the_claim_the_visitor_sees_nothing(
     assert data["tasks"]["totalCount"] == 0
 
 
-async def test_claiming_twice_is_refused_and_moves_nothing_more(
+async def test_claiming_again_picks_up_what_the_visitor_did_since(
     anonymous_gql: GraphQL, db: AsyncSession, sid: str
 ) -> None:
     await visitor_with_data(anonymous_gql, db, sid)
     await claim(anonymous_gql, sid)
-    await as_visitor(
-        anonymous_gql,
-        sid,
-        """mutation { createTask(input: {title: "later"}) {
-        __typename } }""",
-    )
+    await as_visitor(anonymous_gql, sid, """mutation { createTask(input: {title: "later"}) {
+        __typename } }""")
     again = await claim(anonymous_gql, sid)
-    assert again == {"__typename": "AlreadyClaimedError", "code": "ALREADY_CLAIMED"}
+    assert again == {
+        "__typename": "ClaimSessionSuccess", "sessionId": sid, "tasksMoved": 1,
+        "conversationsMoved": 0, "panicEventsMoved": 0, "auditEntriesMoved": 0,
+    }
+    assert await owners(db, Task) == {"alice": 2}
+
+
+async def test_claiming_again_with_nothing_new_moves_nothing(
+    anonymous_gql: GraphQL, db: AsyncSession, sid: str
+) -> None:
+    await visitor_with_data(anonymous_gql, db, sid)
+    await claim(anonymous_gql, sid)
+    again = await claim(anonymous_gql, sid)
+    assert again["__typename"] == "ClaimSessionSuccess"
+    assert (again["tasksMoved"], again["auditEntriesMoved"]) == (0, 0)
+
+
+async def test_a_later_claim_by_another_user_stays_not_found_and_moves_nothing(
+    anonymous_gql: GraphQL, db: AsyncSession, sid: str
+) -> None:
+    await visitor_with_data(anonymous_gql, db, sid)
+    await claim(anonymous_gql, sid, user="alice")
+    await as_visitor(anonymous_gql, sid, """mutation { createTask(input: {title: "later"}) {
+        __typename } }""")
+    stolen = await claim(anonymous_gql, sid, user="mallory")
+    assert stolen == {"__typename": "NotFoundError", "code": "NOT_FOUND"}
     assert await owners(db, Task) == {"alice": 1, f"session:{sid}": 1}
 
 

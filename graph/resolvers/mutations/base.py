@@ -17,12 +17,10 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 
-from domain.errors import AssistantUnavailable, Conflict, Invalid, NotFound
-from domain.sessions import ALREADY_CLAIMED
+from domain.errors import AssistantUnavailable, Invalid, NotFound
 from graph.context import Info
 from graph.ids import encode_id
 from graph.types.errors import (
-    AlreadyClaimedError,
     AssistantError,
     NotFoundError,
     UserError,
@@ -31,7 +29,7 @@ from graph.types.errors import (
 from graph.types.node import NODE_TYPES
 
 T = TypeVar("T")
-EXPECTED = (NotFound, Invalid, Conflict, AssistantUnavailable)
+EXPECTED = (NotFound, Invalid, AssistantUnavailable)
 
 
 def payload_of(failure: Exception) -> UserError:
@@ -45,8 +43,6 @@ def payload_of(failure: Exception) -> UserError:
         return NotFoundError.of(named)
     if isinstance(failure, Invalid):
         return ValidationError.of(failure.problems)
-    if isinstance(failure, Conflict) and failure.code == ALREADY_CLAIMED:
-        return AlreadyClaimedError(message=failure.message, code=failure.code)
     if isinstance(failure, AssistantUnavailable):
         return AssistantError(message=failure.message, code="ASSISTANT_ERROR")
     raise failure

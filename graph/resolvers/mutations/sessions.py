@@ -1,4 +1,4 @@
-"""`claimSession`: a signed-in user takes over the data of their anonymous visit, once."""
+"""`claimSession`: a signed-in user takes over the data of their anonymous visit."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from domain.visits import InvalidSessionId, parse_session_id
 from graph.context import Info
 from graph.errors import NotAuthenticated
 from graph.resolvers.mutations.base import in_transaction, mutation
-from graph.types.errors import AlreadyClaimedError, NotFoundError, payload_union
+from graph.types.errors import NotFoundError, payload_union
 
 
 @strawberry.input(description="The anonymous visit to claim.")
@@ -31,10 +31,13 @@ class ClaimSessionSuccess:
     tasks_moved: int = strawberry.field(description="Tasks moved to the viewer.")
     conversations_moved: int = strawberry.field(description="Conversations moved to the viewer.")
     panic_events_moved: int = strawberry.field(description="Panic events moved to the viewer.")
+    audit_entries_moved: int = strawberry.field(
+        description="Audit entries moved to the viewer (the visit's AI generations)."
+    )
 
 
 ClaimSessionPayload: TypeAlias = Annotated[
-    ClaimSessionSuccess | NotFoundError | AlreadyClaimedError,
+    ClaimSessionSuccess | NotFoundError,
     payload_union("ClaimSessionPayload", "claimSession"),
 ]
 
@@ -42,8 +45,10 @@ ClaimSessionPayload: TypeAlias = Annotated[
 @strawberry.type
 class SessionMutations:
     @mutation(
-        description="Move the anonymous visit's tasks, conversations and panic events to the "
-        "signed-in viewer. Send it with the same X-Session-Id; works once per visit."
+        description="Move what the anonymous visit owns now (tasks, conversations, panic "
+        "events, audit entries) to the signed-in viewer. Send it with the same X-Session-Id. "
+        "The first user to claim a visit keeps it: they may claim again later to pick up "
+        "newer work; to anyone else it is a NotFoundError."
     )
     async def claim_session(
         self,
@@ -72,6 +77,7 @@ class SessionMutations:
                 tasks_moved=moved[models.Task],
                 conversations_moved=moved[models.Conversation],
                 panic_events_moved=moved[models.PanicEvent],
+                audit_entries_moved=moved[models.AuditLog],
             )
 
         return await in_transaction(info, work)
