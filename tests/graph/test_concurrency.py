@@ -23,7 +23,7 @@ from domain.assistant import Answer, OfflineAssistant, PanicSupport, Turn
 from domain.assistant.breakdown import Breakdown
 from graph.app import create_app
 from graph.migrations import upgrade_head
-from models import AiLog, Conversation, PanicEvent, Task
+from models import AiLog, AuditLog, Conversation, PanicEvent, Task, Visit
 from tests.conftest import DATABASE_URL, ON_POSTGRES, GraphQL, make_settings
 
 SIBLINGS = """
@@ -45,7 +45,7 @@ async def real_app(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[FastAPI
     url = DATABASE_URL if ON_POSTGRES else f"sqlite+aiosqlite:///{tmp_path / 'real.db'}"
     if not ON_POSTGRES:
         await asyncio.to_thread(upgrade_head, url)
-    app = create_app(make_settings(database_url=url))
+    app = create_app(make_settings(database_url=url, anonymous_sessions=True))
     async with app.router.lifespan_context(app):
         yield app
 
@@ -62,7 +62,7 @@ async def user(real_app: FastAPI) -> AsyncIterator[str]:
     user_id = f"concurrency-{uuid.uuid4()}"
     yield user_id
     async with real_app.state.resources.session_factory() as session, session.begin():
-        for model in (Task, Conversation, PanicEvent, AiLog):
+        for model in (Task, Conversation, PanicEvent, AiLog, AuditLog):
             await session.execute(delete(model).where(model.user_id == user_id))
 
 
@@ -157,3 +157,29 @@ async def test_the_assistant_is_asked_with_no_database_connection_held(
     # The agent's two rounds (the tool call, then the reply), the title, the breakdown, the
     # panic support: none is asked while a connection is checked out.
     assert watcher.checked_out == [0, 0, 0, 0, 0]
+
+
+CLAIM = """mutation($sid: String!) { claimSession(input: {sessionId: $sid}) {
+    __typename ... on ClaimSessionSuccess { tasksMoved } } }"""
+
+
+async def test_of_two_users_claiming_one_visit_at_once_exactly_one_wins(
+    real_app: FastAPI, real_gql: GraphQL
+) -> None:
+    sid, claimers = str(uuid.uuid4()), [f"claimer-{uuid.uuid4()}" for _ in range(2)]
+    headers = {"X-Session-Id": sid}
+    await real_gql.data('mutation { createTask(input: {title: "visitor\'s"}) { __typename } }',
+                        user=None, headers=headers)
+    answers = await asyncio.gather(*(
+        real_gql.data(CLAIM, {"sid": sid}, user=claimer, headers=headers)
+        for claimer in claimers
+    ))
+    kinds = sorted(answer["claimSession"]["__typename"] for answer in answers)
+    assert kinds == ["ClaimSessionSuccess", "NotFoundError"]
+    winner = claimers[[a["claimSession"]["__typename"] for a in answers].index(
+        "ClaimSessionSuccess")]
+    owned = await real_gql.data("{ tasks { totalCount } }", user=winner)
+    assert owned["tasks"]["totalCount"] == 1
+    async with real_app.state.resources.session_factory() as session, session.begin():
+        await session.execute(delete(Task).where(Task.user_id.in_(claimers)))
+        await session.execute(delete(Visit).where(Visit.session_id == sid))
