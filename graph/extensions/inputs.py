@@ -69,6 +69,8 @@ _CURSORS = ("Query.tasks", "Query.conversations", "Query.panicEvents", "Query.au
 GUARDED: dict[str, int] = {
     **{f"{field}({arg})": CURSOR_MAX for field in _CURSORS for arg in ("after", "before")},
     "TaskFilter.search": SEARCH_MAX,
+    "ConversationFilter.search": SEARCH_MAX,
+    "MessageFilter.search": SEARCH_MAX,
     "TaskFilter.kind": KIND_MAX,
     "AuditLogFilter.documentType": DOCUMENT_TYPE_MAX,
     "AuditStatsFilter.documentType": DOCUMENT_TYPE_MAX,

@@ -16,7 +16,7 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.execution.pagination import decode_cursor, encode_cursor, ordering_of
+from graph.execution.keyset import decode_cursor, encode_cursor, ordering_of
 from graph.extensions.inputs import CURSOR_MAX
 from graph.ids import MAX_INT_KEY, encode_id
 from graph.resolvers.queries.tasks import task_sort

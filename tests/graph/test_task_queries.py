@@ -10,7 +10,7 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.execution.pagination import ordering_of
+from graph.execution.keyset import ordering_of
 from graph.ids import encode_id
 from graph.resolvers.queries.tasks import task_sort
 from graph.types.task_inputs import OrderDirection, TaskOrder, TaskOrderField
