@@ -161,38 +161,46 @@ def paginate(statement: Select[Any], sort: Sequence[SortColumn], page: Window) -
 
 
 def _run(statement: Select[Any], sort: Sequence[SortColumn], page: Window) -> Select[Any]:
-    """Rows in sort order past the cursor, the page's size plus one (no NULLs in `sort`)."""
+    """Rows in sort order past the cursor, the page's size plus one."""
+    return _past(statement, sort, page).order_by(
+        *order_by(sort, backward=page.backward)
+    ).limit(page.size + 1)
+
+
+def _past(statement: Select[Any], sort: Sequence[SortColumn], page: Window) -> Select[Any]:
     condition = after_cursor(sort, page)
-    if condition is not None:
-        statement = statement.where(condition)
-    return statement.order_by(*order_by(sort, backward=page.backward)).limit(page.size + 1)
+    return statement.where(condition) if condition is not None else statement
 
 
 def _nulls_last(statement: Select[Any], sort: Sequence[SortColumn], page: Window) -> Select[Any]:
     """A page under a sort whose first column holds NULLs, those rows last in both directions.
 
-    The rows with a value and the rows without are two runs, each read in its own index's
-    order (the value and the id; the id alone), cut to the page, then joined and cut again.
+    The rows with a value and the rows without are two runs, each read through the sort's
+    index (the owner, the value, the id) and cut to the page, then joined and cut again.
     One ORDER BY with NULLS LAST cannot do it on PostgreSQL: its b-tree keeps NULLs after
     the values, so DESC NULLS LAST would sort all the owner's rows for every page (SQLite
     keeps them before, so one fixed NULL placement would cost the other engine instead).
-    A cursor inside one run skips the run before it in the direction of travel.
+    A cursor inside one run skips the run before it in the direction of travel; within the
+    run without values only the ids compare.
     """
     head, rest = sort[0], sort[1:]
     valued = statement.where(head.column.is_not(None))
     empty = statement.where(head.column.is_(None))
-    from_start = replace(page, cursor=None)
     if page.cursor is None:
-        runs = [(valued, sort, page), (empty, rest, page)]
-    elif page.cursor[0] is None:  # among the rows without a value
-        runs = [(empty, rest, replace(page, cursor=page.cursor[1:]))]
-        if page.backward:
-            runs.append((valued, sort, from_start))
+        runs = [valued, empty]
+    elif page.cursor[0] is None:
+        empty = _past(empty, rest, replace(page, cursor=page.cursor[1:]))
+        runs = [empty, valued] if page.backward else [empty]
     else:
-        runs = [(valued, sort, page)]
-        if not page.backward:
-            runs.append((empty, rest, from_start))
-    pages = [_run(run, run_sort, run_page) for run, run_sort, run_page in runs]
+        valued = _past(valued, sort, page)
+        runs = [valued] if page.backward else [valued, empty]
+    # Both runs are ordered by the whole sort: along the run without values the value is
+    # NULL throughout, so that is the id's order, but said so PostgreSQL matches it to the
+    # index (it does not treat `IS NULL` as a constant when it matches an ORDER BY).
+    pages = [
+        run.order_by(*order_by(sort, backward=page.backward)).limit(page.size + 1)
+        for run in runs
+    ]
     if len(pages) == 1:
         return pages[0]
     joined = union_all(*(select(part.subquery()) for part in pages)).subquery("page")

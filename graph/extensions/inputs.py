@@ -57,7 +57,8 @@ from models.task import (
 
 # Global ids are base64 of `Type:key` (under 80 characters for a UUID key).
 ID_MAX = 256
-# A cursor holds its ordering and sort values (a 200-character title at most): ~1.1 KB.
+# A cursor holds its ordering and sort values, the longest a title's folded key (at most
+# 1,200 bytes of UTF-8, models/folding.py): under 1.7 KB.
 CURSOR_MAX = 2_048
 SEARCH_MAX = 200
 SESSION_ID_MAX = 64
