@@ -42,7 +42,7 @@ async def listed(gql: GraphQL, query: str, **variables: Any) -> dict[str, Any]:
 @pytest.fixture
 async def tasks(db: AsyncSession) -> dict[str, str]:
     """Each title's task id; bob's tasks share every title and must never show."""
-    ids = {}
+    ids: dict[str, str] = {}
     for title in TITLES:
         ids.setdefault(title, gid(await make_task(db, title=title)))
         await make_task(db, title=title, user_id="bob")
