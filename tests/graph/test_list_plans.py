@@ -47,6 +47,10 @@ def _list(field: str, arguments: str) -> str:
 CASES = [
     Case("tasks by title", _list("tasks", "orderBy: {field: TITLE, direction: ASC}"),
          "ix_tasks_user_id_title_folded_id"),
+    Case("tasks created lately", _list("tasks", 'filter: {createdAfter: "2000-01-01T00:00:00Z"}'),
+         "ix_tasks_user_id_created_at"),
+    Case("tasks by status", _list("tasks", "orderBy: {field: STATUS, direction: ASC}"),
+         "ix_tasks_user_id_status"),
     Case("tasks by last change", _list("tasks", "orderBy: {field: UPDATED_AT, direction: DESC}"),
          "ix_tasks_user_id_updated_at_id"),
     Case("conversations by activity", _list("conversations", "orderBy: {field: UPDATED_AT}"),
