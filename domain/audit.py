@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Date, Executable, Float, Select, Subquery, case, cast, func
@@ -23,7 +23,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from domain.errors import Invalid
 from domain.validation import text_problem
 from models.audit import (
     CLIENT,
@@ -201,27 +200,6 @@ class Rows(Protocol):
     """What the figures read through: result rows of a statement (the request's database)."""
 
     async def rows(self, statement: Executable) -> Sequence[Any]: ...
-
-
-def aware(name: str, value: datetime | None) -> datetime | None:
-    """A filter instant must say which instant it is: a time without an offset is refused."""
-    if value is None:
-        return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise Invalid({name: "needs a UTC offset, e.g. 2024-05-01T09:00:00Z"})
-    try:
-        return value.astimezone(UTC)
-    except OverflowError as error:
-        raise Invalid({name: "is out of range"}) from error
-
-
-def plain(name: str, value: str | None) -> str | None:
-    # No stored text holds NUL (PostgreSQL refuses it) or a lone surrogate (not UTF-8), and
-    # the driver would fail on either.
-    problem = text_problem(value) if value is not None else None
-    if problem is not None:
-        raise Invalid({name: problem})
-    return value
 
 
 @dataclass(frozen=True)

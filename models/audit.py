@@ -38,6 +38,12 @@ class AuditLog(Base):
             "status <> 'error' OR error_message IS NOT NULL", name="error_message_required"
         ),
         Index("ix_audit_logs_user_id_created_at", "user_id", "created_at"),
+        # The other orders of `auditLogs`: on one user's rows, and on everyone's (an admin's
+        # list), the id last (the tie-break).
+        Index("ix_audit_logs_user_id_generation_time_ms_id", "user_id", "generation_time_ms", "id"),
+        Index("ix_audit_logs_user_id_tokens_used_id", "user_id", "tokens_used", "id"),
+        Index("ix_audit_logs_generation_time_ms_id", "generation_time_ms", "id"),
+        Index("ix_audit_logs_tokens_used_id", "tokens_used", "id"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_uuid)

@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import NEVER_REUSE_IDS, Base, check_in, created_at_column, updated_at_column
+from models.folding import folded_column, keep_folded
 
 MESSAGE_ROLES = ("user", "assistant")
 CONVERSATION_TITLE_MAX = 200
@@ -22,10 +23,18 @@ def new_uuid() -> str:
 
 class Conversation(Base):
     __tablename__ = "conversations"
+    __table_args__ = (
+        # Every order of `conversations` on the owner's rows, the id last (the tie-break).
+        Index("ix_conversations_user_id_updated_at_id", "user_id", "updated_at", "id"),
+        Index("ix_conversations_user_id_created_at_id", "user_id", "created_at", "id"),
+        Index("ix_conversations_user_id_title_folded_id", "user_id", "title_folded", "id"),
+    )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_uuid)
     user_id: Mapped[str] = mapped_column(Text, index=True)
     title: Mapped[str | None] = mapped_column(String(CONVERSATION_TITLE_MAX))
+    # models/folding.py: what TITLE ordering and `search` compare; null while untitled.
+    title_folded: Mapped[str | None] = folded_column("title", key=True, nullable=True)
     # The task list the assistant last showed here, so "complete 3" means the third line the
     # user saw: {"status", "search", "offset", "ids"} (domain.assistant.tools.Listing).
     listing: Mapped[dict[str, Any] | None]
@@ -51,6 +60,12 @@ class Message(Base):
     )
     role: Mapped[str] = mapped_column(String(20))
     content: Mapped[str] = mapped_column(Text)
+    # models/folding.py: what `MessageFilter.search` compares.
+    content_folded: Mapped[str] = folded_column("content")
     created_at: Mapped[datetime] = created_at_column()
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
+
+
+keep_folded(Conversation.title, "title_folded", key=True)
+keep_folded(Message.content, "content_folded")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import NEVER_REUSE_IDS, Base, created_at_column
@@ -13,11 +22,22 @@ NOTE_MAX = 2_000
 # Exercises one panic event offers: a short list to follow in a hard moment.
 EXERCISES_MAX = 8
 
+_UNRESOLVED = text("resolved_at IS NULL")
+
 
 class PanicEvent(Base):
     __tablename__ = "panic_events"
     __table_args__ = (
         CheckConstraint("intensity IS NULL OR intensity BETWEEN 0 AND 10", name="intensity"),
+        # Both orders of `panicEvents` on the owner's rows, the id last (the tie-break), and
+        # the unresolved ones newest first (a small index: most events get resolved).
+        Index("ix_panic_events_user_id_created_at_id", "user_id", "created_at", "id"),
+        Index("ix_panic_events_user_id_intensity_id", "user_id", "intensity", "id"),
+        Index(
+            "ix_panic_events_unresolved_user_id_created_at_id",
+            "user_id", "created_at", "id",
+            sqlite_where=_UNRESOLVED, postgresql_where=_UNRESOLVED,
+        ),
         NEVER_REUSE_IDS,
     )
 

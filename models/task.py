@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import NEVER_REUSE_IDS, Base, check_in, created_at_column, updated_at_column
+from models.folding import folded_column, keep_folded
 
 TASK_STATUSES = ("pending", "in_progress", "completed", "failed", "cancelled")
 OPEN_STATUSES = ("pending", "in_progress")
@@ -51,6 +52,10 @@ class Task(Base):
         CheckConstraint(check_in("status", TASK_STATUSES), name="status"),
         Index("ix_tasks_user_id_created_at", "user_id", "created_at"),
         Index("ix_tasks_user_id_status", "user_id", "status"),
+        # Every order of `tasks` (TITLE by its folded key), on the owner's rows; the id
+        # last, so PostgreSQL serves the tie-break from the index too (SQLite's rowid is it).
+        Index("ix_tasks_user_id_updated_at_id", "user_id", "updated_at", "id"),
+        Index("ix_tasks_user_id_title_folded_id", "user_id", "title_folded", "id"),
         Index(
             "ix_tasks_open_user_id_updated_at",
             "user_id",
@@ -68,6 +73,9 @@ class Task(Base):
     )
     title: Mapped[str] = mapped_column(String(TITLE_MAX), index=True)
     description: Mapped[str | None] = mapped_column(Text)
+    # models/folding.py: what TITLE ordering and `search` compare, the same on both databases.
+    title_folded: Mapped[str] = folded_column("title", key=True)
+    description_folded: Mapped[str | None] = folded_column("description", nullable=True)
     original_input: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(KIND_MAX), default="todo", server_default="todo")
     status: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")
@@ -82,6 +90,10 @@ class Task(Base):
     events: Mapped[list[TaskEvent]] = relationship(
         back_populates="task", lazy="raise", passive_deletes=True
     )
+
+
+keep_folded(Task.title, "title_folded", key=True)
+keep_folded(Task.description, "description_folded")
 
 
 class TaskStep(Base):

@@ -8,7 +8,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.ids import encode_id
-from models import AuditLog, GroundingExercise, PanicEvent, Task, TaskEvent, TaskStep
+from models import (
+    AuditLog,
+    Conversation,
+    GroundingExercise,
+    Message,
+    PanicEvent,
+    Task,
+    TaskEvent,
+    TaskStep,
+)
 from models.base import utcnow
 
 _clock = [utcnow()]
@@ -60,10 +69,11 @@ async def make_panic_event(
     note: str | None = "heart racing",
     intensity: int | None = 5,
     exercises: list[str] | None = None,
+    created_at: datetime | None = None,
     **fields: Any,
 ) -> PanicEvent:
     """A panic event with exercises of the given kinds at positions 1..n."""
-    stamp = tick()
+    stamp = created_at or tick()
     event = PanicEvent(
         user_id=user_id, note=note, intensity=intensity, ai_response="Breathe with me.",
         created_at=stamp, **fields,
@@ -77,6 +87,39 @@ async def make_panic_event(
         ))
     await session.commit()
     return event
+
+
+async def make_conversation(
+    session: AsyncSession,
+    *,
+    user_id: str = "alice",
+    title: str | None = "A chat",
+    messages: list[tuple[str, str]] | None = None,
+    created_at: datetime | None = None,
+    updated_at: datetime | None = None,
+) -> Conversation:
+    """A conversation with `(role, content)` messages a tick apart; `updated_at` is the last
+    message's time unless given."""
+    stamp = created_at or tick()
+    conversation = Conversation(
+        user_id=user_id, title=title, created_at=stamp, updated_at=updated_at or stamp
+    )
+    session.add(conversation)
+    await session.flush()
+    for role, content in messages or []:
+        said = tick()
+        session.add(Message(
+            conversation_id=conversation.id, role=role, content=content, created_at=said
+        ))
+        if updated_at is None:
+            conversation.updated_at = said
+    await session.commit()
+    return conversation
+
+
+def gid(row: Any) -> str:
+    """The global id of a row, as the API names it."""
+    return encode_id(type(row).__name__, row.id)
 
 
 async def make_audit_log(

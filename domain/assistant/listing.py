@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, literal, or_
+from sqlalchemy import Select, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
 from models import Task
+from models.folding import contains, folded_key
 from models.task import OPEN_STATUSES
 
 PAGE = 20
@@ -81,16 +82,11 @@ def _filtered(statement: Select[Any], status: str, search: str | None) -> Select
     elif status != "all":
         statement = statement.where(Task.status == status)
     if search:
-        pattern = f"%{_escaped(search.lower())}%"
+        # Folded as the API's `search` is (models/folding.py): any case, any script.
         statement = statement.where(or_(
-            func.lower(Task.title).like(pattern, escape="\\"),
-            func.lower(func.coalesce(Task.description, literal(""))).like(pattern, escape="\\"),
+            contains(Task.title_folded, search), contains(Task.description_folded, search)
         ))
     return statement
-
-
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def listed_tasks(
@@ -109,9 +105,8 @@ async def listed_tasks(
 async def title_matches(session: AsyncSession, user_id: str, words: str) -> list[Task]:
     """The tasks a title reference means: those titled exactly so (any case), else those whose
     title contains the words; among several, the open ones if any are open."""
-    lowered = func.lower(Task.title)
-    for condition in (lowered == words.lower(),
-                      lowered.like(f"%{_escaped(words.lower())}%", escape="\\")):
+    for condition in (Task.title_folded == folded_key(words),
+                      contains(Task.title_folded, words)):
         found = list(await session.scalars(
             scope.owned(Task, user_id).where(condition)
             .order_by(Task.created_at, Task.id).limit(MATCHES_MAX)))

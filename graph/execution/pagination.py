@@ -1,59 +1,32 @@
 """The one pagination helper: Relay connections over keyset cursors.
 
-A cursor holds the sort values of its row (the sort always ends on the primary key), so a
-page boundary stays put when rows are inserted before it; offsets would shift. Cursors are
-opaque, not secret: they hold nothing the viewer's own page did not already show, and every
-query they feed is scoped to the viewer, so another user's cursor only names a position.
-They name their ordering by a short digest, never by model, attribute or column names.
+The page arguments are checked here (`window`), the SQL of a keyset page and the cursors'
+format are `graph/execution/keyset.py`'s, and a connection is built from the rows
+(`fetch_connection` for a top-level list, `fetch_child_connection` for a list under each of
+many parents, through the request's loaders).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, NamedTuple, Protocol, TypeVar
 
-import orjson
 import strawberry
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import Select, func, select
 
-from graph.errors import ClientError
+from graph.execution.keyset import (
+    InvalidPage,
+    SortColumn,
+    Window,
+    decode_cursor,
+    encode_cursor,
+    ordering_of,
+    paginate,
+)
 
 DEFAULT_PAGE_SIZE = 20
 NodeT = TypeVar("NodeT")
-
-# The digest's key is a version tag, not a secret (cursors are opaque, not secret): changing
-# it refuses every cursor made before, which is how a change of cursor format is rolled out.
-_ORDERING_KEY = b"clarity-graph cursor v1"
-# 6 bytes (8 characters): a few dozen orderings collide with odds of about 2^-40.
-_ORDERING_DIGEST_BYTES = 6
-
-
-class InvalidPage(ClientError):
-    code = "BAD_USER_INPUT"
-
-
-@dataclass(frozen=True)
-class SortColumn:
-    column: Any  # an ORM attribute or column expression
-    descending: bool = False
-    kind: type = str  # how the cursor stores the value: str, int or datetime
-
-
-@dataclass(frozen=True)
-class Window:
-    """Validated page arguments: how many rows, which way, from which cursor values."""
-
-    size: int
-    backward: bool
-    cursor: tuple[Any, ...] | None
-    has_cursor_before: bool
-    ordering: str = ""  # which sort the cursors belong to (`ordering_of`)
-
 
 def page_too_large(max_size: int) -> str:
     """The refusal of a page over the limit: the resolver's, and the cost limit's before SQL."""
@@ -89,94 +62,6 @@ def window(
         size=size, backward=backward, cursor=cursor,
         has_cursor_before=raw is not None, ordering=ordering_of(sort),
     )
-
-
-def ordering_of(sort: Sequence[SortColumn]) -> str:
-    """An opaque token for the sort a cursor was made under: 8 characters digested from its
-    columns and directions. A cursor carries it, so one taken under another ordering or list
-    is refused: its values would name a wrong position there, even with the right types
-    (created_at under updated_at, ASC under DESC)."""
-    spelled = ",".join(f"{column.column}:{'d' if column.descending else 'a'}" for column in sort)
-    digest = hashlib.blake2b(
-        spelled.encode(), key=_ORDERING_KEY, digest_size=_ORDERING_DIGEST_BYTES
-    ).digest()
-    return base64.urlsafe_b64encode(digest).decode()
-
-
-def encode_cursor(ordering: str, values: Sequence[Any]) -> str:
-    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    return base64.urlsafe_b64encode(orjson.dumps([ordering, *plain])).decode()
-
-
-def decode_cursor(raw: str, sort: Sequence[SortColumn]) -> tuple[Any, ...]:
-    try:
-        decoded = orjson.loads(base64.urlsafe_b64decode(raw.encode()))
-        if not isinstance(decoded, list) or not decoded or decoded[0] != ordering_of(sort):
-            raise ValueError("cursor of another ordering")
-        values = decoded[1:]
-        if len(values) != len(sort):
-            raise ValueError("cursor shape")
-        return tuple(_typed(value, column.kind) for value, column in zip(values, sort, strict=True))
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as error:
-        raise InvalidPage("The cursor is not valid for this list.") from error
-
-
-# Integer keys are 32-bit on PostgreSQL; a larger cursor value came from no page, and the
-# driver would fail the whole statement on it.
-_INT_RANGE = range(-(2**31), 2**31)
-
-
-def _typed(value: Any, kind: type) -> Any:
-    """The cursor value as the sort column's type, or ValueError: every value must be one a
-    page could have produced, since it is sent to the database as a parameter."""
-    if kind is datetime:
-        if not isinstance(value, str):
-            raise ValueError("cursor value type")
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
-            raise ValueError("naive cursor datetime")
-        try:
-            return parsed.astimezone(UTC)
-        except OverflowError as error:  # e.g. 0001-01-01 at +05:00 is before year 1 in UTC
-            raise ValueError("cursor datetime out of range") from error
-    if kind is int and (
-        isinstance(value, bool) or not isinstance(value, int) or value not in _INT_RANGE
-    ):
-        raise ValueError("cursor value type")
-    # PostgreSQL text cannot hold NUL, so no stored value contains one.
-    if kind is str and (not isinstance(value, str) or "\x00" in value):
-        raise ValueError("cursor value type")
-    return value
-
-
-def order_by(sort: Sequence[SortColumn], *, backward: bool) -> list[Any]:
-    return [
-        column.column.asc() if column.descending == backward else column.column.desc()
-        for column in sort
-    ]
-
-
-def after_cursor(sort: Sequence[SortColumn], page: Window) -> ColumnElement[bool] | None:
-    """Rows strictly past the cursor in the direction of travel (an expanded row comparison,
-    which works with mixed directions on every database)."""
-    if page.cursor is None:
-        return None
-    clauses = []
-    for index, column in enumerate(sort):
-        value = page.cursor[index]
-        forward_is_greater = column.descending == page.backward
-        beyond = column.column > value if forward_is_greater else column.column < value
-        equal_before = [sort[i].column == page.cursor[i] for i in range(index)]
-        clauses.append(and_(*equal_before, beyond))
-    return or_(*clauses) if clauses else false()
-
-
-def paginate(statement: Select[Any], sort: Sequence[SortColumn], page: Window) -> Select[Any]:
-    """The page's rows plus one, to tell whether more follow."""
-    condition = after_cursor(sort, page)
-    if condition is not None:
-        statement = statement.where(condition)
-    return statement.order_by(*order_by(sort, backward=page.backward)).limit(page.size + 1)
 
 
 # The paging arguments of every connection, described once here. The maximum is the
@@ -332,28 +217,48 @@ async def fetch_connection(
     )
 
 
+class Conditions(Hashable, Protocol):
+    """A list's filter as checked values (domain.lists): equal filters are equal keys, so the
+    parents of a page that ask the same share one statement."""
+
+    def apply(self, statement: Select[Any]) -> Select[Any]: ...
+
+
+@dataclass(frozen=True)
+class Slice:
+    """What one parent's page asks for: the page, the sort it is read in, and the filter."""
+
+    page: Window
+    sort: tuple[SortColumn, ...]
+    where: Conditions | None = None
+
+
+# A child list's count is per parent and filter (None: every child).
+CountKey = tuple[Any, Conditions | None]
+
+
 async def fetch_child_connection(
     pages: Any,
     counts: Any,
     parent_id: Any,
     sort: Sequence[SortColumn],
     to_node: Callable[[Any], NodeT],
+    asked: Page,
     *,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
     max_size: int,
+    where: Conditions | None = None,
 ) -> Connection[NodeT]:
     """A connection under one parent, from the request's batched loaders: `pages` loads
-    `(parent_id, window)` (a page per parent, ROW_NUMBER in one statement), `counts` loads
-    `parent_id` (only if `totalCount` is asked)."""
-    page = window(sort, first=first, after=after, last=last, before=before, max_size=max_size)
-    rows = await pages.load((parent_id, page))
+    `(parent_id, Slice)` (a page per parent, ROW_NUMBER in one statement for every parent
+    asking the same slice), `counts` loads `(parent_id, where)` (only if `totalCount` is
+    asked)."""
+    page = window(sort, first=asked.first, after=asked.after, last=asked.last,
+                  before=asked.before, max_size=max_size)
+    rows = await pages.load((parent_id, Slice(page, tuple(sort), where)))
     keys = [column.column.key for column in sort]
     return build_connection(
         rows, page,
         cursor_of=lambda row: tuple(getattr(row, key) for key in keys),
         to_node=to_node,
-        count=lambda: counts.load(parent_id),
+        count=lambda: counts.load((parent_id, where)),
     )

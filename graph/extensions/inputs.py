@@ -57,7 +57,8 @@ from models.task import (
 
 # Global ids are base64 of `Type:key` (under 80 characters for a UUID key).
 ID_MAX = 256
-# A cursor holds its ordering and sort values (a 200-character title at most): ~1.1 KB.
+# A cursor holds its ordering and sort values, the longest a title's folded key (at most
+# 1,200 bytes of UTF-8, models/folding.py): under 1.7 KB.
 CURSOR_MAX = 2_048
 SEARCH_MAX = 200
 SESSION_ID_MAX = 64
@@ -69,6 +70,8 @@ _CURSORS = ("Query.tasks", "Query.conversations", "Query.panicEvents", "Query.au
 GUARDED: dict[str, int] = {
     **{f"{field}({arg})": CURSOR_MAX for field in _CURSORS for arg in ("after", "before")},
     "TaskFilter.search": SEARCH_MAX,
+    "ConversationFilter.search": SEARCH_MAX,
+    "MessageFilter.search": SEARCH_MAX,
     "TaskFilter.kind": KIND_MAX,
     "AuditLogFilter.documentType": DOCUMENT_TYPE_MAX,
     "AuditStatsFilter.documentType": DOCUMENT_TYPE_MAX,

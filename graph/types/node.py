@@ -17,7 +17,7 @@ from strawberry import relay
 
 import models
 from graph.context import Info
-from graph.execution.pagination import InvalidPage
+from graph.execution.keyset import InvalidPage
 from graph.ids import int_key, key_can_name_a_row
 from graph.types.audit import AuditLog
 from graph.types.chat import Conversation, Message

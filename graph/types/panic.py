@@ -1,14 +1,27 @@
-"""PanicEvent and GroundingExercise, mapped from their models; exercises come through loaders."""
+"""PanicEvent and GroundingExercise, mapped from their models, and the filter and order
+inputs of the events' list; exercises come through loaders."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry import relay
 
 import models
+from domain import lists
 from graph.context import Info
+from graph.execution.keyset import SortColumn
+from graph.types.ordering import (
+    NO_VALUE_LAST,
+    TIES,
+    OrderDirection,
+    SortKey,
+    after,
+    before,
+    keyset_sort,
+)
 
 
 @strawberry.type(description="One grounding exercise offered for a panic event.")
@@ -96,3 +109,63 @@ class PanicEvent(relay.Node):
         rows = await info.context.loaders.exercises.load(self.id)
         return [GroundingExercise.from_model(row) for row in rows]
 
+
+@strawberry.enum(description=f"What panic events are sorted by; {TIES}.")
+class PanicEventOrderField(Enum):
+    _value_: str  # for mypy: `.value` is this text; enum_value() only adds a description
+    CREATED_AT = strawberry.enum_value("created_at", description="When each was pressed.")
+    INTENSITY = strawberry.enum_value("intensity", description=(
+        f"How strong each felt (0..10); some were pressed without an intensity: "
+        f"{NO_VALUE_LAST}."
+    ))
+
+
+@strawberry.input(description=f"Panic event ordering; {TIES}.")
+class PanicEventOrder:
+    field: PanicEventOrderField = strawberry.field(
+        default=PanicEventOrderField.CREATED_AT, description="What to sort by; CREATED_AT."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC,
+        description="Which way; DESC (newest, or strongest, first) by default.",
+    )
+
+
+@strawberry.input(description="All given conditions must hold; null or omitted ones do not apply.")
+class PanicEventFilter:
+    resolved: bool | None = strawberry.field(
+        default=None, description="True: only resolved events; false: only unresolved ones."
+    )
+    created_after: datetime | None = strawberry.field(default=None, description=after("Pressed"))
+    created_before: datetime | None = strawberry.field(
+        default=None, description=before("Pressed")
+    )
+    intensity_above: int | None = strawberry.field(default=None, description=(
+        "Intensity strictly above this (exclusive: 6 matches 7..10); events without an "
+        "intensity never match a bound."
+    ))
+    intensity_below: int | None = strawberry.field(default=None, description=(
+        "Intensity strictly below this (exclusive: 4 matches 0..3); events without an "
+        "intensity never match a bound."
+    ))
+
+    def checked(self) -> lists.PanicEventFilter:
+        return lists.PanicEventFilter(
+            resolved=self.resolved,
+            created_after=lists.aware("createdAfter", self.created_after),
+            created_before=lists.aware("createdBefore", self.created_before),
+            intensity_above=self.intensity_above,
+            intensity_below=self.intensity_below,
+        )
+
+
+_KEYS = {
+    PanicEventOrderField.CREATED_AT: SortKey(models.PanicEvent.created_at, datetime),
+    PanicEventOrderField.INTENSITY: SortKey(models.PanicEvent.intensity, int, nullable=True),
+}
+_ID = SortKey(models.PanicEvent.id, int)
+
+
+def panic_event_sort(order: PanicEventOrder | None) -> tuple[SortColumn, ...]:
+    order = order or PanicEventOrder()
+    return keyset_sort(_KEYS[order.field], order.direction, _ID)

@@ -21,6 +21,7 @@ from graph.execution.pagination import (
     Connection,
     First,
     Last,
+    Page,
     fetch_child_connection,
 )
 from graph.ids import encode_id
@@ -217,7 +218,7 @@ class Task(relay.Node):
         loaders = info.context.loaders
         return await fetch_child_connection(
             loaders.task_events, loaders.task_event_counts, self.id, TASK_EVENT_SORT,
-            TaskEvent.from_model, first=first, after=after, last=last, before=before,
+            TaskEvent.from_model, Page(first, after, last, before),
             max_size=info.context.settings.max_page_size,
         )
 

@@ -12,6 +12,7 @@ from enum import Enum
 import strawberry
 from strawberry.scalars import JSON
 
+from graph.types.ordering import FOLDED_ORDER, SEARCH_NOTE, TIES, OrderDirection, after, before
 from graph.types.task import TaskStatus
 from models.task import STEPS_MAX
 
@@ -19,29 +20,19 @@ _TASK_ID = "The task's global id (`Task.id`)."
 _STEP_ID = "The step's global id (`TaskStep.id`)."
 
 
-@strawberry.enum(description="Which way a list is sorted.")
-class OrderDirection(Enum):
-    _value_: str  # for mypy: `.value` is this text; enum_value() only adds a description
-    ASC = strawberry.enum_value("asc", description="Smallest, earliest or A first.")
-    DESC = strawberry.enum_value("desc", description="Largest, latest or Z first.")
-
-
-@strawberry.enum(description="What tasks are sorted by; ties are broken by id.")
+@strawberry.enum(description=f"What tasks are sorted by; {TIES}.")
 class TaskOrderField(Enum):
     _value_: str  # for mypy: `.value` is this text; enum_value() only adds a description
     CREATED_AT = strawberry.enum_value("created_at", description="When each was created.")
     UPDATED_AT = strawberry.enum_value("updated_at", description="When each last changed.")
-    TITLE = strawberry.enum_value("title", description=(
-        "The title, as the database compares text (SQLite: by code point, so case matters; "
-        "PostgreSQL: the database's collation)."
-    ))
+    TITLE = strawberry.enum_value("title", description=f"The title, {FOLDED_ORDER}.")
     STATUS = strawberry.enum_value("status", description=(
         "The status's lowercase name, alphabetically (cancelled, completed, failed, "
         "in_progress, pending), not its progress."
     ))
 
 
-@strawberry.input(description="Task ordering; ties are broken by id in the same direction.")
+@strawberry.input(description=f"Task ordering; {TIES}.")
 class TaskOrder:
     field: TaskOrderField = strawberry.field(
         default=TaskOrderField.CREATED_AT, description="What to sort by; CREATED_AT by default."
@@ -62,15 +53,14 @@ class TaskFilter:
     kind: str | None = strawberry.field(
         default=None, description="Exactly this kind (case-sensitive); at most 50 characters."
     )
-    search: str | None = strawberry.field(default=None, description=(
-        "Title or description contains this, case-insensitively (on SQLite only ASCII letters "
-        "fold); trimmed; blank matches all. At most 200 characters."
-    ))
+    search: str | None = strawberry.field(
+        default=None, description=f"Title or description contains this, {SEARCH_NOTE}"
+    )
     created_after: datetime | None = strawberry.field(
-        default=None, description="Created strictly after this instant (an offset is required)."
+        default=None, description=after("Created")
     )
     created_before: datetime | None = strawberry.field(
-        default=None, description="Created strictly before this instant (an offset is required)."
+        default=None, description=before("Created")
     )
 
 

@@ -64,6 +64,7 @@ async def test_every_read_of_an_owned_table_is_scoped_to_the_viewer(
         await probe.arrange(probe.victim)
         await probe.probe_lookups()
         await probe.probe_cursors()
+        await probe.probe_orders()
         await probe.probe_mutations()
     reads = [sql for sql, _ in seen if sql.lstrip().upper().startswith("SELECT")]
     assert len(reads) > 100, "the probe ran too little to prove anything"

@@ -11,17 +11,21 @@ import base64
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.execution.pagination import decode_cursor, encode_cursor, ordering_of
+from graph.execution.keyset import SortColumn, decode_cursor, encode_cursor, ordering_of
 from graph.extensions.inputs import CURSOR_MAX
 from graph.ids import MAX_INT_KEY, encode_id
 from graph.resolvers.queries.tasks import task_sort
-from graph.types.task_inputs import OrderDirection, TaskOrder, TaskOrderField
+from graph.types.chat import ConversationOrder, ConversationOrderField, conversation_sort
+from graph.types.ordering import OrderDirection
+from graph.types.task_inputs import TaskOrder, TaskOrderField
 from models import Base, Conversation, Message
+from models.folding import folded_key
 from models.task import TITLE_MAX
 from tests.conftest import GraphQL
 from tests.factories import make_audit_log, make_panic_event, make_task, task_gid, tick
@@ -57,14 +61,30 @@ def _task_listing(field: str, direction: str) -> Listing:
     )
 
 
+def _ordered(field: str, order: str, direction: str) -> Listing:
+    return Listing(
+        f"{field} by {order} {direction}",
+        f"{field}(orderBy: {{field: {order}, direction: {direction}}}, ARGS)",
+    )
+
+
 LISTINGS = [
     *(_task_listing(field.name, direction.name) for field in TaskOrderField
       for direction in OrderDirection),
     Listing("conversations", "conversations(ARGS)"),
+    _ordered("conversations", "CREATED_AT", "ASC"),
+    _ordered("conversations", "TITLE", "ASC"),
+    _ordered("conversations", "TITLE", "DESC"),
     Listing("panicEvents", "panicEvents(ARGS)"),
+    _ordered("panicEvents", "INTENSITY", "ASC"),
+    _ordered("panicEvents", "INTENSITY", "DESC"),
     Listing("auditLogs", "auditLogs(ARGS)"),
+    _ordered("auditLogs", "TOKENS_USED", "DESC"),
+    _ordered("auditLogs", "GENERATION_TIME_MS", "ASC"),
     Listing("Task.events", "events(ARGS)", parent="task"),
     Listing("Conversation.messages", "messages(ARGS)", parent="conversation"),
+    Listing("Conversation.messages newest first",
+            "messages(orderBy: {direction: DESC}, ARGS)", parent="conversation"),
 ]
 
 
@@ -91,9 +111,10 @@ async def parents(db: AsyncSession) -> dict[str, str]:
         task = await make_task(db, title=title, status=status)
         task.updated_at = task.created_at + timedelta(seconds=shift)
     with_events = await make_task(db, title="delta", status="pending", events=3)
+    # Titles, intensities and figures that sort apart, tie, and are missing (NULL).
     conversations = [
-        Conversation(user_id="alice", title="chat", created_at=tick(), updated_at=tick())
-        for _ in range(3)
+        Conversation(user_id="alice", title=title, created_at=tick(), updated_at=tick())
+        for title in ("chat", None, "Été")
     ]
     db.add_all(conversations)
     await db.flush()
@@ -103,9 +124,9 @@ async def parents(db: AsyncSession) -> dict[str, str]:
         for n in range(3)
     )
     await db.commit()
-    for _ in range(3):
-        await make_panic_event(db)
-        await make_audit_log(db)
+    for intensity, tokens in ((5, None), (None, 10), (2, 3)):
+        await make_panic_event(db, intensity=intensity)
+        await make_audit_log(db, tokens_used=tokens, generation_time_ms=tokens and 100)
     return {
         "task": task_gid(with_events),
         "conversation": encode_id("Conversation", conversations[0].id),
@@ -223,21 +244,34 @@ BY_TITLE = TaskOrder(field=TaskOrderField.TITLE, direction=OrderDirection.ASC)
 
 @pytest.mark.parametrize(
     "character",
-    ["\U0001d11e", "\x01", '"'],  # 4 bytes of UTF-8; escaped as \u0001; escaped as \"
-    ids=["4-byte", "control", "quote"],
+    # 4 bytes of UTF-8; three 4-byte code points folded (the key is cut to its 1,200
+    # bytes); escaped as \u0001; escaped as \"
+    ["\U0001d11e", "\U0001d160", "\x01", '"'],
+    ids=["4-byte", "12-byte fold", "control", "quote"],
 )
-def test_the_longest_possible_cursor_fits_the_cursor_limit(character: str) -> None:
-    # The longest sort value any list has is a task's title (TITLE_MAX characters); the
-    # widest id is the largest 32-bit key.
-    sort = task_sort(BY_TITLE)
-    cursor = encode_cursor(ordering_of(sort), [character * TITLE_MAX, MAX_INT_KEY])
+@pytest.mark.parametrize(
+    ("sort", "widest_id"),
+    [(task_sort(BY_TITLE), MAX_INT_KEY),
+     (conversation_sort(ConversationOrder(field=ConversationOrderField.TITLE)), str(uuid4()))],
+    ids=["task", "conversation"],
+)
+def test_the_longest_possible_cursor_fits_the_cursor_limit(
+    character: str, sort: tuple[SortColumn, ...], widest_id: object
+) -> None:
+    # The longest sort value any list has is a title's folded key (TITLE_MAX characters,
+    # at most KEY_MAX_BYTES); the widest ids are the largest 32-bit key and a UUID.
+    key = folded_key(character * TITLE_MAX)
+    cursor = encode_cursor(ordering_of(sort), [key, widest_id])
     assert len(cursor) <= CURSOR_MAX
-    assert decode_cursor(cursor, sort) == (character * TITLE_MAX, MAX_INT_KEY)
+    assert decode_cursor(cursor, sort) == (key, widest_id)
 
 
-async def test_a_cursor_after_the_longest_title_pages_on(db: AsyncSession, gql: GraphQL) -> None:
-    longest = await make_task(db, title="\U0001d11e" * TITLE_MAX)
-    after_it = await make_task(db, title="\U0001d11f")
+@pytest.mark.parametrize("character", ["\U0001d11e", "\U0001d160"], ids=["4-byte", "12-byte"])
+async def test_a_cursor_after_the_longest_title_pages_on(
+    db: AsyncSession, gql: GraphQL, character: str
+) -> None:
+    longest = await make_task(db, title=character * TITLE_MAX)
+    after_it = await make_task(db, title=chr(ord(character) + 1))
     listing = _task_listing("TITLE", "ASC")
     first = await page(gql, listing, {}, first=1)
     cursor = first["pageInfo"]["endCursor"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from graphql import get_named_type, get_nullable_type, is_input_object_type, is_list_type
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -152,3 +153,25 @@ async def test_a_maximum_holds_inside_a_fragment(gql: GraphQL) -> None:
     query = """query($c: String) { task(id: "x") { ...Events } }
     fragment Events on Task { events(after: $c) { totalCount } }"""
     refused(await gql(query, {"c": "A" * (CURSOR_MAX + 1)}), "`Task.events(after)`")
+
+
+SEARCHES = {
+    "ConversationFilter": """query($s: String) {
+        conversations(filter: {search: $s}) { totalCount } }""",
+    "MessageFilter": """query($s: String) { conversations { edges { node {
+        messages(filter: {search: $s}) { totalCount } } } } }""",
+}
+
+
+@pytest.mark.parametrize("input_type", SEARCHES)
+async def test_every_list_search_over_its_maximum_is_refused_before_any_sql(
+    gql: GraphQL, input_type: str
+) -> None:
+    payload = await gql(SEARCHES[input_type], {"s": "x" * (SEARCH_MAX + 1)})
+    refused(payload, f"`{input_type}.search` takes at most {SEARCH_MAX} characters")
+
+
+@pytest.mark.parametrize("input_type", SEARCHES)
+async def test_every_list_search_at_its_maximum_runs(gql: GraphQL, input_type: str) -> None:
+    payload = await gql(SEARCHES[input_type], {"s": "x" * SEARCH_MAX})
+    assert "errors" not in payload, payload

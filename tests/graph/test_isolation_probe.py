@@ -11,6 +11,8 @@ probed without editing this file, or makes the probe fail until it is told how:
    (b) calls every connection field (Query's, and those of the intruder's own nodes) with
        each of Alice's cursors as `after` and as `before`,
    (c) calls every Mutation with each of Alice's ids in each ID-typed input field,
+   (d) lists every connection taking `orderBy` under each order and direction with Alice's
+       cursors of that order, and with her marker as each text condition of its `filter`,
    and every answer must be null / empty / refused and hold nothing of Alice's: no marker,
    no id or cursor of hers, no node that is not the intruder's own.
 3. The intruder's own view (every Query field without required arguments) is the same
@@ -31,7 +33,10 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     build_schema,
+    get_named_type,
     get_nullable_type,
+    is_enum_type,
+    is_input_object_type,
     is_list_type,
     is_object_type,
 )
@@ -305,6 +310,62 @@ class Probe:
                         payload = await intruder.call(query, {"id": own[0], "c": cursor})
                         self.check(f"{type_name}.{name}({direction}: {cursor})", payload)
 
+    # --- (d) orders and filters ---------------------------------------------------------------
+
+    async def probe_orders(self) -> None:
+        """Every connection taking `orderBy` (Query's, and those of the intruder's own nodes)
+        under each of its orders, each way: the victim's cursors made under that order, as
+        `after` and `before` of the intruder's list; then the victim's marker as each text
+        condition of its `filter`."""
+        for owner in ["Query", *sorted(self.node_types)]:
+            owner_type = self.schema.get_type(owner)
+            assert is_object_type(owner_type)
+            for name, definition in owner_type.fields.items():
+                if "orderBy" not in definition.args or has_required_args(definition):
+                    continue
+                query = self._list_query(owner, name, definition)
+                for order in orderings(definition):
+                    await self._probe_order(owner, name, query, order)
+                for text_field in filter_texts(definition):
+                    variables = {"f": {text_field: self.victim.token}}
+                    payload = await self._list_call(self.intruder, owner, query, variables)
+                    self.check(f"{owner}.{name}(filter: {variables})", payload)
+
+    async def _probe_order(self, owner: str, name: str, query: str, order: dict[str, str]) -> None:
+        listed = await self._list_call(self.victim, owner, query, {"o": order})
+        assert "errors" not in listed, listed
+        self.victim.learn(listed, self.node_types)
+        data = listed["data"] if owner == "Query" else listed["data"]["node"]
+        connection = data["after"]
+        for cursor in sorted({edge["cursor"] for edge in connection["edges"]}):
+            payload = await self._list_call(self.intruder, owner, query, {"o": order, "c": cursor})
+            self.check(f"{owner}.{name}(orderBy: {order}, after/before: {cursor})", payload)
+
+    def _list_query(self, owner: str, name: str, definition: GraphQLField) -> str:
+        """The list under `$o` after and before cursor `$c` (two aliases), filtered by `$f`;
+        below a node of the caller's (`$id`) unless it is a Query field."""
+        declared = {"o": str(definition.args["orderBy"].type), "c": "String"}
+        passed = "orderBy: $o"
+        if "filter" in definition.args:
+            declared["f"], passed = str(definition.args["filter"].type), passed + ", filter: $f"
+        path = frozenset() if owner == "Query" else frozenset({owner})
+        sel = selection(self.schema, definition.type, path, CONNECTION_DEPTH)
+        call = " ".join(f"{d}: {name}({passed}, {d}: $c) {sel}" for d in ("after", "before"))
+        if owner != "Query":
+            declared["id"] = "ID!"
+            call = f"node(id: $id) {{ __typename ... on {owner} {{ id {call} }} }}"
+        variables = ", ".join(f"${k}: {t}" for k, t in declared.items())
+        return f"query({variables}) {{ {call} }}"
+
+    async def _list_call(
+        self, actor: Actor, owner: str, query: str, variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        if owner != "Query":
+            own = sorted(actor.ids.get(owner, ()))
+            assert own, f"{actor.name} owns no {owner} to list its children under"
+            variables = {**variables, "id": own[0]}
+        return await actor.call(query, variables)
+
     # --- (c) mutations ----------------------------------------------------------------------
 
     async def probe_mutations(self) -> None:
@@ -365,6 +426,24 @@ class Probe:
         return {("Query", n) for n in self.query.fields} | {
             ("Mutation", n) for n in self.mutation.fields
         }
+
+
+def orderings(definition: GraphQLField) -> list[dict[str, str]]:
+    """Every `orderBy: {field, direction}` a connection takes."""
+    order = get_named_type(definition.args["orderBy"].type)
+    assert is_input_object_type(order)
+    fields, directions = (get_named_type(order.fields[n].type) for n in ("field", "direction"))
+    assert is_enum_type(fields) and is_enum_type(directions)
+    return [{"field": f, "direction": d} for f in fields.values for d in directions.values]
+
+
+def filter_texts(definition: GraphQLField) -> list[str]:
+    """The text conditions of a connection's `filter` (searches, kinds, types)."""
+    argument = definition.args.get("filter")
+    named = get_named_type(argument.type) if argument is not None else None
+    if named is None or not is_input_object_type(named):
+        return []
+    return [n for n, f in named.fields.items() if get_named_type(f.type).name == "String"]
 
 
 async def table_rows(db: AsyncSession) -> dict[str, list[str]]:
@@ -447,6 +526,7 @@ async def test_an_intruder_reaches_none_of_alices_data_by_any_operation(
     assert await probe.view(intruder) == intruder_view, "the intruder's view changed"
     await probe.probe_lookups()
     await probe.probe_cursors()
+    await probe.probe_orders()
     await probe.probe_mutations()
 
     assert not probe.problems, "\n".join(probe.problems[:40])

@@ -11,7 +11,7 @@ import pytest
 import strawberry.schema.schema
 from strawberry import relay
 
-from graph.execution.pagination import InvalidPage
+from graph.execution.keyset import InvalidPage
 from graph.types.node import resolve_nodes
 from tests.conftest import GqlWith, GraphQL, make_settings
 

@@ -6,10 +6,13 @@ import io
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from graph.cli import main
 from graph.seed import Progress, SeedPlan, seed, total_rows
+from models import Conversation, Message, Task
+from models.folding import folded, folded_key
 from tests.conftest import GraphQL, table_count
 
 PLAN = SeedPlan(users=3, tasks_per_user=7, steps_per_task=2, events_per_task=2,
@@ -22,6 +25,18 @@ async def test_seed_writes_the_planned_rows(connection: AsyncConnection, db: Asy
                       "messages": 24, "audit_logs": 15}
     for table, expected in counts.items():
         assert await table_count(db, table) == expected
+
+
+async def test_seeded_titles_and_contents_are_folded(
+    connection: AsyncConnection, db: AsyncSession
+) -> None:
+    await seed(connection, PLAN, Progress(total_rows(PLAN), io.StringIO()))
+    tasks = (await db.execute(select(Task.title, Task.title_folded))).all()
+    titles = (await db.execute(select(Conversation.title, Conversation.title_folded))).all()
+    contents = (await db.execute(select(Message.content, Message.content_folded))).all()
+    assert tasks and titles and contents
+    assert all(key == folded_key(text) for text, key in [*tasks, *titles])
+    assert all(key == folded(text) for text, key in contents)
 
 
 async def test_seeded_users_see_their_own_data(connection: AsyncConnection, gql: GraphQL) -> None:

@@ -10,10 +10,11 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.execution.pagination import ordering_of
+from graph.execution.keyset import ordering_of
 from graph.ids import encode_id
 from graph.resolvers.queries.tasks import task_sort
-from graph.types.task_inputs import OrderDirection, TaskOrder, TaskOrderField
+from graph.types.ordering import OrderDirection
+from graph.types.task_inputs import TaskOrder, TaskOrderField
 from models import Task, TaskEvent, TaskStep
 from models.base import utcnow
 from tests.conftest import GraphQL

@@ -8,15 +8,13 @@ the viewer's own logs, admins included.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select
 
-import models
 from domain import audit as service
-from domain import scope
+from domain import lists, scope
 from graph.context import Context, Info
 from graph.execution.pagination import (
     After,
@@ -25,15 +23,16 @@ from graph.execution.pagination import (
     First,
     Last,
     Page,
-    SortColumn,
     fetch_connection,
 )
-from graph.types.audit import AuditLog, AuditLogFilter, AuditStats, AuditStatsFilter, StatsScope
-
-# Newest first; the id breaks ties.
-AUDIT_LOG_SORT = (
-    SortColumn(models.AuditLog.created_at, descending=True, kind=datetime),
-    SortColumn(models.AuditLog.id, descending=True, kind=str),
+from graph.types.audit import (
+    AuditLog,
+    AuditLogFilter,
+    AuditLogOrder,
+    AuditStats,
+    AuditStatsFilter,
+    StatsScope,
+    audit_log_sort,
 )
 
 
@@ -41,16 +40,16 @@ def _conditions(where: AuditLogFilter | None) -> service.LogFilter:
     if where is None:
         return service.LogFilter()
     return service.LogFilter(
-        document_type=service.plain("documentType", where.document_type),
+        document_type=lists.plain("documentType", where.document_type),
         status=where.status.value if where.status is not None else None,
         source=where.source.value if where.source is not None else None,
-        created_after=service.aware("createdAfter", where.created_after),
-        created_before=service.aware("createdBefore", where.created_before),
+        created_after=lists.aware("createdAfter", where.created_after),
+        created_before=lists.aware("createdBefore", where.created_before),
     )
 
 
 def _named_user(where: AuditLogFilter | None) -> str | None:
-    return service.plain("userId", where.user_id) if where is not None else None
+    return lists.plain("userId", where.user_id) if where is not None else None
 
 
 def _rows(context: Context, where: AuditLogFilter | None) -> Select[Any]:
@@ -62,14 +61,17 @@ def _rows(context: Context, where: AuditLogFilter | None) -> Select[Any]:
 @strawberry.type
 class AuditQueries:
     @strawberry.field(description=(
-        "The audit log, newest first: the viewer's own; an admin's lists every user's, or "
-        "the user `filter.userId` names."
+        "The audit log, newest first unless ordered otherwise: the viewer's own; an admin's "
+        "lists every user's, or the user `filter.userId` names."
     ))
     async def audit_logs(
         self,
         info: Info,
         filter: Annotated[AuditLogFilter | None, strawberry.argument(
             description="Which rows; null or omitted: all the viewer may read."
+        )] = None,
+        order_by: Annotated[AuditLogOrder | None, strawberry.argument(
+            description="The order; null or omitted: newest first (CREATED_AT, DESC)."
         )] = None,
         first: First = None,
         after: After = None,
@@ -81,7 +83,7 @@ class AuditQueries:
         # Not `owned_connection`: it primes the by-id loader that `node` reads, and an
         # admin's page holds other users' rows, which `node` must keep answering as null.
         return await fetch_connection(
-            context.db, _rows(context, filter), AUDIT_LOG_SORT, AuditLog.from_model,
+            context.db, _rows(context, filter), audit_log_sort(order_by), AuditLog.from_model,
             Page(first, after, last, before), max_size=context.settings.max_page_size,
         )
 

@@ -10,7 +10,8 @@ from sqlalchemy import Select
 
 from domain import scope
 from graph.context import Info
-from graph.execution.pagination import Connection, Page, SortColumn, fetch_connection
+from graph.execution.keyset import SortColumn
+from graph.execution.pagination import Connection, Page, fetch_connection
 
 NodeT = TypeVar("NodeT")
 

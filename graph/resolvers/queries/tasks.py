@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -10,64 +10,29 @@ from sqlalchemy import Select, or_
 
 import models
 from domain import scope
-from domain.validation import text_problem
+from domain.lists import aware, plain, search_text
 from graph.context import Info
-from graph.errors import ClientError
-from graph.execution.pagination import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    Page,
-    SortColumn,
-)
+from graph.execution.keyset import SortColumn
+from graph.execution.pagination import After, Before, Connection, First, Last, Page
 from graph.resolvers.queries.base import owned_connection
 from graph.types.node import node_of_type
+from graph.types.ordering import SortKey, keyset_sort
 from graph.types.task import Task, TaskStatus, prefetch_children
-from graph.types.task_inputs import OrderDirection, TaskFilter, TaskOrder, TaskOrderField
+from graph.types.task_inputs import TaskFilter, TaskOrder, TaskOrderField
+from models.folding import contains
 
-_SORT_COLUMNS: dict[TaskOrderField, tuple[Any, type]] = {
-    TaskOrderField.CREATED_AT: (models.Task.created_at, datetime),
-    TaskOrderField.UPDATED_AT: (models.Task.updated_at, datetime),
-    TaskOrderField.TITLE: (models.Task.title, str),
-    TaskOrderField.STATUS: (models.Task.status, str),
+_SORT_KEYS: dict[TaskOrderField, SortKey] = {
+    TaskOrderField.CREATED_AT: SortKey(models.Task.created_at, datetime),
+    TaskOrderField.UPDATED_AT: SortKey(models.Task.updated_at, datetime),
+    TaskOrderField.TITLE: SortKey(models.Task.title_folded, str),
+    TaskOrderField.STATUS: SortKey(models.Task.status, str),
 }
+_ID = SortKey(models.Task.id, int)
 
 
 def task_sort(order: TaskOrder | None) -> tuple[SortColumn, ...]:
     order = order or TaskOrder()
-    column, kind = _SORT_COLUMNS[order.field]
-    descending = order.direction is OrderDirection.DESC
-    return (
-        SortColumn(column, descending=descending, kind=kind),
-        SortColumn(models.Task.id, descending=descending, kind=int),
-    )
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _aware(name: str, value: datetime) -> datetime:
-    """A filter instant must say which instant it is: a time without an offset is refused."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ClientError(
-            f"`{name}` needs a UTC offset, e.g. 2024-05-01T09:00:00Z.", code="BAD_USER_INPUT"
-        )
-    try:
-        return value.astimezone(UTC)
-    except OverflowError as error:
-        raise ClientError(f"`{name}` is out of range.", code="BAD_USER_INPUT") from error
-
-
-def _text(name: str, value: str) -> str:
-    # No stored text holds NUL (PostgreSQL refuses it) or a lone surrogate (not UTF-8), and
-    # the driver would fail on either.
-    problem = text_problem(value)
-    if problem is not None:
-        raise ClientError(f"`{name}` {problem}.", code="BAD_USER_INPUT")
-    return value
+    return keyset_sort(_SORT_KEYS[order.field], order.direction, _ID)
 
 
 def filtered(statement: Select[Any], where: TaskFilter | None) -> Select[Any]:
@@ -79,21 +44,19 @@ def filtered(statement: Select[Any], where: TaskFilter | None) -> Select[Any]:
         done = models.Task.status == TaskStatus.COMPLETED.value
         statement = statement.where(done if where.completed else ~done)
     if where.kind is not None:
-        statement = statement.where(models.Task.kind == _text("kind", where.kind))
-    if where.search:
-        pattern = f"%{_escape_like(_text('search', where.search).strip())}%"
-        statement = statement.where(
-            or_(
-                models.Task.title.ilike(pattern, escape="\\"),
-                models.Task.description.ilike(pattern, escape="\\"),
-            )
-        )
-    if where.created_after is not None:
-        after = _aware("createdAfter", where.created_after)
-        statement = statement.where(models.Task.created_at > after)
-    if where.created_before is not None:
-        before = _aware("createdBefore", where.created_before)
-        statement = statement.where(models.Task.created_at < before)
+        statement = statement.where(models.Task.kind == plain("kind", where.kind))
+    search = search_text("search", where.search)
+    if search is not None:
+        statement = statement.where(or_(
+            contains(models.Task.title_folded, search),
+            contains(models.Task.description_folded, search),
+        ))
+    created_after = aware("createdAfter", where.created_after)
+    if created_after is not None:
+        statement = statement.where(models.Task.created_at > created_after)
+    created_before = aware("createdBefore", where.created_before)
+    if created_before is not None:
+        statement = statement.where(models.Task.created_at < created_before)
     return statement
 
 
