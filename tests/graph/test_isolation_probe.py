@@ -10,7 +10,8 @@ probed without editing this file, or makes the probe fail until it is told how:
    (a) calls every Query field taking `id`/`ids` with each of Alice's global ids,
    (b) calls every connection field (Query's, and those of the intruder's own nodes) with
        each of Alice's cursors as `after` and as `before`,
-   (c) calls every Mutation with each of Alice's ids in each ID-typed input field,
+   (c) calls every Mutation with each of Alice's ids in each ID-typed input field (a list
+       of ids as a list of one: a bulk mutation must answer its one result refused),
    and every answer must be null / empty / refused and hold nothing of Alice's: no marker,
    no id or cursor of hers, no node that is not the intruder's own.
 3. The intruder's own view (every Query field without required arguments) is the same
@@ -76,6 +77,16 @@ VOLATILE_TABLES = {"sessions"}
 # a node's fields, a connection's rows, a payload's changed object. Validating a document
 # costs the server more than running it, so the probes' hundreds of calls stay small.
 LOOKUP_DEPTH, CONNECTION_DEPTH, PAYLOAD_DEPTH = 1, 2, 2
+
+
+def refused(result: dict[str, Any]) -> bool:
+    """A refusal: an error member of the payload union, or a bulk mutation's success whose
+    results (one per id sent) are each one."""
+    if result.get("__typename") in REFUSAL_TYPES:
+        return True
+    items = [item for value in result.values() if isinstance(value, list)
+             for item in value if isinstance(item, dict)]
+    return bool(items) and all(item.get("__typename") in REFUSAL_TYPES for item in items)
 
 
 def classify_queries(schema: GraphQLSchema) -> dict[str, str]:
@@ -355,7 +366,7 @@ class Probe:
         if result is None:
             if not payload.get("errors"):
                 self.problems.append(f"{where}: neither data nor errors: {payload}")
-        elif result.get("__typename") not in REFUSAL_TYPES:
+        elif not refused(result):
             self.problems.append(f"{where} was not refused: {result}")
         self.exercised.add(("Mutation", name))
 

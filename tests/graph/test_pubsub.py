@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.events import Event, stage
+from domain.events import Event, EventKind, stage
 from graph.execution.database import RequestDatabase
 from graph.pubsub import LocalBroker, PostgresBroker, build_broker
 from models import Task
@@ -57,7 +57,7 @@ async def _write_task(db: RequestDatabase, user: str) -> int:
         task = Task(user_id=user, title="announced")
         session.add(task)
         await session.flush()
-        stage(session, "task_event", user, task)
+        stage(session, EventKind.TASK_EVENT, user, task)
     return int(task.id)
 
 
@@ -88,12 +88,12 @@ async def test_a_rolled_back_change_is_never_announced(
                 task = Task(user_id=user, title="never")
                 session.add(task)
                 await session.flush()
-                stage(session, "task_event", user, task)
+                stage(session, EventKind.TASK_EVENT, user, task)
                 raise Refused("the mutation failed")
         marker = await _write_task(db, user)  # a later commit: its event comes first
         event = await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT)
     await db.close()
-    assert event.row_id == marker
+    assert event.key == marker
 
 
 async def test_a_change_that_cannot_be_announced_is_not_committed(
@@ -116,7 +116,7 @@ async def test_a_transaction_with_nothing_staged_announces_nothing(
         marker = await _write_task(db, user)
         event = await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT)
     await db.close()
-    assert event.row_id == marker and queue.empty()
+    assert event.key == marker and queue.empty()
 
 
 @pytest.mark.postgres_only
@@ -139,13 +139,13 @@ async def test_a_lost_listen_connection_is_reopened(
     # Delivery itself proves the reconnect: until the broker LISTENs again, what commits is
     # not heard (at most once), so write until an event arrives.
     db = RequestDatabase(real_session_factory, broker)
-    heard: set[int] = set()
-    written: set[int] = set()
+    heard: set[int | str] = set()
+    written: set[int | str] = set()
     async with broker.subscribe(user) as queue, asyncio.timeout(DELIVERY_TIMEOUT * 4):
         while not heard:
             written.add(await _write_task(db, user))
             with contextlib.suppress(TimeoutError):
-                heard.add((await asyncio.wait_for(queue.get(), 0.3)).row_id)
+                heard.add((await asyncio.wait_for(queue.get(), 0.3)).key)
     await db.close()
     assert heard <= written
 
