@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import case, delete, func, update
+from sqlalchemy import case, delete, func, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
@@ -153,19 +153,35 @@ async def set_status(session: AsyncSession, task: Task, status: str) -> Task:
 
 async def set_statuses(session: AsyncSession, tasks: Sequence[Task], status: str) -> int:
     """Move the (locked) tasks to `status`: each that changes gets its status_changed event;
-    one that is there already is left alone. Answers how many changed. The flush sends one
-    UPDATE for all of them (the same columns change: an executemany) and one INSERT of the
-    events, whatever their number."""
-    now = utcnow()
+    one that is there already is left alone. Answers how many changed.
+
+    Two statements whatever the number: one UPDATE, and one multi-row INSERT of the events
+    returning their ids. The ORM would send one statement per task for each: an UPDATE per
+    row (SQLite's driver reports no row counts for an executemany, which the ORM checks) and,
+    on SQLite, an INSERT per row (RETURNING there keeps no order, so the ORM cannot match a
+    batch's ids to its objects).
+    """
     changing = [task for task in tasks if task.status != status]
-    for task in changing:
-        previous = task.status
-        task.status = status
-        task.completed_at = now if status == "completed" else None
-        task.updated_at = now
-        record_event(session, task, "status_changed", from_status=previous, to_status=status)
-    if changing:
-        await session.flush()
+    if not changing:
+        return 0
+    previous = {task.id: task.status for task in changing}
+    owners = {task.id: task.user_id for task in changing}
+    now = utcnow()
+    await session.execute(
+        update(Task)
+        .where(Task.id.in_(previous))
+        .values(status=status, completed_at=now if status == "completed" else None,
+                updated_at=now),
+        execution_options={"synchronize_session": "evaluate"},  # the loaded tasks follow
+    )
+    written = await session.execute(
+        insert(TaskEvent)
+        .values([{"task_id": task_id, "event_type": "status_changed", "from_status": before,
+                  "to_status": status, "created_at": now} for task_id, before in previous.items()])
+        .returning(TaskEvent.id, TaskEvent.task_id)
+    )
+    for event_id, task_id in sorted(written.all()):
+        stage(session, EventKind.TASK_EVENT, owners[task_id], event_id)
     return len(changing)
 
 
