@@ -169,7 +169,7 @@ class Probe:
             for name in list(pending):
                 definition = self.mutation.fields[name]
                 try:
-                    variables = build_arguments(name, definition, marks, self._own_id(actor, name))
+                    variables = build_arguments(name, definition, marks, self.own_id(actor, name))
                 except NotYet:
                     continue
                 sel = selection(self.schema, definition.type)
@@ -187,7 +187,7 @@ class Probe:
             if not progressed:
                 raise CannotProbe(f"cannot find ids for the ID inputs of {pending}")
 
-    def _own_id(self, actor: Actor, mutation: str) -> IdChooser:
+    def own_id(self, actor: Actor, mutation: str) -> IdChooser:
         def choose(slot: Slot) -> Any:
             if not slot.required:
                 return OMIT
