@@ -47,8 +47,8 @@ class Change:
     ))
 
     @strawberry.field(description=(
-        "nodeId when kind is DELETED, else null: for Relay's @deleteRecord, which removes the "
-        "record a non-null id names."
+        "The deleted object's global id (nodeId) when kind is DELETED, else null: for "
+        "Relay's @deleteRecord, which removes the record a non-null id names."
     ))
     def deleted_id(self) -> strawberry.ID | None:
         return self.node_id if self.kind is ChangeKind.DELETED else None
