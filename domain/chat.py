@@ -1,4 +1,10 @@
-"""Chat writes: conversations and their messages."""
+"""Chat writes: conversations and their messages.
+
+A conversation's `updated_at` is its last message's time (domain.md: it "moves with every new
+message"), or its creation time while it has none: only `add_message` moves it, so renaming,
+the assistant's list and a claim leave it where it is, and a chat sidebar ordered by it
+shows the last activity.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
 from domain.errors import NotFound
-from domain.events import stage
+from domain.events import EventKind, stage
 from models import Conversation, Message
 from models.base import utcnow
 
@@ -32,6 +38,18 @@ async def start_conversation(
     conversation = Conversation(user_id=user_id, title=title, created_at=now, updated_at=now)
     session.add(conversation)
     await session.flush()
+    stage(session, EventKind.CONVERSATION_CREATED, user_id, conversation)
+    return conversation
+
+
+async def rename_conversation(
+    session: AsyncSession, conversation: Conversation, title: str | None
+) -> Conversation:
+    """Set the title (None clears it); announced only when it changed."""
+    if conversation.title != title:
+        conversation.title = title
+        await session.flush()
+        stage(session, EventKind.CONVERSATION_RENAMED, conversation.user_id, conversation)
     return conversation
 
 
@@ -41,14 +59,15 @@ async def add_message(
     now = utcnow()
     message = Message(conversation_id=conversation.id, role=role, content=content, created_at=now)
     session.add(message)
-    conversation.updated_at = now
+    conversation.updated_at = message.created_at
     await session.flush()
-    stage(session, "message", conversation.user_id, message)
+    stage(session, EventKind.MESSAGE, conversation.user_id, message)
     return message
 
 
 async def delete_conversation(session: AsyncSession, conversation: Conversation) -> None:
     await session.execute(delete(Conversation).where(Conversation.id == conversation.id))
+    stage(session, EventKind.CONVERSATION_DELETED, conversation.user_id, conversation.id)
 
 
 async def store_exchange(

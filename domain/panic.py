@@ -3,7 +3,8 @@
 Reads of the viewer's rows go through `domain.scope`. Marking an exercise completed or an
 event resolved is idempotent: the row is locked first (FOR UPDATE on PostgreSQL; SQLite's
 write transactions are exclusive already), so of two concurrent calls the second sees the
-first one's time and keeps it.
+first one's time and keeps it. Each change is staged for live delivery (`domain.events`):
+a press, an exercise's first completion, an event's first resolution.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import scope
 from domain.assistant.grounding import ExerciseChoice
 from domain.errors import NotFound
+from domain.events import EventKind, stage
 from domain.sessions import known_visit
 from models import GroundingExercise, PanicEvent
 from models.base import utcnow
@@ -52,6 +54,7 @@ async def create_event(
         for position, choice in enumerate(exercises, start=1)
     )
     await session.flush()
+    stage(session, EventKind.PANIC_PRESSED, user_id, event)
     return event
 
 
@@ -91,15 +94,17 @@ async def resolve(session: AsyncSession, event: PanicEvent) -> PanicEvent:
     if event.resolved_at is None:
         event.resolved_at = utcnow()
         await session.flush()
+        stage(session, EventKind.PANIC_RESOLVED, event.user_id, event)
     return event
 
 
 async def complete_exercise(
     session: AsyncSession, user_id: str, exercise: GroundingExercise
 ) -> tuple[GroundingExercise, PanicEvent]:
-    """Mark the exercise done (once) and answer it with its event."""
+    """Mark the exercise done (once; announced then) and answer it with its event."""
     if exercise.completed_at is None:
         exercise.completed_at = utcnow()
         await session.flush()
+        stage(session, EventKind.EXERCISE_COMPLETED, user_id, exercise)
     event = await owned_event(session, user_id, exercise.panic_event_id)
     return exercise, event

@@ -7,15 +7,15 @@ flushed, or inside the transaction, which the caller then rolls back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import case, delete, func, update
+from sqlalchemy import case, delete, func, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
 from domain.errors import NotFound
-from domain.events import stage
+from domain.events import EventKind, stage
 from domain.sessions import known_visit
 from domain.validation import Checks
 from models import Task, TaskEvent, TaskStep
@@ -83,10 +83,28 @@ async def owned_step_with_task(
     return step, task
 
 
+async def owned_tasks(
+    session: AsyncSession, user_id: str, task_ids: Collection[int]
+) -> dict[int, Task]:
+    """The viewer's tasks among `task_ids`, by id, locked as `owned_task` locks one (the
+    others are missing, or not the viewer's: the same thing). One statement for any number;
+    rows are locked in id order, so two bulk changes over the same tasks never deadlock."""
+    if not task_ids:
+        return {}
+    statement = (
+        scope.owned(Task, user_id)
+        .where(Task.id.in_(sorted(set(task_ids))))
+        .order_by(Task.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {task.id: task for task in await session.scalars(statement)}
+
+
 def record_event(session: AsyncSession, task: Task, event_type: str, **fields: Any) -> TaskEvent:
     event = TaskEvent(task_id=task.id, event_type=event_type, created_at=utcnow(), **fields)
     session.add(event)
-    stage(session, "task_event", task.user_id, event)
+    stage(session, EventKind.TASK_EVENT, task.user_id, event)
     return event
 
 
@@ -129,19 +147,57 @@ async def update_task(session: AsyncSession, task: Task, changes: dict[str, Any]
 
 
 async def set_status(session: AsyncSession, task: Task, status: str) -> Task:
-    if task.status == status:
-        return task
-    previous = task.status
-    task.status = status
-    task.completed_at = utcnow() if status == "completed" else None
-    task.updated_at = utcnow()
-    record_event(session, task, "status_changed", from_status=previous, to_status=status)
-    await session.flush()
+    await set_statuses(session, [task], status)
     return task
 
 
+async def set_statuses(session: AsyncSession, tasks: Sequence[Task], status: str) -> int:
+    """Move the (locked) tasks to `status`: each that changes gets its status_changed event;
+    one that is there already is left alone. Answers how many changed.
+
+    Two statements whatever the number: one UPDATE, and one multi-row INSERT of the events
+    returning their ids. The ORM would send one statement per task for each: an UPDATE per
+    row (SQLite's driver reports no row counts for an executemany, which the ORM checks) and,
+    on SQLite, an INSERT per row (RETURNING there keeps no order, so the ORM cannot match a
+    batch's ids to its objects).
+    """
+    changing = [task for task in tasks if task.status != status]
+    if not changing:
+        return 0
+    previous = {task.id: task.status for task in changing}
+    owners = {task.id: task.user_id for task in changing}
+    now = utcnow()
+    await session.execute(
+        update(Task)
+        .where(Task.id.in_(previous))
+        .values(status=status, completed_at=now if status == "completed" else None,
+                updated_at=now),
+        execution_options={"synchronize_session": "evaluate"},  # the loaded tasks follow
+    )
+    written = await session.execute(
+        insert(TaskEvent)
+        .values([{"task_id": task_id, "event_type": "status_changed", "from_status": before,
+                  "to_status": status, "created_at": now} for task_id, before in previous.items()])
+        .returning(TaskEvent.id, TaskEvent.task_id)
+    )
+    for event_id, task_id in sorted(written.all()):
+        stage(session, EventKind.TASK_EVENT, owners[task_id], event_id)
+    return len(changing)
+
+
 async def delete_task(session: AsyncSession, task: Task) -> None:
-    await session.execute(delete(Task).where(Task.id == task.id))
+    await delete_tasks(session, [task])
+
+
+async def delete_tasks(session: AsyncSession, tasks: Sequence[Task]) -> None:
+    """Delete the (locked) tasks with their steps and events (ON DELETE CASCADE), in one
+    statement. Each deletion is announced by the task's key: its task_events rows are gone
+    with it, so a deletion can be no TaskEvent."""
+    if not tasks:
+        return
+    await session.execute(delete(Task).where(Task.id.in_([task.id for task in tasks])))
+    for task in tasks:
+        stage(session, EventKind.TASK_DELETED, task.user_id, task.id)
 
 
 async def step_ids(session: AsyncSession, task: Task) -> list[int]:

@@ -1,8 +1,10 @@
 """Live events for subscriptions: in-process on SQLite, PostgreSQL LISTEN/NOTIFY across processes.
 
-Only ids travel (NOTIFY payloads are capped at 8,000 bytes): a subscriber loads the row on
-delivery, scoped to its own viewer. Events are staged on the session during a transaction and
-announced when it commits, never before and never for a rolled-back change:
+Only keys travel (NOTIFY payloads are capped at 8,000 bytes; one notification per event, each
+a kind, an owner of at most 255 characters and a key): a subscriber loads the row on delivery,
+scoped to its own viewer, and a deletion's key is all there is to deliver. Events are staged
+on the session during a transaction and announced when it commits, never before and never
+for a rolled-back change:
 
 - `publish(session, events)` runs inside the write transaction, just before its commit. On
   PostgreSQL it is one `pg_notify` statement: NOTIFY is transactional, so PostgreSQL delivers
@@ -29,7 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TEXT
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.events import Event
+from domain.events import Event, EventKind
 from graph.observability import FirstThenCounted
 
 logger = logging.getLogger(__name__)
@@ -119,7 +121,7 @@ class PostgresBroker(LocalBroker):
     async def publish(self, session: AsyncSession, events: list[Event]) -> None:
         if not events:
             return
-        payloads = [orjson.dumps([e.kind, e.user_id, e.row_id]).decode() for e in events]
+        payloads = [orjson.dumps([e.kind, e.user_id, e.key]).decode() for e in events]
         # One statement for all of a transaction's events, whatever their number.
         payload = func.unnest(bindparam("payloads", payloads, type_=ARRAY(TEXT))).column_valued()
         await session.execute(select(func.pg_notify(CHANNEL, payload)))
@@ -164,8 +166,11 @@ class PostgresBroker(LocalBroker):
 
     def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
-            kind, user_id, row_id = orjson.loads(payload)
-            self.deliver(Event(str(kind), str(user_id), int(row_id)))
+            kind, user_id, key = orjson.loads(payload)
+            if not isinstance(user_id, str) or not isinstance(key, int | str):
+                raise TypeError("a notification names its owner and a key")
+            # An unknown kind (a newer process during a rolling deploy) is not delivered.
+            self.deliver(Event(EventKind(kind), user_id, key))
         except (ValueError, TypeError):
             logger.warning("ignored a malformed notification")
 

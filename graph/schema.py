@@ -36,6 +36,7 @@ from graph.resolvers.mutations.breakdown import BreakdownMutations
 from graph.resolvers.mutations.chat import ChatMutations
 from graph.resolvers.mutations.panic import PanicMutations
 from graph.resolvers.mutations.sessions import SessionMutations
+from graph.resolvers.mutations.task_bulk import TaskBulkMutations
 from graph.resolvers.mutations.tasks import TaskMutations
 from graph.resolvers.queries.audit import AuditQueries
 from graph.resolvers.queries.chat import ChatQueries
@@ -85,8 +86,8 @@ class Query(TaskQueries, ChatQueries, PanicQueries, AuditQueries):
     "an error type (UserError) when nothing changed. Each needs an identity."
 ))
 class Mutation(
-    TaskMutations, BreakdownMutations, ChatMutations, SessionMutations, PanicMutations,
-    AuditMutations,
+    TaskMutations, TaskBulkMutations, BreakdownMutations, ChatMutations, SessionMutations,
+    PanicMutations, AuditMutations,
 ):
     pass
 

@@ -154,9 +154,11 @@ async def _seed_chat(
         for n in range(plan.conversations_per_user):
             started = now - timedelta(hours=rng.randint(1, 24 * 30))
             conversation_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            # updated_at is the last message's time (domain.chat), the start's without any.
+            last = started + timedelta(seconds=max(plan.messages_per_conversation - 1, 0))
             conversations.append({"id": conversation_id, "user_id": user,
                                   "title": f"Chat {n + 1}", "created_at": started,
-                                  "updated_at": started})
+                                  "updated_at": last})
             for m in range(plan.messages_per_conversation):
                 role = "user" if m % 2 == 0 else "assistant"
                 text = "list my tasks" if role == "user" else "Here is what you have open."

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import NEVER_REUSE_IDS, Base, check_in, created_at_column, updated_at_column
+from models.base import NEVER_REUSE_IDS, Base, check_in, created_at_column, utcnow
 from models.folding import folded_column, keep_folded
 
 MESSAGE_ROLES = ("user", "assistant")
@@ -39,7 +39,10 @@ class Conversation(Base):
     # user saw: {"status", "search", "offset", "ids"} (domain.assistant.tools.Listing).
     listing: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = created_at_column(index=True)
-    updated_at: Mapped[datetime] = updated_at_column()
+    # The last message's time (its creation time while it has none), set by
+    # domain.chat.add_message alone: no `onupdate`, which moved it on a rename, on storing the
+    # assistant's list and on a claim.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", lazy="raise", passive_deletes=True

@@ -1,8 +1,11 @@
-"""Real server processes for transport tests: `clarity-graph serve` under uvicorn."""
+"""Real server processes for transport tests: `clarity-graph serve` under uvicorn, and a
+graphql-transport-ws client to subscribe to them."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -10,10 +13,17 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import websockets
+from websockets.typing import Subprotocol
 
-from tests.conftest import TEST_SECRET
+from graph.auth import mint_token
+from tests.conftest import TEST_SECRET, make_settings
+
+DELIVERY_SECONDS = 1.0
+PROTOCOL = Subprotocol("graphql-transport-ws")
 
 
 def free_port() -> int:
@@ -61,3 +71,73 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
             raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
         time.sleep(0.1)
     raise RuntimeError(f"server did not become ready: {log.read_text()[-2000:]}")
+
+
+def token(user: str) -> str:
+    return mint_token(make_settings(), user_id=user, admin=False, ttl_seconds=600)
+
+
+async def graphql(base: str, user: str, query: str, variables: dict[str, Any]) -> Any:
+    """POST an operation as `user`; its data (a request error fails the test)."""
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{base}/graphql", json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token(user)}"},
+        )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def text_frame(frame: str | bytes) -> str:
+    # graphql-ws in a browser parses text frames only; a binary one arrives as a Blob and the
+    # client closes the socket (GraphiQL's subscriptions stopped working that way once).
+    assert isinstance(frame, str), f"a binary frame: {frame!r}"
+    return frame
+
+
+class Subscriber:
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> None:
+        await self.socket.send(json.dumps({
+            "id": "1", "type": "subscribe",
+            "payload": {"query": query, "variables": variables or {}},
+        }))
+
+    async def next(self, wait: float = DELIVERY_SECONDS) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(text_frame(await asyncio.wait_for(
+            self.socket.recv(), wait)))
+        return message
+
+    async def data(self, field: str, wait: float = DELIVERY_SECONDS) -> Any:
+        """The next delivery's `field`, which must have arrived without errors."""
+        message = await self.next(wait)
+        assert message["type"] == "next" and "errors" not in message["payload"], message
+        return message["payload"]["data"][field]
+
+    async def nothing_within(self, seconds: float) -> bool:
+        """True when no data arrives in time (protocol bookkeeping such as `complete` aside)."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            try:
+                message = await self.next(wait=left)
+            except TimeoutError:
+                return True
+            if message["type"] == "next":
+                return False
+        return True
+
+
+async def open_subscriber(base: str, user: str | None, sockets: list[Any]) -> Subscriber:
+    """A socket past connection_init as `user` (anonymous with None), kept in `sockets` for
+    the caller to close."""
+    url = base.replace("http://", "ws://") + "/graphql"
+    socket = await websockets.connect(url, subprotocols=[PROTOCOL])
+    sockets.append(socket)
+    payload = {"authorization": f"Bearer {token(user)}"} if user else {}
+    await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+    ack = json.loads(text_frame(await asyncio.wait_for(socket.recv(), 5)))
+    assert ack["type"] == "connection_ack"
+    return Subscriber(socket)

@@ -57,12 +57,15 @@ COST_CEILING = 2**53 - 1
 # gains an unpaged list that is not declared here. (Before, an unpaged list counted as one
 # item: `task { steps { task { steps { task { steps { id } } } } } }` cost 8 and made 10^6
 # objects from a task of 100 steps, for 74 s.)
-LIST_ITEMS: dict[str, int] = {
+LIST_ITEMS: dict[str, int | None] = {
     "Task.steps": STEPS_MAX,
     "PanicEvent.exercises": EXERCISES_MAX,
     "ValidationError.fields": STEPS_MAX + 10,  # every step of an input, and its other fields
     "AuditStats.byDocumentType": 100,
     "AuditStats.byDay": 366,
+    # A bulk mutation's results, one per id: at most a page (None: `MAX_PAGE_SIZE`).
+    "SetTasksStatusSuccess.results": None,
+    "DeleteTasksSuccess.results": None,
 }
 # The types below `__schema` and `__type`, which no object type of ours declares as fields.
 _INTROSPECTION_ROOTS = {"__schema": "__Schema", "__type": "__Type"}
@@ -258,7 +261,11 @@ class _Walk:
         if "ids" in definition.args:
             below_cost = self.per_id(node, target, shape)
         else:
-            items = LIST_ITEMS.get(f"{parent.name}.{name}") or self.multiplier(node, definition)
+            key = f"{parent.name}.{name}"
+            if key in LIST_ITEMS:
+                items = LIST_ITEMS[key] or self.max_ids
+            else:
+                items = self.multiplier(node, definition)
             below_cost = _cap(items * shape.cost)
         return Totals(
             cost=_cap(1 + below_cost), depth=1 + shape.depth, aliases=alias + shape.aliases

@@ -106,6 +106,8 @@ LISTS: dict[str, int | None] = {
     "CreateTaskInput.steps": STEPS_MAX,
     "ReorderTaskStepsInput.stepIds": STEPS_MAX,
     "TaskFilter.status": None,
+    "SetTasksStatusInput.ids": None,
+    "DeleteTasksInput.ids": None,
 }
 
 # Every ID anywhere is guarded by ID_MAX; these filters name a user, not an object.

@@ -1,4 +1,12 @@
-"""Subscriptions: `messageAdded(conversationId)` and `taskEvents`, for the viewer's own rows."""
+"""Subscriptions, for the viewer's own rows: `messageAdded(conversationId)` and `taskEvents`
+(api.md), and the change streams `taskChanges`, `conversationChanges` and
+`panicEventChanges`, which carry every change a screen shows, deletions included.
+
+Each delivery starts from an event (`domain.events`: a kind, the owner, a key) that the
+broker routes to the owner's subscriptions only, and loads its row scoped to the subscriber
+(`domain.scope`): what is not the viewer's by then is not delivered. A deletion has no row
+to load; its key, routed to the owner, is the change.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +18,23 @@ from sqlalchemy import Select
 
 import models
 from domain import scope
+from domain.events import Event, EventKind
 from graph.context import Context, Info
 from graph.errors import ClientError
-from graph.ids import decode_key
+from graph.ids import decode_key, encode_id
+from graph.types.changes import ChangeKind, ConversationChange, PanicEventChange, TaskChange
 from graph.types.chat import Message
+from graph.types.panic import GroundingExercise
 from graph.types.task import TaskEvent
+
+TASK_KINDS = frozenset({EventKind.TASK_EVENT, EventKind.TASK_DELETED})
+CONVERSATION_KINDS = frozenset({
+    EventKind.CONVERSATION_CREATED, EventKind.CONVERSATION_RENAMED,
+    EventKind.CONVERSATION_DELETED, EventKind.MESSAGE,
+})
+PANIC_KINDS = frozenset({
+    EventKind.PANIC_PRESSED, EventKind.PANIC_RESOLVED, EventKind.EXERCISE_COMPLETED,
+})
 
 
 async def _load(context: Context, statement: Select[Any]) -> Any:
@@ -24,7 +44,16 @@ async def _load(context: Context, statement: Select[Any]) -> Any:
         return await session.scalar(statement)
 
 
-async def _events(context: Context, kind: str) -> AsyncGenerator[int, None]:
+async def _owned(context: Context, model: Any, key: object) -> Any:
+    """The viewer's row of `model` by key, or None; the request's loader is primed with it,
+    so the delivery's fields read the row this check read."""
+    row = await _load(context, scope.owned(model, context.user_id).where(model.id == key))
+    if row is not None:
+        context.loaders.by_id(model).prime(key, row)
+    return row
+
+
+async def _events(context: Context, kinds: frozenset[EventKind]) -> AsyncGenerator[Event, None]:
     async with context.resources.broker.subscribe(context.user_id) as queue:
         while True:
             # The previous delivery's nested fields are resolved by now: end its read
@@ -32,8 +61,64 @@ async def _events(context: Context, kind: str) -> AsyncGenerator[int, None]:
             # next delivery reads fresh data.
             await context.db.release()
             event = await queue.get()
-            if event.kind == kind:
-                yield event.row_id
+            if event.kind in kinds:
+                yield event
+
+
+async def _task_change(context: Context, event: Event) -> TaskChange | None:
+    if event.kind == EventKind.TASK_DELETED:
+        return TaskChange.deleted(int(event.key))
+    row = await _load(context, scope.owned(models.TaskEvent, context.user_id)
+                      .where(models.TaskEvent.id == event.key))
+    return TaskChange.of_event(row) if row is not None else None
+
+
+async def _conversation_change(context: Context, event: Event) -> ConversationChange | None:
+    if event.kind == EventKind.CONVERSATION_DELETED:
+        return ConversationChange(kind=ChangeKind.DELETED, node_id=_gid("Conversation", event.key),
+                                  message=None, _conversation_id=str(event.key))
+    if event.kind == EventKind.MESSAGE:
+        message = await _owned(context, models.Message, event.key)
+        if message is None:
+            return None
+        key = message.conversation_id
+        return ConversationChange(kind=ChangeKind.UPDATED, node_id=_gid("Conversation", key),
+                                  message=Message.from_model(message), _conversation_id=key)
+    if await _owned(context, models.Conversation, event.key) is None:
+        return None
+    created = event.kind == EventKind.CONVERSATION_CREATED
+    return ConversationChange(
+        kind=ChangeKind.CREATED if created else ChangeKind.UPDATED,
+        node_id=_gid("Conversation", event.key), message=None, _conversation_id=str(event.key),
+    )
+
+
+async def _panic_change(context: Context, event: Event) -> PanicEventChange | None:
+    if event.kind == EventKind.EXERCISE_COMPLETED:
+        exercise = await _owned(context, models.GroundingExercise, event.key)
+        if exercise is None:
+            return None
+        key = exercise.panic_event_id
+        return PanicEventChange(kind=ChangeKind.UPDATED, node_id=_gid("PanicEvent", key),
+                                exercise=GroundingExercise.from_model(exercise),
+                                _panic_event_id=key)
+    if await _owned(context, models.PanicEvent, event.key) is None:
+        return None
+    pressed = event.kind == EventKind.PANIC_PRESSED
+    return PanicEventChange(
+        kind=ChangeKind.CREATED if pressed else ChangeKind.UPDATED,
+        node_id=_gid("PanicEvent", event.key), exercise=None, _panic_event_id=int(event.key),
+    )
+
+
+def _gid(type_name: str, key: object) -> strawberry.ID:
+    return strawberry.ID(encode_id(type_name, key))
+
+
+_LIVE = (
+    "Delivered once the change committed (never for one rolled back), to the owner alone; "
+    "each delivery reads the object as it is then."
+)
 
 
 @strawberry.type(description=(
@@ -61,24 +146,58 @@ class Subscription:
         )
         if not owned:
             raise ClientError("Not found.", code="NOT_FOUND")
-        async for row_id in _events(context, "message"):
+        async for event in _events(context, frozenset({EventKind.MESSAGE})):
             row = await _load(
                 context,
                 scope.owned(models.Message, user_id).where(
-                    models.Message.id == row_id, models.Message.conversation_id == key
+                    models.Message.id == event.key, models.Message.conversation_id == key
                 ),
             )
             if row is not None:
                 yield Message.from_model(row)
 
-    @strawberry.subscription(
-        description="Every change to any of the viewer's tasks, as its TaskEvent."
-    )
+    @strawberry.subscription(description=(
+        "Every change to any of the viewer's tasks, as its TaskEvent. A deletion writes no "
+        "TaskEvent: taskChanges carries deletions too."
+    ))
     async def task_events(self, info: Info) -> AsyncGenerator[TaskEvent, None]:
         context = info.context
-        user_id = context.user_id
-        async for row_id in _events(context, "task_event"):
-            statement = scope.owned(models.TaskEvent, user_id).where(models.TaskEvent.id == row_id)
-            row = await _load(context, statement)
-            if row is not None:
-                yield TaskEvent.from_model(row)
+        async for event in _events(context, frozenset({EventKind.TASK_EVENT})):
+            change = await _task_change(context, event)
+            if change is not None and change.event is not None:
+                yield change.event
+
+    @strawberry.subscription(description=(
+        "Every change to the viewer's tasks: created, updated (fields, status, steps) and "
+        f"deleted, one per task changed (a bulk mutation sends one per task). {_LIVE}"
+    ))
+    async def task_changes(self, info: Info) -> AsyncGenerator[TaskChange, None]:
+        context = info.context
+        async for event in _events(context, TASK_KINDS):
+            change = await _task_change(context, event)
+            if change is not None:
+                yield change
+
+    @strawberry.subscription(description=(
+        "Every change to the viewer's conversations: started, renamed, a message added (each "
+        f"of an exchange: the viewer's and the assistant's) and deleted. {_LIVE}"
+    ))
+    async def conversation_changes(
+        self, info: Info
+    ) -> AsyncGenerator[ConversationChange, None]:
+        context = info.context
+        async for event in _events(context, CONVERSATION_KINDS):
+            change = await _conversation_change(context, event)
+            if change is not None:
+                yield change
+
+    @strawberry.subscription(description=(
+        "Every change to the viewer's panic events: pressed, an exercise completed, resolved "
+        f"(each once: repeating a completion or a resolution changes nothing). {_LIVE}"
+    ))
+    async def panic_event_changes(self, info: Info) -> AsyncGenerator[PanicEventChange, None]:
+        context = info.context
+        async for event in _events(context, PANIC_KINDS):
+            change = await _panic_change(context, event)
+            if change is not None:
+                yield change

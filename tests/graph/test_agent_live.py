@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import DATABASE_URL, ON_POSTGRES
 from tests.fake_openai import FakeOpenAI, calls, fake_openai, says, tool_call
-from tests.graph.test_subscriptions import connect, graphql, users
-from tests.servers import running_server
+from tests.graph.test_subscriptions import connect, users
+from tests.servers import graphql, running_server
 
 __all__ = ["connect", "users"]  # fixtures, used by name
 TASK_EVENTS = "subscription { taskEvents { eventType toStatus task { title } } }"

@@ -10,7 +10,8 @@ probed without editing this file, or makes the probe fail until it is told how:
    (a) calls every Query field taking `id`/`ids` with each of Alice's global ids,
    (b) calls every connection field (Query's, and those of the intruder's own nodes) with
        each of Alice's cursors as `after` and as `before`,
-   (c) calls every Mutation with each of Alice's ids in each ID-typed input field,
+   (c) calls every Mutation with each of Alice's ids in each ID-typed input field (a list
+       of ids as a list of one: a bulk mutation must answer its one result refused),
    (d) lists every connection taking `orderBy` under each order and direction with Alice's
        cursors of that order, and with her marker as each text condition of its `filter`,
    and every answer must be null / empty / refused and hold nothing of Alice's: no marker,
@@ -81,6 +82,16 @@ VOLATILE_TABLES = {"sessions"}
 # a node's fields, a connection's rows, a payload's changed object. Validating a document
 # costs the server more than running it, so the probes' hundreds of calls stay small.
 LOOKUP_DEPTH, CONNECTION_DEPTH, PAYLOAD_DEPTH = 1, 2, 2
+
+
+def refused(result: dict[str, Any]) -> bool:
+    """A refusal: an error member of the payload union, or a bulk mutation's success whose
+    results (one per id sent) are each one."""
+    if result.get("__typename") in REFUSAL_TYPES:
+        return True
+    items = [item for value in result.values() if isinstance(value, list)
+             for item in value if isinstance(item, dict)]
+    return bool(items) and all(item.get("__typename") in REFUSAL_TYPES for item in items)
 
 
 def classify_queries(schema: GraphQLSchema) -> dict[str, str]:
@@ -163,7 +174,7 @@ class Probe:
             for name in list(pending):
                 definition = self.mutation.fields[name]
                 try:
-                    variables = build_arguments(name, definition, marks, self._own_id(actor, name))
+                    variables = build_arguments(name, definition, marks, self.own_id(actor, name))
                 except NotYet:
                     continue
                 sel = selection(self.schema, definition.type)
@@ -181,7 +192,7 @@ class Probe:
             if not progressed:
                 raise CannotProbe(f"cannot find ids for the ID inputs of {pending}")
 
-    def _own_id(self, actor: Actor, mutation: str) -> IdChooser:
+    def own_id(self, actor: Actor, mutation: str) -> IdChooser:
         def choose(slot: Slot) -> Any:
             if not slot.required:
                 return OMIT
@@ -416,7 +427,7 @@ class Probe:
         if result is None:
             if not payload.get("errors"):
                 self.problems.append(f"{where}: neither data nor errors: {payload}")
-        elif result.get("__typename") not in REFUSAL_TYPES:
+        elif not refused(result):
             self.problems.append(f"{where} was not refused: {result}")
         self.exercised.add(("Mutation", name))
 

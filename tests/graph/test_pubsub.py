@@ -17,9 +17,10 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.events import Event, stage
+from domain import tasks
+from domain.events import Event, EventKind, stage
 from graph.execution.database import RequestDatabase
-from graph.pubsub import LocalBroker, PostgresBroker, build_broker
+from graph.pubsub import CHANNEL, LocalBroker, PostgresBroker, build_broker
 from models import Task
 from tests.conftest import DATABASE_URL, ON_POSTGRES
 
@@ -57,7 +58,7 @@ async def _write_task(db: RequestDatabase, user: str) -> int:
         task = Task(user_id=user, title="announced")
         session.add(task)
         await session.flush()
-        stage(session, "task_event", user, task)
+        stage(session, EventKind.TASK_EVENT, user, task)
     return int(task.id)
 
 
@@ -88,12 +89,12 @@ async def test_a_rolled_back_change_is_never_announced(
                 task = Task(user_id=user, title="never")
                 session.add(task)
                 await session.flush()
-                stage(session, "task_event", user, task)
+                stage(session, EventKind.TASK_EVENT, user, task)
                 raise Refused("the mutation failed")
         marker = await _write_task(db, user)  # a later commit: its event comes first
         event = await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT)
     await db.close()
-    assert event.row_id == marker
+    assert event.key == marker
 
 
 async def test_a_change_that_cannot_be_announced_is_not_committed(
@@ -116,7 +117,53 @@ async def test_a_transaction_with_nothing_staged_announces_nothing(
         marker = await _write_task(db, user)
         event = await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT)
     await db.close()
-    assert event.row_id == marker and queue.empty()
+    assert event.key == marker and queue.empty()
+
+
+async def test_a_rolled_back_deletion_is_never_announced(
+    real_session_factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
+) -> None:
+    db = RequestDatabase(real_session_factory, broker)
+    doomed = await _write_task(db, user)
+    heard: list[Event] = []
+    async with broker.subscribe(user) as queue:
+        with pytest.raises(Refused):
+            async with db.transaction() as session:
+                found = await tasks.owned_tasks(session, user, [doomed])
+                await tasks.delete_tasks(session, list(found.values()))  # staged
+                raise Refused("the mutation failed after the deletion")
+        marker = await _write_task(db, user)
+        # Until the marker: on PostgreSQL the first write's NOTIFY may arrive this late.
+        while not heard or heard[-1].key != marker:
+            heard.append(await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT))
+    await db.close()
+    assert {event.kind for event in heard} == {EventKind.TASK_EVENT}
+    assert await _count(real_session_factory, user) == 2
+
+
+async def test_a_text_key_is_delivered_as_it_was_staged(
+    real_session_factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
+) -> None:
+    # Conversations have UUID keys: they cross NOTIFY as text, task keys as numbers.
+    db = RequestDatabase(real_session_factory, broker)
+    key = str(uuid.uuid4())
+    async with broker.subscribe(user) as queue:
+        async with db.transaction() as session:
+            stage(session, EventKind.CONVERSATION_DELETED, user, key)
+        event = await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT)
+    await db.close()
+    assert event == Event(EventKind.CONVERSATION_DELETED, user, key)
+
+
+@pytest.mark.parametrize("payload", [
+    '["no_such_kind", "alice", 1]', '["task_event", 7, 1]', '["task_event", "alice", null]',
+    "not json",
+])
+async def test_a_notification_it_cannot_read_is_ignored(payload: str) -> None:
+    broker = PostgresBroker(DATABASE_URL)  # never started: only its reading of a payload
+    async with broker.subscribe("alice") as queue:
+        broker._heard(None, 0, CHANNEL, payload)
+        assert queue.empty()
 
 
 @pytest.mark.postgres_only
@@ -139,13 +186,13 @@ async def test_a_lost_listen_connection_is_reopened(
     # Delivery itself proves the reconnect: until the broker LISTENs again, what commits is
     # not heard (at most once), so write until an event arrives.
     db = RequestDatabase(real_session_factory, broker)
-    heard: set[int] = set()
-    written: set[int] = set()
+    heard: set[int | str] = set()
+    written: set[int | str] = set()
     async with broker.subscribe(user) as queue, asyncio.timeout(DELIVERY_TIMEOUT * 4):
         while not heard:
             written.add(await _write_task(db, user))
             with contextlib.suppress(TimeoutError):
-                heard.add((await asyncio.wait_for(queue.get(), 0.3)).row_id)
+                heard.add((await asyncio.wait_for(queue.get(), 0.3)).key)
     await db.close()
     assert heard <= written
 

@@ -50,6 +50,18 @@ async def test_seeded_users_see_their_own_data(connection: AsyncConnection, gql:
     assert data["conversations"]["totalCount"] == 2
 
 
+async def test_seeded_conversations_were_updated_at_their_last_message(
+    connection: AsyncConnection, gql: GraphQL
+) -> None:
+    await seed(connection, PLAN, Progress(total_rows(PLAN), io.StringIO()))
+    data = await gql.data(
+        "{ conversations { edges { node { updatedAt lastMessage { createdAt } } } } }",
+        user="demo-1",
+    )
+    for edge in data["conversations"]["edges"]:
+        assert edge["node"]["updatedAt"] == edge["node"]["lastMessage"]["createdAt"]
+
+
 def test_progress_reaches_every_row() -> None:
     stream = io.StringIO()
     progress = Progress(10, stream)

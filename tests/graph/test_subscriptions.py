@@ -8,26 +8,25 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.typing import Subprotocol
 
-from graph.auth import mint_token
 from graph.ids import encode_id
-from tests.conftest import DATABASE_URL, ON_POSTGRES, make_settings
-from tests.servers import running_server
+from tests.conftest import DATABASE_URL, ON_POSTGRES
+from tests.servers import (
+    DELIVERY_SECONDS,
+    PROTOCOL,
+    Subscriber,
+    graphql,
+    open_subscriber,
+    running_server,
+)
 
 MESSAGES = "subscription($id: ID!) { messageAdded(conversationId: $id) { content role } }"
 TASK_EVENTS = "subscription { taskEvents { eventType toStatus task { title } } }"
-DELIVERY_SECONDS = 1.0
-PROTOCOL = Subprotocol("graphql-transport-ws")
-
-
-def token(user: str) -> str:
-    return mint_token(make_settings(), user_id=user, admin=False, ttl_seconds=600)
 
 
 @pytest.fixture(scope="module")
@@ -60,17 +59,6 @@ async def users(engine: AsyncEngine) -> AsyncIterator[tuple[str, str]]:
                 )
 
 
-async def graphql(base: str, user: str, query: str, variables: dict[str, Any]) -> Any:
-    async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{base}/graphql", json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token(user)}"},
-        )
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
 async def start_conversation(base: str, user: str) -> str:
     data = await graphql(base, user, """mutation {
         startConversation(input: {title: "live"}) {
@@ -89,54 +77,12 @@ async def create_task(base: str, user: str, title: str) -> None:
         createTask(input: {title: $title}) { __typename } }""", {"title": title})
 
 
-def text_frame(frame: str | bytes) -> str:
-    # graphql-ws in a browser parses text frames only; a binary one arrives as a Blob and the
-    # client closes the socket (GraphiQL's subscriptions stopped working that way once).
-    assert isinstance(frame, str), f"a binary frame: {frame!r}"
-    return frame
-
-
-class Subscriber:
-    def __init__(self, socket: Any) -> None:
-        self.socket = socket
-
-    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> None:
-        await self.socket.send(json.dumps({
-            "id": "1", "type": "subscribe",
-            "payload": {"query": query, "variables": variables or {}},
-        }))
-
-    async def next(self, wait: float = DELIVERY_SECONDS) -> dict[str, Any]:
-        message: dict[str, Any] = json.loads(text_frame(await asyncio.wait_for(
-            self.socket.recv(), wait)))
-        return message
-
-    async def nothing_within(self, seconds: float) -> bool:
-        """True when no data arrives in time (protocol bookkeeping such as `complete` aside)."""
-        deadline = asyncio.get_running_loop().time() + seconds
-        while (left := deadline - asyncio.get_running_loop().time()) > 0:
-            try:
-                message = await self.next(wait=left)
-            except TimeoutError:
-                return True
-            if message["type"] == "next":
-                return False
-        return True
-
-
 @pytest.fixture
 async def connect() -> AsyncIterator[Any]:
     sockets: list[Any] = []
 
     async def open_socket(base: str, user: str | None) -> Subscriber:
-        url = base.replace("http://", "ws://") + "/graphql"
-        socket = await websockets.connect(url, subprotocols=[PROTOCOL])
-        sockets.append(socket)
-        payload = {"authorization": f"Bearer {token(user)}"} if user else {}
-        await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
-        ack = json.loads(text_frame(await asyncio.wait_for(socket.recv(), 5)))
-        assert ack["type"] == "connection_ack"
-        return Subscriber(socket)
+        return await open_subscriber(base, user, sockets)
 
     yield open_socket
     for socket in sockets:

@@ -35,17 +35,22 @@ EXPECTED = (NotFound, Invalid, AssistantUnavailable)
 def payload_of(failure: Exception) -> UserError:
     """The payload error member for an expected failure of the domain."""
     if isinstance(failure, NotFound):
-        name = failure.entity.__name__
-        named = failure.named or (
-            # a Relay node is named by its global id; anything else (a visit) by its key
-            encode_id(name, failure.key) if name in NODE_TYPES else str(failure.key)
-        )
-        return NotFoundError.of(named)
+        return not_found(failure)
     if isinstance(failure, Invalid):
         return ValidationError.of(failure.problems)
     if isinstance(failure, AssistantUnavailable):
         return AssistantError(message=failure.message, code="ASSISTANT_ERROR")
     raise failure
+
+
+def not_found(failure: NotFound) -> NotFoundError:
+    """The NotFoundError for a missing row: a Relay node is named by its global id, anything
+    else (a visit) by its key, and a reference that names no row at all as it was sent."""
+    name = failure.entity.__name__
+    named = failure.named or (
+        encode_id(name, failure.key) if name in NODE_TYPES else str(failure.key)
+    )
+    return NotFoundError.of(named)
 
 
 class ExpectedFailures(FieldExtension):

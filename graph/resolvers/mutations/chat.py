@@ -21,7 +21,7 @@ from domain.assistant.listing import Listing
 from domain.errors import AssistantUnavailable, NotFound
 from domain.validation import Checks, text_problem
 from graph.context import Context, Info
-from graph.ids import decode_key
+from graph.ids import decode_key, encode_id
 from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import chat_payloads as payloads
 from graph.types.chat import Conversation, Message
@@ -196,8 +196,7 @@ class ChatMutations:
             title = checks.text("title", input.title, max_len=CONVERSATION_TITLE_MAX,
                                 required=False)
             checks.raise_if_any()
-            conversation.title = title or None
-            await session.flush()
+            conversation = await service.rename_conversation(session, conversation, title or None)
             return payloads.RenameConversationSuccess(
                 conversation=Conversation.from_model(conversation)
             )
@@ -214,8 +213,12 @@ class ChatMutations:
         ],
     ) -> payloads.DeleteConversationPayload:
         async def work(session: AsyncSession, user_id: str) -> payloads.DeleteConversationSuccess:
-            await service.delete_conversation(session, await _owned(session, user_id, input.id))
-            return payloads.DeleteConversationSuccess(deleted_id=input.id)
+            conversation = await _owned(session, user_id, input.id)
+            await service.delete_conversation(session, conversation)
+            # The canonical global id, whatever spelling of it the client sent.
+            return payloads.DeleteConversationSuccess(
+                deleted_id=strawberry.ID(encode_id("Conversation", conversation.id))
+            )
 
         return await in_transaction(info, work)
 

@@ -12,7 +12,7 @@ from domain import tasks as service
 from domain.errors import NotFound
 from domain.validation import Checks
 from graph.context import Info
-from graph.ids import decode_int
+from graph.ids import decode_int, encode_id
 from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import task_inputs as inputs
 from graph.types import task_payloads as payloads
@@ -121,7 +121,8 @@ class TaskMutations:
         async def work(session: AsyncSession, user_id: str) -> payloads.DeleteTaskSuccess:
             task = await service.owned_task(session, user_id, _task_id(input.id))
             await service.delete_task(session, task)
-            return payloads.DeleteTaskSuccess(deleted_id=input.id)
+            # The canonical global id, whatever spelling of it the client sent.
+            return payloads.DeleteTaskSuccess(deleted_id=strawberry.ID(encode_id("Task", task.id)))
 
         return await in_transaction(info, work)
 
@@ -185,7 +186,9 @@ class TaskMutations:
         async def work(session: AsyncSession, user_id: str) -> payloads.RemoveTaskStepSuccess:
             step, task = await service.owned_step_with_task(session, user_id, _step_id(input.id))
             await service.remove_step(session, step, task)
-            return payloads.RemoveTaskStepSuccess(deleted_id=input.id, task=Task.from_model(task))
+            return payloads.RemoveTaskStepSuccess(
+                deleted_id=strawberry.ID(encode_id("TaskStep", step.id)), task=Task.from_model(task)
+            )
 
         return await in_transaction(info, work)
 
