@@ -10,6 +10,7 @@ from domain.errors import Conflict, NotFound
 from domain.viewers import anonymous_user_id
 from models import Visit
 from models.base import utcnow
+from models.rls import permit_claim
 
 ALREADY_CLAIMED = "ALREADY_CLAIMED"
 
@@ -37,6 +38,9 @@ async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> dict
             raise Conflict(ALREADY_CLAIMED, "This visit was claimed already.")
         raise NotFound(Visit, session_id)
     visitor = anonymous_user_id(session_id)
+    # Row-level security shows a viewer only its own rows; this transaction may also move
+    # the visitor's (PostgreSQL: one statement).
+    await permit_claim(session, visitor)
     moved: dict[type, int] = {}
     for model in scope.CLAIMED:  # what the ownership declares claimable
         owner = scope.OWNERSHIP[model].owner

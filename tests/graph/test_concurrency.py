@@ -23,7 +23,7 @@ from domain.assistant import Answer, OfflineAssistant, PanicSupport, Turn
 from domain.assistant.breakdown import Breakdown
 from graph.app import create_app
 from graph.migrations import upgrade_head
-from models import AiLog, Conversation, PanicEvent, Task
+from models import AiLog, AuditLog, Conversation, PanicEvent, Task
 from tests.conftest import DATABASE_URL, ON_POSTGRES, GraphQL, make_settings
 
 SIBLINGS = """
@@ -58,12 +58,14 @@ async def real_gql(real_app: FastAPI) -> AsyncIterator[GraphQL]:
 
 
 @pytest.fixture
-async def user(real_app: FastAPI) -> AsyncIterator[str]:
+async def user(real_app: FastAPI, engine: AsyncEngine) -> AsyncIterator[str]:
     user_id = f"concurrency-{uuid.uuid4()}"
     yield user_id
-    async with real_app.state.resources.session_factory() as session, session.begin():
-        for model in (Task, Conversation, PanicEvent, AiLog):
-            await session.execute(delete(model).where(model.user_id == user_id))
+    # As the owner: the server's role may not delete logs. SQLite's file goes with tmp_path.
+    if ON_POSTGRES:
+        async with engine.begin() as connection:
+            for model in (Task, Conversation, PanicEvent, AiLog, AuditLog):
+                await connection.execute(delete(model).where(model.user_id == user_id))
 
 
 async def _create(gql: GraphQL, user: str, title: str) -> str:
