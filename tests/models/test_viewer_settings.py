@@ -6,15 +6,16 @@ Through the real engine `create_app` builds, as the application role when the su
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.viewers import Viewer
 from graph.execution.database import RequestDatabase
 from graph.pubsub import LocalBroker
-from models.rls import DatabaseViewer, settings_sql, viewer_session
+from models.rls import SETTINGS_PREFIX, DatabaseViewer, settings_sql, viewer_session
 from tests.conftest import ON_POSTGRES
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="row-level security is PostgreSQL's")
@@ -30,11 +31,21 @@ async def test_a_requests_viewer_rides_in_its_begin_at_no_extra_statement(
 ) -> None:
     viewer = Viewer("alice", is_admin=True, session_id="7a1a2b3c-0000-4000-8000-000000000000")
     db = RequestDatabase(real_session_factory, LocalBroker(), viewer)
+    engine = real_session_factory.kw["bind"]
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        sent.append(sql)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         row = (await db.rows(SETTINGS))[0]
     finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
         await db.close()
     assert tuple(row) == ("alice", "on", viewer.session_id)
+    # One statement went through the driver: the settings travelled inside the BEGIN.
+    assert len(sent) == 1 and not sent[0].startswith(SETTINGS_PREFIX)
     assert db.stats.statements == 1
 
 
