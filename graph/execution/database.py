@@ -190,7 +190,7 @@ class RequestDatabase:
     async def _using(self) -> AsyncIterator[AsyncSession]:
         async with self._lock:
             if self._session is None:
-                self._session = self.short_session()
+                self._session = viewer_session(self._factory, self._viewer)
             token = current_stats.set(self.stats)
             try:
                 yield self._session
