@@ -48,6 +48,10 @@ OWNERSHIP: dict[type, Ownership] = {
         PanicEvent.user_id, PanicEvent, GroundingExercise.panic_event_id == PanicEvent.id
     ),
 }
+# Test-only: tests/graph/test_row_security.py sets this False (monkeypatch) to run the isolation
+# probe with no owner predicate at all, proving that PostgreSQL's row-level security holds
+# alone. It is no setting and nothing else assigns it (tests/domain/test_scope.py checks).
+OWNER_PREDICATES = True
 # The models owned directly, whose rows `claimSession` moves, in the order it moves them.
 CLAIMED: tuple[type, ...] = tuple(model for model, owns in OWNERSHIP.items() if owns.claimed)
 
@@ -57,6 +61,8 @@ def restrict(statement: Select[Any], model: type, user_id: str) -> Select[Any]:
     owns = OWNERSHIP[model]
     if owns.parent is not None and owns.link is not None:
         statement = statement.join(owns.parent, owns.link)
+    if not OWNER_PREDICATES:
+        return statement
     return statement.where(owns.owner == user_id)
 
 

@@ -11,6 +11,7 @@ from domain.errors import NotFound
 from domain.viewers import anonymous_user_id
 from models import Visit
 from models.base import utcnow
+from models.rls import permit_claim
 
 
 async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> dict[type, int]:
@@ -38,6 +39,9 @@ async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> dict
     if marked.rowcount != 1:  # type: ignore[attr-defined]  # DML results carry rowcount
         raise NotFound(Visit, session_id)
     visitor = anonymous_user_id(session_id)
+    # Row-level security shows a viewer only its own rows; this transaction may also move
+    # the visitor's (PostgreSQL: one statement).
+    await permit_claim(session, visitor)
     moved: dict[type, int] = {}
     for model in scope.CLAIMED:  # what the ownership declares claimable
         owner = scope.OWNERSHIP[model].owner

@@ -1,4 +1,4 @@
-"""`clarity-graph`: serve, migrate, token, export-schema."""
+"""`clarity-graph`: serve, migrate, grant, token, seed, export-schema."""
 
 from __future__ import annotations
 
@@ -84,6 +84,37 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _grant(settings: Settings, args: argparse.Namespace) -> int:
+    """Give the application role exactly its privileges (models/privileges.py), as the owner."""
+    import asyncio
+
+    from graph.app import engine_options
+    from models.database import create_engine
+    from models.privileges import GrantRefused, grant
+
+    if settings.is_sqlite:
+        print("clarity-graph grant: SQLite has no roles; nothing to grant", file=sys.stderr)
+        return 2
+
+    async def run() -> list[str]:
+        engine = create_engine(engine_options(settings))
+        try:
+            async with engine.begin() as connection:
+                return await grant(connection, args.role)
+        finally:
+            await engine.dispose()
+
+    try:
+        statements = asyncio.run(run())
+    except GrantRefused as error:
+        print(f"clarity-graph grant: {error}", file=sys.stderr)
+        return 2
+    for statement in statements:
+        print(statement)
+    print(f"granted the application's privileges to {args.role}", file=sys.stderr)
+    return 0
+
+
 def _token(settings: Settings, args: argparse.Namespace) -> int:
     from graph.auth import mint_token
 
@@ -96,7 +127,14 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
 
     from graph.app import engine_options
     from graph.migrations import upgrade_head
-    from graph.seed import Progress, SeedPlan, seed, total_rows
+    from graph.seed import (
+        Progress,
+        SeedPlan,
+        SeedRefused,
+        refuse_row_security,
+        seed,
+        total_rows,
+    )
     from models.database import create_engine
 
     try:
@@ -117,12 +155,17 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
         engine = create_engine(engine_options(settings))
         try:
             async with engine.begin() as connection:
+                await refuse_row_security(connection)
                 return await seed(connection, plan, Progress(total_rows(plan)))
         finally:
             await engine.dispose()
 
     started = time.perf_counter()
-    counts = asyncio.run(run())
+    try:
+        counts = asyncio.run(run())
+    except SeedRefused as error:
+        print(f"clarity-graph seed: {error}", file=sys.stderr)
+        return 2
     summary = ", ".join(f"{count} {table}" for table, count in counts.items())
     print(f"seeded {summary} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
@@ -149,6 +192,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
     commands.add_parser("migrate", help="alembic upgrade head").set_defaults(run=_migrate)
+    grant = commands.add_parser(
+        "grant", help="PostgreSQL: give the application role exactly its privileges (as owner)"
+    )
+    grant.add_argument("role", help="the role the server connects as (it must exist)")
+    grant.set_defaults(run=_grant)
     token = commands.add_parser("token", help="mint a development JWT")
     token.add_argument("--user", required=True, help="the user id (the token's sub)")
     token.add_argument("--admin", action="store_true", help="add role: admin")

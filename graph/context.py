@@ -58,6 +58,7 @@ class Context(BaseContext):
     def act_as(self, viewer: Viewer) -> None:
         """Switch identity (a WebSocket authenticates after its context exists)."""
         self.viewer = viewer
+        self.db.act_as(viewer)
         self.loaders = Loaders(self.db, viewer)
 
     @property
@@ -98,7 +99,7 @@ async def get_context(connection: HTTPConnection) -> AsyncIterator[Context]:
     except InvalidSessionId as error:
         raise BadRequest(str(error)) from error
     viewer = resolve_viewer(resources, connection.headers.get("authorization"), session_id)
-    db = RequestDatabase(resources.session_factory, resources.broker)
+    db = RequestDatabase(resources.session_factory, resources.broker, viewer)
     try:
         if session_id is not None:
             await _record_visit(resources, db, connection, viewer, session_id)

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import Event, EventKind
 from graph.observability import FirstThenCounted
+from models.tls import split_tls
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ class PostgresBroker(LocalBroker):
 
     def __init__(self, database_url: str) -> None:
         super().__init__()
-        url = make_url(database_url).set(drivername="postgresql")
+        # The same TLS as the engine's (models/tls.py): asyncpg's DSN takes no CA file.
+        url, self._tls = split_tls(make_url(database_url).set(drivername="postgresql"))
         self._dsn = url.render_as_string(hide_password=False)
         self._connection: Any = None
         self._reconnecting: asyncio.Task[None] | None = None
@@ -133,7 +135,9 @@ class PostgresBroker(LocalBroker):
         import asyncpg
 
         # Bounded: an unreachable database must not stall start-up (or a retry) for 60 s.
-        connection = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_SECONDS)
+        connection = await asyncpg.connect(
+            self._dsn, timeout=CONNECT_TIMEOUT_SECONDS, **self._tls
+        )
         try:
             await connection.add_listener(CHANNEL, self._heard)
         except BaseException:  # failed or cancelled (`stop` during a reconnect): not leaked

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TextIO
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import models
@@ -30,6 +30,23 @@ STEPS = ["Gather what is needed", "Block thirty minutes", "Do the first small pa
          "Check it over", "Finish and tick it off", "Tell whoever is waiting"]
 STATUSES = ["pending"] * 5 + ["in_progress"] * 2 + ["completed"] * 3 + ["failed", "cancelled"]
 DOCUMENTS = ["invoice", "memo", "contract", "summary", "letter"]
+
+
+class SeedRefused(RuntimeError):
+    pass
+
+
+async def refuse_row_security(connection: AsyncConnection) -> None:
+    """The seeder writes every demo user's rows in bulk, acting for no one: it runs as the
+    tables' owner, whom PostgreSQL's row-level security does not apply to. As the
+    application role every row would be refused; say so before trying."""
+    if connection.dialect.name != "postgresql":
+        return
+    if await connection.scalar(text("SELECT row_security_active('tasks')")):
+        raise SeedRefused(
+            "row-level security applies to this role: seed as the tables' owner "
+            "(DATABASE_URL of the role that runs `clarity-graph migrate`)"
+        )
 
 
 @dataclass(frozen=True)

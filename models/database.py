@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models.rls import SETTINGS_PREFIX, ViewerConnection, forget_on_checkin
+from models.tls import split_tls
+
 # Execution option that makes the SQLite BEGIN of a write transaction IMMEDIATE.
 SQLITE_IMMEDIATE = "clarity_sqlite_immediate"
 
@@ -66,6 +69,7 @@ def create_engine(options: EngineOptions, **overrides: Any) -> AsyncEngine:
     if url.get_backend_name() == "sqlite" and not _is_memory(url.database):
         kwargs["pool_timeout"] = options.pool_timeout_seconds
     if url.get_backend_name() == "postgresql":
+        url, tls = split_tls(url)
         kwargs.update(
             pool_pre_ping=True,
             pool_size=options.pool_size,
@@ -74,12 +78,17 @@ def create_engine(options: EngineOptions, **overrides: Any) -> AsyncEngine:
             connect_args={
                 "server_settings": {"statement_timeout": str(options.statement_timeout_ms)},
                 "timeout": options.connect_timeout_seconds,
+                # Carries each transaction's viewer in its BEGIN (models/rls.py).
+                "connection_class": ViewerConnection,
+                **tls,
             },
         )
     kwargs.update(overrides)
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         _configure_sqlite(engine.sync_engine, options, in_memory=_is_memory(url.database))
+    else:
+        forget_on_checkin(engine.sync_engine)
     _count_statements(engine.sync_engine)
     return engine
 
@@ -157,11 +166,16 @@ def _configure_sqlite(engine: Engine, options: EngineOptions, *, in_memory: bool
 
 def _is_bookkeeping(statement: str) -> bool:
     # Transaction control is not a query: SQLite's explicit BEGIN (other drivers begin
-    # implicitly) and the savepoints that nested transactions and the test harness add.
+    # implicitly), the savepoints that nested transactions and the test harness add, and a
+    # transaction's viewer when it could not ride in the BEGIN (models/rls.py: only on a
+    # connection already in a transaction, i.e. the harness's; its role switch likewise).
     return statement.startswith(_BOOKKEEPING)
 
 
-_BOOKKEEPING = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+_BOOKKEEPING = (
+    "BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", SETTINGS_PREFIX,
+    "SELECT set_config('role',",
+)
 
 
 def _count_statements(engine: Engine) -> None:

@@ -4,6 +4,17 @@ SQLite in memory (StaticPool: one shared connection) by default; PostgreSQL when
 TEST_DATABASE_URL is set. The app under test gets a session factory bound to the test's
 connection with `join_transaction_mode="create_savepoint"`, so its commits are savepoints
 that the test's final rollback discards.
+
+On PostgreSQL the app runs as production runs it: as the application role, under its grants
+and row-level security. TEST_DATABASE_URL names that role and TEST_OWNER_DATABASE_URL the
+tables' owner, who migrates, grants (`models.privileges.grant`) and arranges and inspects
+data. The test's one connection logs in as the owner; each of the app's transactions on it
+switches to the application role for its own duration (`set_config('role', ...)`, undone
+when its savepoint is released), so the app's every statement runs with the role's
+privileges while `db` and `connection` keep the owner's. Servers and engines the tests start
+themselves connect as the application role directly. Without TEST_OWNER_DATABASE_URL one
+role does everything, row-level security does not apply to it (it owns the tables), and the
+tests that prove it (tests/graph/test_row_security.py) skip.
 """
 
 from __future__ import annotations
@@ -18,8 +29,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, text
+from sqlalchemy import delete, event, text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import StaticPool
 
 from graph.app import create_app
@@ -28,10 +41,34 @@ from graph.migrations import downgrade_connection, upgrade_connection, upgrade_h
 from graph.settings import Settings
 from models import Visit
 from models.database import EngineOptions, create_engine, create_session_factory
+from models.privileges import grant
+from models.rls import DatabaseViewer, viewer_session
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or "sqlite+aiosqlite:///:memory:"
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
+OWNER_DATABASE_URL = os.environ.get("TEST_OWNER_DATABASE_URL") or DATABASE_URL
+# The application role the app's statements run as, when it is not the owner.
+APP_ROLE = (
+    make_url(DATABASE_URL).username
+    if ON_POSTGRES and make_url(OWNER_DATABASE_URL) != make_url(DATABASE_URL)
+    else None
+)
+
+
+class AppRoleSession(Session):
+    """The app's sessions on the test's connection: each transaction acts as APP_ROLE."""
+
+
+@event.listens_for(AppRoleSession, "after_begin")
+def _as_app_role(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    if APP_ROLE is not None and transaction.parent is None:
+        connection.exec_driver_sql(f"SELECT set_config('role', '{APP_ROLE}', true)")
+
+
+def _back_to_owner(connection: Connection, _name: str, _context: Any) -> None:
+    # A released savepoint keeps its SET LOCAL values; the owner takes the connection back.
+    connection.exec_driver_sql("SELECT set_config('role', 'none', true)")
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -47,11 +84,14 @@ def make_settings(**overrides: Any) -> Settings:
 
 @pytest.fixture(scope="session")
 async def engine() -> AsyncIterator[AsyncEngine]:
+    """The owner's engine: it migrates, grants, and holds each test's connection."""
     overrides = {"poolclass": StaticPool} if not ON_POSTGRES else {}
-    engine = create_engine(EngineOptions(url=DATABASE_URL), **overrides)
+    engine = create_engine(EngineOptions(url=OWNER_DATABASE_URL), **overrides)
     async with engine.begin() as connection:
         await connection.run_sync(downgrade_connection)  # a clean slate after an aborted run
         await connection.run_sync(upgrade_connection)
+        if APP_ROLE is not None:
+            await grant(connection, APP_ROLE)
     yield engine
     async with engine.begin() as connection:
         await connection.run_sync(downgrade_connection)
@@ -62,6 +102,9 @@ async def engine() -> AsyncIterator[AsyncEngine]:
 async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     async with engine.connect() as connection:
         transaction = await connection.begin()
+        if APP_ROLE is not None:
+            assert connection.sync_connection is not None
+            event.listen(connection.sync_connection, "release_savepoint", _back_to_owner)
         try:
             yield connection
         finally:
@@ -70,18 +113,27 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 @pytest.fixture
 def session_factory(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """The app's sessions: savepoints on the test's connection, as the application role."""
     return async_sessionmaker(
         bind=connection,
         join_transaction_mode="create_savepoint",
         expire_on_commit=False,
         autoflush=False,
+        sync_session_class=AppRoleSession,
     )
 
 
 @pytest.fixture
-async def db(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session for arranging and checking data, inside the test's transaction."""
-    async with session_factory() as session:
+async def db(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and checking data, inside the test's transaction, as the
+    tables' owner (every user's rows, ai_logs included)."""
+    factory = async_sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
+    )
+    async with factory() as session:
         yield session
 
 
@@ -212,3 +264,9 @@ async def visit_whose_row_is_gone(gql: GraphQL, db: AsyncSession) -> dict[str, s
 
 async def table_count(session: AsyncSession, table: str) -> int:
     return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+def session_as(factory: async_sessionmaker[AsyncSession], user: str) -> AsyncSession:
+    """A session of `factory` acting for `user`, as the server's would: on PostgreSQL as the
+    application role, row-level security shows it that user's rows only."""
+    return viewer_session(factory, DatabaseViewer(user))

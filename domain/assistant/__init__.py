@@ -20,7 +20,6 @@ from domain.assistant import grounding
 from domain.assistant.breakdown import Breakdown, offline_breakdown
 from domain.assistant.grounding import ExerciseChoice
 from domain.assistant.phrasing import ToolCall, plan
-from models.ai_log import AiLog
 
 T = TypeVar("T")
 TITLE_LIMIT = 200
@@ -231,17 +230,19 @@ def _cut(raw: str | None) -> str | None:
 
 def ai_log_row(
     assistant: Assistant, call: Call, *, user_id: str | None, session_id: str | None
-) -> AiLog:
-    return AiLog(
-        user_id=user_id,
-        session_id=session_id,
-        purpose=call.purpose,
-        provider=assistant.name,
-        model=assistant.model,
-        prompt=call.prompt,
-        response=call.response,
-        error=call.error,
-        latency_ms=call.latency_ms,
-        tokens=call.tokens,
-        request_id=call.request_id,
-    )
+) -> dict[str, Any]:
+    """An ai_logs row's values, for a plain INSERT: the server writes ai_logs but may not
+    read them (PostgreSQL grants it INSERT only), and an ORM insert would read the id back."""
+    return {
+        "user_id": user_id,
+        "session_id": session_id,
+        "purpose": call.purpose,
+        "provider": assistant.name,
+        "model": assistant.model,
+        "prompt": call.prompt,
+        "response": call.response,
+        "error": call.error,
+        "latency_ms": call.latency_ms,
+        "tokens": call.tokens,
+        "request_id": call.request_id,
+    }

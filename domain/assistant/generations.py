@@ -9,11 +9,13 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import audit
 from domain.assistant import Assistant, Call, UnusableAnswer, ai_log_row, timed
 from domain.assistant.breakdown import Breakdown
+from models.ai_log import AiLog
 
 T = TypeVar("T")
 # The purposes of ai_logs rows (domain.md), used as the audit entries' document types too.
@@ -21,6 +23,9 @@ BREAKDOWN = "task_breakdown"
 CHAT_REPLY = "chat_reply"
 PANIC_RESPONSE = "panic_response"
 BREAKDOWN_ATTEMPTS = 2  # a reply without usable steps is asked once more
+# The mapped table as Core sees it (Table() hands back the one in the metadata): an ORM insert
+# would RETURN the new ids, and the server may not read ai_logs.
+AI_LOGS = Table(AiLog.__tablename__, AiLog.metadata)
 
 
 class Transactions(Protocol):
@@ -56,10 +61,12 @@ async def record(
     user_id: str, session_id: str | None,
 ) -> None:
     """Append the generation's ai_logs rows and its audit entry (source: server)."""
-    session.add_all(
+    rows = [
         ai_log_row(assistant, call, user_id=user_id, session_id=session_id)
         for call in generation.calls
-    )
+    ]
+    if rows:  # inline: no RETURNING of the new ids, which needs SELECT (ai_log_row says why)
+        await session.execute(insert(AI_LOGS).inline(), rows)
     await audit.record_server_generation(
         session, user_id=user_id, document_type=generation.document_type,
         input_data=generation.input_data, generated=generation.output, model=assistant.model,

@@ -5,6 +5,10 @@ AsyncSession must never be used by two tasks at once. Every use of the request's
 goes through a lock here. What that costs: the statements of one request run one after
 another, never in parallel; requests still run in parallel with each other, and loaders keep
 a request to a handful of statements anyway.
+
+Every session opened here acts for the request's viewer (`models.rls`: PostgreSQL's
+row-level security reads it per transaction), and so does `short_session`, for work that
+must not hold the request's connection (a subscription's deliveries).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.events import staged
+from domain.viewers import Viewer
 from graph.errors import DATABASE_OUTAGE
 from graph.observability import FirstThenCounted
 from graph.pubsub import LocalBroker
@@ -29,6 +34,7 @@ from models.database import (
     snapshot_read_options,
     sqlite_write_turn,
 )
+from models.rls import DatabaseViewer, set_viewer, viewer_session
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -39,16 +45,34 @@ CLOSE_FAILURES = FirstThenCounted(logger, "closing a request's session failed",
                                   level=logging.WARNING)
 
 
+def database_viewer(viewer: Viewer) -> DatabaseViewer:
+    """The request's viewer as row-level security sees it."""
+    return DatabaseViewer(viewer.user_id, viewer.is_admin, viewer.session_id)
+
+
 class RequestDatabase:
-    def __init__(self, factory: async_sessionmaker[AsyncSession], broker: LocalBroker) -> None:
+    def __init__(
+        self, factory: async_sessionmaker[AsyncSession], broker: LocalBroker, viewer: Viewer
+    ) -> None:
         self._factory = factory
         self._broker = broker
+        self._viewer = database_viewer(viewer)
         self._read_options = snapshot_read_options(factory.kw.get("bind"))
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self.stats = StatementStats()
         self._on_reset: list[Callable[[], None]] = []
         self._worked = False  # some use of the session succeeded: the database is reachable
+
+    def act_as(self, viewer: Viewer) -> None:
+        """Later transactions act for `viewer` (a WebSocket signs in after connecting)."""
+        self._viewer = database_viewer(viewer)
+        if self._session is not None:
+            set_viewer(self._session, self._viewer)
+
+    def short_session(self) -> AsyncSession:
+        """A session of its own (not the request's), acting for the request's viewer."""
+        return viewer_session(self._factory, self._viewer)
 
     def on_reset(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever objects read earlier may be stale: after every write
@@ -166,7 +190,7 @@ class RequestDatabase:
     async def _using(self) -> AsyncIterator[AsyncSession]:
         async with self._lock:
             if self._session is None:
-                self._session = self._factory()
+                self._session = viewer_session(self._factory, self._viewer)
             token = current_stats.set(self.stats)
             try:
                 yield self._session

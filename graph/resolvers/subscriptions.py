@@ -39,8 +39,9 @@ PANIC_KINDS = frozenset({
 
 async def _load(context: Context, statement: Select[Any]) -> Any:
     # A short session per delivery: a long-lived one would hold a connection (and, on
-    # SQLite, an old snapshot) for as long as the subscription lives.
-    async with context.resources.session_factory() as session:
+    # SQLite, an old snapshot) for as long as the subscription lives. It acts for the
+    # subscriber, like the request's own (row-level security reads it).
+    async with context.db.short_session() as session:
         return await session.scalar(statement)
 
 

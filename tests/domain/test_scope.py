@@ -9,9 +9,11 @@ without `domain.scope`, fails here even when the rows it reads happen to be the 
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, inspect, select
@@ -92,3 +94,25 @@ def test_every_owned_model_declares_who_owns_it() -> None:
     for table in Base.metadata.sorted_tables:
         if "user_id" in table.columns and table.name not in {"sessions", "ai_logs"}:
             assert table.name in OWNED_TABLES, f"{table.name}: add it to domain.scope.OWNERSHIP"
+
+
+def test_only_tests_can_remove_the_owner_predicate() -> None:
+    """`scope.OWNER_PREDICATES` is a test's switch (tests/graph/test_row_security.py): no
+    setting reads it and no application module may assign it."""
+    root = Path(__file__).resolve().parents[2]
+    writers: list[str] = []
+    for package in ("graph", "domain", "models", "bench", "alembic"):
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                targets = (
+                    node.targets if isinstance(node, ast.Assign)
+                    else [node.target] if isinstance(node, ast.AnnAssign | ast.AugAssign)
+                    else []
+                )
+                named = {getattr(t, "id", getattr(t, "attr", None)) for t in targets}
+                if "OWNER_PREDICATES" in named or (
+                    isinstance(node, ast.Call) and "OWNER_PREDICATES" in ast.unparse(node)
+                ):
+                    writers.append(str(path.relative_to(root)))
+    assert writers == ["domain/scope.py"], writers  # its one definition
+    assert scope.OWNER_PREDICATES is True

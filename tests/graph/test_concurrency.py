@@ -58,12 +58,14 @@ async def real_gql(real_app: FastAPI) -> AsyncIterator[GraphQL]:
 
 
 @pytest.fixture
-async def user(real_app: FastAPI) -> AsyncIterator[str]:
+async def user(real_app: FastAPI, engine: AsyncEngine) -> AsyncIterator[str]:
     user_id = f"concurrency-{uuid.uuid4()}"
     yield user_id
-    async with real_app.state.resources.session_factory() as session, session.begin():
-        for model in (Task, Conversation, PanicEvent, AiLog, AuditLog):
-            await session.execute(delete(model).where(model.user_id == user_id))
+    # As the owner: the server's role may not delete logs. SQLite's file goes with tmp_path.
+    if ON_POSTGRES:
+        async with engine.begin() as connection:
+            for model in (Task, Conversation, PanicEvent, AiLog, AuditLog):
+                await connection.execute(delete(model).where(model.user_id == user_id))
 
 
 async def _create(gql: GraphQL, user: str, title: str) -> str:
@@ -164,7 +166,7 @@ CLAIM = """mutation($sid: String!) { claimSession(input: {sessionId: $sid}) {
 
 
 async def test_of_two_users_claiming_one_visit_at_once_exactly_one_wins(
-    real_app: FastAPI, real_gql: GraphQL
+    real_gql: GraphQL, engine: AsyncEngine
 ) -> None:
     sid, claimers = str(uuid.uuid4()), [f"claimer-{uuid.uuid4()}" for _ in range(2)]
     headers = {"X-Session-Id": sid}
@@ -180,6 +182,7 @@ async def test_of_two_users_claiming_one_visit_at_once_exactly_one_wins(
         "ClaimSessionSuccess")]
     owned = await real_gql.data("{ tasks { totalCount } }", user=winner)
     assert owned["tasks"]["totalCount"] == 1
-    async with real_app.state.resources.session_factory() as session, session.begin():
-        await session.execute(delete(Task).where(Task.user_id.in_(claimers)))
-        await session.execute(delete(Visit).where(Visit.session_id == sid))
+    if ON_POSTGRES:  # as the owner, as `user` cleans up; SQLite's file goes with tmp_path
+        async with engine.begin() as connection:
+            await connection.execute(delete(Task).where(Task.user_id.in_(claimers)))
+            await connection.execute(delete(Visit).where(Visit.session_id == sid))

@@ -15,10 +15,11 @@ from sqlalchemy import Executable, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.viewers import Viewer
 from graph.execution.database import RequestDatabase
 from graph.pubsub import LocalBroker
 from models import Task
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, session_as
 
 
 @pytest.fixture
@@ -30,16 +31,16 @@ def user() -> str:
 async def request_db(
     real_session_factory: async_sessionmaker[AsyncSession], user: str
 ) -> AsyncIterator[RequestDatabase]:
-    db = RequestDatabase(real_session_factory, LocalBroker())
+    db = RequestDatabase(real_session_factory, LocalBroker(), Viewer(user))
     yield db
     await db.close()
-    async with real_session_factory() as session, session.begin():
+    async with session_as(real_session_factory, user) as session, session.begin():
         await session.execute(delete(Task).where(Task.user_id == user))
 
 
 async def _commit_task(real_session_factory: async_sessionmaker[AsyncSession], user: str) -> None:
     """Another request's write, committed on its own connection."""
-    async with real_session_factory() as session, session.begin():
+    async with session_as(real_session_factory, user) as session, session.begin():
         await session.execute(insert(Task).values(user_id=user, title="from elsewhere"))
 
 

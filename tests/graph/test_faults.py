@@ -359,7 +359,7 @@ async def pg_user(engine: AsyncEngine) -> AsyncIterator[str]:
     user = fresh_user()
     yield user
     async with engine.begin() as connection:
-        for table in ("tasks", "conversations", "ai_logs"):
+        for table in ("tasks", "conversations", "panic_events", "ai_logs", "audit_logs"):
             await connection.execute(text(f"DELETE FROM {table} WHERE user_id = :u"), {"u": user})
 
 

@@ -286,7 +286,7 @@ async def pg_users(engine: AsyncEngine) -> AsyncIterator[list[str]]:
     users = fresh_users("pg")
     yield users
     async with engine.begin() as connection:
-        for table in ("tasks", "conversations", "ai_logs"):
+        for table in ("tasks", "conversations", "panic_events", "ai_logs", "audit_logs"):
             await connection.execute(
                 text(f"DELETE FROM {table} WHERE user_id = ANY(:users)"), {"users": users}
             )

@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain import tasks
 from domain.events import Event, EventKind, stage
+from domain.viewers import Viewer
 from graph.execution.database import RequestDatabase
 from graph.pubsub import CHANNEL, LocalBroker, PostgresBroker, build_broker
 from models import Task
-from tests.conftest import DATABASE_URL, ON_POSTGRES
+from tests.conftest import DATABASE_URL, ON_POSTGRES, session_as
 
 DELIVERY_TIMEOUT = 5.0
 
@@ -40,7 +41,7 @@ async def broker() -> AsyncIterator[LocalBroker]:
 async def user(real_session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[str]:
     user_id = f"pubsub-{uuid.uuid4()}"
     yield user_id
-    async with real_session_factory() as session, session.begin():
+    async with session_as(real_session_factory, user_id) as session, session.begin():
         await session.execute(delete(Task).where(Task.user_id == user_id))
 
 
@@ -63,7 +64,7 @@ async def _write_task(db: RequestDatabase, user: str) -> int:
 
 
 async def _count(real_session_factory: async_sessionmaker[AsyncSession], user: str) -> int:
-    async with real_session_factory() as session:
+    async with session_as(real_session_factory, user) as session:
         statement = select(func.count()).select_from(Task).where(Task.user_id == user)
         return int(await session.scalar(statement) or 0)
 
@@ -71,7 +72,7 @@ async def _count(real_session_factory: async_sessionmaker[AsyncSession], user: s
 async def test_a_committed_change_reaches_its_subscriber(
     real_session_factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
 ) -> None:
-    db = RequestDatabase(real_session_factory, broker)
+    db = RequestDatabase(real_session_factory, broker, Viewer(user))
     async with broker.subscribe(user) as queue:
         row_id = await _write_task(db, user)
         event = await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT)
@@ -82,7 +83,7 @@ async def test_a_committed_change_reaches_its_subscriber(
 async def test_a_rolled_back_change_is_never_announced(
     real_session_factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
 ) -> None:
-    db = RequestDatabase(real_session_factory, broker)
+    db = RequestDatabase(real_session_factory, broker, Viewer(user))
     async with broker.subscribe(user) as queue:
         with pytest.raises(Refused):
             async with db.transaction() as session:
@@ -100,7 +101,7 @@ async def test_a_rolled_back_change_is_never_announced(
 async def test_a_change_that_cannot_be_announced_is_not_committed(
     real_session_factory: async_sessionmaker[AsyncSession], user: str
 ) -> None:
-    db = RequestDatabase(real_session_factory, BrokerThatCannotPublish())
+    db = RequestDatabase(real_session_factory, BrokerThatCannotPublish(), Viewer(user))
     with pytest.raises(Refused):
         await _write_task(db, user)
     await db.close()
@@ -110,7 +111,7 @@ async def test_a_change_that_cannot_be_announced_is_not_committed(
 async def test_a_transaction_with_nothing_staged_announces_nothing(
     real_session_factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
 ) -> None:
-    db = RequestDatabase(real_session_factory, broker)
+    db = RequestDatabase(real_session_factory, broker, Viewer(user))
     async with broker.subscribe(user) as queue:
         async with db.transaction() as session:
             await session.execute(insert(Task).values(user_id=user, title="quiet"))
@@ -185,7 +186,7 @@ async def test_a_lost_listen_connection_is_reopened(
         await admin.close()
     # Delivery itself proves the reconnect: until the broker LISTENs again, what commits is
     # not heard (at most once), so write until an event arrives.
-    db = RequestDatabase(real_session_factory, broker)
+    db = RequestDatabase(real_session_factory, broker, Viewer(user))
     heard: set[int | str] = set()
     written: set[int | str] = set()
     async with broker.subscribe(user) as queue, asyncio.timeout(DELIVERY_TIMEOUT * 4):

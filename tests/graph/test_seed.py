@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from graph.cli import main
-from graph.seed import Progress, SeedPlan, seed, total_rows
+from graph.seed import Progress, SeedPlan, SeedRefused, refuse_row_security, seed, total_rows
 from models import Conversation, Message, Task
 from models.folding import folded, folded_key
-from tests.conftest import GraphQL, table_count
+from tests.conftest import APP_ROLE, GraphQL, table_count
+from tests.models.test_privileges import acting_as_app
 
 PLAN = SeedPlan(users=3, tasks_per_user=7, steps_per_task=2, events_per_task=2,
                 conversations_per_user=2, messages_per_conversation=4, audit_logs_per_user=5)
@@ -78,3 +79,17 @@ def test_seed_command_fills_a_sqlite_file(
     err = capsys.readouterr().err
     assert "seeded 10 tasks" in err
     assert "100.0%" in err
+
+
+async def test_the_owner_may_seed(connection: AsyncConnection) -> None:
+    await refuse_row_security(connection)  # the harness's connection is the owner's
+
+
+@pytest.mark.skipif(APP_ROLE is None, reason="needs an application role (tests/conftest.py)")
+async def test_seeding_as_the_application_role_stops_before_writing(
+    connection: AsyncConnection,
+) -> None:
+    # Every demo user's rows at once, acting for no one: RLS would refuse each of them.
+    async with acting_as_app(connection, None):
+        with pytest.raises(SeedRefused, match="seed as the tables' owner"):
+            await refuse_row_security(connection)

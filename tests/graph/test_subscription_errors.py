@@ -72,9 +72,10 @@ class Subscriptions:
 
     def context(self, user: str | None) -> Context:
         """What `get_context` builds for a WebSocket connection."""
-        db = RequestDatabase(self.resources.session_factory, self.resources.broker)
+        viewer = Viewer(user_id=user)
+        db = RequestDatabase(self.resources.session_factory, self.resources.broker, viewer)
         self._databases.append(db)
-        context = Context(self.resources, Viewer(user_id=user), db)
+        context = Context(self.resources, viewer, db)
         context.request = WebSocket(
             {"type": "websocket", "path": "/graphql", "headers": []}, _never, _never
         )

@@ -24,6 +24,7 @@ from tests.conftest import (
     ON_POSTGRES,
     GraphQL,
     make_settings,
+    session_as,
     table_count,
     visit_whose_row_is_gone,
 )
@@ -687,7 +688,7 @@ async def real_gql(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[tuple[G
         async with httpx.AsyncClient(transport=transport, base_url="http://real") as client:
             yield GraphQL(client, app.state.resources.settings), user
         factory = app.state.resources.session_factory
-        async with factory() as session, session.begin():
+        async with session_as(factory, user) as session, session.begin():
             await session.execute(delete(Task).where(Task.user_id == user))
 
 
