@@ -6,7 +6,8 @@ CREATE on the public schema, and `grant` takes it from the role itself on older 
 `audit_logs` SELECT and INSERT only, but for UPDATE of `user_id` (append-only even against
 a bug or an injected statement: the one change, claimSession moving a visitor's entries to
 the claimer, is all its policy lets through), `ai_logs` INSERT only (never read back), the
-rest as each table requires. Row-level security (migration 0007) then limits every row it may touch to its viewer's.
+rest as each table requires. Row-level security (migration 0007) then limits every row it
+may touch to its viewer's.
 
 `grant(connection, role)` makes the role's privileges exactly these: it revokes whatever the
 role holds on the schema's tables and sequences first, then grants, in the caller's
