@@ -124,7 +124,7 @@ async def test_a_transaction_with_nothing_staged_announces_nothing(
 async def test_a_rolled_back_deletion_is_never_announced(
     real_session_factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
 ) -> None:
-    db = RequestDatabase(real_session_factory, broker)
+    db = RequestDatabase(real_session_factory, broker, Viewer(user))
     doomed = await _write_task(db, user)
     heard: list[Event] = []
     async with broker.subscribe(user) as queue:
@@ -146,7 +146,7 @@ async def test_a_text_key_is_delivered_as_it_was_staged(
     real_session_factory: async_sessionmaker[AsyncSession], broker: LocalBroker, user: str
 ) -> None:
     # Conversations have UUID keys: they cross NOTIFY as text, task keys as numbers.
-    db = RequestDatabase(real_session_factory, broker)
+    db = RequestDatabase(real_session_factory, broker, Viewer(user))
     key = str(uuid.uuid4())
     async with broker.subscribe(user) as queue:
         async with db.transaction() as session:
