@@ -23,7 +23,7 @@ from domain.assistant import Answer, OfflineAssistant, PanicSupport, Turn
 from domain.assistant.breakdown import Breakdown
 from graph.app import create_app
 from graph.migrations import upgrade_head
-from models import AiLog, Conversation, PanicEvent, Task
+from models import AiLog, AuditLog, Conversation, PanicEvent, Task
 from tests.conftest import DATABASE_URL, ON_POSTGRES, GraphQL, make_settings
 
 SIBLINGS = """
@@ -62,7 +62,9 @@ async def user(real_app: FastAPI) -> AsyncIterator[str]:
     user_id = f"concurrency-{uuid.uuid4()}"
     yield user_id
     async with real_app.state.resources.session_factory() as session, session.begin():
-        for model in (Task, Conversation, PanicEvent, AiLog):
+        # The server's own generations are audited too (source SERVER): left behind, they
+        # would be the next test's rows on PostgreSQL, where these commits are real.
+        for model in (Task, Conversation, PanicEvent, AiLog, AuditLog):
             await session.execute(delete(model).where(model.user_id == user_id))
 
 

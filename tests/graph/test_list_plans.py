@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from models import AuditLog
+from models import AuditLog, PanicEvent
+from models.base import utcnow
 from tests.conftest import ON_POSTGRES, GraphQL
 from tests.domain.test_scope import statements
 from tests.factories import (
@@ -109,14 +110,19 @@ async def parent(db: AsyncSession) -> str:
             await make_panic_event(db, user_id=user, intensity=None if n == 0 else n)
             await make_audit_log(db, user_id=user, tokens_used=None if n == 0 else 10 * n)
     assert first is not None
-    # Other users' rows, figures unreported, as most rows of a busy log are: the owner's
-    # predicate then narrows more than a figure does, as it would in production.
-    rows = [
+    # Other users' rows, as in production: the owner's predicate narrows more than a figure
+    # does; most panic events get resolved (alice's too), so the unresolved ones are few;
+    # most audit entries report no figures.
+    resolved = utcnow()
+    await db.execute(insert(PanicEvent), [
+        {"user_id": f"user-{n % 40}", "resolved_at": resolved} for n in range(400)
+    ])
+    await db.execute(insert(PanicEvent), [{"user_id": "alice", "resolved_at": resolved}] * 20)
+    await db.execute(insert(AuditLog), [
         {"user_id": f"user-{n % 40}", "document_type": "memo", "status": "success",
          "input_data": {}, "generated_text": {}}
         for n in range(400)
-    ]
-    await (await db.connection()).execute(insert(AuditLog), rows)
+    ])
     if ON_POSTGRES:  # statistics of the rows above, this transaction's included
         await db.execute(text("ANALYZE"))
     return gid(first)
