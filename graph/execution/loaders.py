@@ -39,8 +39,6 @@ MESSAGE_SORT = (
 )
 
 
-
-
 class Loader(DataLoader[K, V]):
     """A DataLoader that can hand over a value it already holds without awaiting it.
 
@@ -238,7 +236,8 @@ def _page_statement(
 ) -> Select[Any]:
     # One ROW_NUMBER() over one ORDER BY: a sort with NULLs (read in two runs, keyset.py)
     # has no place here, and no child list sorts by a column that holds them.
-    assert not any(column.nullable for column in sort), "child lists sort by NOT NULL columns"
+    if any(column.nullable for column in sort):
+        raise ValueError("a list under each parent sorts by NOT NULL columns only")
     number = func.row_number().over(
         partition_by=parent, order_by=order_by(sort, backward=page.backward)
     )

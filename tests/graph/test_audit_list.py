@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graph.execution.keyset import encode_cursor, ordering_of
+from graph.types.audit_inputs import AuditLogOrder, AuditLogOrderField, audit_log_sort
 from models import AuditLog
 from models.base import utcnow
 from tests.conftest import GraphQL
@@ -113,3 +115,32 @@ async def test_a_user_never_sees_another_users_rows_under_any_order(
         for direction in ("ASC", "DESC"):
             connection = await listed(gql, order={"field": field, "direction": direction})
             assert {edge["node"]["userId"] for edge in connection["edges"]} == {"alice"}
+
+
+def crafted(field: str, values: list[Any]) -> str:
+    """A cursor as the API writes them, under `field` DESC, holding `values`."""
+    sort = audit_log_sort(AuditLogOrder(field=AuditLogOrderField[field]))
+    return encode_cursor(ordering_of(sort), values)
+
+
+async def test_a_cursor_among_the_entries_without_a_figure_pages_on_by_id(
+    gql: GraphQL, logs: list[AuditLog]
+) -> None:
+    unreported = sorted(
+        (row for row in logs if row.user_id == "alice" and row.tokens_used is None),
+        key=lambda row: row.id, reverse=True,
+    )
+    order = {"field": "TOKENS_USED", "direction": "DESC"}
+    cursor = crafted("TOKENS_USED", [None, unreported[0].id])
+    after_first = await listed(gql, order=order, after=cursor)
+    assert ids_of(after_first) == [gid(row) for row in unreported[1:]]
+
+
+@pytest.mark.parametrize("value", ["many", 1.5, True, 2**40])
+async def test_a_cursor_with_a_figure_of_another_type_is_refused(
+    gql: GraphQL, logs: list[AuditLog], value: Any
+) -> None:
+    order = {"field": "TOKENS_USED", "direction": "DESC"}
+    cursor = crafted("TOKENS_USED", [value, logs[0].id])
+    payload = await gql(LIST, {"order": order, "after": cursor})
+    assert payload["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -25,13 +25,11 @@ from graph.execution.pagination import (
     Page,
     fetch_connection,
 )
-from graph.types.audit import (
-    AuditLog,
+from graph.types.audit import AuditLog, AuditStats, StatsScope
+from graph.types.audit_inputs import (
     AuditLogFilter,
     AuditLogOrder,
-    AuditStats,
     AuditStatsFilter,
-    StatsScope,
     audit_log_sort,
 )
 
