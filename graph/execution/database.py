@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager, nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import Executable
@@ -32,6 +33,9 @@ from models.database import (
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+# Where the statements of the current task (and of the tasks and loader batches it starts)
+# are counted when not in the request's own stats: see `RequestDatabase.counted_apart`.
+_counted_apart: ContextVar[StatementStats | None] = ContextVar("counted_apart", default=None)
 # Closing a session whose connection died (an outage) raises; after the response is sent,
 # where the request's context ends, that used to escape the app ("Exception in ASGI
 # application"). It is logged here instead, first-then-counted like the outage itself.
@@ -49,6 +53,25 @@ class RequestDatabase:
         self.stats = StatementStats()
         self._on_reset: list[Callable[[], None]] = []
         self._worked = False  # some use of the session succeeded: the database is reachable
+
+    @contextmanager
+    def counted_apart(self) -> Iterator[StatementStats]:
+        """Count the statements run from inside the block apart, in the stats it yields:
+        also those of tasks and loader batches started in it, even after it ends (they
+        inherit the context they were started in). The compiled path runs a plan so and adds
+        the count to the request's only when the plan answers: a plan that falls back leaves
+        no statement in diagnostics, not even one a loader batch it began runs later."""
+        apart = StatementStats()
+        token = _counted_apart.set(apart)
+        try:
+            yield apart
+        finally:
+            _counted_apart.reset(token)
+
+    def count(self, apart: StatementStats) -> None:
+        """Add statements counted apart to the request's."""
+        self.stats.statements += apart.statements
+        self.stats.seconds += apart.seconds
 
     def on_reset(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever objects read earlier may be stale: after every write
@@ -167,7 +190,7 @@ class RequestDatabase:
         async with self._lock:
             if self._session is None:
                 self._session = self._factory()
-            token = current_stats.set(self.stats)
+            token = current_stats.set(_counted_apart.get() or self.stats)
             try:
                 yield self._session
             finally:
