@@ -69,8 +69,10 @@ class CompiledReads:
                 data = await run.data()
         except Exception as error:  # anything graphql-core would answer its own way
             # As if the plan had never run: its statements stay uncounted (the standard
-            # executor runs them again and its count is the one diagnostics report) and no
-            # loader keeps what it read.
+            # executor runs them again and its count is the one diagnostics report), a read it
+            # began ends before graphql-core starts, and no loader keeps what it read.
+            if db is not None:
+                await db.quiet()
             loaders = getattr(context.context, "loaders", None)
             if loaders is not None:
                 loaders.clear()

@@ -53,6 +53,9 @@ class RequestDatabase:
         self.stats = StatementStats()
         self._on_reset: list[Callable[[], None]] = []
         self._worked = False  # some use of the session succeeded: the database is reachable
+        self._reads = 0  # reads started and not finished (`quiet`)
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @contextmanager
     def counted_apart(self) -> Iterator[StatementStats]:
@@ -72,6 +75,15 @@ class RequestDatabase:
         """Add statements counted apart to the request's."""
         self.stats.statements += apart.statements
         self.stats.seconds += apart.seconds
+
+    async def quiet(self) -> None:
+        """Return once every read begun so far has finished, those of loader batches already
+        scheduled included (a batch starts its read within two turns of the event loop).
+        The compiled path waits so before graphql-core runs an operation again, so that a
+        read its plan left behind does not interleave with graphql-core's."""
+        for _ in range(4):
+            await asyncio.sleep(0)
+        await self._idle.wait()
 
     def on_reset(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever objects read earlier may be stale: after every write
@@ -114,13 +126,20 @@ class RequestDatabase:
         """
 
         async def run() -> T:
-            async with self._using() as session:
-                if self._read_options and not session.in_transaction():
-                    await session.connection(execution_options=self._read_options)
-                result = await work(session)
-                self._worked = True
-                return result
+            try:
+                async with self._using() as session:
+                    if self._read_options and not session.in_transaction():
+                        await session.connection(execution_options=self._read_options)
+                    result = await work(session)
+                    self._worked = True
+                    return result
+            finally:
+                self._reads -= 1
+                if not self._reads:
+                    self._idle.set()
 
+        self._reads += 1
+        self._idle.clear()
         task = asyncio.ensure_future(run())
         try:
             return await asyncio.shield(task)
