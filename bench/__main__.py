@@ -2,7 +2,10 @@
 
 Prints per workload: requests/s, p50/p99 latency, SQL statements per request, peak server
 RSS; then our task-page throughput as a ratio of a naive N+1 resolver and of a no-GraphQL
-ceiling (bench/baselines.py), the three driven in alternating slices. On a machine with two
+ceiling (bench/baselines.py), the three driven in alternating slices. Then the 10-step page
+(1,000 tasks x 10 steps, a page of 50 tasks with all their steps) on its own database: the
+compiled path, graphql-core's (COMPILED_READS=false) and the ceiling that runs the same two
+statements and writes the same JSON with orjson, in alternating slices too. On a machine with two
 or more cores the servers are pinned to core 0 (taskset) and this load generator to core 1,
 so they do not fight for one core.
 """
@@ -31,6 +34,7 @@ from graph.auth import mint_token
 from graph.settings import Settings
 
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+STEP_USERS = 20  # the 10-step page's database: 20 users x 50 tasks x 10 steps
 ROUNDS = 4  # turns of the task page, the naive baseline and the ceiling (see `alternate`)
 
 
@@ -144,18 +148,30 @@ def _statement_count(response: httpx.Response) -> int | None:
         return None
 
 
-def print_table(results: list[Result], naive: Result, ceiling: Result) -> None:
+def print_table(
+    results: list[Result], naive: Result, ceiling: Result, title: str = ""
+) -> None:
+    if title:  # the 10-step page: ours, graphql-core's, the ceiling
+        rows = [*results, ceiling]
+        _rows(rows)
+        for row in results:
+            print(f"{row.name}: {row.rps / max(ceiling.rps, 1e-9):.2f} of the ceiling")
+        return
+    _rows([*results, naive, ceiling])
+    ours = next(r for r in results if r.name == "task page (50)")
+    print(f"\ntask page: {ours.rps / max(naive.rps, 1e-9):.2f}x the naive N+1 baseline, "
+          f"{ours.rps / max(ceiling.rps, 1e-9):.2f} of the no-GraphQL ceiling")
+
+
+def _rows(rows: list[Result]) -> None:
     print(f"\n{'workload':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99/p50':>9}"
           f"{'SQL/req':>9}{'errors':>8}{'RSS MB':>9}")
-    for row in [*results, naive, ceiling]:
+    for row in rows:
         sql = statistics.mean(row.statements) if row.statements else float("nan")
         ratio = row.percentile(0.99) / max(row.percentile(0.5), 1e-9)
         print(f"{row.name:<22}{row.rps:>9.1f}{row.percentile(0.5):>9.1f}"
               f"{row.percentile(0.99):>9.1f}{ratio:>9.1f}{sql:>9.1f}{row.errors:>8}"
               f"{row.rss_mb:>9.0f}")
-    ours = next(r for r in results if r.name == "task page (50)")
-    print(f"\ntask page: {ours.rps / max(naive.rps, 1e-9):.2f}x the naive N+1 baseline, "
-          f"{ours.rps / max(ceiling.rps, 1e-9):.2f} of the no-GraphQL ceiling")
 
 
 def main() -> None:
@@ -181,7 +197,14 @@ def main() -> None:
              "--tasks-per-user", str(args.tasks_per_user), "--messages-per-conversation", "220"],
             env=env, check=True,
         )
+        steps_url = f"sqlite+aiosqlite:///{workdir / 'steps10.db'}"
+        subprocess.run(
+            [sys.executable, "-m", "graph.cli", "seed", "--users", str(STEP_USERS),
+             "--tasks-per-user", str(1_000 // STEP_USERS), "--steps-per-task", "10"],
+            env={**env, "DATABASE_URL": steps_url}, check=True,
+        )
         asyncio.run(run(args, workdir, url, env))
+        asyncio.run(run_steps(args, workdir, steps_url, env))
 
 
 async def run(args: argparse.Namespace, workdir: Path, url: str, env: dict[str, str]) -> None:
@@ -211,14 +234,40 @@ async def run(args: argparse.Namespace, workdir: Path, url: str, env: dict[str, 
     print_table(results, naive, ceiling)
 
 
+async def run_steps(
+    args: argparse.Namespace, workdir: Path, url: str, env: dict[str, str]
+) -> None:
+    settings = Settings(jwt_secret=SECRET, database_url=url)
+    tokens = [mint_token(settings, user_id=f"demo-{n + 1}", admin=False, ttl_seconds=3600)
+              for n in range(STEP_USERS)]
+    env = {**env, "DATABASE_URL": url}
+    port = args.port + 2
+    ours = [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)]
+    stock = [sys.executable, "-m", "graph.cli", "serve", "--port", str(port + 1)]
+    baselines = [sys.executable, "-m", "bench.baselines", "--database-url", url,
+                 "--port", str(port + 2)]
+    with (serve(ours, port, env, workdir) as pid,
+          serve(stock, port + 1, {**env, "COMPILED_READS": "false"}, workdir) as stock_pid,
+          serve(baselines, port + 2, env, workdir) as baseline_pid):
+        compared = [
+            (await WORKLOADS[0].prepare(f"http://127.0.0.1:{port}", tokens), pid),
+            (await WORKLOADS[0].prepare(f"http://127.0.0.1:{port + 1}", tokens), stock_pid),
+            (Workload.ceiling_page(f"http://127.0.0.1:{port + 2}", STEP_USERS), baseline_pid),
+        ]
+        names = ["10-step page (50)", "10-step, graphql-core", "10-step ceiling"]
+        page, stock_page, ceiling = await alternate(compared, args, names)
+    print_table([page, stock_page], ceiling, ceiling, title="10-step page")
+
+
 async def alternate(
     compared: list[tuple[Callable[[httpx.AsyncClient, int], Any], int]],
     args: argparse.Namespace,
+    names: list[str] | None = None,
 ) -> list[Result]:
     """The task page, the naive baseline and the ceiling in turns (ROUNDS slices each), so a
     shared machine's speed drifting during the run (seen here: 1.5x between minutes) weighs
     on all three alike instead of on whichever ran in the slow minute."""
-    names = [WORKLOADS[0].name, "naive N+1 (50)", "ceiling orjson (50)"]
+    names = names or [WORKLOADS[0].name, "naive N+1 (50)", "ceiling orjson (50)"]
     slices: list[list[Result]] = [[] for _ in compared]
     for _ in range(ROUNDS):
         for index, (request, pid) in enumerate(compared):

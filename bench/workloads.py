@@ -87,6 +87,15 @@ class Workload:
         return request
 
 
+    @staticmethod
+    def ceiling_page(base: str, users: int) -> Request:
+        async def request(client: httpx.AsyncClient, n: int) -> httpx.Response:
+            return await client.get(f"{base}/ceiling/page",
+                                    params={"user": f"demo-{n % users + 1}", "first": 50})
+
+        return request
+
+
 WORKLOADS = [
     Workload("task page (50)", "tasks"),
     Workload("chat page (200)", "chat"),

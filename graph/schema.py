@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from graph.compiler import compiled_reads
 from graph.context import Info
 from graph.errors import MaskUnexpectedErrors
 from graph.execution.shortcut import PlainFieldsExecutionContext
@@ -155,4 +156,9 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
         extensions.append(SqlDiagnostics)
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
+    # Last, so every other extension's `on_execute` wraps the compiled answer as it wraps
+    # graphql-core's; none when an extension must see every field (tracing).
+    compiled = compiled_reads(settings.plan_cache_bytes, extensions)
+    if settings.compiled_reads and compiled is not None:
+        extensions.append(compiled)
     return extensions

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     anonymous_sessions: bool = False
     trusted_proxies: CommaList = []
     diagnostics: bool = False
+    # Read operations answered by their compiled plan (graph/compiler/); off: graphql-core
+    # executes every operation. Plans are cached per process, bounded by bytes.
+    compiled_reads: bool = True
+    plan_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=1024 * 1024)
     graphiql: bool | None = None
     introspection: bool | None = None
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager, nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import Executable
@@ -38,6 +39,9 @@ from models.rls import DatabaseViewer, set_viewer, viewer_session
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+# Where the statements of the current task (and of the tasks and loader batches it starts)
+# are counted when not in the request's own stats: see `RequestDatabase.counted_apart`.
+_counted_apart: ContextVar[StatementStats | None] = ContextVar("counted_apart", default=None)
 # Closing a session whose connection died (an outage) raises; after the response is sent,
 # where the request's context ends, that used to escape the app ("Exception in ASGI
 # application"). It is logged here instead, first-then-counted like the outage itself.
@@ -63,6 +67,37 @@ class RequestDatabase:
         self.stats = StatementStats()
         self._on_reset: list[Callable[[], None]] = []
         self._worked = False  # some use of the session succeeded: the database is reachable
+        self._reads = 0  # reads started and not finished (`quiet`)
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextmanager
+    def counted_apart(self) -> Iterator[StatementStats]:
+        """Count the statements run from inside the block apart, in the stats it yields:
+        also those of tasks and loader batches started in it, even after it ends (they
+        inherit the context they were started in). The compiled path runs a plan so and adds
+        the count to the request's only when the plan answers: a plan that falls back leaves
+        no statement in diagnostics, not even one a loader batch it began runs later."""
+        apart = StatementStats()
+        token = _counted_apart.set(apart)
+        try:
+            yield apart
+        finally:
+            _counted_apart.reset(token)
+
+    def count(self, apart: StatementStats) -> None:
+        """Add statements counted apart to the request's."""
+        self.stats.statements += apart.statements
+        self.stats.seconds += apart.seconds
+
+    async def quiet(self) -> None:
+        """Return once every read begun so far has finished, those of loader batches already
+        scheduled included (a batch starts its read within two turns of the event loop).
+        The compiled path waits so before graphql-core runs an operation again, so that a
+        read its plan left behind does not interleave with graphql-core's."""
+        for _ in range(4):
+            await asyncio.sleep(0)
+        await self._idle.wait()
 
     def act_as(self, viewer: Viewer) -> None:
         """Later transactions act for `viewer` (a WebSocket signs in after connecting)."""
@@ -115,13 +150,20 @@ class RequestDatabase:
         """
 
         async def run() -> T:
-            async with self._using() as session:
-                if self._read_options and not session.in_transaction():
-                    await session.connection(execution_options=self._read_options)
-                result = await work(session)
-                self._worked = True
-                return result
+            try:
+                async with self._using() as session:
+                    if self._read_options and not session.in_transaction():
+                        await session.connection(execution_options=self._read_options)
+                    result = await work(session)
+                    self._worked = True
+                    return result
+            finally:
+                self._reads -= 1
+                if not self._reads:
+                    self._idle.set()
 
+        self._reads += 1
+        self._idle.clear()
         task = asyncio.ensure_future(run())
         try:
             return await asyncio.shield(task)
@@ -191,7 +233,7 @@ class RequestDatabase:
         async with self._lock:
             if self._session is None:
                 self._session = viewer_session(self._factory, self._viewer)
-            token = current_stats.set(self.stats)
+            token = current_stats.set(_counted_apart.get() or self.stats)
             try:
                 yield self._session
             finally:
