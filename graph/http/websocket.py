@@ -21,6 +21,7 @@ import contextlib
 import time
 from typing import Any, cast
 
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -85,6 +86,14 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             # The protocol allows a null payload; strawberry's `connection_init` does not.
             message = cast(Message, {k: v for k, v in message.items() if k != "payload"})
         await super().handle_message(message)
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        # A client may close while its operation's result is being sent: that is its choice,
+        # not a server error, so it is not logged as one (strawberry logs every worker
+        # task's exception with a traceback).
+        if isinstance(error, WebSocketDisconnected):
+            return
+        await super().handle_task_exception(error)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)

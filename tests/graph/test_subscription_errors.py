@@ -29,6 +29,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import ExecutionResult
 from websockets.typing import Subprotocol
@@ -39,6 +40,7 @@ from graph.auth import mint_token
 from graph.context import Context, Resources
 from graph.errors import MASKED_MESSAGE
 from graph.execution.database import RequestDatabase
+from graph.http.websocket import ClarityTransportWSHandler
 from graph.ids import encode_id
 from graph.resolvers import subscriptions
 from graph.resolvers.queries import tasks as task_queries
@@ -344,3 +346,16 @@ async def test_over_a_real_websocket_a_failed_delivery_is_masked(
         if error_id in line and line.startswith("{")
     ]
     assert any(LEAKY in entry.get("traceback", "") for entry in logged)
+
+
+async def test_a_client_leaving_while_its_result_is_sent_is_not_logged_as_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The race (a close between the result and its send) cannot be timed from outside, so the
+    # handler's hook is called as strawberry calls it when the send fails.
+    handler = object.__new__(ClarityTransportWSHandler)  # the hook reads no instance state
+    with caplog.at_level(logging.ERROR, logger="strawberry.ws.task"):
+        await handler.handle_task_exception(WebSocketDisconnected())
+        assert caplog.records == []
+        await handler.handle_task_exception(RuntimeError("a real failure"))
+    assert [record.getMessage() for record in caplog.records] == ["Exception in worker task"]
