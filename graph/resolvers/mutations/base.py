@@ -17,6 +17,8 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 
+from domain.assistant import generations
+from domain.assistant.generations import Generation
 from domain.errors import AssistantUnavailable, Invalid, NotFound
 from graph.context import Info
 from graph.ids import encode_id
@@ -75,3 +77,20 @@ async def in_transaction(info: Info, work: Callable[[AsyncSession, str], Awaitab
     user_id = info.context.user_id
     async with info.context.db.transaction() as session:
         return await work(session, user_id)
+
+
+async def with_generation(
+    info: Info, generation: Generation, work: Callable[[AsyncSession, str], Awaitable[T]]
+) -> T:
+    """`in_transaction` for a mutation the assistant answered: the generation's ai_logs rows
+    and audit entry are written with `work`, or alone, committed, when it fails."""
+    context = info.context
+    user_id = context.user_id
+
+    async def run(session: AsyncSession) -> T:
+        return await work(session, user_id)
+
+    return await generations.recorded(
+        context.db, context.resources.assistant, generation, user_id=user_id,
+        session_id=context.viewer.session_id, work=run,
+    )

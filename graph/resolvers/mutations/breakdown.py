@@ -14,7 +14,7 @@ from domain.assistant.breakdown import Breakdown
 from domain.errors import AssistantUnavailable
 from domain.validation import Checks
 from graph.context import Info
-from graph.resolvers.mutations.base import mutation
+from graph.resolvers.mutations.base import mutation, with_generation
 from graph.types.task import Task
 from graph.types.task_inputs import BreakDownTaskInput
 from graph.types.task_payloads import BreakDownTaskPayload, BreakDownTaskSuccess
@@ -35,7 +35,7 @@ class BreakdownMutations:
         ],
     ) -> BreakDownTaskPayload:
         context = info.context
-        user_id = context.user_id
+        context.require_identity()  # before any work, the assistant's included
         checks = Checks()
         text = checks.text("input", input.input, max_len=INPUT_MAX)
         checks.raise_if_any()
@@ -50,7 +50,7 @@ class BreakdownMutations:
             generation.error = "the answer held no usable steps"
         session_id = context.viewer.session_id
 
-        async def work(session: AsyncSession) -> models.Task:
+        async def work(session: AsyncSession, user_id: str) -> models.Task:
             if breakdown is None:
                 raise AssistantUnavailable("The assistant could not break this down; try again.")
             return await service.create_task(
@@ -58,8 +58,7 @@ class BreakdownMutations:
                 values={"title": breakdown.title, "original_input": text}, steps=breakdown.steps,
             )
 
-        task = await generations.recorded(context.db, assistant, generation, user_id=user_id,
-                                          session_id=session_id, work=work)
+        task = await with_generation(info, generation, work)
         return BreakDownTaskSuccess(task=Task.from_model(task))
 
 

@@ -22,12 +22,10 @@ from domain.errors import AssistantUnavailable, NotFound
 from domain.validation import Checks, text_problem
 from graph.context import Context, Info
 from graph.ids import decode_key, encode_id
-from graph.resolvers.mutations.base import in_transaction, mutation
+from graph.resolvers.mutations.base import in_transaction, mutation, with_generation
 from graph.types import chat_payloads as payloads
 from graph.types.chat import Conversation, Message
 from models.chat import CONVERSATION_TITLE_MAX, MESSAGE_CONTENT_MAX
-
-HISTORY = 20
 
 
 def _assistant_unavailable() -> AssistantUnavailable:
@@ -41,7 +39,7 @@ async def _history(context: Context, conversation_id: str) -> list[tuple[str, st
         scope.owned(models.Message, context.user_id)
         .where(models.Message.conversation_id == conversation_id)
         .order_by(models.Message.created_at.desc(), models.Message.id.desc())
-        .limit(HISTORY)
+        .limit(agent.HISTORY)  # the most the agent gives the model
     )
     return [(row.role, row.content) for row in reversed(rows)]
 
@@ -127,19 +125,15 @@ class ChatMutations:
             context, content, history=history, listing=conversation.listing,
             titled=conversation.title is not None,
         )
-        user_id = context.user_id
 
-        async def work(session: AsyncSession) -> payloads.SendMessageSuccess:
+        async def work(session: AsyncSession, user_id: str) -> payloads.SendMessageSuccess:
             if exchange is None:
                 raise _assistant_unavailable()
             owned = await service.owned_conversation(session, user_id, key)
             mine, theirs, conv = await _store(session, owned, exchange)
             return payloads.SendMessageSuccess(message=mine, reply=theirs, conversation=conv)
 
-        return await generations.recorded(
-            context.db, context.resources.assistant, generation, user_id=user_id,
-            session_id=context.viewer.session_id, work=work,
-        )
+        return await with_generation(info, generation, work)
 
     @mutation(description="Start a conversation, optionally with a first message.")
     async def start_conversation(
@@ -151,14 +145,16 @@ class ChatMutations:
         ],
     ) -> payloads.StartConversationPayload:
         context = info.context
-        user_id = context.user_id
+        context.require_identity()  # before any work, the assistant's included
         checks = Checks()
         title = checks.text("title", input.title, max_len=CONVERSATION_TITLE_MAX,
                             required=False) or None
         content = _content(checks, "message", input.message) if input.message is not None else None
         checks.raise_if_any()
         if content is None:
-            async def empty(session: AsyncSession, _user: str) -> payloads.StartConversationSuccess:
+            async def empty(
+                session: AsyncSession, user_id: str
+            ) -> payloads.StartConversationSuccess:
                 conversation = await service.start_conversation(session, user_id, title)
                 return payloads.StartConversationSuccess(
                     conversation=Conversation.from_model(conversation), message=None, reply=None
@@ -169,17 +165,14 @@ class ChatMutations:
             context, content, history=[], listing=None, titled=title is not None
         )
 
-        async def work(session: AsyncSession) -> payloads.StartConversationSuccess:
+        async def work(session: AsyncSession, user_id: str) -> payloads.StartConversationSuccess:
             if exchange is None:
                 raise _assistant_unavailable()
             conversation = await service.start_conversation(session, user_id, title)
             mine, theirs, conv = await _store(session, conversation, exchange)
             return payloads.StartConversationSuccess(conversation=conv, message=mine, reply=theirs)
 
-        return await generations.recorded(
-            context.db, context.resources.assistant, generation, user_id=user_id,
-            session_id=context.viewer.session_id, work=work,
-        )
+        return await with_generation(info, generation, work)
 
     @mutation(description="Rename a conversation; null clears the title.")
     async def rename_conversation(

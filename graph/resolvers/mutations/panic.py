@@ -22,7 +22,7 @@ from domain.errors import AssistantUnavailable, NotFound
 from domain.validation import Checks
 from graph.context import Context, Info
 from graph.ids import decode_int
-from graph.resolvers.mutations.base import in_transaction, mutation
+from graph.resolvers.mutations.base import in_transaction, mutation, with_generation
 from graph.types import panic_payloads as payloads
 from graph.types.panic import GroundingExercise, PanicEvent
 from models.panic import EXERCISES_MAX, NOTE_MAX
@@ -124,22 +124,19 @@ class PanicMutations:
         note, intensity, checks = _checked(input)
         checks.raise_if_any()
         support, generation = await _ask(context, note, intensity)
-        assistant, viewer = context.resources.assistant, context.viewer
+        session_id = context.viewer.session_id
 
-        user_id = context.user_id
-
-        async def work(session: AsyncSession) -> payloads.PressPanicSuccess:
+        async def work(session: AsyncSession, user_id: str) -> payloads.PressPanicSuccess:
             if support is None:
                 raise _assistant_unavailable()
             event = await service.create_event(
-                session, user_id=user_id, session_id=viewer.session_id,
+                session, user_id=user_id, session_id=session_id,
                 note=note, intensity=intensity,
                 reply=support.reply, exercises=support.exercises,
             )
             return payloads.PressPanicSuccess(panic_event=PanicEvent.from_model(event))
 
-        return await generations.recorded(context.db, assistant, generation, user_id=user_id,
-                                          session_id=viewer.session_id, work=work)
+        return await with_generation(info, generation, work)
 
     @mutation(
         description="Mark a grounding exercise done; completing it again keeps the first time."
