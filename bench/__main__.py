@@ -184,7 +184,10 @@ def main() -> None:
     )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=18800)
+    parser.add_argument("--pages", action="store_true",
+                        help="only the chat and audit list pages, with their ceilings")
     args = parser.parse_args()
+    from bench import pages  # here: bench.pages imports this module's helpers
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
@@ -192,6 +195,9 @@ def main() -> None:
                "LOG_LEVEL": "WARNING", "ENVIRONMENT": "development",
                "MAX_PAGE_SIZE": "200",  # the chat workload reads 200 messages in one page
                "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        if args.pages:
+            asyncio.run(pages.run_pages(args, workdir, pages.seed(workdir, env), env))
+            return
         subprocess.run(
             [sys.executable, "-m", "graph.cli", "seed", "--users", str(args.users),
              "--tasks-per-user", str(args.tasks_per_user), "--messages-per-conversation", "220"],
@@ -205,6 +211,7 @@ def main() -> None:
         )
         asyncio.run(run(args, workdir, url, env))
         asyncio.run(run_steps(args, workdir, steps_url, env))
+        asyncio.run(pages.run_pages(args, workdir, pages.seed(workdir, env), env))
 
 
 async def run(args: argparse.Namespace, workdir: Path, url: str, env: dict[str, str]) -> None:

@@ -27,21 +27,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from inspect import iscoroutine
 from typing import Any
 
 import strawberry
 from graphql import (
     FieldNode,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLUnionType,
     OperationDefinitionNode,
+    default_type_resolver,
     is_leaf_type,
 )
 from graphql.execution import VariableValues
-from graphql.pyutils import Undefined, is_iterable
+from graphql.pyutils import Undefined, is_awaitable, is_iterable
 from strawberry import relay
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -52,10 +57,21 @@ from graph.compiler.collect import Fragments, Refused, collect, field_sets
 # look-ahead, `info.selected_fields`): the compiler may call them. Any other attribute of
 # the info it passes raises, and the operation falls back; a resolver added or changed
 # elsewhere is not called until it is named here and the differential test covers it.
+# Each was read for this: what it and the helpers it calls (`owned_connection`,
+# `node_of_type`, `resolve_nodes`, `prefetch_children`, the pagination helpers) read of
+# `info` is `info.context` (its viewer, db, loaders and settings), and `tasks` also
+# `info.selected_fields`.
 CONTEXT_RESOLVERS: frozenset[tuple[str, str]] = frozenset({
     ("Query", "viewer"), ("Query", "tasks"), ("Query", "task"),
     ("Task", "steps"), ("Task", "stepCount"), ("Task", "completedStepCount"),
     ("Task", "events"), ("TaskStep", "task"), ("TaskEvent", "task"),
+    ("Query", "conversations"), ("Query", "conversation"),
+    ("Conversation", "messageCount"), ("Conversation", "lastMessage"),
+    ("Conversation", "messages"), ("Message", "conversation"),
+    ("Query", "panicEvents"), ("Query", "panicEvent"),
+    ("PanicEvent", "exercises"), ("GroundingExercise", "panicEvent"),
+    ("Query", "auditLogs"), ("Query", "auditStats"),
+    ("Query", "node"), ("Query", "nodes"),
 })
 # The function strawberry resolves every Relay `id` with (Node._id is a classmethod field).
 _NODE_ID = relay.Node._id.__func__
@@ -81,6 +97,9 @@ class Call:
     parent: GraphQLObjectType
     takes_arguments: bool
 
+
+# The field a completion is for: its parent type and its definition.
+Site = tuple[GraphQLObjectType, GraphQLField]
 
 # (response key, kind, attribute / type name / (id attribute, type name) / Call, the Node
 # class an id is made for, completion)
@@ -136,7 +155,7 @@ class Compiler:
         definition = graphql_field.extensions.get(_BACKREF)
         if not isinstance(definition, StrawberryField) or definition.extensions:
             raise Refused(f"{parent.name}.{name}: not a plain strawberry field")
-        complete = self.completion(graphql_field.type, nodes)
+        complete = self.completion(graphql_field.type, nodes, (parent, graphql_field))
         resolver = definition.base_resolver
         if resolver is None:
             if definition.default_resolver is not getattr or graphql_field.args:
@@ -151,17 +170,35 @@ class Compiler:
         self.calls.append(call)
         return (key, CALL, call, None, complete)
 
-    def completion(self, output: GraphQLOutputType, nodes: list[FieldNode]) -> Complete:
+    def completion(self, output: GraphQLOutputType, nodes: list[FieldNode], site: Site) -> Complete:
         if isinstance(output, GraphQLNonNull):
-            return _non_null(self.completion(output.of_type, nodes))
+            return _non_null(self.completion(output.of_type, nodes, site))
         if isinstance(output, GraphQLList):
-            return _list(self.completion(output.of_type, nodes))
+            return _list(self.completion(output.of_type, nodes, site))
         if is_leaf_type(output):
             return _leaf(output.coerce_output_value)
         if isinstance(output, GraphQLObjectType):
             fields = self.selection(output, field_sets(nodes))
             return _object(fields, output.is_type_of)
-        raise Refused(f"abstract type {output}")
+        if isinstance(output, GraphQLInterfaceType | GraphQLUnionType):
+            return self.abstract(output, nodes, site)
+        raise Refused(f"output type {output}")
+
+    def abstract(self, output: GraphQLInterfaceType | GraphQLUnionType,
+                 nodes: list[FieldNode], site: Site) -> Complete:
+        """A sub-plan per possible type, chosen at run time by the type's own resolver. A
+        type whose sub-plan is refused is not refused for the operation: only a value of
+        that type falls back, when one comes."""
+        branches: dict[str, Complete | None] = {}
+        for possible in self.schema._schema.get_possible_types(output):
+            try:
+                branches[possible.name] = self.completion(possible, nodes, site)
+            except Refused:
+                branches[possible.name] = None
+        parent, graphql_field = site
+        info = TypeInfo(nodes[0].name.value, nodes, graphql_field.type, parent,
+                        self.schema._schema)
+        return _abstract(output, branches, info)
 
 
 def _relay_id(parent: GraphQLObjectType, definition: StrawberryField) -> type[relay.Node] | None:
@@ -177,6 +214,46 @@ def _relay_id(parent: GraphQLObjectType, definition: StrawberryField) -> type[re
     ):
         return None
     return origin
+
+
+class TypeInfo:
+    """What a type resolver may read of graphql-core's resolve info: the field and the
+    schema (strawberry's reads `schema` and `field_name`; graphql-core's default also
+    `is_awaitable`). Reading anything else raises, and the operation falls back."""
+
+    __slots__ = ("field_name", "field_nodes", "parent_type", "return_type", "schema")
+
+    def __init__(self, field_name: str, field_nodes: list[FieldNode],
+                 return_type: GraphQLOutputType, parent_type: GraphQLObjectType,
+                 schema: GraphQLSchema) -> None:
+        self.field_name = field_name
+        self.field_nodes = field_nodes
+        self.return_type = return_type
+        self.parent_type = parent_type
+        self.schema = schema
+
+    @staticmethod
+    def is_awaitable(value: Any) -> bool:
+        return is_awaitable(value)
+
+
+def _abstract(output: GraphQLInterfaceType | GraphQLUnionType,
+              branches: dict[str, Complete | None], info: TypeInfo) -> Complete:
+    # graphql-core's own choice: the type's resolver, else its default one.
+    resolve_type = output.resolve_type or default_type_resolver
+
+    def complete(value: Any, run: Any) -> Any:
+        if value is None:
+            return None
+        name = resolve_type(value, info, output)  # type: ignore[arg-type]  # the stand-in info
+        if iscoroutine(name):
+            name.close()  # an answer to await: graphql-core awaits it, the plan does not
+        branch = branches.get(name) if isinstance(name, str) else None
+        if branch is None:  # not one of the type's, unknown here, or a refused sub-plan
+            raise Fallback("a runtime type the plan does not answer")
+        return branch(value, run)
+
+    return complete
 
 
 def _non_null(inner: Complete) -> Complete:
