@@ -5,25 +5,34 @@ what graphql-core would: `__typename`, fields that read an attribute, Relay ids,
 fragments and inline fragments (on the type itself, or on an interface or union it belongs
 to), `@skip`/`@include` with literals or variables, lists and nested objects, fields whose
 resolver reads nothing of `info` (`Task.completed`, a connection's `nodes` and
-`totalCount`), and the resolvers `plan.CONTEXT_RESOLVERS` names, which read only
-`info.context` (and the task page's look-ahead, `info.selected_fields`): `tasks` with its
-keyset page, `pageInfo`, cursors and `totalCount`, `task(id)`, a task's `steps`, step counts
-and `events` page, a step's or an event's `task`. Those resolvers are called, not copied,
-so every statement is the one the resolver runs (the viewer's scope, the pagination helper,
-the loaders), and arguments, new ones included, reach them as strawberry converts them.
+`totalCount`, the audit figures), and the resolvers `plan.CONTEXT_RESOLVERS` names, which
+read only `info.context` (and the task page's look-ahead, `info.selected_fields`): every
+list of the viewer's rows with its keyset page, `pageInfo`, cursors and `totalCount`
+(`tasks`, `conversations`, `panicEvents`, `auditLogs`), the lookups by id (`task`,
+`conversation`, `panicEvent`), `auditStats`, and the children the loaders serve (a task's
+steps, counts and `events` page; a conversation's `messages` page, `messageCount` and
+`lastMessage`; a panic event's exercises; each child's parent). Those resolvers are called,
+not copied, so every statement is the one the resolver runs (the viewer's scope, the
+pagination helper, the loaders), and arguments, new ones included, reach them as strawberry
+converts them. Fields of an interface or union type (`node`, `nodes`) are compiled once per
+possible object type; the abstract type's own type resolver picks the sub-plan per value.
 
-**What it refuses.** Mutations and subscriptions; introspection; a field whose type is an
-interface or a union (`node`, `nodes`, payload unions); fields with extensions (permissions,
-the mutations' error convention); resolvers that read `info` and are not named; any
-directive but `@skip`/`@include`; fragment variables. A refused document is remembered, so
-judging it costs once.
+**What it refuses.** Mutations (their payload unions included) and subscriptions;
+introspection; fields with extensions (permissions, the mutations' error convention);
+resolvers that read `info` and are not named; any directive but `@skip`/`@include`; fragment
+variables. A refused document is remembered, so judging it costs once.
 
 **How it falls back.** A refused operation runs through the standard executor, whole. So
 does one whose plan meets anything graphql-core would answer with an error (a null in a
-non-null field, a refused scalar, an exception from a resolver, a missing identity): the
-plan's statements are uncounted, the loaders forgotten, and graphql-core runs the operation
-from the start, so errors, paths, locations and diagnostics are graphql-core's own.
-Extensions that hook every resolver (tracing) turn the compiler off.
+non-null field, a refused scalar, an exception from a resolver, a missing identity, a page
+argument the pagination helper refuses) or a value whose type it cannot tell (an abstract
+type's resolver that answers no type, an awaitable, or a type whose sub-plan was refused):
+the plan's statements are uncounted, the loaders forgotten, and graphql-core runs the
+operation from the start, so errors, paths, locations and diagnostics are graphql-core's
+own. Extensions that hook every resolver (tracing) turn the compiler off.
+
+A value's children start as soon as the value arrives, as graphql-core starts them, so the
+loaders batch the same keys and an operation runs the same statements on both paths.
 
 Plans are cached per document, operation and `@skip`/`@include` values (other variables
 are read at run time) in a cache bounded by bytes (`graph/extensions/cache.py`); compiling

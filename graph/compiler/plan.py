@@ -17,10 +17,16 @@ field is one of four kinds:
 Values are completed as graphql-core completes them (non-null, lists, leaf serialization,
 `is_type_of` on object types), except that anything graphql-core would answer with an error
 (a null in a non-null field, a value the scalar refuses, a wrong type, an exception) raises
-`Fallback`, and the whole operation runs through the standard executor instead. Interfaces
-and unions as a field's type, introspection, fields with extensions (permissions, the
-mutations' error convention) and resolvers that read `info` without being named below are
-refused when compiling.
+`Fallback`, and the whole operation runs through the standard executor instead.
+
+A field of an interface or union type (`node`, `nodes`) gets a sub-plan per possible object
+type; at run time the abstract type's own `resolve_type` (strawberry's, or graphql-core's
+`default_type_resolver` when it has none) names the value's type, given a `TypeInfo` with
+the field and the schema, and that type's sub-plan writes it. When it cannot tell (no name,
+an awaitable, a type not among the possible ones, or one whose sub-plan was refused), the
+operation falls back. Introspection, fields with extensions (permissions, the mutations'
+error convention) and resolvers that read `info` without being named below are refused when
+compiling.
 """
 
 from __future__ import annotations
@@ -33,13 +39,16 @@ from typing import Any
 import strawberry
 from graphql import (
     FieldNode,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLID,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     GraphQLUnionType,
     OperationDefinitionNode,
     default_type_resolver,
@@ -78,6 +87,7 @@ _NODE_ID = relay.Node._id.__func__
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
 TYPENAME, ATTRIBUTE, RELAY_ID, CALL = range(4)
+_UNCHANGED = ((GraphQLString, str), (GraphQLID, str), (GraphQLBoolean, bool))
 
 Complete = Callable[[Any, Any], Any]  # (value, run) -> the response value
 
@@ -172,11 +182,13 @@ class Compiler:
 
     def completion(self, output: GraphQLOutputType, nodes: list[FieldNode], site: Site) -> Complete:
         if isinstance(output, GraphQLNonNull):
+            if is_leaf_type(output.of_type):  # the most common field: one step, not two
+                return _leaf(output.of_type.coerce_output_value, output.of_type, required=True)
             return _non_null(self.completion(output.of_type, nodes, site))
         if isinstance(output, GraphQLList):
             return _list(self.completion(output.of_type, nodes, site))
         if is_leaf_type(output):
-            return _leaf(output.coerce_output_value)
+            return _leaf(output.coerce_output_value, output)
         if isinstance(output, GraphQLObjectType):
             fields = self.selection(output, field_sets(nodes))
             return _object(fields, output.is_type_of)
@@ -276,10 +288,18 @@ def _list(item: Complete) -> Complete:
     return complete
 
 
-def _leaf(coerce: Callable[[Any], Any]) -> Complete:
+def _leaf(coerce: Callable[[Any], Any], output: Any, *, required: bool = False) -> Complete:
+    # A value the scalar's serializer returns as it is (a str for graphql-core's String and
+    # ID, a bool for Boolean) is written without calling it.
+    unchanged = next((kind for scalar, kind in _UNCHANGED if scalar is output), None)
+
     def complete(value: Any, run: Any) -> Any:
         if value is None:
+            if required:
+                raise Fallback("null in a non-null field")
             return None
+        if type(value) is unchanged:
+            return value
         coerced = coerce(value)
         if coerced is None or coerced is Undefined:
             raise Fallback("a value the scalar refuses")
