@@ -103,7 +103,8 @@ async def run_pages(args: argparse.Namespace, workdir: Path, url: str,
                         (_ceiling(bases[2], page, ids), ceiling_pid)]
             same = await _same_answers([request for request, _ in compared])
             size = CHAT_PAGE if page == "chat" else AUDIT_PAGE
-            names = [f"{title} ({size})", f"{title}, graphql-core", f"{title} ceiling"]
+            short = title.split()[0]
+            names = [f"{title} ({size})", f"{short}, graphql-core", f"{short} ceiling"]
             compiled, standard, ceiling = await alternate(compared, args, names)
             print(f"\n{title}: the three write the same data: {'yes' if same else 'NO'}")
             print_table([compiled, standard], ceiling, ceiling, title=title)
