@@ -4,12 +4,14 @@ written by the sub-plan its own type resolver picks, and one it cannot tell fall
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import graph.compiler.plan
+from graph.compiler.run import Run
 from tests.conftest import GqlWith
 from tests.graph.test_compiled_reads import Paths, both_paths, example_operations, seed
 
@@ -95,3 +97,28 @@ async def test_a_plan_that_picks_the_wrong_type_is_caught(
     monkeypatch.setattr(graph.compiler.plan, "_abstract", confused)
     difference = await paths.differences(TYPENAMES, {"ids": await _mixed_ids(db)})
     assert difference is not None and paths.reads.counts.answered == 1
+
+
+async def test_a_plan_that_starts_children_by_level_is_caught(
+    db: AsyncSession, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planted bug: a value's children wait for the whole level (both panic lists)
+    before they start, so one loader batch holds both lists' exercises, where graphql-core,
+    starting them as each list arrives, runs two statements."""
+
+    async def by_level(self: Run) -> dict[str, Any]:
+        data = self.write(self.plan.root, self.root)
+        while self.pending:
+            batch, self.pending = self.pending, []
+            async with asyncio.TaskGroup() as group:
+                for waiting in batch:
+                    group.create_task(waiting)
+        return data
+
+    monkeypatch.setattr(Run, "_start", lambda self: None)
+    monkeypatch.setattr(Run, "data", by_level)
+    await seed(db)
+    text = dict(example_operations())["PanicHistoryOpenFirst"]
+    difference = await paths.differences(text, operation="PanicHistoryOpenFirst")
+    assert difference is not None and '"statements": 6' in difference
+    assert paths.reads.counts.answered == 1
