@@ -12,9 +12,9 @@ Anything graphql-core would answer with an error raises, and the caller
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable
 from functools import cached_property
-from inspect import isawaitable
+from inspect import isawaitable, iscoroutine
 from typing import Any
 
 import strawberry
@@ -60,17 +60,25 @@ class Run:
         self.context = context
         self.root = root
         self.variables = variables
-        self.pending: list[Coroutine[Any, Any, None]] = []
+        # Values still to come, each with where it goes: (value, completion, out, key).
+        self.pending: list[tuple[Awaitable[Any], Any, dict[str, Any], str]] = []
         self._arguments: dict[int, dict[str, Any]] = {}
         self._group: asyncio.TaskGroup | None = None
 
     async def data(self) -> dict[str, Any]:
         """The response's data. A failure cancels the rest (and waits for them: the
         request's session is shared)."""
-        async with asyncio.TaskGroup() as group:
-            self._group = group
-            data = self.write(self.plan.root, self.root)
-            self._start()
+        try:
+            async with asyncio.TaskGroup() as group:
+                self._group = group
+                data = self.write(self.plan.root, self.root)
+                self._start()
+        finally:
+            # What a failure left unstarted: a resolver's coroutine never awaited would be
+            # reported (a RuntimeWarning) when collected.
+            for value, *_ in self.pending:
+                if iscoroutine(value):
+                    value.close()
         return data
 
     def _start(self) -> None:
@@ -82,8 +90,8 @@ class Run:
         statements (the differential test counts them)."""
         batch, self.pending = self.pending, []
         assert self._group is not None
-        for waiting in batch:
-            self._group.create_task(waiting)
+        for value, complete, out, key in batch:
+            self._group.create_task(self._later(value, complete, out, key))
 
     def write(self, fields: tuple[FieldPlan, ...], source: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -101,7 +109,7 @@ class Run:
                 value = self.call(what, source)
                 if isawaitable(value):
                     out[key] = None  # keeps the key's place; filled in by `_later`
-                    self.pending.append(self._later(value, complete, out, key))
+                    self.pending.append((value, complete, out, key))
                 else:
                     out[key] = complete(value, self)  # type: ignore[misc]  # set for calls
         return out

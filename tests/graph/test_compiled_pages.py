@@ -5,12 +5,15 @@ written by the sub-plan its own type resolver picks, and one it cannot tell fall
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import graph.compiler.plan
+from graph.compiler.plan import Fallback
 from graph.compiler.run import Run
 from tests.conftest import GqlWith
 from tests.graph.test_compiled_reads import Paths, both_paths, example_operations, seed
@@ -112,7 +115,7 @@ async def test_a_plan_that_starts_children_by_level_is_caught(
             batch, self.pending = self.pending, []
             async with asyncio.TaskGroup() as group:
                 for waiting in batch:
-                    group.create_task(waiting)
+                    group.create_task(self._later(*waiting))
         return data
 
     monkeypatch.setattr(Run, "_start", lambda self: None)
@@ -122,3 +125,25 @@ async def test_a_plan_that_starts_children_by_level_is_caught(
     difference = await paths.differences(text, operation="PanicHistoryOpenFirst")
     assert difference is not None and '"statements": 6' in difference
     assert paths.reads.counts.answered == 1
+
+
+async def test_a_fallback_leaves_no_resolver_unawaited(
+    db: AsyncSession, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A field failing after another's resolver was called (its coroutine not yet started):
+    the run closes that coroutine, so nothing is reported unawaited when it is collected."""
+    real = Run.call
+
+    def viewer_fails(self: Run, call: Any, source: Any) -> Any:
+        if call.parent.name == "Query" and call.nodes[0].name.value == "viewer":
+            raise Fallback("planted")
+        return real(self, call, source)
+
+    monkeypatch.setattr(Run, "call", viewer_fails)
+    await seed(db)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        await paths.same("{ tasks { totalCount } viewer { id } }")
+        gc.collect()
+    assert paths.reads.counts.fell_back == 1
+    assert not [w for w in caught if "never awaited" in str(w.message)], caught
