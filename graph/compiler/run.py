@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from functools import cached_property
-from inspect import isawaitable, iscoroutine
+from inspect import CORO_CREATED, getcoroutinestate, isawaitable, iscoroutine
 from typing import Any
 
 import strawberry
@@ -64,6 +64,7 @@ class Run:
         self.pending: list[tuple[Awaitable[Any], Any, dict[str, Any], str]] = []
         self._arguments: dict[int, dict[str, Any]] = {}
         self._group: asyncio.TaskGroup | None = None
+        self._made: list[Awaitable[Any]] = []  # every value that was still to come
 
     async def data(self) -> dict[str, Any]:
         """The response's data. A failure cancels the rest (and waits for them: the
@@ -73,12 +74,13 @@ class Run:
                 self._group = group
                 data = self.write(self.plan.root, self.root)
                 self._start()
-        finally:
-            # What a failure left unstarted: a resolver's coroutine never awaited would be
-            # reported (a RuntimeWarning) when collected.
-            for value, *_ in self.pending:
-                if iscoroutine(value):
+        except BaseException:
+            # A resolver's coroutine that a failure left unstarted (still pending, or its
+            # task cancelled before it ran) would be reported never awaited when collected.
+            for value in self._made:
+                if iscoroutine(value) and getcoroutinestate(value) == CORO_CREATED:
                     value.close()
+            raise
         return data
 
     def _start(self) -> None:
@@ -110,6 +112,7 @@ class Run:
                 if isawaitable(value):
                     out[key] = None  # keeps the key's place; filled in by `_later`
                     self.pending.append((value, complete, out, key))
+                    self._made.append(value)
                 else:
                     out[key] = complete(value, self)  # type: ignore[misc]  # set for calls
         return out

@@ -147,3 +147,4 @@ async def test_a_fallback_leaves_no_resolver_unawaited(
         gc.collect()
     assert paths.reads.counts.fell_back == 1
     assert not [w for w in caught if "never awaited" in str(w.message)], caught
+
