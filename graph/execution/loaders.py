@@ -40,7 +40,9 @@ MESSAGE_SORT = (
 
 
 class Loader(DataLoader[K, V]):
-    """A DataLoader that can hand over a value it already holds without awaiting it.
+    """A DataLoader the request's database knows is busy while a key it queued waits for
+    its batch (`RequestDatabase.quiet`), and that can hand over a value it already holds
+    without awaiting it.
 
     `get(key, convert)` returns `convert(value)` at once when the key's batch has completed
     (a connection prefetched it), else an awaitable of it. A resolver that returns a plain
@@ -48,9 +50,25 @@ class Loader(DataLoader[K, V]):
     with steps and counts the awaited way cost ~600 loop callbacks, a third of the request.
     """
 
-    def __init__(self, batch_load_fn: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> None:
+    def __init__(self, db: RequestDatabase,
+                 batch_load_fn: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> None:
+        self._db = db
         self._held: dict[K, asyncio.Future[V]] = {}
-        super().__init__(batch_load_fn, cache_map=self._held)
+
+        async def batch(keys: list[K]) -> list[V]:
+            try:
+                return await batch_load_fn(keys)
+            finally:
+                db.end(len(keys))
+
+        super().__init__(batch, cache_map=self._held)
+
+    def load(self, key: K) -> asyncio.Future[V]:
+        queued = key not in self._held  # else aiodataloader hands over the cached future
+        future = super().load(key)
+        if queued:
+            self._db.begin()
+        return future
 
     def get(self, key: K, convert: Callable[[V], R]) -> R | Awaitable[R]:
         future = self._held.get(key)
@@ -78,24 +96,24 @@ class Loaders:
         self._user_id = viewer.user_id or ""
         # One by-id loader per model, made when first asked for (`by_id`). Owner-only,
         # admins included: `node` never crosses users.
-        self._by_id: dict[type, DataLoader[Any, Any]] = {}
-        self.task_steps = Loader(self._task_steps)
-        self.task_step_counts = Loader(self._task_step_counts)
-        self.task_events = DataLoader(self._task_events)
-        self.task_event_counts = DataLoader(self._task_event_counts)
-        self.messages = DataLoader(self._messages)
-        self.message_counts = DataLoader(self._message_counts)
-        self.last_message = DataLoader(self._last_messages)
-        self.exercises = DataLoader(self._exercises)
+        self._by_id: dict[type, Loader[Any, Any]] = {}
+        self.task_steps = Loader(db, self._task_steps)
+        self.task_step_counts = Loader(db, self._task_step_counts)
+        self.task_events = Loader(db, self._task_events)
+        self.task_event_counts = Loader(db, self._task_event_counts)
+        self.messages = Loader(db, self._messages)
+        self.message_counts = Loader(db, self._message_counts)
+        self.last_message = Loader(db, self._last_messages)
+        self.exercises = Loader(db, self._exercises)
         # A mutation's result is read after its commit; the next mutation of the same
         # operation must not see the rows (or expired objects) cached before it.
         db.on_reset(self.clear)
 
-    def by_id(self, model: type) -> DataLoader[Any, Any]:
+    def by_id(self, model: type) -> Loader[Any, Any]:
         """The viewer's rows of `model` by primary key, None where missing or not theirs."""
         loader = self._by_id.get(model)
         if loader is None:
-            loader = self._by_id[model] = DataLoader(self._load_by_id(model))
+            loader = self._by_id[model] = Loader(self._db, self._load_by_id(model))
         return loader
 
     def clear(self) -> None:
