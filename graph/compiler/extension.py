@@ -44,6 +44,7 @@ class Counts:
     answered: int = 0  # operations the plan answered (with graphql-core's part, if split)
     refused: int = 0  # documents with no plan: graphql-core runs them whole
     fell_back: int = 0  # operations whose plan met an error: graphql-core ran them whole
+    shared: int = 0  # of those, splits whose parts used a loader in common: split no more
 
 
 class CompiledReads:
@@ -63,7 +64,7 @@ class CompiledReads:
         prepared = self._prepare(context)
         if prepared is None:
             return None
-        plan, variables = prepared
+        key, plan, variables = prepared
         db = getattr(context.context, "db", None)
         counting = db.counted_apart() if db is not None else nullcontext(None)
         try:
@@ -81,13 +82,18 @@ class CompiledReads:
                 loaders.clear()
             self.counts.fell_back += 1
             logger.debug("compiled plan fell back: %r", error)
+            if isinstance(error, split.SharedLoaders):  # judged: graphql-core runs it whole
+                self.counts.shared += 1
+                self.plans.put(key, _REFUSED, 200 + 2 * len(key[0]))
             return None
         if db is not None and apart is not None:
             db.count(apart)
         self.counts.answered += 1
         return ExecutionResult(data=data, errors=None)
 
-    def _prepare(self, context: ExecutionContext) -> tuple[Plan | Split, Any] | None:
+    def _prepare(
+        self, context: ExecutionContext
+    ) -> tuple[tuple[Any, ...], Plan | Split, Any] | None:
         document, text = context.graphql_document, context.query
         if document is None or not text:
             return None
@@ -113,7 +119,7 @@ class CompiledReads:
             plan = self._compile(context.schema, operation, fragments, variables)
             weight = 200 + len(text) if isinstance(plan, str) else _weight(plan)
             self.plans.put(key, plan, weight + len(text))
-        return None if isinstance(plan, str) else (plan, variables)
+        return None if isinstance(plan, str) else (key, plan, variables)
 
     def _shape(self, text: str, name: str | None, operation: OperationDefinitionNode,
                fragments: dict[str, FragmentDefinitionNode]) -> tuple[str, ...] | str:

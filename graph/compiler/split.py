@@ -15,12 +15,19 @@ order.
 An error in either part makes the whole operation run again through graphql-core (the
 caller's fallback): graphql-core alone decides which siblings a failure cancels, which
 errors it reports and in what order, and which statements were begun, so merging two
-failing halves could differ from it, and errors are the rare case.
+failing halves could differ from it, and errors are the rare case. So does a split whose
+parts used a loader in common (`task(id)` and `node(id)` both read tasks by id): whether
+their keys met in one batch is a matter of event-loop turns, which differ between the plan
+and graphql-core, so the statement count could differ from graphql-core's alone; the caller
+then stops splitting that document. Parts with no loader in common batch nothing together
+under graphql-core either.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from inspect import isawaitable
 from typing import Any
@@ -39,10 +46,15 @@ from strawberry.types import ExecutionContext
 
 from graph.compiler.plan import Fallback, Plan
 from graph.compiler.run import Run
+from graph.execution.loaders import loaders_used
 
 
 class RestFailed(Fallback):
     """graphql-core answered a refused root field with an error."""
+
+
+class SharedLoaders(Fallback):
+    """Both parts used one loader: run whole, and do not split this document again."""
 
 
 @dataclass(eq=False)
@@ -71,11 +83,14 @@ async def data(prepared: Plan | Split, context: ExecutionContext,
     run = Run(plan, context.schema, context.context, context.root_value, variables)
     if not isinstance(prepared, Split):
         return await run.data()
-    # graphql-core calls the refused root resolvers now and returns what is still to come.
-    rest = _rest(prepared.document, context)
-    waiting = asyncio.ensure_future(_result(rest))
+    rest_used: set[int] = set()
+    compiled_used: set[int] = set()
+    with _using(rest_used):  # graphql-core's tasks inherit it
+        # graphql-core calls the refused root resolvers now, returns what is still to come.
+        waiting = asyncio.ensure_future(_result(_rest(prepared.document, context)))
     try:
-        compiled = await run.data()
+        with _using(compiled_used):
+            compiled = await run.data()
     except BaseException as error:
         # graphql-core finishes what it began (its result never raises), so nothing it
         # started outlives this call but loader batches, which the fallback waits for.
@@ -86,7 +101,18 @@ async def data(prepared: Plan | Split, context: ExecutionContext,
     result = await waiting
     if result.errors or result.data is None:
         raise RestFailed(f"{len(result.errors or ())} error(s) in the refused root fields")
+    if rest_used & compiled_used:
+        raise SharedLoaders("both parts used a loader")
     return {key: compiled[key] if key in compiled else result.data[key] for key in plan.keys}
+
+
+@contextmanager
+def _using(used: set[int]) -> Iterator[None]:
+    token = loaders_used.set(used)
+    try:
+        yield
+    finally:
+        loaders_used.reset(token)
 
 
 def _rest(document: DocumentNode, context: ExecutionContext) -> Any:

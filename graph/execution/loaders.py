@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -28,6 +29,11 @@ from models.task import TaskStepRow
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 R = TypeVar("R")
+# Set by a split operation (graph/compiler/split.py) for each of its two parts: the loaders
+# the part loaded from or primed. Parts that used a loader in common may have batched
+# differently than graphql-core alone would have (one statement or two), so such a split
+# runs again whole through graphql-core.
+loaders_used: ContextVar[set[int] | None] = ContextVar("loaders_used", default=None)
 
 TASK_EVENT_SORT = (
     SortColumn(models.TaskEvent.created_at, kind=datetime),
@@ -41,8 +47,8 @@ MESSAGE_SORT = (
 
 class Loader(DataLoader[K, V]):
     """A DataLoader the request's database knows is busy while a key it queued waits for
-    its batch (`RequestDatabase.quiet`), and that can hand over a value it already holds
-    without awaiting it.
+    its batch (`RequestDatabase.quiet`), that notes its use by a part of a split operation
+    (`loaders_used`), and that can hand over a value it already holds without awaiting it.
 
     `get(key, convert)` returns `convert(value)` at once when the key's batch has completed
     (a connection prefetched it), else an awaitable of it. A resolver that returns a plain
@@ -64,13 +70,19 @@ class Loader(DataLoader[K, V]):
         super().__init__(batch, cache_map=self._held)
 
     def load(self, key: K) -> asyncio.Future[V]:
+        _note_use(self)
         queued = key not in self._held  # else aiodataloader hands over the cached future
         future = super().load(key)
         if queued:
             self._db.begin()
         return future
 
+    def prime(self, key: K, value: V) -> Loader[K, V]:
+        _note_use(self)
+        return super().prime(key, value)
+
     def get(self, key: K, convert: Callable[[V], R]) -> R | Awaitable[R]:
+        _note_use(self)
         future = self._held.get(key)
         if future is not None and future.done():
             if not future.cancelled() and future.exception() is None:
@@ -79,6 +91,12 @@ class Loader(DataLoader[K, V]):
             # load it afresh rather than hand the cancellation to another field.
             self.clear(key)
         return _converted(self.load(key), convert)
+
+
+def _note_use(loader: Loader[Any, Any]) -> None:
+    used = loaders_used.get()
+    if used is not None:
+        used.add(id(loader))
 
 
 async def _converted(value: Awaitable[V], convert: Callable[[V], R]) -> R:
