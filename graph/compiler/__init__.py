@@ -25,7 +25,9 @@ original nodes, fragments, variables and context), and the data is merged in the
 key order; root fields are independent, so this is sound. Anything else refused runs through
 the standard executor, whole. So does an operation whose plan meets anything graphql-core
 would answer with an error (a null in a non-null field, a refused scalar, an exception from
-a resolver, a missing identity), and a split one whose graphql-core part has an error: the
+a resolver, a missing identity), and a split one whose graphql-core part has an error or
+whose parts used a loader in common (their batches could differ from graphql-core's alone;
+that document is not split again): the
 plan's statements (and that part's) are uncounted, every read and loader batch they began
 is waited for (`RequestDatabase.quiet`, counted, not timed), the loaders are forgotten, and
 graphql-core runs the operation from the start, so errors, paths, locations and diagnostics
