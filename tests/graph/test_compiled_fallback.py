@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 import pytest
+from aiodataloader import DataLoader
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import strategies as gql_st
 from sqlalchemy import select
@@ -22,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import graph.execution.loaders
 from domain.viewers import Viewer
 from graph.execution.database import RequestDatabase
-from graph.execution.loaders import Loader
+from graph.execution.loaders import Loader, Loaders
 from graph.pubsub import LocalBroker
-from models import Conversation
+from models import Conversation, Task
 from tests.conftest import ON_POSTGRES
 from tests.factories import tick
 from tests.graph import test_compiled_reads
@@ -146,6 +147,14 @@ def _two_statement_loader(request_db: RequestDatabase, done: list[str]) -> Loade
         return keys
 
     return Loader(request_db, batch)
+
+
+def test_every_loader_is_one_quiet_counts(request_db: RequestDatabase) -> None:
+    loaders = Loaders(request_db, Viewer("alice"))
+    found = [value for value in vars(loaders).values() if isinstance(value, DataLoader)]
+    found.append(loaders.by_id(Task))
+    assert len(found) > 5
+    assert [loader for loader in found if not isinstance(loader, Loader)] == []
 
 
 async def test_quiet_waits_for_a_queued_batch_to_begin_and_end(
