@@ -190,7 +190,7 @@ async def test_quiet_waits_for_a_batch_whose_awaiting_field_was_cancelled(
 
 # --- generated mixed roots ------------------------------------------------------------------
 
-MIXED_EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES") or (100 if ON_POSTGRES else 300))
+MIXED_EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES") or (80 if ON_POSTGRES else 200))
 GENERATED_MIXED = gql_st.queries(
     test_compiled_reads.SCHEMA,
     fields=["tasks", "task", "viewer", "node", "nodes", "conversations", "panicEvents"],
