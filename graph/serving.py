@@ -105,7 +105,7 @@ def serve_workers(
     try:
         _check_before_workers(settings)
     except ConfigurationError:
-        raise
+        raise  # a setting to fix: `main` says which in one line
     except Exception as error:  # whatever stops a worker's start-up stops it here, once
         logger.error("cannot start the workers: %s", error, exc_info=error)
         return STARTUP_FAILURE
