@@ -10,7 +10,9 @@ application role (row-level security on, as in production) and drops it at the e
 Nothing is pinned: the workers, PostgreSQL and this load generator share every core of the
 machine, so on a 2-core machine the second worker competes with the load generator and the
 database for the second core. The two servers are driven in alternating slices so the
-machine's drift weighs on both alike.
+machine's drift weighs on both alike, and beside each one's figures the bench prints the cores
+its processes kept busy and the cores this load generator used, which say whether a second
+worker had a core to run on.
 """
 
 from __future__ import annotations
@@ -67,11 +69,29 @@ def _ready(port: int) -> bool:
         return False
 
 
-async def compare(url: str, env: dict[str, str], args: argparse.Namespace) -> list[Result]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by `pid` and its children, the workers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:  # not Linux, or gone
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return own + sum(cpu_seconds(int(child)) for child in children)
+
+
+async def compare(
+    url: str, env: dict[str, str], args: argparse.Namespace
+) -> list[tuple[Result, float, float]]:
+    """Per worker count: the merged result, the cores its server kept busy and the cores
+    this load generator did meanwhile."""
     tokens = [mint_token(Settings(jwt_secret=SECRET), user_id=f"demo-{n + 1}", admin=False,
                          ttl_seconds=3600) for n in range(STEP_USERS)]
     env = {**env, "DATABASE_URL": url}
     slices: dict[int, list[Result]] = {count: [] for count in COUNTS}
+    busy = dict.fromkeys(COUNTS, 0.0)  # the servers' CPU seconds while driven
+    driving = dict.fromkeys(COUNTS, 0.0)  # this load generator's, meanwhile
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as servers:
         pids = {count: servers.enter_context(serve(count, args.port + n, env, Path(tmp)))
                 for n, count in enumerate(COUNTS)}
@@ -80,24 +100,32 @@ async def compare(url: str, env: dict[str, str], args: argparse.Namespace) -> li
                     for n, count in enumerate(COUNTS)}
         for _ in range(ROUNDS):
             for count in COUNTS:
+                used, client = cpu_seconds(pids[count]), time.process_time()
                 slices[count].append(await drive(
                     f"{count} worker{'s' if count > 1 else ''}", requests[count],
                     pid=pids[count], concurrency=args.concurrency,
                     seconds=args.seconds / ROUNDS,
                 ))
-    return [Result.merged(parts) for parts in slices.values()]
+                busy[count] += cpu_seconds(pids[count]) - used
+                driving[count] += time.process_time() - client
+    merged = [(Result.merged(slices[count]), count) for count in COUNTS]
+    return [(result, busy[count] / result.seconds, driving[count] / result.seconds)
+            for result, count in merged]
 
 
-def report(results: list[Result], concurrency: int) -> None:
+def report(results: list[tuple[Result, float, float]], concurrency: int) -> None:
     print(f"\n10-step page on PostgreSQL, {concurrency} connections; {available_cpus()} CPUs "
           "shared by the workers, PostgreSQL and this load generator (nothing pinned)")
-    print(f"{'server':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'SQL/req':>9}{'errors':>8}")
-    for row in results:
+    print(f"{'server':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'SQL/req':>9}{'errors':>8}"
+          f"{'server cores':>14}{'client cores':>14}")
+    for row, cores, client in results:
         sql = statistics.mean(row.statements) if row.statements else float("nan")
         print(f"{row.name:<12}{row.rps:>9.1f}{row.percentile(0.5):>9.1f}"
-              f"{row.percentile(0.99):>9.1f}{sql:>9.1f}{row.errors:>8}")
-    one, two = results
-    print(f"\n2 workers: {two.rps / max(one.rps, 1e-9):.2f}x the throughput of 1")
+              f"{row.percentile(0.99):>9.1f}{sql:>9.1f}{row.errors:>8}{cores:>14.2f}{client:>14.2f}")
+    (one, *_), (two, *_) = results
+    print(f"\n2 workers: {two.rps / max(one.rps, 1e-9):.2f}x the throughput of 1 "
+          "(cores: CPU time over the time driven, of the server's processes and of this "
+          "load generator)")
 
 
 def _env() -> dict[str, str]:
