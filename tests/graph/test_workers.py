@@ -65,6 +65,14 @@ def test_zero_workers_is_not_a_setting() -> None:
         Settings(workers=0)
 
 
+def test_zero_workers_on_the_command_line_are_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", "--workers", "0"]) == 2
+    assert "--workers must be at least 1, not 0" in capsys.readouterr().err
+
+
 def test_two_workers_on_sqlite_are_refused_before_anything_starts(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
