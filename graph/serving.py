@@ -110,10 +110,28 @@ def serve_workers(
         logger.error("cannot start the workers: %s", error, exc_info=error)
         return STARTUP_FAILURE
     announce()
-    # A worker that fails to start later all the same makes uvicorn stop the others and
-    # return; its lines (the worker's traceback) are in the log.
-    uvicorn.run("graph.serving:worker_app", factory=True, workers=count, **options)
-    return 0
+    # A worker that fails to start all the same makes uvicorn stop the others, log an error
+    # here and return, as it returns after SIGTERM: the error line is what tells them apart.
+    # (A SIGHUP restart whose new worker is not ready logs one too: exit 3 after it as well.)
+    errors = _ErrorLines()
+    supervisor = logging.getLogger("uvicorn.error")
+    supervisor.addHandler(errors)
+    try:
+        uvicorn.run("graph.serving:worker_app", factory=True, workers=count, **options)
+    finally:
+        supervisor.removeHandler(errors)
+    return STARTUP_FAILURE if errors.seen else 0
+
+
+class _ErrorLines(logging.Handler):
+    """Notes whether uvicorn's supervisor, in this process, logged an error."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen = True
 
 
 def worker_app() -> FastAPI:

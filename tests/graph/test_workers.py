@@ -11,6 +11,8 @@ import asyncio
 import json
 import logging
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +27,9 @@ from graph.cli import main
 from graph.observability import JsonFormatter
 from graph.serving import STARTUP_FAILURE, worker_count
 from graph.settings import Settings
-from tests.conftest import DATABASE_URL, ON_POSTGRES
+from tests.conftest import DATABASE_URL, ON_POSTGRES, TEST_SECRET
 from tests.graph.test_subscriptions import connect, users
-from tests.servers import Subscriber, running_server, token
+from tests.servers import Subscriber, free_port, running_server, token
 
 __all__ = ["connect", "users"]  # fixtures, used by name
 SQLITE = "sqlite+aiosqlite:///./clarity.db"
@@ -115,6 +117,31 @@ def test_the_parent_makes_the_development_secret_before_the_workers(
     monkeypatch.delenv("JWT_SECRET", raising=False)
     main(["serve", "--workers", "2"])
     assert (tmp_path / ".clarity-jwt-secret").read_text().strip()
+
+
+# Loaded at every interpreter's start (PYTHONPATH): in the workers alone, a manifest that
+# does not exist, so each worker's start-up fails after the parent's checks have passed.
+BROKEN_WORKERS = """import os, sys
+if "--multiprocessing-fork" in sys.argv:  # a worker uvicorn spawned, not `serve` itself
+    os.environ["PERSISTED_QUERIES_MANIFEST"] = "/nonexistent/manifest.json"
+"""
+
+
+@on_postgres
+def test_serve_exits_with_a_failure_when_its_workers_fail_to_start(
+    tmp_path: Path, engine: AsyncEngine
+) -> None:
+    (tmp_path / "sitecustomize.py").write_text(BROKEN_WORKERS)
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "JWT_SECRET": TEST_SECRET, "DATABASE_URL": DATABASE_URL,
+           "PYTHONPATH": path, "LOG_FORMAT": "json"}
+    finished = subprocess.run(
+        [sys.executable, "-m", "graph.cli", "serve", "--workers", "2",
+         "--port", str(free_port())],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert finished.returncode == STARTUP_FAILURE, finished.stderr[-2000:]
+    assert "/nonexistent/manifest.json" in finished.stderr  # the worker's own reason
 
 
 def test_a_json_log_line_names_the_process_that_wrote_it() -> None:
