@@ -184,7 +184,13 @@ def main() -> None:
     )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=18800)
+    parser.add_argument("--workers-compare", action="store_true",
+                        help="instead: 1 vs 2 workers on PostgreSQL (python -m bench.workers)")
     args = parser.parse_args()
+    if args.workers_compare:
+        from bench import workers
+
+        return workers.compare_workers(workers.parser().parse_args([]))
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
