@@ -7,9 +7,12 @@ ceiling (bench/baselines.py), the three driven in alternating slices. Then the 1
 compiled path, graphql-core's (COMPILED_READS=false) and the ceiling that runs the same two
 statements and writes the same JSON with orjson, in alternating slices too. On a machine with two
 or more cores the servers are pinned to core 0 (taskset) and this load generator to core 1,
-so they do not fight for one core. Then our compiled 10-step page alone at 32 connections
-(p50, p99, peak RSS). With `--peers`, strawberry-sqlalchemy-mapper and strawchemy serve the
-10-step page too, checked against the ceiling first, in the same slices (bench/peers/).
+so they do not fight for one core.
+
+The 10-step slices also drive the naive N+1 schema; then our compiled 10-step page runs alone
+at 32 connections (p50, p99, peak RSS: the issue's tail and memory targets). With `--peers`,
+strawberry-sqlalchemy-mapper and strawchemy serve the 10-step page too, each checked against
+the ceiling first, in the same slices (bench/peers/driver.py).
 """
 
 from __future__ import annotations
@@ -261,8 +264,10 @@ async def run_steps(
             (await WORKLOADS[0].prepare(f"http://127.0.0.1:{port}", tokens), pid),
             (await WORKLOADS[0].prepare(f"http://127.0.0.1:{port + 1}", tokens), stock_pid),
             (Workload.ceiling_page(f"http://127.0.0.1:{port + 2}", STEP_USERS), baseline_pid),
+            (Workload.naive(f"http://127.0.0.1:{port + 2}", STEP_USERS), baseline_pid),
         ]
-        names = ["10-step page (50)", "10-step, graphql-core", "10-step ceiling"]
+        names = ["10-step page (50)", "10-step, graphql-core", "10-step ceiling",
+                 "10-step naive N+1"]
         if args.peers_python:
             for name, request, peer_pid in await peers.start(
                 stack, serve, args.peers_python, url, env, workdir, port + 3,
@@ -270,16 +275,16 @@ async def run_steps(
             ):
                 compared.append((request, peer_pid))
                 names.append(name)
-        page, stock_page, ceiling, *peer_rows = await alternate(compared, args, names)
+        page, stock_page, ceiling, naive, *peer_rows = await alternate(compared, args, names)
         loaded = await drive("10-step page, 32 conn", compared[0][0], pid=pid,
                              concurrency=32, seconds=args.seconds)
-    print_table([page, stock_page, *peer_rows], ceiling, ceiling, title="10-step page")
+    print_table([page, stock_page, naive, *peer_rows], ceiling, ceiling, title="10-step page")
     _rows([loaded])
     tail = loaded.percentile(0.99) / max(loaded.percentile(0.5), 1e-9)
     print(f"10-step page at 32 connections: p99 is {tail:.1f}x p50, "
           f"peak RSS {loaded.rss_mb:.0f} MB")
     if peer_rows:
-        peers.print_comparison([page, stock_page, *peer_rows], ceiling)
+        peers.print_comparison([page, stock_page, naive, *peer_rows], ceiling)
 
 
 async def alternate(
