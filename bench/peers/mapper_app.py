@@ -11,7 +11,7 @@ Run (in .venv-peers): python -m bench.peers.mapper_app --database-url URL --port
 # No `from __future__ import annotations`: the mapper rewrites the classes' real annotations.
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 from strawberry_sqlalchemy_mapper import StrawberrySQLAlchemyLoader, StrawberrySQLAlchemyMapper
@@ -26,6 +26,8 @@ _TASK_UNUSED = ["user_id", "session_id", "description", "title_folded", "descrip
                 "original_input", "kind", "metadata_", "created_at", "updated_at",
                 "completed_at", "events"]
 
+_STEPS = inspect(models.Task).relationships["steps"]
+
 
 class MapperContext(BaseContext):
     def __init__(self, session: AsyncSession, factory: Factory, user: str) -> None:
@@ -38,7 +40,7 @@ class MapperContext(BaseContext):
 
 async def _steps(task: models.Task, info: strawberry.Info[MapperContext, None]) -> list[
         models.TaskStep]:
-    loader = info.context.sqlalchemy_loader.loader_for(models.Task.steps.property)
+    loader = info.context.sqlalchemy_loader.loader_for(_STEPS)
     steps: list[models.TaskStep] = await loader.load((task.id,))
     return steps
 

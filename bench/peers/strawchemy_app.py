@@ -39,7 +39,8 @@ class StrawchemyContext(BaseContext):
         self.user = user
 
 
-class StepOrder(QueryHook[models.TaskStep]):  # type: ignore[misc]  # untyped in our venv
+# Untyped (Any) in the server's venv, where mypy runs in CI; typed in .venv-peers.
+class StepOrder(QueryHook[models.TaskStep]):  # type: ignore[misc, unused-ignore]
     load = [models.TaskStep.step_number]
 
     def apply_hook(
@@ -53,7 +54,9 @@ class TaskStep:
     pass
 
 
-_COMPLETED = QueryHook(load=[(models.Task.steps, [models.TaskStep.completed])])
+_COMPLETED: QueryHook[models.Task] = QueryHook(
+    load=[(models.Task.steps, [models.TaskStep.completed])]
+)
 
 
 @strawchemy.type(models.Task, include=["id", "title", "status", "steps"])
