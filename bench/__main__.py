@@ -8,6 +8,11 @@ compiled path, graphql-core's (COMPILED_READS=false) and the ceiling that runs t
 statements and writes the same JSON with orjson, in alternating slices too. On a machine with two
 or more cores the servers are pinned to core 0 (taskset) and this load generator to core 1,
 so they do not fight for one core.
+
+The 10-step slices also drive the naive N+1 schema; then our compiled 10-step page runs alone
+at 32 connections (p50, p99, peak RSS: the issue's tail and memory targets). With `--peers`,
+strawberry-sqlalchemy-mapper and strawchemy serve the 10-step page too, each checked against
+the ceiling first, in the same slices (bench/peers/driver.py).
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.peers import driver as peers
 from bench.workloads import WORKLOADS, Workload
 from graph.auth import mint_token
 from graph.settings import Settings
@@ -164,12 +170,12 @@ def print_table(
 
 
 def _rows(rows: list[Result]) -> None:
-    print(f"\n{'workload':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99/p50':>9}"
+    print(f"\n{'workload':<30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99/p50':>9}"
           f"{'SQL/req':>9}{'errors':>8}{'RSS MB':>9}")
     for row in rows:
         sql = statistics.mean(row.statements) if row.statements else float("nan")
         ratio = row.percentile(0.99) / max(row.percentile(0.5), 1e-9)
-        print(f"{row.name:<22}{row.rps:>9.1f}{row.percentile(0.5):>9.1f}"
+        print(f"{row.name:<30}{row.rps:>9.1f}{row.percentile(0.5):>9.1f}"
               f"{row.percentile(0.99):>9.1f}{ratio:>9.1f}{sql:>9.1f}{row.errors:>8}"
               f"{row.rss_mb:>9.0f}")
 
@@ -184,10 +190,20 @@ def main() -> None:
     )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=18800)
+    parser.add_argument("--workers-compare", action="store_true",
+                        help="instead: 1 vs 2 workers on PostgreSQL (python -m bench.workers)")
+    parser.add_argument("--peers", action="store_true",
+                        help="also strawberry-sqlalchemy-mapper and strawchemy on the 10-step "
+                             "page (installs .venv-peers from bench/peers.lock if needed)")
     parser.add_argument("--pages", action="store_true",
                         help="only the chat and audit list pages, with their ceilings")
     args = parser.parse_args()
     from bench import pages  # here: bench.pages imports this module's helpers
+    if args.workers_compare:
+        from bench import workers
+
+        return workers.compare_workers(workers.parser().parse_args([]))
+    args.peers_python = peers.ensure_venv() if args.peers else None
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
@@ -255,15 +271,33 @@ async def run_steps(
                  "--port", str(port + 2)]
     with (serve(ours, port, env, workdir) as pid,
           serve(stock, port + 1, {**env, "COMPILED_READS": "false"}, workdir) as stock_pid,
-          serve(baselines, port + 2, env, workdir) as baseline_pid):
+          serve(baselines, port + 2, env, workdir) as baseline_pid,
+          ExitStack() as stack):
         compared = [
             (await WORKLOADS[0].prepare(f"http://127.0.0.1:{port}", tokens), pid),
             (await WORKLOADS[0].prepare(f"http://127.0.0.1:{port + 1}", tokens), stock_pid),
             (Workload.ceiling_page(f"http://127.0.0.1:{port + 2}", STEP_USERS), baseline_pid),
+            (Workload.naive(f"http://127.0.0.1:{port + 2}", STEP_USERS), baseline_pid),
         ]
-        names = ["10-step page (50)", "10-step, graphql-core", "10-step ceiling"]
-        page, stock_page, ceiling = await alternate(compared, args, names)
-    print_table([page, stock_page], ceiling, ceiling, title="10-step page")
+        names = ["10-step page (50)", "10-step, graphql-core", "10-step ceiling",
+                 "10-step naive N+1"]
+        if args.peers_python:
+            for name, request, peer_pid in await peers.start(
+                stack, serve, args.peers_python, url, env, workdir, port + 3,
+                f"http://127.0.0.1:{port + 2}", STEP_USERS,
+            ):
+                compared.append((request, peer_pid))
+                names.append(name)
+        page, stock_page, ceiling, naive, *peer_rows = await alternate(compared, args, names)
+        loaded = await drive("10-step page, 32 conn", compared[0][0], pid=pid,
+                             concurrency=32, seconds=args.seconds)
+    print_table([page, stock_page, naive, *peer_rows], ceiling, ceiling, title="10-step page")
+    _rows([loaded])
+    tail = loaded.percentile(0.99) / max(loaded.percentile(0.5), 1e-9)
+    print(f"10-step page at 32 connections: p99 is {tail:.1f}x p50, "
+          f"peak RSS {loaded.rss_mb:.0f} MB")
+    if peer_rows:
+        peers.print_comparison([page, stock_page, naive, *peer_rows], ceiling)
 
 
 async def alternate(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import sys
 import time
@@ -17,62 +16,31 @@ DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from graph.serving import serve_here, serve_workers, uvicorn_options, worker_count
 
-    from graph.app import create_app
-    from graph.migrations import upgrade_head
+    count = worker_count(settings, args.workers)
+    options = uvicorn_options(settings, args.host, args.port)
 
-    if settings.is_sqlite:
-        upgrade_head(settings.database_url)  # the embedded default is ready with no extra step
-    app = create_app(settings)
-    # What exists now (modules, the schema, the mappers) lives as long as the process; frozen,
-    # it is no longer re-scanned by every full collection, ~10% of a task page's CPU here.
-    # The cost: a garbage cycle made before this line is never freed, and nothing has served
-    # a request yet.
-    gc.collect()
-    gc.freeze()
-    _announce(settings, args.host, args.port)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=_uvicorn_level(settings),
-        log_config=None,  # keep our JSON handler for uvicorn's lines too
-        ws="websockets-sansio",
-        # A WebSocket message is held to the body limit: larger closes the socket (1009).
-        ws_max_size=settings.max_body_bytes,
-        timeout_keep_alive=settings.keep_alive_timeout_seconds,
-        # Bounds connections and running requests alike, slow or idle ones included: past it
-        # uvicorn answers 503 without calling the app, instead of running out of memory or
-        # file descriptors. (httptools, which uvicorn picks, bounds neither header time nor
-        # header size; h11_max_incomplete_event_size only applies to h11.)
-        limit_concurrency=settings.limit_concurrency,
-        backlog=settings.listen_backlog,
-        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
-        # The client address comes from X-Forwarded-For only through TRUSTED_PROXIES
-        # (domain/visits.py); uvicorn's own rewriting (on by default, trusting 127.0.0.1) would
-        # have decided it first.
-        proxy_headers=False,
-    )
-    return 0
+    def announce() -> None:
+        _announce(settings, args.host, args.port, count)
+
+    if count == 1:
+        serve_here(settings, options, announce)
+        return 0
+    return serve_workers(settings, options, count, announce)
 
 
-def _uvicorn_level(settings: Settings) -> str:
-    """uvicorn sets its loggers' levels itself. On a terminal its start-up lines say what
-    the banner says, and each operation has its own line: WARNING, unless asked for DEBUG."""
-    level = settings.log_level.lower()
-    return "warning" if human_output(settings.log_format) and level != "debug" else level
-
-
-def _announce(settings: Settings, host: str, port: int) -> None:
+def _announce(settings: Settings, host: str, port: int, workers: int) -> None:
     """A few lines for a person at a terminal; one JSON line for a log collector."""
     lines = banner(settings, host, port)
+    if workers > 1:
+        lines.insert(2, f"  workers     {workers} processes")
     if human_output(settings.log_format):
         print("\n".join(lines), file=sys.stderr, flush=True)
     else:
         logging.getLogger("graph.cli").info(
             "serving", extra={"url": f"http://{host}:{port}/graphql",
-                              "environment": settings.environment},
+                              "environment": settings.environment, "workers": workers},
         )
 
 
@@ -190,6 +158,11 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server (on SQLite, migrate first)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=None,
+        help="processes behind the port (default WORKERS, else 1 on SQLite and the CPU count"
+        " on PostgreSQL; more than 1 needs PostgreSQL)",
+    )
     serve.set_defaults(run=_serve)
     commands.add_parser("migrate", help="alembic upgrade head").set_defaults(run=_migrate)
     grant = commands.add_parser(

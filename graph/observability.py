@@ -24,7 +24,8 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id, extras, traceback."""
+    """One JSON object per line: time, level, logger, message, pid, request id, extras,
+    traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -32,6 +33,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            # Which process wrote it: under `serve --workers N` each worker is one.
+            "pid": record.process,
         }
         if (current := request_id.get()) is not None:
             entry["request_id"] = current

@@ -21,7 +21,6 @@ from strawberry.types import ExecutionContext
 from graph.compiler import compiled_reads
 from graph.context import Info
 from graph.errors import MaskUnexpectedErrors
-from graph.execution.shortcut import PlainFieldsExecutionContext
 from graph.extensions.diagnostics import SqlDiagnostics
 from graph.extensions.documents import document_checks
 from graph.extensions.rules import (
@@ -113,7 +112,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=list(NODE_TYPES.values()),
         extensions=schema_extensions(settings),
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
-        execution_context_class=PlainFieldsExecutionContext,
     )
 
 

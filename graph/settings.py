@@ -5,6 +5,7 @@ Nothing here connects to anything; `create_app(settings)` and the CLI own the re
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -62,6 +63,9 @@ class Settings(BaseSettings):
     # grace). uvicorn has no timeout for reading a request's headers, nor for a connection
     # that never sends one: that is the reverse proxy's job (README, production checklist).
     keep_alive_timeout_seconds: int = Field(default=5, ge=1)
+    # `serve`'s worker processes behind its one port (`--workers` wins); unset: see
+    # `worker_count`. Every limit here is per worker, connection pools included.
+    workers: int | None = Field(default=None, ge=1)
     limit_concurrency: int = Field(default=1000, ge=2)
     listen_backlog: int = Field(default=2048, ge=1)
     shutdown_timeout_seconds: int = Field(default=20, ge=1)
@@ -130,3 +134,19 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def worker_count(self) -> int:
+        """WORKERS; unset, 1 on SQLite (live events are in-process there, and SQLite takes one
+        writer at a time) and on PostgreSQL the CPUs this process may run on."""
+        if self.workers is not None:
+            return self.workers
+        return 1 if self.is_sqlite else available_cpus()
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (a container's or taskset's share), not the host's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no sched_getaffinity outside Linux
+        return os.cpu_count() or 1

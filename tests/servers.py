@@ -33,16 +33,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(workdir: Path, **env_overrides: str) -> Iterator[str]:
-    """Start a server in `workdir`; yield its base URL once /readyz answers 200."""
+def running_server(workdir: Path, *args: str, **env_overrides: str) -> Iterator[str]:
+    """Start a server in `workdir` (`serve` given `args` too); yield its base URL once
+    /readyz answers 200. One worker process unless WORKERS or `--workers` says otherwise."""
     port = free_port()
-    env = {**os.environ, "JWT_SECRET": TEST_SECRET, "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "JWT_SECRET": TEST_SECRET, "LOG_LEVEL": "WARNING", "WORKERS": "1"}
     for name in ("DATABASE_URL", "ASYNC_DATABASE_URI", "ENVIRONMENT", "TEST_DATABASE_URL"):
         env.pop(name, None)  # the defaults are what a newcomer gets, unless overridden
     env.update(env_overrides)
     log = (workdir / f"server-{port}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "graph.cli", "serve", "--port", str(port), *args],
         cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"

@@ -22,14 +22,22 @@ introspection; fields with extensions (permissions, the mutations' error convent
 resolvers that read `info` and are not named; any directive but `@skip`/`@include`; fragment
 variables. A refused document is remembered, so judging it costs once.
 
-**How it falls back.** A refused operation runs through the standard executor, whole. So
-does one whose plan meets anything graphql-core would answer with an error (a null in a
-non-null field, a refused scalar, an exception from a resolver, a missing identity, a page
-argument the pagination helper refuses) or a value whose type it cannot tell (an abstract
-type's resolver that answers no type, an awaitable, or a type whose sub-plan was refused):
-the plan's statements are uncounted, the loaders forgotten, and graphql-core runs the
-operation from the start, so errors, paths, locations and diagnostics are graphql-core's
-own. Extensions that hook every resolver (tracing) turn the compiler off.
+**How it falls back.** A query whose root fields are only partly refused is split
+(`split.py`): the plan answers its root fields, graphql-core's public `execute` the refused
+ones, at the same time, on a document of the same operation with just those fields (the
+original nodes, fragments, variables and context), and the data is merged in the document's
+key order; root fields are independent, so this is sound. Anything else refused runs through
+the standard executor, whole. So does an operation whose plan meets anything graphql-core
+would answer with an error (a null in a non-null field, a refused scalar, an exception from
+a resolver, a missing identity, a page argument the pagination helper refuses) or a value
+whose type it cannot tell (an abstract type's resolver that answers no type, an awaitable,
+or a type whose sub-plan was refused), and a split one whose graphql-core part has an error
+or whose parts used a loader in common (their batches could differ from graphql-core's
+alone; that document is not split again): the plan's statements (and that part's) are
+uncounted, every read and loader batch they began is waited for (`RequestDatabase.quiet`,
+counted, not timed), the loaders are forgotten, and graphql-core runs the operation from
+the start, so errors, paths, locations and diagnostics are graphql-core's own. Extensions
+that hook every resolver (tracing) turn the compiler off.
 
 A value's children start as soon as the value arrives, as graphql-core starts them, so the
 loaders batch the same keys and an operation runs the same statements on both paths.

@@ -1,5 +1,6 @@
 """The compiler as a schema extension: plans cached by bytes, answered before graphql-core
-runs, the standard executor whenever a plan cannot answer.
+runs (root fields a plan refused through graphql-core beside it, `split.py`), the standard
+executor whenever a plan cannot answer.
 
 strawberry skips graphql-core's `execute` when an `on_execute` hook has set the execution
 context's result (its documented way to answer from elsewhere, e.g. a cache). This hook does
@@ -23,9 +24,10 @@ from graphql.execution import get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from graph.compiler import split
 from graph.compiler.collect import Refused, condition_variables
 from graph.compiler.plan import Compiler, Plan
-from graph.compiler.run import Run
+from graph.compiler.split import Split
 from graph.extensions.cache import BoundedLRU
 
 logger = logging.getLogger(__name__)
@@ -37,10 +39,12 @@ _REFUSED = "refused"  # cached like a plan: a document is judged once per varian
 class Counts:
     """What the compiler did, per process: for tests and the benchmark."""
 
-    compiled: int = 0
-    answered: int = 0
-    refused: int = 0
-    fell_back: int = 0
+    compiled: int = 0  # documents (per @skip/@include values) with a plan
+    split: int = 0  # of those, plans that leave some root fields to graphql-core
+    answered: int = 0  # operations the plan answered (with graphql-core's part, if split)
+    refused: int = 0  # documents with no plan: graphql-core runs them whole
+    fell_back: int = 0  # operations whose plan met an error: graphql-core ran them whole
+    shared: int = 0  # of those, splits whose parts used a loader in common: split no more
 
 
 class CompiledReads:
@@ -51,7 +55,7 @@ class CompiledReads:
         # their values): the plan, or _REFUSED.
         self.shapes: BoundedLRU[tuple[str, str | None], tuple[str, ...] | str] = BoundedLRU(
             max_entries=PLANS_CACHED, max_bytes=max_bytes // 8)
-        self.plans: BoundedLRU[tuple[Any, ...], Plan | str] = BoundedLRU(
+        self.plans: BoundedLRU[tuple[Any, ...], Plan | Split | str] = BoundedLRU(
             max_entries=PLANS_CACHED, max_bytes=max_bytes)
         self.counts = Counts()
 
@@ -60,17 +64,17 @@ class CompiledReads:
         prepared = self._prepare(context)
         if prepared is None:
             return None
-        plan, variables = prepared
+        key, plan, variables = prepared
         db = getattr(context.context, "db", None)
-        run = Run(plan, context.schema, context.context, context.root_value, variables)
         counting = db.counted_apart() if db is not None else nullcontext(None)
         try:
             with counting as apart:
-                data = await run.data()
+                data = await split.data(plan, context, variables)
         except Exception as error:  # anything graphql-core would answer its own way
             # As if the plan had never run: its statements stay uncounted (the standard
-            # executor runs them again and its count is the one diagnostics report), a read it
-            # began ends before graphql-core starts, and no loader keeps what it read.
+            # executor runs them again and its count is the one diagnostics report), every
+            # read and loader batch it began ends before graphql-core starts (the plan's
+            # tasks have ended; `quiet` counts the rest), and no loader keeps what it read.
             if db is not None:
                 await db.quiet()
             loaders = getattr(context.context, "loaders", None)
@@ -78,13 +82,18 @@ class CompiledReads:
                 loaders.clear()
             self.counts.fell_back += 1
             logger.debug("compiled plan fell back: %r", error)
+            if isinstance(error, split.SharedLoaders):  # judged: graphql-core runs it whole
+                self.counts.shared += 1
+                self.plans.put(key, _REFUSED, 200 + 2 * len(key[0]))
             return None
         if db is not None and apart is not None:
             db.count(apart)
         self.counts.answered += 1
         return ExecutionResult(data=data, errors=None)
 
-    def _prepare(self, context: ExecutionContext) -> tuple[Plan, Any] | None:
+    def _prepare(
+        self, context: ExecutionContext
+    ) -> tuple[tuple[Any, ...], Plan | Split, Any] | None:
         document, text = context.graphql_document, context.query
         if document is None or not text:
             return None
@@ -108,9 +117,9 @@ class CompiledReads:
         plan = self.plans.get(key)
         if plan is None:
             plan = self._compile(context.schema, operation, fragments, variables)
-            weight = plan.weight if isinstance(plan, Plan) else 200 + len(text)
+            weight = 200 + len(text) if isinstance(plan, str) else _weight(plan)
             self.plans.put(key, plan, weight + len(text))
-        return (plan, variables) if isinstance(plan, Plan) else None
+        return None if isinstance(plan, str) else (key, plan, variables)
 
     def _shape(self, text: str, name: str | None, operation: OperationDefinitionNode,
                fragments: dict[str, FragmentDefinitionNode]) -> tuple[str, ...] | str:
@@ -124,7 +133,8 @@ class CompiledReads:
         return shape
 
     def _compile(self, schema: strawberry.Schema, operation: OperationDefinitionNode,
-                 fragments: dict[str, FragmentDefinitionNode], variables: Any) -> Plan | str:
+                 fragments: dict[str, FragmentDefinitionNode],
+                 variables: Any) -> Plan | Split | str:
         try:
             plan = Compiler(schema, fragments, variables).operation(operation)
         except Refused as refusal:
@@ -132,7 +142,18 @@ class CompiledReads:
             logger.debug("not compiled: %s", refusal)
             return _REFUSED
         self.counts.compiled += 1
-        return plan
+        if not plan.refused:
+            return plan
+        self.counts.split += 1
+        logger.debug("root fields left to graphql-core: %s", ", ".join(plan.refused))
+        return split.split(plan, operation, fragments)
+
+
+def _weight(plan: Plan | Split) -> int:
+    if isinstance(plan, Plan):
+        return plan.weight
+    # The refused fields' nodes are the document's (cached with it); the new ones are few.
+    return plan.plan.weight + 200 * (1 + len(plan.plan.refused))
 
 
 def _hashable(value: Any) -> Any:

@@ -123,6 +123,10 @@ class Plan:
     fragments: Fragments
     weight: int  # an estimate of its bytes, for the bounded cache
     calls: list[Call] = field(default_factory=list)
+    # The root fields refused (response key -> its nodes) and every root key in the
+    # document's order: graphql-core answers those beside the plan (graph/compiler/split.py).
+    refused: dict[str, list[FieldNode]] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()
 
 
 class Compiler:
@@ -142,8 +146,19 @@ class Compiler:
         root = self.schema._schema.query_type  # the strawberry schema's graphql-core schema
         if operation.operation.value != "query" or root is None:
             raise Refused("not a query")
-        fields = self.selection(root, [operation.selection_set])
-        return Plan(fields, root, self.fragments, 2_000 + 400 * self.fields, self.calls)
+        grouped = collect(self.schema._schema, self.fragments, root, [operation.selection_set],
+                          self.variables)
+        fields: list[FieldPlan] = []
+        refused: dict[str, list[FieldNode]] = {}
+        for key, nodes in grouped.items():  # root fields are independent: refused one by one
+            try:
+                fields.append(self.field(root, key, nodes))
+            except Refused:
+                refused[key] = nodes
+        if not fields:
+            raise Refused("no root field compiles")
+        return Plan(tuple(fields), root, self.fragments, 2_000 + 400 * self.fields, self.calls,
+                    refused, tuple(grouped) if refused else ())
 
     def selection(self, runtime: GraphQLObjectType, sets: Sequence[Any]) -> tuple[FieldPlan, ...]:
         key = (runtime.name, tuple(id(selection_set) for selection_set in sets))

@@ -67,7 +67,7 @@ class RequestDatabase:
         self.stats = StatementStats()
         self._on_reset: list[Callable[[], None]] = []
         self._worked = False  # some use of the session succeeded: the database is reachable
-        self._reads = 0  # reads started and not finished (`quiet`)
+        self._work = 0  # reads begun and loader keys queued, not yet finished (`quiet`)
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -90,14 +90,28 @@ class RequestDatabase:
         self.stats.statements += apart.statements
         self.stats.seconds += apart.seconds
 
+    def begin(self, count: int = 1) -> None:
+        """Work that will read through the session has begun: `quiet` waits for it until
+        `end`. Reads count themselves; a loader counts each key it queues until its batch
+        has ended (graph/execution/loaders.py), since aiodataloader starts a batch two
+        event-loop turns after the first key is queued."""
+        self._work += count
+        self._idle.clear()
+
+    def end(self, count: int = 1) -> None:
+        self._work -= count
+        if not self._work:
+            self._idle.set()
+
     async def quiet(self) -> None:
-        """Return once every read begun so far has finished, those of loader batches already
-        scheduled included (a batch starts its read within two turns of the event loop).
-        The compiled path waits so before graphql-core runs an operation again, so that a
-        read its plan left behind does not interleave with graphql-core's."""
-        for _ in range(4):
-            await asyncio.sleep(0)
-        await self._idle.wait()
+        """Return once every read begun and every loader key queued so far has finished.
+        Exact, not timed: at return no batch is queued, so a load after it starts a batch of
+        its own. The compiled path waits so before graphql-core runs an operation again (a
+        batch its plan queued must not take graphql-core's keys, nor its statement be
+        counted apart), and diagnostics before counting a failed operation's statements
+        (graphql-core waits for the siblings a failure cancels, not for their batches)."""
+        while self._work:
+            await self._idle.wait()
 
     def act_as(self, viewer: Viewer) -> None:
         """Later transactions act for `viewer` (a WebSocket signs in after connecting)."""
@@ -158,12 +172,9 @@ class RequestDatabase:
                     self._worked = True
                     return result
             finally:
-                self._reads -= 1
-                if not self._reads:
-                    self._idle.set()
+                self.end()
 
-        self._reads += 1
-        self._idle.clear()
+        self.begin()
         task = asyncio.ensure_future(run())
         try:
             return await asyncio.shield(task)

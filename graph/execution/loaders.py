@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -28,6 +29,11 @@ from models.task import TaskStepRow
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 R = TypeVar("R")
+# Set by a split operation (graph/compiler/split.py) for each of its two parts: the loaders
+# the part loaded from or primed. Parts that used a loader in common may have batched
+# differently than graphql-core alone would have (one statement or two), so such a split
+# runs again whole through graphql-core.
+loaders_used: ContextVar[set[int] | None] = ContextVar("loaders_used", default=None)
 
 TASK_EVENT_SORT = (
     SortColumn(models.TaskEvent.created_at, kind=datetime),
@@ -40,7 +46,9 @@ MESSAGE_SORT = (
 
 
 class Loader(DataLoader[K, V]):
-    """A DataLoader that can hand over a value it already holds without awaiting it.
+    """A DataLoader the request's database knows is busy while a key it queued waits for
+    its batch (`RequestDatabase.quiet`), that notes its use by a part of a split operation
+    (`loaders_used`), and that can hand over a value it already holds without awaiting it.
 
     `get(key, convert)` returns `convert(value)` at once when the key's batch has completed
     (a connection prefetched it), else an awaitable of it. A resolver that returns a plain
@@ -48,11 +56,33 @@ class Loader(DataLoader[K, V]):
     with steps and counts the awaited way cost ~600 loop callbacks, a third of the request.
     """
 
-    def __init__(self, batch_load_fn: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> None:
+    def __init__(self, db: RequestDatabase,
+                 batch_load_fn: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> None:
+        self._db = db
         self._held: dict[K, asyncio.Future[V]] = {}
-        super().__init__(batch_load_fn, cache_map=self._held)
+
+        async def batch(keys: list[K]) -> list[V]:
+            try:
+                return await batch_load_fn(keys)
+            finally:
+                db.end(len(keys))
+
+        super().__init__(batch, cache_map=self._held)
+
+    def load(self, key: K) -> asyncio.Future[V]:
+        _note_use(self)
+        queued = key not in self._held  # else aiodataloader hands over the cached future
+        future = super().load(key)
+        if queued:
+            self._db.begin()
+        return future
+
+    def prime(self, key: K, value: V) -> Loader[K, V]:
+        _note_use(self)
+        return super().prime(key, value)
 
     def get(self, key: K, convert: Callable[[V], R]) -> R | Awaitable[R]:
+        _note_use(self)
         future = self._held.get(key)
         if future is not None and future.done():
             if not future.cancelled() and future.exception() is None:
@@ -61,6 +91,12 @@ class Loader(DataLoader[K, V]):
             # load it afresh rather than hand the cancellation to another field.
             self.clear(key)
         return _converted(self.load(key), convert)
+
+
+def _note_use(loader: Loader[Any, Any]) -> None:
+    used = loaders_used.get()
+    if used is not None:
+        used.add(id(loader))
 
 
 async def _converted(value: Awaitable[V], convert: Callable[[V], R]) -> R:
@@ -78,24 +114,24 @@ class Loaders:
         self._user_id = viewer.user_id or ""
         # One by-id loader per model, made when first asked for (`by_id`). Owner-only,
         # admins included: `node` never crosses users.
-        self._by_id: dict[type, DataLoader[Any, Any]] = {}
-        self.task_steps = Loader(self._task_steps)
-        self.task_step_counts = Loader(self._task_step_counts)
-        self.task_events = DataLoader(self._task_events)
-        self.task_event_counts = DataLoader(self._task_event_counts)
-        self.messages = DataLoader(self._messages)
-        self.message_counts = DataLoader(self._message_counts)
-        self.last_message = DataLoader(self._last_messages)
-        self.exercises = DataLoader(self._exercises)
+        self._by_id: dict[type, Loader[Any, Any]] = {}
+        self.task_steps = Loader(db, self._task_steps)
+        self.task_step_counts = Loader(db, self._task_step_counts)
+        self.task_events = Loader(db, self._task_events)
+        self.task_event_counts = Loader(db, self._task_event_counts)
+        self.messages = Loader(db, self._messages)
+        self.message_counts = Loader(db, self._message_counts)
+        self.last_message = Loader(db, self._last_messages)
+        self.exercises = Loader(db, self._exercises)
         # A mutation's result is read after its commit; the next mutation of the same
         # operation must not see the rows (or expired objects) cached before it.
         db.on_reset(self.clear)
 
-    def by_id(self, model: type) -> DataLoader[Any, Any]:
+    def by_id(self, model: type) -> Loader[Any, Any]:
         """The viewer's rows of `model` by primary key, None where missing or not theirs."""
         loader = self._by_id.get(model)
         if loader is None:
-            loader = self._by_id[model] = DataLoader(self._load_by_id(model))
+            loader = self._by_id[model] = Loader(self._db, self._load_by_id(model))
         return loader
 
     def clear(self) -> None:

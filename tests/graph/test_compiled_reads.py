@@ -223,7 +223,7 @@ def _pooled(kind: str, other: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
     return st.one_of(real, real, other).map(nodes.String)
 
 
-_SCALARS = {
+CUSTOM_SCALARS = {
     # Page sizes around the interesting edges (0, 1, the default, the maximum and past it).
     "Int": st.sampled_from([0, 1, 2, 3, 20, 99, 100, 101, -1]).map(nodes.Int),
     "ID": _pooled("ID", st.text(max_size=12)),
@@ -234,11 +234,11 @@ _SCALARS = {
 # Two generators sharing the one budget: the task page's fields, and the other lists and
 # lookups, `node` and `nodes` (interfaces) among them.
 GENERATED_TASKS = gql_st.queries(SCHEMA, fields=["tasks", "task", "viewer"],
-                                 custom_scalars=_SCALARS, allow_x00=False)
+                                 custom_scalars=CUSTOM_SCALARS, allow_x00=False)
 GENERATED_LISTS = gql_st.queries(
     SCHEMA, fields=["conversations", "conversation", "panicEvents", "panicEvent", "auditLogs",
                     "node", "nodes"],
-    custom_scalars={**_SCALARS, "String": _pooled("list cursor", st.text(max_size=8))},
+    custom_scalars={**CUSTOM_SCALARS, "String": _pooled("list cursor", st.text(max_size=8))},
     allow_x00=False)
 GENERATED = st.one_of(GENERATED_TASKS, GENERATED_LISTS)
 
