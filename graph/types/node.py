@@ -8,6 +8,7 @@ type. A request holds at most a page's worth of ids (the maximum page size setti
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,9 +93,15 @@ async def resolve_nodes(info: Info, ids: list[str]) -> list[relay.Node | None]:
         parsed = _parse(raw)
         if parsed is not None:
             wanted.setdefault(parsed[0], []).append((index, parsed[1]))
-    for name, entries in wanted.items():
-        kind = NODE_KINDS[name]
-        rows = await loaders.by_id(kind.model).load_many([key for _, key in entries])
+    # Every type's keys are queued before any is awaited, so they meet the keys of sibling
+    # fields (`node` beside `nodes`) in the same batches whatever the statements' timing:
+    # awaiting one type before queuing the next made the statement count depend on it.
+    kinds = [(NODE_KINDS[name], entries) for name, entries in wanted.items()]
+    loaded = await asyncio.gather(*(
+        loaders.by_id(kind.model).load_many([key for _, key in entries])
+        for kind, entries in kinds
+    ))
+    for (kind, entries), rows in zip(kinds, loaded, strict=True):
         for (index, _), row in zip(entries, rows, strict=True):
             results[index] = kind.to_node(row) if row is not None else None
     return results

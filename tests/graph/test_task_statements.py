@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from graph.ids import encode_id
 from models import TaskEvent, TaskStep
 from tests.conftest import GraphQL
-from tests.factories import make_task, task_gid
+from tests.factories import gid, make_conversation, make_task, task_gid
 
 PAGE = """
 query Page($first: Int!) {
@@ -185,3 +185,19 @@ async def test_loaders_do_not_carry_rows_from_one_request_to_the_next(
     second = await gql.data(query, {"id": task_gid(task)})
     assert first["task"] == {"title": "Write the report", "stepCount": 1}
     assert second["task"] == {"title": "Renamed", "stepCount": 2}
+
+
+async def test_node_beside_nodes_of_two_types_loads_each_type_in_one_statement(
+    db: AsyncSession, gql: GraphQL
+) -> None:
+    # `nodes` used to await one type's rows before queuing the next type's keys, so a task it
+    # asked for after a conversation missed the batch `node`'s task went in: one statement
+    # more, or not, depending on the statements' timing.
+    first, second = await make_task(db, title="one"), await make_task(db, title="two")
+    conversation = await make_conversation(db)
+    payload = await gql(
+        "query($one: ID!, $ids: [ID!]!) { node(id: $one) { id } nodes(ids: $ids) { id } }",
+        {"one": task_gid(first), "ids": [gid(conversation), task_gid(second)]},
+    )
+    assert payload["data"]["nodes"] == [{"id": gid(conversation)}, {"id": task_gid(second)}]
+    assert statements(payload) == 2  # the two tasks together, the conversation
