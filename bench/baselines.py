@@ -26,19 +26,20 @@ from typing import Any
 import orjson
 import strawberry
 import uvicorn
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Response
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.relay.utils import to_base64
 
+from bench.counting import count_statements
 from domain import scope
 from graph.execution.keyset import paginate
 from graph.execution.loaders import task_steps_statement
 from graph.execution.pagination import window
 from graph.resolvers.queries.tasks import task_sort
 from models import Task, TaskStep
-from models.database import EngineOptions, StatementStats, create_engine, current_stats
+from models.database import EngineOptions, create_engine
 
 
 def build(database_url: str) -> FastAPI:
@@ -47,16 +48,7 @@ def build(database_url: str) -> FastAPI:
     app = FastAPI()
     app.include_router(_naive_router(factory), prefix="/naive/graphql")
 
-    @app.middleware("http")
-    async def count(request: Request, call_next: Any) -> Response:
-        stats = StatementStats()
-        token = current_stats.set(stats)
-        try:
-            response: Response = await call_next(request)
-        finally:
-            current_stats.reset(token)
-        response.headers["x-sql-statements"] = str(stats.statements)
-        return response
+    count_statements(app)
 
     @app.get("/ceiling/tasks")
     async def ceiling(user: str, first: int = 50) -> Response:

@@ -20,24 +20,23 @@ from typing import Any
 
 import orjson
 import uvicorn
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.relay.utils import to_base64
 
 import models
+from bench.counting import count_statements
 from domain import audit as service
 from domain import scope
 from domain.viewers import Viewer
 from graph.execution.keyset import Window, encode_cursor, paginate
-from graph.execution.loaders import MESSAGE_SORT
 
-# The loader's own (private) statement builder, so the ceiling runs exactly what the server
-# runs; the chat ceiling breaks loudly if it is renamed.
-from graph.execution.loaders import _page_statement as child_page_statement
+# The loader's own statement builder, so the ceiling runs exactly what the server runs.
+from graph.execution.loaders import MESSAGE_SORT, child_page_statement
 from graph.execution.pagination import window
 from graph.ids import decode_key
 from graph.types.audit_inputs import audit_log_sort
-from models.database import EngineOptions, StatementStats, create_engine, current_stats
+from models.database import EngineOptions, create_engine
 
 CHAT_PAGE = 200  # the chat page: a conversation's newest 200 messages
 AUDIT_PAGE = 100  # the audit list page: the newest 100 entries
@@ -47,18 +46,7 @@ def build(database_url: str) -> FastAPI:
     engine = create_engine(EngineOptions(url=database_url))
     app = FastAPI()
 
-    @app.middleware("http")
-    async def count(request: Request, call_next: Any) -> Response:
-        # The statements it ran, as the server reports its own: the same number, or the
-        # comparison is unfair.
-        stats = StatementStats()
-        token = current_stats.set(stats)
-        try:
-            response: Response = await call_next(request)
-        finally:
-            current_stats.reset(token)
-        response.headers["x-sql-statements"] = str(stats.statements)
-        return response
+    count_statements(app)
 
     @app.get("/ceiling/chat")
     async def chat(user: str, conversation: str) -> Response:

@@ -19,7 +19,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -40,6 +41,23 @@ async def _admin(url: str, *statements: str) -> None:
             await connection.execute(statement)
     finally:
         await connection.close()
+
+
+@contextmanager
+def throwaway_database(admin_url: str, prefix: str) -> Iterator[tuple[str, str, str]]:
+    """A new database owned by a new owner role, and a new application role, all dropped at
+    the end: yields the owner's URL, the application role's URL and its name."""
+    database = f"{prefix}_{os.getpid()}"
+    owner, app = f"{database}_owner", f"{database}_app"
+    admin = make_url(admin_url)
+    url = f"postgresql+asyncpg://{{}}@{admin.host or '127.0.0.1'}:{admin.port or 5432}/{database}"
+    asyncio.run(_admin(admin_url, f"CREATE ROLE {owner} LOGIN", f"CREATE ROLE {app} LOGIN",
+                       f"CREATE DATABASE {database} OWNER {owner}"))
+    try:
+        yield url.format(owner), url.format(app), app
+    finally:
+        asyncio.run(_admin(admin_url, f"DROP DATABASE IF EXISTS {database}",
+                           f"DROP ROLE IF EXISTS {app}, {owner}"))
 
 
 def _cli(env: dict[str, str], *args: str) -> None:
@@ -98,28 +116,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=18820)
     args = parser.parse_args()
-    database = f"clarity_bench_{os.getpid()}"
-    owner, app = f"{database}_owner", f"{database}_app"
-    admin = make_url(args.admin_url)
-    url = f"postgresql+asyncpg://{{}}@{admin.host or '127.0.0.1'}:{admin.port or 5432}/{database}"
-    asyncio.run(_admin(args.admin_url, f"CREATE ROLE {owner} LOGIN", f"CREATE ROLE {app} LOGIN",
-                       f"CREATE DATABASE {database} OWNER {owner}"))
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            env = {**os.environ, "JWT_SECRET": SECRET, "DIAGNOSTICS": "true",
-                   "LOG_LEVEL": "WARNING", "ENVIRONMENT": "development",
-                   "PYTHONPATH": str(ROOT), "DATABASE_URL": url.format(owner)}
-            _cli(env, "migrate")
-            _cli(env, "seed", "--users", str(args.users),
-                 "--tasks-per-user", str(args.tasks_per_user))
-            _cli(env, "grant", app)
-            urls = {"RLS on (the application role)": url.format(app),
-                    "RLS off (the owner: bypassed)": url.format(owner)}
-            report(asyncio.run(compare(args, Path(tmp), urls, env)))
-    finally:
-        asyncio.run(_admin(args.admin_url, f"DROP DATABASE IF EXISTS {database}",
-                           f"DROP ROLE IF EXISTS {app}, {owner}"))
-
+    with (throwaway_database(args.admin_url, "clarity_bench") as (owner_url, app_url, app),
+          tempfile.TemporaryDirectory() as tmp):
+        env = {**os.environ, "JWT_SECRET": SECRET, "DIAGNOSTICS": "true",
+               "LOG_LEVEL": "WARNING", "ENVIRONMENT": "development",
+               "PYTHONPATH": str(ROOT), "DATABASE_URL": owner_url}
+        _cli(env, "migrate")
+        _cli(env, "seed", "--users", str(args.users), "--tasks-per-user", str(args.tasks_per_user))
+        _cli(env, "grant", app)
+        urls = {"RLS on (the application role)": app_url,
+                "RLS off (the owner: bypassed)": owner_url}
+        report(asyncio.run(compare(args, Path(tmp), urls, env)))
 
 if __name__ == "__main__":
     main()

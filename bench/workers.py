@@ -30,10 +30,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
-from sqlalchemy.engine import make_url
 
 from bench.__main__ import ROUNDS, SECRET, STEP_USERS, Result, drive
-from bench.rls import _admin, _cli
+from bench.rls import _cli, throwaway_database
 from bench.workloads import WORKLOADS
 from graph.auth import mint_token
 from graph.settings import Settings, available_cpus
@@ -147,19 +146,10 @@ def compare_workers(args: argparse.Namespace) -> None:
         _seed(env, args.database_url)
         report(asyncio.run(compare(args.database_url, env, args)), args.concurrency)
         return
-    database = f"clarity_workers_{os.getpid()}"
-    owner, app = f"{database}_owner", f"{database}_app"
-    admin = make_url(args.admin_url)
-    url = f"postgresql+asyncpg://{{}}@{admin.host or '127.0.0.1'}:{admin.port or 5432}/{database}"
-    asyncio.run(_admin(args.admin_url, f"CREATE ROLE {owner} LOGIN", f"CREATE ROLE {app} LOGIN",
-                       f"CREATE DATABASE {database} OWNER {owner}"))
-    try:
-        _seed(env, url.format(owner))
-        _cli({**env, "DATABASE_URL": url.format(owner)}, "grant", app)
-        report(asyncio.run(compare(url.format(app), env, args)), args.concurrency)
-    finally:
-        asyncio.run(_admin(args.admin_url, f"DROP DATABASE IF EXISTS {database}",
-                           f"DROP ROLE IF EXISTS {app}, {owner}"))
+    with throwaway_database(args.admin_url, "clarity_workers") as (owner_url, app_url, app):
+        _seed(env, owner_url)
+        _cli({**env, "DATABASE_URL": owner_url}, "grant", app)
+        report(asyncio.run(compare(app_url, env, args)), args.concurrency)
 
 
 def parser() -> argparse.ArgumentParser:

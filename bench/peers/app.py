@@ -11,15 +11,15 @@ little against our server, which verifies a JWT per request.
 
 import argparse
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import strawberry
 import uvicorn
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.fastapi import BaseContext, GraphQLRouter
 
-from models.database import EngineOptions, StatementStats, create_engine, current_stats
+from bench.counting import count_statements
+from models.database import EngineOptions, create_engine
 
 Factory = async_sessionmaker[AsyncSession]
 MakeContext = Callable[[AsyncSession, Factory, str], BaseContext]
@@ -45,16 +45,7 @@ def build(database_url: str, schema: strawberry.Schema, make_context: MakeContex
         GraphQLRouter(schema, context_getter=context, graphql_ide=None), prefix="/graphql"
     )
 
-    @app.middleware("http")
-    async def count(request: Request, call_next: Any) -> Response:
-        stats = StatementStats()
-        token = current_stats.set(stats)
-        try:
-            response: Response = await call_next(request)
-        finally:
-            current_stats.reset(token)
-        response.headers["x-sql-statements"] = str(stats.statements)
-        return response
+    count_statements(app)
 
     return app
 

@@ -251,7 +251,7 @@ class Loaders:
             by_slice[asked].append(parent_id)
         for asked, parent_ids in by_slice.items():
             scoped = asked.where.apply(base) if asked.where is not None else base
-            statement = _page_statement(
+            statement = child_page_statement(
                 scoped, model, parent, asked.sort, asked.page, parent_ids
             )
             rows = await self._db.scalars(statement)
@@ -272,7 +272,7 @@ def task_steps_statement(user_id: str, task_ids: list[int]) -> Select[Any]:
     )
 
 
-def _page_statement(
+def child_page_statement(
     base: Select[Any],
     model: Any,
     parent: Any,
