@@ -246,10 +246,16 @@ async def test_every_worker_closes_idle_connections_after_the_keep_alive_setting
     # the connection open past the read timeout below.
     base, workdir = workers
     url = httpx.URL(base)
-    ids = {f"idle-{uuid.uuid4().hex}" for _ in range(PER_ROUND)}
-    closed = await asyncio.gather(*(idle_until_closed(url, i) for i in ids))
-    assert all(closed)
-    assert len(set(answered_by(workdir, ids).values())) == 2
+    # Which worker accepts a connection is the kernel's choice: a round may land on one.
+    sent: set[str] = set()
+    for _ in range(ROUNDS):
+        ids = {f"idle-{uuid.uuid4().hex}" for _ in range(PER_ROUND)}
+        closed = await asyncio.gather(*(idle_until_closed(url, i) for i in ids))
+        assert all(closed)
+        sent |= ids
+        if len(set(answered_by(workdir, sent).values())) == 2:
+            break
+    assert len(set(answered_by(workdir, sent).values())) == 2
 
 
 async def idle_until_closed(url: httpx.URL, request_id: str) -> bool:
