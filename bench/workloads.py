@@ -86,7 +86,6 @@ class Workload:
 
         return request
 
-
     @staticmethod
     def ceiling_page(base: str, users: int) -> Request:
         async def request(client: httpx.AsyncClient, n: int) -> httpx.Response:

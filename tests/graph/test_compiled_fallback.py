@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from aiodataloader import DataLoader
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis_graphql import strategies as gql_st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,7 +30,7 @@ from models import Conversation, Task
 from tests.conftest import ON_POSTGRES
 from tests.factories import tick
 from tests.graph import test_compiled_reads
-from tests.graph.test_compiled_reads import Paths, seed
+from tests.graph.test_compiled_reads import Paths, compared, seed
 
 # The same fixtures: a compiled app and one with COMPILED_READS off on the test's database,
 # and that database seeded with real ids and cursors for generated operations.
@@ -211,11 +211,7 @@ GENERATED_MIXED = gql_st.queries(
 )
 
 
-@pytest.mark.filterwarnings(  # as in test_compiled_reads: graphql-core's own, on both apps
-    "ignore:Exception ignored in. <coroutine object:pytest.PytestUnraisableExceptionWarning")
-@settings(max_examples=MIXED_EXAMPLES, deadline=None, database=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@compared(MIXED_EXAMPLES)
 @given(document=GENERATED_MIXED)
 async def test_generated_mixed_roots_answer_alike(pool: Paths, document: str) -> None:
     await pool.same(document)

@@ -16,7 +16,7 @@ import graph.execution.loaders
 from graph.compiler import CompiledReads, compiled_reads
 from tests.conftest import GqlWith
 from tests.factories import make_task
-from tests.graph.test_compiled_reads import Paths
+from tests.graph.test_compiled_reads import Paths, both_paths
 
 PAGE = """query Page($first: Int, $steps: Boolean!) { tasks(first: $first) { totalCount
   edges { node { id title steps @include(if: $steps) { id content } } } } }"""
@@ -25,18 +25,7 @@ PAGE = """query Page($first: Int, $steps: Boolean!) { tasks(first: $first) { tot
 @pytest.fixture
 async def paths(gql_with: GqlWith, monkeypatch: pytest.MonkeyPatch) -> Paths:
     """Both paths at the default limits."""
-    made: list[Any] = []
-    real = graph.compiler.compiled_reads
-
-    def keep(*args: Any, **kwargs: Any) -> Any:
-        made.append(real(*args, **kwargs))
-        return made[-1]
-
-    monkeypatch.setattr("graph.schema.compiled_reads", keep)
-    compiled = await gql_with(max_page_size=5)
-    reads = made[-1].reads
-    standard = await gql_with(max_page_size=5, compiled_reads=False)
-    return Paths(compiled, standard, reads)
+    return await both_paths(gql_with, monkeypatch, max_page_size=5)
 
 
 async def test_limits_are_refused_alike_before_anything_runs(db: AsyncSession,

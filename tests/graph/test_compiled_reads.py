@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,10 +87,14 @@ def _comparable(text: str) -> str:
 
 @pytest.fixture
 async def paths(gql_with: GqlWith, monkeypatch: pytest.MonkeyPatch) -> Paths:
-    return await both_paths(gql_with, monkeypatch)
+    # Far above the default cost limit: the tests compare answers, not limits (limits get
+    # their own tests, at the defaults: test_compiled_policies.py).
+    return await both_paths(gql_with, monkeypatch, max_cost=10**9, max_depth=20)
 
 
-async def both_paths(gql_with: GqlWith, monkeypatch: pytest.MonkeyPatch) -> Paths:
+async def both_paths(gql_with: GqlWith, monkeypatch: pytest.MonkeyPatch,
+                     **settings: Any) -> Paths:
+    """A compiled app and one with COMPILED_READS=false, with the same `settings`."""
     made: list[Any] = []
     real = graph.compiler.compiled_reads
 
@@ -99,11 +103,9 @@ async def both_paths(gql_with: GqlWith, monkeypatch: pytest.MonkeyPatch) -> Path
         return made[-1]
 
     monkeypatch.setattr("graph.schema.compiled_reads", keep)
-    # Far above the default cost limit: the tests compare answers, not limits (limits get
-    # their own test below, at the defaults).
-    compiled = await gql_with(max_cost=10**9, max_depth=20)
+    compiled = await gql_with(**settings)
     reads = made[-1].reads
-    standard = await gql_with(max_cost=10**9, max_depth=20, compiled_reads=False)
+    standard = await gql_with(**settings, compiled_reads=False)
     return Paths(compiled, standard, reads)
 
 
@@ -273,11 +275,22 @@ async def pool(db: AsyncSession, paths: Paths) -> Paths:
 # unawaited now and then (the standard app alone shows it on these operations, a few per
 # thousand); Python reports each when it is collected. That is the fallback's behaviour, not
 # a difference between the paths, which this test compares.
-@pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <coroutine object:pytest.PytestUnraisableExceptionWarning")
-@settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large, HealthCheck.filter_too_much])
+def compared(examples: int) -> Callable[[Any], Any]:
+    """A generated comparison: a fixed budget of derandomized examples, and graphql-core's
+    unawaited siblings (above) not counted as a difference."""
+    def decorate(test: Any) -> Any:
+        test = settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+                        suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                               HealthCheck.too_slow, HealthCheck.data_too_large,
+                                               HealthCheck.filter_too_much])(test)
+        return pytest.mark.filterwarnings(
+            "ignore:Exception ignored in. <coroutine object:"
+            "pytest.PytestUnraisableExceptionWarning")(test)
+
+    return decorate
+
+
+@compared(EXAMPLES)
 @given(document=GENERATED)
 async def test_generated_operations_answer_alike(pool: Paths, document: str) -> None:
     await pool.same(document)
