@@ -142,3 +142,73 @@ async def open_subscriber(base: str, user: str | None, sockets: list[Any]) -> Su
     ack = json.loads(text_frame(await asyncio.wait_for(socket.recv(), 5)))
     assert ack["type"] == "connection_ack"
     return Subscriber(socket)
+
+
+# Live subscriptions (tests/graph/test_live_*.py): many operations on one socket, and a
+# server that counts the SQL statements it runs.
+
+STATEMENT_COUNTER = '''
+"""Test hook (tests/servers.py): count every SQL statement this process runs, in
+statements.txt in its working directory."""
+import pathlib
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+_count = 0
+_file = pathlib.Path("statements.txt").absolute()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _counted(*_args):
+    global _count
+    _count += 1
+    _file.write_text(str(_count))
+'''
+
+
+def counting_statements(workdir: Path) -> dict[str, str]:
+    """Environment for `running_server` whose server counts its statements (`statements`)."""
+    hooks = workdir / "hooks"
+    hooks.mkdir(exist_ok=True)
+    (hooks / "sitecustomize.py").write_text(STATEMENT_COUNTER)
+    path = os.pathsep.join(p for p in (str(hooks), os.environ.get("PYTHONPATH")) if p)
+    return {"PYTHONPATH": path}
+
+
+def statements(workdir: Path) -> int:
+    """How many SQL statements the counting server in `workdir` has run so far."""
+    counted = workdir / "statements.txt"
+    return int(counted.read_text() or 0) if counted.exists() else 0
+
+
+class Operations(Subscriber):
+    """A socket carrying many operations, each under its own id."""
+
+    async def start(self, operation_id: str, query: str,
+                    variables: dict[str, Any] | None = None) -> None:
+        await self.socket.send(json.dumps({
+            "id": operation_id, "type": "subscribe",
+            "payload": {"query": query, "variables": variables or {}},
+        }))
+
+    async def complete(self, operation_id: str) -> None:
+        await self.socket.send(json.dumps({"id": operation_id, "type": "complete"}))
+
+    async def messages(self, count: int, wait: float = 10.0) -> list[dict[str, Any]]:
+        """The next `count` messages, whatever their operation."""
+        async with asyncio.timeout(wait):
+            return [await self.next(wait) for _ in range(count)]
+
+
+async def open_operations(base: str, user: str | None, sockets: list[Any],
+                          **connect: Any) -> Operations:
+    """`open_subscriber`'s socket as Operations; `connect` goes to websockets.connect."""
+    url = base.replace("http://", "ws://") + "/graphql"
+    socket = await websockets.connect(url, subprotocols=[PROTOCOL], **connect)
+    sockets.append(socket)
+    payload = {"authorization": f"Bearer {token(user)}"} if user else {}
+    await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+    ack = json.loads(text_frame(await asyncio.wait_for(socket.recv(), 5)))
+    assert ack["type"] == "connection_ack", ack
+    return Operations(socket)

@@ -5,12 +5,15 @@
 Each delivery starts from an event (`domain.events`: a kind, the owner, a key) that the
 broker routes to the owner's subscriptions only, and loads its row scoped to the subscriber
 (`domain.scope`): what is not the viewer's by then is not delivered. A deletion has no row
-to load; its key, routed to the owner, is the change.
+to load; its key, routed to the owner, is the change. Every subscription runs in a stream of
+the live layer (graph/live/), shared by identical subscriptions, with its own session and
+loaders for each delivery.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Annotated, Any
 
 import strawberry
@@ -22,6 +25,7 @@ from domain.events import Event, EventKind
 from graph.context import Context, Info
 from graph.errors import ClientError
 from graph.ids import decode_key, encode_id
+from graph.live.source import deliveries
 from graph.types.changes import ChangeKind, ConversationChange, PanicEventChange, TaskChange
 from graph.types.chat import Message
 from graph.types.panic import GroundingExercise
@@ -52,18 +56,6 @@ async def _owned(context: Context, model: Any, key: object) -> Any:
     if row is not None:
         context.loaders.by_id(model).prime(key, row)
     return row
-
-
-async def _events(context: Context, kinds: frozenset[EventKind]) -> AsyncGenerator[Event, None]:
-    async with context.resources.broker.subscribe(context.user_id) as queue:
-        while True:
-            # The previous delivery's nested fields are resolved by now: end its read
-            # transaction and forget its cached rows, so waiting holds no connection and the
-            # next delivery reads fresh data.
-            await context.db.release()
-            event = await queue.get()
-            if event.kind in kinds:
-                yield event
 
 
 async def _task_change(context: Context, event: Event) -> TaskChange | None:
@@ -147,15 +139,16 @@ class Subscription:
         )
         if not owned:
             raise ClientError("Not found.", code="NOT_FOUND")
-        async for event in _events(context, frozenset({EventKind.MESSAGE})):
-            row = await _load(
-                context,
-                scope.owned(models.Message, user_id).where(
-                    models.Message.id == event.key, models.Message.conversation_id == key
-                ),
-            )
-            if row is not None:
-                yield Message.from_model(row)
+        async with aclosing(deliveries(context, frozenset({EventKind.MESSAGE}))) as events:
+            async for event in events:
+                row = await _load(
+                    context,
+                    scope.owned(models.Message, user_id).where(
+                        models.Message.id == event.key, models.Message.conversation_id == key
+                    ),
+                )
+                if row is not None:
+                    yield Message.from_model(row)
 
     @strawberry.subscription(description=(
         "Every change to any of the viewer's tasks, as its TaskEvent. A deletion writes no "
@@ -163,10 +156,11 @@ class Subscription:
     ))
     async def task_events(self, info: Info) -> AsyncGenerator[TaskEvent, None]:
         context = info.context
-        async for event in _events(context, frozenset({EventKind.TASK_EVENT})):
-            change = await _task_change(context, event)
-            if change is not None and change.event is not None:
-                yield change.event
+        async with aclosing(deliveries(context, frozenset({EventKind.TASK_EVENT}))) as events:
+            async for event in events:
+                change = await _task_change(context, event)
+                if change is not None and change.event is not None:
+                    yield change.event
 
     @strawberry.subscription(description=(
         "Every change to the viewer's tasks: created, updated (fields, status, steps) and "
@@ -174,10 +168,11 @@ class Subscription:
     ))
     async def task_changes(self, info: Info) -> AsyncGenerator[TaskChange, None]:
         context = info.context
-        async for event in _events(context, TASK_KINDS):
-            change = await _task_change(context, event)
-            if change is not None:
-                yield change
+        async with aclosing(deliveries(context, TASK_KINDS)) as events:
+            async for event in events:
+                change = await _task_change(context, event)
+                if change is not None:
+                    yield change
 
     @strawberry.subscription(description=(
         "Every change to the viewer's conversations: started, renamed, a message added (each "
@@ -187,10 +182,11 @@ class Subscription:
         self, info: Info
     ) -> AsyncGenerator[ConversationChange, None]:
         context = info.context
-        async for event in _events(context, CONVERSATION_KINDS):
-            change = await _conversation_change(context, event)
-            if change is not None:
-                yield change
+        async with aclosing(deliveries(context, CONVERSATION_KINDS)) as events:
+            async for event in events:
+                change = await _conversation_change(context, event)
+                if change is not None:
+                    yield change
 
     @strawberry.subscription(description=(
         "Every change to the viewer's panic events: pressed, an exercise completed, resolved "
@@ -198,7 +194,8 @@ class Subscription:
     ))
     async def panic_event_changes(self, info: Info) -> AsyncGenerator[PanicEventChange, None]:
         context = info.context
-        async for event in _events(context, PANIC_KINDS):
-            change = await _panic_change(context, event)
-            if change is not None:
-                yield change
+        async with aclosing(deliveries(context, PANIC_KINDS)) as events:
+            async for event in events:
+                change = await _panic_change(context, event)
+                if change is not None:
+                    yield change

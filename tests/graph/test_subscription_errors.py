@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from graph.errors import MASKED_MESSAGE
 from graph.execution.database import RequestDatabase
 from graph.http.websocket import ClarityTransportWSHandler
 from graph.ids import encode_id
+from graph.pubsub import Reader
 from graph.resolvers import subscriptions
 from graph.resolvers.queries import tasks as task_queries
 from graph.schema import build_schema
@@ -125,8 +126,10 @@ async def subs(
     listen = resources.broker.subscribe
 
     @contextlib.asynccontextmanager
-    async def signalling(user_id: str) -> AsyncIterator[asyncio.Queue[Event]]:
-        async with listen(user_id) as queue:
+    async def signalling(
+        user_id: str, kinds: Collection[str] | None = None
+    ) -> AsyncIterator[Reader]:
+        async with listen(user_id, kinds) as queue:
             runner.subscribed.set()
             yield queue
 

@@ -1,0 +1,50 @@
+"""Each user's budget for live deliveries: a token bucket of cost units (MAX_COST's units).
+
+Before a delivery runs it pays its operation's estimated cost (`graph/extensions/analysis.py`,
+what a query of the same selection would cost) from its user's bucket, which refills at
+LIVE_COST_PER_SECOND up to LIVE_COST_BURST. A user past it waits: their deliveries sleep
+(no CPU) in the order they asked, while every other user's run. A delivery dearer than the
+burst waits for a full bucket and leaves it in debt, so it runs, at its user's pace.
+
+What it costs: a user's deliveries past the burst arrive late, not lost, unless they wait
+so long that their backlog overflows (graph/pubsub.py), which ends the stream furthest behind
+with FELL_BEHIND. The budget is per process: with N processes a user may spend N times it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+class CostBudget:
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = burst
+        self._updated = clock()
+        self._turn = asyncio.Lock()  # FIFO: waiting deliveries are served in order
+
+    @property
+    def tokens(self) -> float:
+        self._refill()
+        return self._tokens
+
+    async def spend(self, cost: int) -> None:
+        """Take `cost` units, first waiting until the bucket holds them (or is full)."""
+        async with self._turn:
+            needed = min(cost, self.burst)
+            self._refill()
+            while self._tokens < needed:
+                await asyncio.sleep((needed - self._tokens) / self.rate)
+                self._refill()
+            self._tokens -= cost
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
