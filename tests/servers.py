@@ -4,6 +4,7 @@ graphql-transport-ws client to subscribe to them."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -212,3 +213,72 @@ async def open_operations(base: str, user: str | None, sockets: list[Any],
     ack = json.loads(text_frame(await asyncio.wait_for(socket.recv(), 5)))
     assert ack["type"] == "connection_ack", ack
     return Operations(socket)
+
+
+class StalledSocket:
+    """A graphql-transport-ws client on a bare TCP socket that reads nothing until told to:
+    what the server sends piles up in the kernel's buffers, then in the server's. (The
+    websockets client keeps reading in the background whatever its `max_queue`.)"""
+
+    def __init__(self, base: str, user: str) -> None:
+        port = int(base.rsplit(":", 1)[1])
+        self.sock = socket.socket()
+        # A small window (set before connecting, when it is negotiated): the server's sends
+        # block after a few MB, not tens.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect(("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((
+            f"GET /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Protocol: {PROTOCOL}\r\n\r\n"
+        ).encode())
+        self._buffer = b""
+        while b"\r\n\r\n" not in self._buffer:
+            self._buffer += self.sock.recv(4096)
+        head, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        authorization = f"Bearer {token(user)}"
+        self.send({"type": "connection_init", "payload": {"authorization": authorization}})
+        assert self.receive()["type"] == "connection_ack"
+
+    def send(self, message: dict[str, Any]) -> None:
+        data, mask = json.dumps(message).encode(), os.urandom(4)
+        size = len(data)
+        head = bytes([0x81])  # a final text frame
+        if size < 126:
+            head += bytes([0x80 | size])
+        elif size < 65536:
+            head += bytes([0x80 | 126]) + size.to_bytes(2, "big")
+        else:
+            head += bytes([0x80 | 127]) + size.to_bytes(8, "big")
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def receive(self, wait: float = 10.0) -> dict[str, Any]:
+        """The next message (the server's frames are unmasked; a ping is skipped). Blocking:
+        call it when nothing else in the test needs the event loop."""
+        self.sock.settimeout(wait)
+        while True:
+            header = self._read(2)
+            size = header[1] & 0x7F
+            if size == 126:
+                size = int.from_bytes(self._read(2), "big")
+            elif size == 127:
+                size = int.from_bytes(self._read(8), "big")
+            payload = self._read(size)
+            if header[0] & 0x0F == 0x1:  # text
+                message: dict[str, Any] = json.loads(payload)
+                return message
+            assert header[0] & 0x0F in (0x9, 0xA), f"not a text frame: {header!r}"
+
+    def _read(self, count: int) -> bytes:
+        while len(self._buffer) < count:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:count], self._buffer[count:]
+        return data
+
+    def close(self) -> None:
+        self.sock.close()

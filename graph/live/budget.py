@@ -1,10 +1,18 @@
 """Each user's budget for live deliveries: a token bucket of cost units (MAX_COST's units).
 
-Before a delivery runs it pays its operation's estimated cost (`graph/extensions/analysis.py`,
-what a query of the same selection would cost) from its user's bucket, which refills at
-LIVE_COST_PER_SECOND up to LIVE_COST_BURST. A user past it waits: their deliveries sleep
-(no CPU) in the order they asked, while every other user's run. A delivery dearer than the
-burst waits for a full bucket and leaves it in debt, so it runs, at its user's pace.
+Before a delivery runs it pays from its user's bucket, which refills at LIVE_COST_PER_SECOND
+up to LIVE_COST_BURST: its operation's estimated cost (`graph/extensions/analysis.py`, what a
+query of the same selection costs), plus DELIVERY_OVERHEAD for what every delivery costs
+whatever it selects (its session, its event's row, executing, encoding), plus SEND_OVERHEAD
+for each subscriber it is sent to. The overheads are measured, in the estimate's units: here
+a delivery of `taskChanges { nodeId }` (cost 2) took ~1.8 ms of CPU, one of cost 7 ~2.6 ms,
+one of cost 215 (a task with its steps and history count) ~6.7 ms; ~20 us a unit, and ~100
+units of fixed cost. A send is ~40 us. Without the overhead a budget in estimate units would
+let through thousands of cheap deliveries a second: cores of CPU.
+
+A user past the budget waits: their deliveries sleep (no CPU) in the order they asked, while
+every other user's run. A delivery dearer than the burst waits for a full bucket and leaves
+it in debt, so it runs, at its user's pace.
 
 What it costs: a user's deliveries past the burst arrive late, not lost, unless they wait
 so long that their backlog overflows (graph/pubsub.py), which ends the stream furthest behind
@@ -16,6 +24,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+
+DELIVERY_OVERHEAD = 100
+SEND_OVERHEAD = 2
 
 
 class CostBudget:

@@ -30,7 +30,7 @@ from strawberry.utils.aio import aclosing
 from graph.context import Context
 from graph.errors import MASKED_MESSAGE, SERVICE_UNAVAILABLE
 from graph.extensions.analysis import analyse, effective_variables
-from graph.live.budget import CostBudget
+from graph.live.budget import DELIVERY_OVERHEAD, SEND_OVERHEAD, CostBudget
 from graph.live.refusals import FELL_BEHIND, fell_behind_errors
 from graph.observability import request_id
 
@@ -107,7 +107,9 @@ class Feed:
                 self.hub.settings.max_page_size,
             ).cost
         assert self.budget is not None
-        await self.budget.spend(self._cost)
+        await self.budget.spend(
+            self._cost + DELIVERY_OVERHEAD + SEND_OVERHEAD * len(self.subscribers)
+        )
 
     async def _run(self) -> None:
         request_id.set(f"live-{uuid.uuid4().hex[:12]}")  # groups the stream's log lines

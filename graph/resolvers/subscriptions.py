@@ -42,11 +42,10 @@ PANIC_KINDS = frozenset({
 
 
 async def _load(context: Context, statement: Select[Any]) -> Any:
-    # A short session per delivery: a long-lived one would hold a connection (and, on
-    # SQLite, an old snapshot) for as long as the subscription lives. It acts for the
-    # subscriber, like the request's own (row-level security reads it).
-    async with context.db.short_session() as session:
-        return await session.scalar(statement)
+    # Through the delivery's own session (graph/live/source.py renews it per delivery, so
+    # it holds no connection while the stream waits); it acts for the subscriber, like a
+    # request's (row-level security reads it).
+    return await context.db.scalar(statement)
 
 
 async def _owned(context: Context, model: Any, key: object) -> Any:
