@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -27,7 +27,7 @@ from models.base import utcnow
 
 if TYPE_CHECKING:
     from domain.assistant import Assistant
-    from graph.live import Live, LiveConnection
+    from graph.live import Live, LiveConnection, LiveStream
 
 logger = logging.getLogger(__name__)
 # Every request with an X-Session-Id records its visit: during an outage each one fails.
@@ -74,13 +74,12 @@ class Context(BaseContext):
             raise NotAuthenticated()
         return self.viewer.user_id
 
-    # Live subscriptions (graph/live/). A subscription runs in a stream of its own with a
-    # context of its own (`live_stream`), shared by every identical subscription of the
-    # process; `pace` pays each delivery's cost from the viewer's budget. A WebSocket's
-    # context holds its place in the live layer (`live_connection`, from connection_init on)
-    # and gives each query or mutation sent over it a context of its own (`for_operation`).
-    live_stream = False
-    pace: Callable[[], Awaitable[None]] | None = None
+    # Live subscriptions (graph/live/). A subscription runs in a stream with a context of
+    # its own (`live`: its reader of events and its pace), shared by every identical
+    # subscription of the process. A WebSocket's context holds its place in the live layer
+    # (`live_connection`, from connection_init on) and gives each query or mutation sent
+    # over it a context of its own (`for_operation`).
+    live: LiveStream | None = None
     live_connection: LiveConnection | None = None
 
     def for_operation(self) -> Context:

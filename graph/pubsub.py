@@ -101,6 +101,17 @@ class Reader:
         self._events.append(event)
         self._ready.set()
 
+    def keep_only(self, kinds: Collection[str]) -> None:
+        """From now on only events of `kinds`; those of other kinds already waiting go."""
+        self._kinds = frozenset(kinds)
+        kept = deque(event for event in self._events if event.kind in self._kinds)
+        self._broker.taken(self, len(self._events) - len(kept))
+        self._events = kept
+
+    def close(self) -> None:
+        """Stop receiving (idempotent)."""
+        self._broker.unsubscribe(self)
+
     def drop(self) -> int:
         """Cut this reader: forget what it had waiting; its next `get` raises."""
         dropped = len(self._events)
@@ -166,20 +177,32 @@ class LocalBroker:
             "told FELL_BEHIND", waiting, self._waiting.get(user_id, 0), exc_info=None,
         )
 
+    def reader(self, user_id: str, kinds: Collection[str] | None = None) -> Reader:
+        """A reader of `user_id`'s events (of `kinds` only, when given), receiving from now
+        until it is closed."""
+        reader = Reader(self, user_id, kinds)
+        self._readers[user_id].add(reader)
+        return reader
+
+    def unsubscribe(self, reader: Reader) -> None:
+        readers = self._readers.get(reader.user_id)
+        if readers is None or reader not in readers:
+            return
+        self.taken(reader, reader.drop())
+        readers.discard(reader)
+        if not readers:
+            del self._readers[reader.user_id]
+
     @contextlib.asynccontextmanager
     async def subscribe(
         self, user_id: str, kinds: Collection[str] | None = None
     ) -> AsyncIterator[Reader]:
         """A reader of `user_id`'s events (of `kinds` only, when given) while the block runs."""
-        reader = Reader(self, user_id, kinds)
-        self._readers[user_id].add(reader)
+        reader = self.reader(user_id, kinds)
         try:
             yield reader
         finally:
-            self.taken(reader, reader.drop())
-            self._readers[user_id].discard(reader)
-            if not self._readers[user_id]:
-                del self._readers[user_id]
+            reader.close()
 
 
 class PostgresBroker(LocalBroker):

@@ -196,6 +196,13 @@ class Operations(Subscriber):
     async def complete(self, operation_id: str) -> None:
         await self.socket.send(json.dumps({"id": operation_id, "type": "complete"}))
 
+    async def settled(self) -> None:
+        """Return once the server has handled every message sent before (a socket's
+        messages are handled in order): its subscriptions listen, its completes are done.
+        Nothing else may arrive meanwhile."""
+        await self.socket.send(json.dumps({"type": "ping"}))
+        assert (await self.next(wait=10))["type"] == "pong"
+
     async def messages(self, count: int, wait: float = 10.0) -> list[dict[str, Any]]:
         """The next `count` messages, whatever their operation."""
         async with asyncio.timeout(wait):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
 import orjson
@@ -93,6 +93,11 @@ def frame_problem(message: object) -> str | None:
 class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     _expiry: asyncio.Task[None] | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Per operation id: what gives its place in the live layer back (once).
+        self._let_go: dict[str, Callable[[], None]] = {}
+
     async def handle_message(self, message: Message) -> None:
         problem = frame_problem(message)
         if problem is not None:
@@ -157,8 +162,22 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         )
         if request is None:
             connection.admit()
-            return self._run_once(operation, connection)
-        return self._stream(operation, connection.subscribe(request))
+            self._let_go[operation.id] = connection.release
+            return self._run_once(operation)
+        subscriber = connection.subscribe(request)
+        self._let_go[operation.id] = subscriber.close
+        return self._stream(operation, subscriber)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        # A `complete` from the client frees the operation's place at once, not when its
+        # cancelled task next runs: a `subscribe` right after it on this socket fits.
+        self._release(operation_id)
+        await super().cleanup_operation(operation_id)
+
+    def _release(self, operation_id: str) -> None:
+        let_go = self._let_go.pop(operation_id, None)
+        if let_go is not None:
+            let_go()
 
     @property
     def _connection(self) -> LiveConnection:
@@ -183,11 +202,9 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self._failed(operation, error)
             raise
         finally:
-            subscriber.close()
+            self._release(operation.id)
 
-    async def _run_once(
-        self, operation: Operation[Context, None], connection: LiveConnection
-    ) -> None:
+    async def _run_once(self, operation: Operation[Context, None]) -> None:
         """A query or mutation: strawberry's `run_operation`, with a context of its own."""
         context = self.context.for_operation()
         try:
@@ -210,7 +227,7 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self._failed(operation, error)
             raise
         finally:
-            connection.release()
+            self._release(operation.id)
             await context.db.close()
 
     async def _pre_execution_error(

@@ -22,9 +22,12 @@ policy is decided here, so it is the same on every transport:
   connection, subscriptions per user and per process.
 """
 
-from graph.live.feeds import Delivery, Subscriber
+from graph.live.feeds import Delivery, Feed, Subscriber
 from graph.live.hub import Live, LiveConnection, LiveRequest, subscription_request
 from graph.live.refusals import FELL_BEHIND, TOO_MANY_SUBSCRIPTIONS, LiveRefused
+
+# What a live stream's resolvers see of it (`Context.live`).
+LiveStream = Feed
 
 __all__ = [
     "FELL_BEHIND",
@@ -34,6 +37,7 @@ __all__ = [
     "LiveConnection",
     "LiveRefused",
     "LiveRequest",
+    "LiveStream",
     "Subscriber",
     "subscription_request",
 ]

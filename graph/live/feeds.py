@@ -74,8 +74,11 @@ class Feed:
         self.results = 0  # deliveries run (each read and built once, for every subscriber)
         self._cost: int | None = None
         self._task: asyncio.Task[None] | None = None
-        context.live_stream = True
-        context.pace = self._pace if budget is not None else None
+        # Listening from now, before the stream runs: a change committed after the
+        # subscription was accepted reaches it (the resolver keeps only its kinds).
+        user_id = context.viewer.user_id
+        self.reader = context.resources.broker.reader(user_id) if user_id is not None else None
+        context.live = self
 
     def start(self) -> None:
         # Its own contextvars: the stream outlives the request that started it.
@@ -98,7 +101,10 @@ class Feed:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def _pace(self) -> None:
+    async def pace(self) -> None:
+        """Pay for the next delivery from the viewer's budget, waiting if it is spent."""
+        if self.budget is None:
+            return
         if self._cost is None:  # measured once the stream runs: its document is valid then
             request = self.request
             variables = effective_variables(request.operation, request.variables)
@@ -106,7 +112,6 @@ class Feed:
                 self.hub.schema._schema, request.document, request.operation, variables,
                 self.hub.settings.max_page_size,
             ).cost
-        assert self.budget is not None
         await self.budget.spend(
             self._cost + DELIVERY_OVERHEAD + SEND_OVERHEAD * len(self.subscribers)
         )
@@ -125,6 +130,8 @@ class Feed:
             self.hub.forget(self)  # no one joins a stream that is ending
             for subscriber in list(self.subscribers):
                 subscriber.finish(ending)
+            if self.reader is not None:
+                self.reader.close()
             await self.context.db.close()
 
     async def _stream(self) -> Ending:

@@ -23,18 +23,28 @@ from graph.pubsub import FellBehind
 
 async def deliveries(context: Context, kinds: Collection[str]) -> AsyncGenerator[Event, None]:
     """The viewer's events of `kinds`, in commit order; `FELL_BEHIND` if they waited past the
-    backlog (graph/pubsub.py)."""
+    backlog (graph/pubsub.py). In a live stream the events are its reader's, which listens
+    from the moment the subscription was accepted; elsewhere (a test running the schema
+    alone) from now, unpaced."""
     user_id = context.user_id
+    stream = context.live
+    reader = stream.reader if stream is not None else None
+    own = reader is None
+    if reader is None:
+        reader = context.resources.broker.reader(user_id, kinds)
+    else:
+        reader.keep_only(kinds)
     try:
-        async with context.resources.broker.subscribe(user_id, kinds) as reader:
-            while True:
-                await context.renew_reads()
-                try:
-                    event = await reader.get()
-                except FellBehind as error:
-                    raise ClientError(FELL_BEHIND_MESSAGE, code=FELL_BEHIND) from error
-                if context.pace is not None:
-                    await context.pace()
-                yield event
+        while True:
+            await context.renew_reads()
+            try:
+                event = await reader.get()
+            except FellBehind as error:
+                raise ClientError(FELL_BEHIND_MESSAGE, code=FELL_BEHIND) from error
+            if stream is not None:
+                await stream.pace()
+            yield event
     finally:
+        if own:
+            reader.close()
         await context.db.close()
