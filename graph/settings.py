@@ -65,8 +65,8 @@ class Settings(BaseSettings):
     max_anonymous_sockets: int = Field(default=100, ge=0)
     # Each delivery's estimated cost (as a query's, MAX_COST's units) is paid from its user's
     # budget, refilled at this rate up to the burst; a user past it waits (per process).
-    live_cost_per_second: float = Field(default=20_000, gt=0)
-    live_cost_burst: float = Field(default=100_000, gt=0)
+    live_cost_per_second: float = Field(default=10_000, gt=0)
+    live_cost_burst: float = Field(default=20_000, gt=0)
     # Events waiting to be delivered (graph/pubsub.py Backlog): past either, the stream
     # furthest behind is ended with FELL_BEHIND. Results waiting to be sent on one socket,
     # in characters of JSON, and on all sockets: past either, the subscription whose result

@@ -146,42 +146,7 @@ async def open_subscriber(base: str, user: str | None, sockets: list[Any]) -> Su
 
 
 # Live subscriptions (tests/graph/test_live_*.py): many operations on one socket, and a
-# server that counts the SQL statements it runs.
-
-STATEMENT_COUNTER = '''
-"""Test hook (tests/servers.py): count every SQL statement this process runs, in
-statements.txt in its working directory."""
-import pathlib
-
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-
-_count = 0
-_file = pathlib.Path("statements.txt").absolute()
-
-
-@event.listens_for(Engine, "before_cursor_execute")
-def _counted(*_args):
-    global _count
-    _count += 1
-    _file.write_text(str(_count))
-'''
-
-
-def counting_statements(workdir: Path) -> dict[str, str]:
-    """Environment for `running_server` whose server counts its statements (`statements`)."""
-    hooks = workdir / "hooks"
-    hooks.mkdir(exist_ok=True)
-    (hooks / "sitecustomize.py").write_text(STATEMENT_COUNTER)
-    path = os.pathsep.join(p for p in (str(hooks), os.environ.get("PYTHONPATH")) if p)
-    return {"PYTHONPATH": path}
-
-
-def statements(workdir: Path) -> int:
-    """How many SQL statements the counting server in `workdir` has run so far."""
-    counted = workdir / "statements.txt"
-    return int(counted.read_text() or 0) if counted.exists() else 0
-
+# client that stops reading. (A server that counts its statements: bench/counting.py.)
 
 class Operations(Subscriber):
     """A socket carrying many operations, each under its own id."""

@@ -7,12 +7,16 @@ whatever it selects (its session, its event's row, executing, encoding), plus SE
 for each subscriber it is sent to. The overheads are measured, in the estimate's units: here
 a delivery of `taskChanges { nodeId }` (cost 2) took ~1.8 ms of CPU, one of cost 7 ~2.6 ms,
 one of cost 215 (a task with its steps and history count) ~6.7 ms; ~20 us a unit, and ~100
-units of fixed cost. A send is ~40 us. Without the overhead a budget in estimate units would
-let through thousands of cheap deliveries a second: cores of CPU.
+units of fixed cost. A send is ~50-60 us (uvicorn's frame, permessage-deflate's compression
+per connection, the write), ~3 units. Without the overheads a budget in estimate units would
+let through thousands of cheap deliveries a second, or one delivery to 400 subscribers for
+the price of one: cores of CPU.
 
 A user past the budget waits: their deliveries sleep (no CPU) in the order they asked, while
 every other user's run. A delivery dearer than the burst waits for a full bucket and leaves
-it in debt, so it runs, at its user's pace.
+it in debt, so it runs, at its user's pace. And a user's deliveries run at most
+DELIVERIES_AT_ONCE at a time (from `spend` to `finished`), so a burst of cheap ones cannot
+hold the connection pool (20 connections by default) that other users' requests wait for.
 
 What it costs: a user's deliveries past the burst arrive late, not lost, unless they wait
 so long that their backlog overflows (graph/pubsub.py), which ends the stream furthest behind
@@ -26,7 +30,8 @@ import time
 from collections.abc import Callable
 
 DELIVERY_OVERHEAD = 100
-SEND_OVERHEAD = 2
+SEND_OVERHEAD = 3
+DELIVERIES_AT_ONCE = 4
 
 
 class CostBudget:
@@ -39,6 +44,7 @@ class CostBudget:
         self._tokens = burst
         self._updated = clock()
         self._turn = asyncio.Lock()  # FIFO: waiting deliveries are served in order
+        self._running = asyncio.Semaphore(DELIVERIES_AT_ONCE)
 
     @property
     def tokens(self) -> float:
@@ -46,14 +52,24 @@ class CostBudget:
         return self._tokens
 
     async def spend(self, cost: int) -> None:
-        """Take `cost` units, first waiting until the bucket holds them (or is full)."""
-        async with self._turn:
-            needed = min(cost, self.burst)
-            self._refill()
-            while self._tokens < needed:
-                await asyncio.sleep((needed - self._tokens) / self.rate)
+        """Take `cost` units, first waiting until the bucket holds them (or is full) and a
+        delivery of this user's has `finished` if DELIVERIES_AT_ONCE are running."""
+        await self._running.acquire()
+        try:
+            async with self._turn:
+                needed = min(cost, self.burst)
                 self._refill()
-            self._tokens -= cost
+                while self._tokens < needed:
+                    await asyncio.sleep((needed - self._tokens) / self.rate)
+                    self._refill()
+                self._tokens -= cost
+        except BaseException:
+            self._running.release()
+            raise
+
+    def finished(self) -> None:
+        """A delivery paid for by `spend` has run."""
+        self._running.release()
 
     def _refill(self) -> None:
         now = self._clock()

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 # A delivery that failed so: its result is sent, then the stream ends (complete).
 _ENDS_THE_STREAM = frozenset({"INTERNAL_SERVER_ERROR", SERVICE_UNAVAILABLE})
 _INCREMENTAL = "Incremental delivery is not supported by subscriptions."
+FAN_OUT_STEP = 16  # subscribers woken before the event loop runs anything else
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Feed:
         self.subscribers: dict[Subscriber, None] = {}  # a set that keeps the order of joining
         self.results = 0  # deliveries run (each read and built once, for every subscriber)
         self._cost: int | None = None
+        self._running = False  # a delivery paid for has not produced its result yet
         self._task: asyncio.Task[None] | None = None
         # Listening from now, before the stream runs: a change committed after the
         # subscription was accepted reaches it (the resolver keeps only its kinds).
@@ -105,6 +107,7 @@ class Feed:
         """Pay for the next delivery from the viewer's budget, waiting if it is spent."""
         if self.budget is None:
             return
+        self._finished()  # the last event paid for delivered nothing (its row was gone)
         if self._cost is None:  # measured once the stream runs: its document is valid then
             request = self.request
             variables = effective_variables(request.operation, request.variables)
@@ -115,6 +118,12 @@ class Feed:
         await self.budget.spend(
             self._cost + DELIVERY_OVERHEAD + SEND_OVERHEAD * len(self.subscribers)
         )
+        self._running = True
+
+    def _finished(self) -> None:
+        if self._running and self.budget is not None:
+            self._running = False
+            self.budget.finished()
 
     async def _run(self) -> None:
         request_id.set(f"live-{uuid.uuid4().hex[:12]}")  # groups the stream's log lines
@@ -127,6 +136,7 @@ class Feed:
             extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
             ending = Ending([{"message": MASKED_MESSAGE, "extensions": extensions}])
         finally:
+            self._finished()
             self.hub.forget(self)  # no one joins a stream that is ending
             for subscriber in list(self.subscribers):
                 subscriber.finish(ending)
@@ -143,14 +153,15 @@ class Feed:
         first = True
         async with aclosing(stream):
             async for result in stream:
-                ending = self._deliver(result, first=first)
+                ending = await self._deliver(result, first=first)
                 first = False
                 if ending is not None:
                     return ending
         return COMPLETED
 
-    def _deliver(self, result: Any, *, first: bool) -> Ending | None:
+    async def _deliver(self, result: Any, *, first: bool) -> Ending | None:
         """Fan out one result; the stream's ending when it ends here."""
+        self._finished()
         if first and isinstance(result, PreExecutionError):
             return Ending([dict(error.formatted) for error in result.errors or ()])
         if not isinstance(result, ExecutionResult):
@@ -165,8 +176,13 @@ class Feed:
         if result.extensions:
             payload["extensions"] = result.extensions
         text = self.hub.encode(payload)
-        for subscriber in list(self.subscribers):
+        for number, subscriber in enumerate(list(self.subscribers), 1):
             subscriber.push(text)
+            if not number % FAN_OUT_STEP:
+                # Let the subscribers woken so far send before waking more: 400 sends in
+                # one go held the event loop ~20 ms, and every step of another user's
+                # request waited behind them (its median latency went 2.5 -> 11 ms).
+                await asyncio.sleep(0)
         # A masked failure ends the stream (docs: "ends that subscription"): the client
         # resubscribes rather than trusting a stream that failed halfway.
         return COMPLETED if codes & _ENDS_THE_STREAM else None

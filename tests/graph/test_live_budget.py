@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-from graph.live.budget import CostBudget
+from graph.live.budget import DELIVERIES_AT_ONCE, CostBudget
 
 
 async def timed(budget: CostBudget, cost: int) -> float:
+    """How long a delivery of `cost` waited to run (it runs, and finishes, at once)."""
     started = time.monotonic()
     await budget.spend(cost)
+    budget.finished()
     return time.monotonic() - started
 
 
@@ -23,7 +25,7 @@ async def test_a_spend_within_the_burst_does_not_wait() -> None:
 
 async def test_past_the_burst_a_spend_waits_for_the_refill() -> None:
     budget = CostBudget(rate=1_000, burst=100)
-    await budget.spend(100)
+    await timed(budget, 100)
     assert 0.08 <= await timed(budget, 200) < 0.5  # waits for a full bucket: 100 units
 
 
@@ -36,11 +38,11 @@ async def test_a_cost_above_the_burst_runs_once_the_bucket_is_full_and_leaves_it
 
 async def test_waiting_spends_are_served_in_the_order_they_asked() -> None:
     budget = CostBudget(rate=1_000, burst=50)
-    await budget.spend(50)
+    await timed(budget, 50)
     served: list[int] = []
 
     async def spend(number: int) -> None:
-        await budget.spend(50)
+        await timed(budget, 50)
         served.append(number)
 
     await asyncio.gather(*(spend(number) for number in range(5)))
@@ -49,8 +51,19 @@ async def test_waiting_spends_are_served_in_the_order_they_asked() -> None:
 
 async def test_one_users_spent_budget_does_not_slow_another_user() -> None:
     spender, other = CostBudget(rate=100, burst=100), CostBudget(rate=100, burst=100)
-    await spender.spend(100)
+    await timed(spender, 100)
     waiting = asyncio.ensure_future(spender.spend(100))  # a second's wait
     assert await timed(other, 100) < 0.05
     assert not waiting.done()
     waiting.cancel()
+
+
+async def test_a_users_deliveries_run_a_few_at_a_time_whatever_the_budget() -> None:
+    budget = CostBudget(rate=1_000_000, burst=1_000_000)
+    for _ in range(DELIVERIES_AT_ONCE):
+        await budget.spend(1)  # running, not finished
+    next_one = asyncio.ensure_future(budget.spend(1))
+    await asyncio.sleep(0.05)
+    assert not next_one.done()  # waits for a running one to finish, not for the budget
+    budget.finished()
+    await asyncio.wait_for(next_one, 1)
