@@ -175,16 +175,15 @@ class Operations(Subscriber):
 
 
 async def open_operations(base: str, user: str | None, sockets: list[Any],
-                          **connect: Any) -> Operations:
-    """`open_subscriber`'s socket as Operations; `connect` goes to websockets.connect."""
-    url = base.replace("http://", "ws://") + "/graphql"
-    socket = await websockets.connect(url, subprotocols=[PROTOCOL], **connect)
-    sockets.append(socket)
-    payload = {"authorization": f"Bearer {token(user)}"} if user else {}
-    await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
-    ack = json.loads(text_frame(await asyncio.wait_for(socket.recv(), 5)))
-    assert ack["type"] == "connection_ack", ack
-    return Operations(socket)
+                          subscribe: dict[str, str] | None = None) -> Operations:
+    """`open_subscriber`'s socket as Operations, with the operations `subscribe` names (by
+    id) started and listening."""
+    operations = Operations((await open_subscriber(base, user, sockets)).socket)
+    for operation_id, query in (subscribe or {}).items():
+        await operations.start(operation_id, query)
+    if subscribe:
+        await operations.settled()
+    return operations
 
 
 class StalledSocket:

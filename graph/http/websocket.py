@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
 import orjson
@@ -188,7 +188,8 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def _stream(self, operation: Operation[Context, None], subscriber: Subscriber) -> None:
         """Send what the live layer gives: results, then `complete` or the ending `error`."""
-        try:
+
+        async def send() -> bool:
             while (delivery := await subscriber.next()) is not None:
                 # The payload is JSON already, encoded once for every subscriber of the stream.
                 await operation.send_operation_message(cast(Message, {
@@ -196,18 +197,16 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     "payload": orjson.Fragment(delivery.payload),
                 }))
                 if delivery.kind == "error":
-                    return
-            await operation.send_operation_message({"id": operation.id, "type": "complete"})
-        except Exception as error:
-            await self._failed(operation, error)
-            raise
-        finally:
-            self._release(operation.id)
+                    return False
+            return True
+
+        await self._run(operation, send())
 
     async def _run_once(self, operation: Operation[Context, None]) -> None:
         """A query or mutation: strawberry's `run_operation`, with a context of its own."""
         context = self.context.for_operation()
-        try:
+
+        async def answer() -> bool:
             source = await self.schema.stream(
                 operation.query, variable_values=operation.variables, context_value=context,
                 root_value=self.root_value, operation_name=operation.operation_name,
@@ -216,19 +215,33 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 async for result in source:
                     if isinstance(result, PreExecutionError):
                         await self._pre_execution_error(operation, result)
-                        return
+                        return False
                     if not isinstance(result, ExecutionResult):  # @defer, @stream
                         await operation.send_initial_errors([GraphQLError(
                             "Incremental delivery is not supported over graphql-transport-ws")])
-                        return
+                        return False
                     await operation.send_next(result)
-            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            return True
+
+        try:
+            await self._run(operation, answer())
+        finally:
+            await context.db.close()
+
+    async def _run(self, operation: Operation[Context, None], work: Awaitable[bool]) -> None:
+        """Run an operation's `work`, then `complete` it unless the work ended it otherwise;
+        as strawberry's `run_operation` ends one that raised. Its place is given back."""
+        try:
+            if await work:
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except Exception as error:
-            await self._failed(operation, error)
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
             raise
         finally:
             self._release(operation.id)
-            await context.db.close()
 
     async def _pre_execution_error(
         self, operation: Operation[Context, None], result: PreExecutionError
@@ -247,13 +260,6 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         self.operations.pop(operation.id, None)
         await self.websocket.close(code=4400, reason=reason)
-
-    async def _failed(self, operation: Operation[Context, None], error: Exception) -> None:
-        """As strawberry's `run_operation` ends an operation that raised."""
-        await self.handle_task_exception(error)
-        with contextlib.suppress(Exception):
-            await operation.send_operation_message({"id": operation.id, "type": "complete"})
-        self.operations.pop(operation.id, None)
 
     async def _refuse(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
         await self.send_message(cast(Message, {

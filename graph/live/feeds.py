@@ -32,12 +32,15 @@ from graph.errors import MASKED_MESSAGE, SERVICE_UNAVAILABLE
 from graph.extensions.analysis import analyse, effective_variables
 from graph.live.budget import DELIVERY_OVERHEAD, SEND_OVERHEAD, CostBudget
 from graph.live.refusals import FELL_BEHIND, fell_behind_errors
-from graph.observability import request_id
+from graph.observability import FirstThenCounted, request_id
 
 if TYPE_CHECKING:
     from graph.live.hub import Live, LiveConnection, LiveRequest
 
 logger = logging.getLogger(__name__)
+# Many stalled clients fall behind alike: the first logged, the rest counted.
+SLOW_CLIENTS = FirstThenCounted(logger, "subscribers falling behind their clients",
+                                level=logging.WARNING)
 # A delivery that failed so: its result is sent, then the stream ends (complete).
 _ENDS_THE_STREAM = frozenset({"INTERNAL_SERVER_ERROR", SERVICE_UNAVAILABLE})
 _INCREMENTAL = "Incremental delivery is not supported by subscriptions."
@@ -243,8 +246,8 @@ class Subscriber:
         self.connection.forget(self)
 
     def _fall_behind(self) -> None:
-        logger.warning("a subscriber fell behind (%d characters waiting to be sent); it is "
-                       "told FELL_BEHIND", self._queued)
+        SLOW_CLIENTS.failed("a subscriber fell behind (%d characters waiting to be sent); it "
+                            "is told FELL_BEHIND", self._queued, exc_info=None)
         self._drop_outbox()
         self._ending = Ending(fell_behind_errors())
         self._wake.set()

@@ -52,9 +52,11 @@ def subscription_request(
 ) -> LiveRequest | None:
     """The operation as a LiveRequest when it is a subscription; None for a query, a mutation,
     or a document that does not parse or names no operation (the schema refuses those)."""
+    if "subscription" not in query:  # no parse for the queries and mutations sent over a socket
+        return None
     try:
         document = parse(query, max_tokens=max_tokens)
-    except GraphQLError:
+    except (GraphQLError, RecursionError):  # the schema's own parse answers it as it should
         return None
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.SUBSCRIPTION:

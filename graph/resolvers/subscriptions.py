@@ -115,7 +115,10 @@ _LIVE = (
 
 @strawberry.type(description=(
     "Live events, over the WebSocket only (graphql-transport-ws; the token goes in "
-    "connection_init). Delivery is at most once: nothing missed while disconnected is replayed."
+    "connection_init). Delivery is at most once: nothing missed while disconnected is "
+    "replayed. A subscription that falls behind is ended with an `error` whose code is "
+    "FELL_BEHIND (refetch, then subscribe again); one past a cap is refused with "
+    "TOO_MANY_SUBSCRIPTIONS."
 ))
 class Subscription:
     @strawberry.subscription(description=(

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,7 +25,7 @@ import pytest
 import websockets
 
 from tests.conftest import DATABASE_URL, ON_POSTGRES
-from tests.graph.test_live_sharing import STATUSES, new_tasks, set_status
+from tests.graph.test_live_sharing import STATUSES, new_tasks, set_status, sockets
 from tests.graph.test_subscriptions import create_task, start_conversation, users
 from tests.servers import (
     PROTOCOL,
@@ -37,7 +37,7 @@ from tests.servers import (
     token,
 )
 
-__all__ = ["users"]  # a fixture, used by name
+__all__ = ["sockets", "users"]  # fixtures, used by name
 pytestmark = pytest.mark.slow
 
 TASK_CHANGES = "subscription { taskChanges { kind nodeId event { eventType toStatus } } }"
@@ -82,14 +82,6 @@ def small_budget(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # A TASK_CHANGES delivery to one subscriber costs 108 (6 estimated, 100 for any
     # delivery, 2 for its send): 3 at once, then ~3.7 a second.
     yield from start_server(tmp_path_factory, LIVE_COST_PER_SECOND="400", LIVE_COST_BURST="400")
-
-
-@pytest.fixture
-async def sockets() -> AsyncIterator[list[Any]]:
-    opened: list[Any] = []
-    yield opened
-    for socket in opened:
-        await socket.close()
 
 
 def fresh(name: str) -> str:
@@ -142,18 +134,15 @@ async def test_subscriptions_past_the_user_cap_are_refused_with_a_code(
     capped: str, sockets: list[Any]
 ) -> None:
     user = fresh("per-user")
-    first = await open_operations(capped, user, sockets)
+    first = await open_operations(capped, user, sockets, {
+        f"a{number}": TASK_CHANGES for number in range(3)})
     second = await open_operations(capped, user, sockets)
-    for number in range(3):
-        await first.start(f"a{number}", TASK_CHANGES)
-    await first.settled()
     await second.start("b0", TASK_CHANGES)
     await second.start("b1", TASK_CHANGES)  # the fifth of this user's
     assert await second.next() == refusal("b1", "user", 4)
     await every_one_receives(capped, user, {first: {"a0", "a1", "a2"}, second: {"b0"}})
-    other = await open_operations(capped, fresh("someone-else"), sockets)
-    await other.start("mine", TASK_CHANGES)
-    await other.settled()  # accepted: another user's count is their own
+    # Accepted (`settled` would meet a refusal first): another user's count is their own.
+    await open_operations(capped, fresh("someone-else"), sockets, {"mine": TASK_CHANGES})
     await first.complete("a0")
     await first.settled()  # the server has let go of it before the other socket asks
     await second.start("b2", TASK_CHANGES)
@@ -165,11 +154,9 @@ async def test_subscriptions_past_the_process_cap_are_refused_with_a_code(
     small_process: str, sockets: list[Any]
 ) -> None:
     alice, bob = fresh("process-a"), fresh("process-b")
-    hers = await open_operations(small_process, alice, sockets)
+    hers = await open_operations(small_process, alice, sockets, {
+        "a0": TASK_CHANGES, "a1": TASK_CHANGES})
     his = await open_operations(small_process, bob, sockets)
-    await hers.start("a0", TASK_CHANGES)
-    await hers.start("a1", TASK_CHANGES)
-    await hers.settled()
     await his.start("b0", TASK_CHANGES)
     await his.start("b1", TASK_CHANGES)
     assert await his.next() == refusal("b1", "process", 3)
@@ -247,10 +234,8 @@ async def test_a_stream_whose_changes_wait_past_the_backlog_is_told_it_fell_behi
 ) -> None:
     base, user = capped, users[0]
     tasks = await new_tasks(base, user, 100)
-    subscriber = await open_operations(base, user, sockets)
-    await subscriber.start("tasks", TASK_CHANGES)
-    await subscriber.start("conversations", CONVERSATION_CHANGES)
-    await subscriber.settled()
+    subscriber = await open_operations(base, user, sockets, {
+        "tasks": TASK_CHANGES, "conversations": CONVERSATION_CHANGES})
     await set_status(base, user, tasks, "IN_PROGRESS")  # 100 at once: past the 60
     message = await subscriber.next(wait=5)
     while message["type"] == "next":
@@ -276,12 +261,8 @@ async def test_a_user_past_the_budget_waits_while_another_users_deliveries_go_on
 ) -> None:
     base, (spender, other) = small_budget, users
     tasks = await new_tasks(base, spender, 12)
-    theirs = await open_operations(base, spender, sockets)
-    await theirs.start("tasks", TASK_CHANGES)
-    await theirs.settled()
-    mine = await open_operations(base, other, sockets)
-    await mine.start("tasks", TASK_CHANGES)
-    await mine.settled()
+    theirs = await open_operations(base, spender, sockets, {"tasks": TASK_CHANGES})
+    mine = await open_operations(base, other, sockets, {"tasks": TASK_CHANGES})
     started = asyncio.get_running_loop().time()
     await set_status(base, spender, tasks, "IN_PROGRESS")  # 12 deliveries, 1,296 units
     await theirs.messages(1)  # the spender's budget is spent now

@@ -91,18 +91,13 @@ async def test_identical_subscriptions_read_each_change_once(
 ) -> None:
     base, workdir = counting_server
     tasks = await new_tasks(base, user, 5)
-    first = await open_operations(base, user, sockets)
-    await first.start("alone", STORM)
-    await first.settled()
+    first = await open_operations(base, user, sockets, {"alone": STORM})
     before = statements_counted(workdir)
     await set_status(base, user, tasks, "IN_PROGRESS")
     assert {e["task"]["id"] for e in delivered(await first.messages(5))} == set(tasks)
     alone = statements_counted(workdir) - before  # the mutation's, and one delivery per change
-    others = [await open_operations(base, user, sockets) for _ in range(4)]
-    for number, socket in enumerate(others):
-        for operation in range(5):
-            await socket.start(f"{number}-{operation}", STORM)
-        await socket.settled()
+    others = [await open_operations(base, user, sockets, {
+        f"{number}-{operation}": STORM for operation in range(5)}) for number in range(4)]
     before = statements_counted(workdir)
     await set_status(base, user, tasks, "COMPLETED")
     for socket in [first, *others]:
@@ -118,16 +113,13 @@ async def test_many_subscriptions_on_one_socket_each_deliver_every_change(
 ) -> None:
     base, _ = counting_server
     tasks = await new_tasks(base, user, 10)
-    socket = await open_operations(base, user, sockets)
     # Issue 22's case 3 has 20 of one selection (MAX_SUBSCRIPTIONS_PER_CONNECTION): here
     # 10 of one, sharing a stream, and 10 distinct ones, each a stream of its own.
     same = "subscription { taskEvents { id eventType task { id title status } } }"
     selections = {f"same-{n}": same for n in range(10)}
     selections |= {f"own-{n}": f"subscription {{ taskEvents {{ id eventType e{n}: toStatus "
                                f"task {{ id title status }} }} }}" for n in range(10)}
-    for operation, query in selections.items():
-        await socket.start(operation, query)
-    await socket.settled()
+    socket = await open_operations(base, user, sockets, selections)
     for status in (*STATUSES, "IN_PROGRESS", "COMPLETED"):
         await set_status(base, user, tasks, status)
     messages = await socket.messages(len(selections) * 5 * len(tasks), wait=60)
@@ -153,9 +145,7 @@ async def test_a_burst_of_1200_changes_reaches_its_subscriber_whole_and_in_order
 ) -> None:
     base, _ = counting_server
     tasks = await new_tasks(base, user, 100)
-    subscriber = await open_operations(base, user, sockets)
-    await subscriber.start("changes", TASK_CHANGES)
-    await subscriber.settled()
+    subscriber = await open_operations(base, user, sockets, {"changes": TASK_CHANGES})
     # 12 bulk changes x 100 tasks, back to back: one request, its 12 mutations run (and
     # commit) one after another, ~0.2 s in all.
     burst = " ".join(

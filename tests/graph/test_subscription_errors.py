@@ -394,10 +394,8 @@ async def test_a_delivery_whose_field_fails_unexpectedly_is_masked_and_ends_the_
     base = failing_field_server
     user = f"fielderr-{uuid.uuid4().hex[:8]}"
     sockets: list[Any] = []
-    socket = await open_operations(base, user, sockets)
+    socket = await open_operations(base, user, sockets, {"1": TASK_EVENTS})
     try:
-        await socket.start("1", TASK_EVENTS)
-        await socket.settled()
         await create_task(base, user, "x")
         failed = await socket.next(WAIT_SECONDS)
         assert failed["type"] == "next" and failed["payload"]["data"] is None
