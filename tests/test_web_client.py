@@ -5,9 +5,14 @@ server on one port, a real `clarity-graph serve` on another with that origin in
 `CORS_ORIGINS`, and headless Chromium (Debian's `chromium`) is driven over the DevTools
 protocol, as in tests/graph/test_playground_browser.py. Through the page's own controls it
 signs in with a development token, pages tasks with fetchMore, creates and completes a task,
-sees the taskEvents deliveries and a chat reply arrive over the WebSocket, reads a
+sees the taskChanges deliveries and a chat reply arrive over the WebSocket, reads a
 NotFoundError's code through possibleTypes and the X-Request-Id response header. The same
 build served from a third port, not in `CORS_ORIGINS`, is refused over HTTP and WebSocket.
+
+The cache tests read the task list as shown (the DOM, never logs) while tasks are created,
+completed and deleted in the tab, in a second tab of the same browser, and over HTTP by the
+test: each change is inserted, moved (the list is ordered by UPDATED_AT) or removed, with the
+right totalCount, without the list being fetched again.
 
 Skipped when `chromium` is not on PATH or the app is not built (CI builds it first:
 `(cd examples/web && npm ci && npm run check && npm run build)`).
@@ -77,6 +82,10 @@ CHROMIUM_FLAGS = (
     "--disable-default-apps",
     "--disable-extensions",
     "--window-size=1280,900",
+    # Two tabs at once: the one in the background must run its timers and sockets as usual.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 )
 
 
@@ -129,6 +138,33 @@ def _graphql(api: str, token: str, query: str, variables: dict[str, Any]) -> Any
     return answer.json()
 
 
+def token_for(user: str) -> str:
+    return mint_token(make_settings(), user_id=user, admin=False, ttl_seconds=600)
+
+
+CREATE_TASK = (
+    "mutation($title: String!) { createTask(input: {title: $title}) {"
+    " ... on CreateTaskSuccess { task { id title } } } }"
+)
+COMPLETE_TASK = (
+    "mutation($id: ID!) { setTaskStatus(input: {id: $id, status: COMPLETED}) {"
+    " ... on SetTaskStatusSuccess { task { id status } } } }"
+)
+DELETE_TASK = (
+    "mutation($id: ID!) { deleteTask(input: {id: $id}) {"
+    " ... on DeleteTaskSuccess { deletedId } } }"
+)
+
+
+def seed_tasks(api: str, token: str, titles: list[str]) -> dict[str, str]:
+    """Create the tasks in this order (the last is the newest); their ids by title."""
+    ids = {}
+    for title in titles:
+        created = _graphql(api, token, CREATE_TASK, {"title": title})
+        ids[title] = created["data"]["createTask"]["task"]["id"]
+    return ids
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("web-client")
@@ -138,16 +174,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         static_origin(DIST) as foreign,
         running_server(workdir, CORS_ORIGINS=app, DATABASE_URL=database_url) as api,
     ):
-        token = mint_token(make_settings(), user_id=USER, admin=False, ttl_seconds=600)
-        for title in SEEDED:
-            created = _graphql(
-                api,
-                token,
-                "mutation($title: String!) { createTask(input: {title: $title}) {"
-                " ... on CreateTaskSuccess { task { title } } } }",
-                {"title": title},
-            )
-            assert created == {"data": {"createTask": {"task": {"title": title}}}}
+        token = token_for(USER)
+        assert list(seed_tasks(api, token, SEEDED)) == SEEDED
         yield Stack(api=api, app=app, foreign=foreign, token=token)
 
 
@@ -394,18 +422,38 @@ async def _page_target(endpoint: str) -> str:
     raise RuntimeError("chromium listed no page target")
 
 
+async def _new_tab(endpoint: str) -> str:
+    async with httpx.AsyncClient(timeout=5, trust_env=False) as client:
+        opened = await client.put(f"{endpoint}/json/new?about:blank")
+        opened.raise_for_status()
+        return str(opened.json()["webSocketDebuggerUrl"])
+
+
 @contextlib.asynccontextmanager
-async def browser_page(tmp_path: Path) -> AsyncIterator[Page]:
+async def _attached(target: str) -> AsyncIterator[Page]:
+    async with connect(target, max_size=None, open_timeout=STEP_TIMEOUT) as socket:
+        page = Page(socket)
+        for domain in ("Network", "Runtime", "Page"):
+            await page.call(f"{domain}.enable")
+        yield page
+
+
+@contextlib.asynccontextmanager
+async def browser_tabs(tmp_path: Path, count: int) -> AsyncIterator[list[Page]]:
+    """`count` tabs of one browser (one profile: as a person's two tabs)."""
     profile = tmp_path / "chromium-profile"
     profile.mkdir()
     with chromium(profile) as endpoint:
-        async with connect(
-            await _page_target(endpoint), max_size=None, open_timeout=STEP_TIMEOUT
-        ) as socket:
-            page = Page(socket)
-            for domain in ("Network", "Runtime", "Page"):
-                await page.call(f"{domain}.enable")
-            yield page
+        targets = [await _page_target(endpoint)]
+        targets += [await _new_tab(endpoint) for _ in range(count - 1)]
+        async with contextlib.AsyncExitStack() as tabs:
+            yield [await tabs.enter_async_context(_attached(target)) for target in targets]
+
+
+@contextlib.asynccontextmanager
+async def browser_page(tmp_path: Path) -> AsyncIterator[Page]:
+    async with browser_tabs(tmp_path, 1) as [page]:
+        yield page
 
 
 # --- driving the app -------------------------------------------------------------------------
@@ -444,7 +492,10 @@ def equals(expected: str) -> Callable[[str], bool]:
     return lambda shown: shown == expected
 
 
-async def sign_in(page: Page, origin: str, stack: Stack) -> None:
+async def sign_in(
+    page: Page, origin: str, stack: Stack, *, token: str | None = None,
+    page_size: int = PAGE_SIZE, open_only: bool = False,
+) -> None:
     """Open the app, type the API endpoint, the page size and the token, press Sign in."""
     await page.call("Page.navigate", url=f"{origin}/")
     await page.wait_for(
@@ -452,9 +503,70 @@ async def sign_in(page: Page, origin: str, stack: Stack) -> None:
         "the app to load",
     )
     await page.fill("#api-url", f"{stack.api}/graphql")
-    await page.fill("#page-size", str(PAGE_SIZE))
-    await page.fill("#token", stack.token)
+    await page.fill("#page-size", str(page_size))
+    if open_only:
+        await page.click("#open-only")
+    await page.fill("#token", token or stack.token)
     await page.click("#sign-in")
+
+
+def pending(*titles: str) -> list[str]:
+    return [f"{title} (PENDING)" for title in titles]
+
+
+def completed(title: str) -> str:
+    return f"{title} (COMPLETED)"
+
+
+async def shown_list(page: Page) -> dict[str, Any]:
+    """The task list as shown: each row's text and checkbox, and the count line."""
+    shown: dict[str, Any] = await page.evaluate(
+        """({
+            rows: [...document.querySelectorAll('#tasks li')].map(li => ({
+                text: li.querySelector('.task').textContent,
+                checked: li.querySelector('input[type=checkbox]').checked,
+            })),
+            count: document.querySelector('#task-count').textContent,
+        })"""
+    )
+    return shown
+
+
+async def wait_for_list(page: Page, rows: list[str], count: str, what: str) -> None:
+    """Until the list shows exactly these rows, ticked when completed, and this count."""
+    expected = {
+        "rows": [{"text": row, "checked": row.endswith("(COMPLETED)")} for row in rows],
+        "count": count,
+    }
+    deadline = time.monotonic() + STEP_TIMEOUT
+    shown = await shown_list(page)
+    while shown != expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        shown = await shown_list(page)
+    assert shown == expected, f"{what}: the list shows {shown}, not {expected}"
+
+
+async def wait_for_delivery(page: Page, kind: str, task_id: str) -> None:
+    """Until the page has taken in this taskChanges delivery (it lists each one in #events,
+    after applying it to the cache)."""
+    await page.wait_for(
+        f"!!document.querySelector('#events li[data-kind=\"{kind}\"]"
+        f"[data-task-id=\"{task_id}\"]')",
+        f"the {kind} delivery for {task_id}",
+    )
+
+
+async def click_row(page: Page, task_id: str, action: str) -> None:
+    await page.click(f'#tasks li[data-id="{task_id}"] button[data-action="{action}"]')
+
+
+def operations_posted(page: Page, api: str) -> list[str]:
+    return [post["body"].get("operationName") for post in page.graphql_posts(api)]
+
+
+async def over_http(api: str, token: str, query: str, variables: dict[str, Any]) -> Any:
+    """A change made by the test as the same user, as another device would."""
+    return await asyncio.to_thread(_graphql, api, token, query, variables)
 
 
 # --- the tests -------------------------------------------------------------------------------
@@ -507,7 +619,7 @@ async def test_the_app_on_its_own_origin_uses_http_and_the_socket(
                 await page.click("#more")
             expected = f"{shown_count} of {len(SEEDED)}"
             await page.wait_for_text("#task-count", equals(expected), expected)
-            titles = await page.texts("#tasks li")
+            titles = await page.texts("#tasks li .task")
             assert titles == [f"{title} (PENDING)" for title in newest_first[:shown_count]]
         assert await page.evaluate("document.querySelector('#more').disabled") is True
         pages = [
@@ -542,13 +654,13 @@ async def test_the_app_on_its_own_origin_uses_http_and_the_socket(
         await page.click("#complete")
         await page.wait_for_text("#created", equals(f"{NEW_TITLE} (COMPLETED)"), "completion")
 
-        # Both changes arrived live as taskEvents deliveries.
+        # Both changes arrived live as taskChanges deliveries.
         events = await page.wait_for(
             """(() => {
                 const items = [...document.querySelectorAll('#events li')];
                 return items.length >= 2 ? items.map(li => li.textContent) : null;
             })()""",
-            "two taskEvents deliveries",
+            "two taskChanges deliveries",
         )
         assert events == [f"CREATED PENDING {NEW_TITLE}", f"STATUS_CHANGED COMPLETED {NEW_TITLE}"]
 
@@ -637,3 +749,133 @@ async def test_a_foreign_origin_is_refused_over_http_and_the_socket(
         assert any("403" in error for error in handshake_errors), handshake_errors
         assert page.frames("received") == []
         assert await page.text("#tasks") == ""
+
+
+async def test_the_list_follows_this_tabs_create_complete_and_delete(
+    stack: Stack, tmp_path: Path
+) -> None:
+    token = token_for("web-bob")
+    ids = seed_tasks(stack.api, token, SEEDED)
+    async with (
+        asyncio.timeout(TEST_TIMEOUT), browser_page(tmp_path) as page, explained(page, token)
+    ):
+        await sign_in(page, stack.app, stack, token=token, page_size=3)
+        await wait_for_list(page, pending(*SEEDED[:1:-1]), "3 of 5", "the first page")
+
+        # Created: at the top (the most recently changed), counted once although it arrives
+        # twice (the mutation's answer and the taskChanges delivery).
+        await page.fill("#new-title", NEW_TITLE)
+        await page.click("#create")
+        created = pending(NEW_TITLE, *SEEDED[:1:-1])
+        await wait_for_list(page, created, "4 of 6", "the created task")
+        new_id = await page.evaluate("document.querySelector('#created').dataset.id")
+        await wait_for_delivery(page, "CREATED", new_id)
+        await wait_for_list(page, created, "4 of 6", "the created task, delivered")
+
+        # Completed: the last task shown moves to the top, ticked.
+        await click_row(page, ids["Seeded task 3"], "complete")
+        moved = [completed("Seeded task 3"), *pending(NEW_TITLE, "Seeded task 5", "Seeded task 4")]
+        await wait_for_list(page, moved, "4 of 6", "the completed task")
+        await wait_for_delivery(page, "UPDATED", ids["Seeded task 3"])
+        await wait_for_list(page, moved, "4 of 6", "the completed task, delivered")
+
+        # Deleted: gone, counted once.
+        await click_row(page, ids["Seeded task 4"], "delete")
+        await wait_for_list(page, moved[:3], "3 of 5", "the deleted task")
+        await wait_for_delivery(page, "DELETED", ids["Seeded task 4"])
+        await wait_for_list(page, moved[:3], "3 of 5", "the deleted task, delivered")
+
+        # The next page follows the server's cursor, not the moved task's old place.
+        await page.click("#more")
+        await wait_for_list(
+            page, [*moved[:3], *pending("Seeded task 2", "Seeded task 1")], "5 of 5", "page two"
+        )
+        assert await page.evaluate("document.querySelector('#more').disabled") is True
+        # The cache was kept right, never refetched: one TaskPage and fetchMore's.
+        assert operations_posted(page, stack.api) == [
+            "Viewer", "TaskPage", "CreateTask", "SetTaskStatus", "DeleteTask", "TaskPage",
+        ]
+        assert await page.texts("#errors li") == []
+        assert page.page_errors() == []
+
+
+async def test_another_tabs_changes_arrive_through_task_changes(
+    stack: Stack, tmp_path: Path
+) -> None:
+    token = token_for("web-carol")
+    ids = seed_tasks(stack.api, token, SEEDED)
+    async with (
+        asyncio.timeout(TEST_TIMEOUT),
+        browser_tabs(tmp_path, 2) as [watching, other],
+        explained(watching, token),
+        explained(other, token),
+    ):
+        for tab in (watching, other):
+            await sign_in(tab, stack.app, stack, token=token, page_size=3)
+            await wait_for_list(tab, pending(*SEEDED[:1:-1]), "3 of 5", "the first page")
+            await tab.wait_for_text("#socket", equals("connected"), "the socket")
+
+        await other.fill("#new-title", NEW_TITLE)
+        await other.click("#create")
+        await wait_for_list(
+            watching, pending(NEW_TITLE, *SEEDED[:1:-1]), "4 of 6", "the other tab's creation"
+        )
+        await click_row(other, ids["Seeded task 3"], "complete")
+        moved = [completed("Seeded task 3"), *pending(NEW_TITLE, "Seeded task 5", "Seeded task 4")]
+        await wait_for_list(watching, moved, "4 of 6", "the other tab's completion")
+        await click_row(other, ids["Seeded task 4"], "delete")
+        await wait_for_list(watching, moved[:3], "3 of 5", "the other tab's deletion")
+
+        # Over HTTP, as the same user: tasks neither tab has loaded.
+        await over_http(stack.api, token, DELETE_TASK, {"id": ids["Seeded task 1"]})
+        await wait_for_list(watching, moved[:3], "3 of 4", "a deletion of a task not shown")
+        await over_http(stack.api, token, COMPLETE_TASK, {"id": ids["Seeded task 2"]})
+        everything = [completed("Seeded task 2"), *moved[:3]]
+        await wait_for_list(watching, everything, "4 of 4", "a completion of a task not shown")
+        await wait_for_list(other, everything, "4 of 4", "the other tab, after its own changes")
+
+        await watching.click("#more")  # nothing is left past the loaded pages
+        await watching.wait_for("document.querySelector('#more').disabled", "More disabled")
+        await wait_for_list(watching, everything, "4 of 4", "after More")
+        # Every change reached the watching tab over the socket: it sent no mutation and never
+        # fetched the list again (one TaskPage, and More's).
+        assert operations_posted(watching, stack.api) == ["Viewer", "TaskPage", "TaskPage"]
+        for tab in (watching, other):
+            assert await tab.texts("#errors li") == []
+            assert tab.page_errors() == []
+
+
+async def test_an_open_tasks_list_drops_a_completed_task_and_asks_when_it_cannot_tell(
+    stack: Stack, tmp_path: Path
+) -> None:
+    token = token_for("web-dave")
+    ids = seed_tasks(stack.api, token, SEEDED)
+    async with (
+        asyncio.timeout(TEST_TIMEOUT), browser_page(tmp_path) as page, explained(page, token)
+    ):
+        await sign_in(page, stack.app, stack, token=token, page_size=3, open_only=True)
+        await wait_for_list(page, pending(*SEEDED[:1:-1]), "3 of 5", "the open tasks")
+
+        await click_row(page, ids["Seeded task 4"], "complete")
+        await wait_for_list(page, pending("Seeded task 5", "Seeded task 3"), "2 of 4", "completed")
+        await wait_for_delivery(page, "UPDATED", ids["Seeded task 4"])
+        await wait_for_list(page, pending("Seeded task 5", "Seeded task 3"), "2 of 4", "delivered")
+
+        await page.fill("#new-title", NEW_TITLE)
+        await page.click("#create")
+        shown = pending(NEW_TITLE, "Seeded task 5", "Seeded task 3")
+        await wait_for_list(page, shown, "3 of 5", "the created task")
+        assert operations_posted(page, stack.api).count("TaskPage") == 1
+
+        # A task past the loaded pages completed elsewhere: was it open? Only the server
+        # knows, so the list is fetched again (its first page).
+        await over_http(stack.api, token, COMPLETE_TASK, {"id": ids["Seeded task 1"]})
+        await wait_for_list(page, shown, "3 of 4", "the list fetched again")
+        assert operations_posted(page, stack.api).count("TaskPage") == 2
+
+        # A task shown, deleted elsewhere: known without asking.
+        await over_http(stack.api, token, DELETE_TASK, {"id": ids["Seeded task 5"]})
+        await wait_for_list(page, pending(NEW_TITLE, "Seeded task 3"), "2 of 3", "the deletion")
+        assert operations_posted(page, stack.api).count("TaskPage") == 2
+        assert await page.texts("#errors li") == []
+        assert page.page_errors() == []

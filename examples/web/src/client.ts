@@ -1,15 +1,18 @@
 // The Apollo Client: queries and mutations over HTTP, subscriptions over graphql-ws.
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
-import { isSubscriptionOperation, relayStylePagination } from "@apollo/client/utilities";
+import { isSubscriptionOperation } from "@apollo/client/utilities";
 import { createClient, type Client as WsClient } from "graphql-ws";
 import { tap } from "rxjs";
 
 import generated from "./generated/possible-types";
+import { TaskLists, taskListPolicy } from "./task-lists";
 
 export interface Connection {
   client: ApolloClient;
   ws: WsClient;
+  /** Keeps the cached task lists right as tasks change (task-lists.ts). */
+  taskLists: TaskLists;
   /** Ends the socket and the client's watches (signing in again makes a new connection). */
   close(): void;
 }
@@ -79,8 +82,9 @@ export function connect(apiUrl: string, token: string, events: ConnectionEvents)
     typePolicies: {
       Query: {
         fields: {
-          // One list across pages: fetchMore's edges are appended to the cached ones.
-          tasks: relayStylePagination(["filter", "orderBy"]),
+          // One list across pages per filter and order (relayStylePagination: fetchMore's
+          // edges are appended to the cached ones), kept right by TaskLists.apply.
+          tasks: taskListPolicy(),
         },
       },
     },
@@ -90,6 +94,7 @@ export function connect(apiUrl: string, token: string, events: ConnectionEvents)
   return {
     client,
     ws,
+    taskLists: new TaskLists(),
     close() {
       client.stop();
       void ws.dispose();
