@@ -43,7 +43,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from graph.auth import mint_token
 from tests.conftest import make_settings
-from tests.servers import running_server
+from tests.servers import free_port, running_server
 
 DIST = Path(__file__).resolve().parent.parent / "examples" / "web" / "dist"
 CHROMIUM = shutil.which("chromium")
@@ -879,3 +879,39 @@ async def test_an_open_tasks_list_drops_a_completed_task_and_asks_when_it_cannot
         assert operations_posted(page, stack.api).count("TaskPage") == 2
         assert await page.texts("#errors li") == []
         assert page.page_errors() == []
+
+
+async def test_without_the_socket_the_tabs_own_changes_still_show(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # A proxy that breaks WebSockets: no taskChanges, so each mutation's own answer must do.
+    # The page's sockets are sent to a port nobody listens on (refused, as such a proxy does).
+    nowhere = f"ws://127.0.0.1:{free_port()}/"
+    token = token_for("web-erin")
+    ids = seed_tasks(stack.api, token, SEEDED)
+    async with (
+        asyncio.timeout(TEST_TIMEOUT), browser_page(tmp_path) as page, explained(page, token)
+    ):
+        await page.call(
+            "Page.addScriptToEvaluateOnNewDocument",
+            source="window.WebSocket = class extends WebSocket {"
+            f" constructor(url, protocols) {{ super({json.dumps(nowhere)}, protocols); }} }};",
+        )
+        await sign_in(page, stack.app, stack, token=token, page_size=3)
+        await wait_for_list(page, pending(*SEEDED[:1:-1]), "3 of 5", "the first page")
+
+        await page.fill("#new-title", NEW_TITLE)
+        await page.click("#create")
+        await wait_for_list(page, pending(NEW_TITLE, *SEEDED[:1:-1]), "4 of 6", "the creation")
+        await click_row(page, ids["Seeded task 3"], "complete")
+        moved = [completed("Seeded task 3"), *pending(NEW_TITLE, "Seeded task 5", "Seeded task 4")]
+        await wait_for_list(page, moved, "4 of 6", "the completion")
+        await click_row(page, ids["Seeded task 4"], "delete")
+        await wait_for_list(page, moved[:3], "3 of 5", "the deletion")
+
+        assert page.frames("received") == []
+        assert await page.texts("#events li") == []
+        assert operations_posted(page, stack.api).count("TaskPage") == 1
+        assert await page.texts("#socket") != ["connected"]
+        errors = await page.texts("#errors li")
+        assert errors and all(error.startswith("WebSocket") for error in errors), errors
