@@ -569,6 +569,42 @@ async def over_http(api: str, token: str, query: str, variables: dict[str, Any])
     return await asyncio.to_thread(_graphql, api, token, query, variables)
 
 
+FIRST_PAGE = SEEDED[:1:-1]  # Seeded task 5, 4, 3: the most recently changed first
+# The list once NEW_TITLE is created and Seeded task 3 (the last shown) completed.
+MOVED = [completed("Seeded task 3"), *pending(NEW_TITLE, "Seeded task 5", "Seeded task 4")]
+
+
+@contextlib.asynccontextmanager
+async def seeded_tabs(
+    stack: Stack, tmp_path: Path, user: str, *, tabs: int = 1, open_only: bool = False,
+    script: str = "",
+) -> AsyncIterator[tuple[list[Page], dict[str, str]]]:
+    """`user` with the SEEDED tasks (their ids by title), signed in on `tabs` tabs of one
+    browser, each showing the first 3 tasks, its socket connected unless `script` (run in each
+    tab before the app) says otherwise. A failure inside tells what each tab showed."""
+    token = token_for(user)
+    ids = await asyncio.to_thread(seed_tasks, stack.api, token, SEEDED)
+    async with (
+        asyncio.timeout(TEST_TIMEOUT),
+        browser_tabs(tmp_path, tabs) as pages,
+        contextlib.AsyncExitStack() as explaining,
+    ):
+        for page in pages:
+            await explaining.enter_async_context(explained(page, token))
+            if script:
+                await page.call("Page.addScriptToEvaluateOnNewDocument", source=script)
+            await sign_in(page, stack.app, stack, token=token, page_size=3, open_only=open_only)
+            await wait_for_list(page, pending(*FIRST_PAGE), "3 of 5", "the first page")
+            if not script:
+                await page.wait_for_text("#socket", equals("connected"), "the socket")
+        yield pages, ids
+
+
+async def nothing_failed(page: Page) -> None:
+    assert await page.texts("#errors li") == []
+    assert page.page_errors() == []
+
+
 # --- the tests -------------------------------------------------------------------------------
 
 
@@ -754,19 +790,12 @@ async def test_a_foreign_origin_is_refused_over_http_and_the_socket(
 async def test_the_list_follows_this_tabs_create_complete_and_delete(
     stack: Stack, tmp_path: Path
 ) -> None:
-    token = token_for("web-bob")
-    ids = seed_tasks(stack.api, token, SEEDED)
-    async with (
-        asyncio.timeout(TEST_TIMEOUT), browser_page(tmp_path) as page, explained(page, token)
-    ):
-        await sign_in(page, stack.app, stack, token=token, page_size=3)
-        await wait_for_list(page, pending(*SEEDED[:1:-1]), "3 of 5", "the first page")
-
+    async with seeded_tabs(stack, tmp_path, "web-bob") as ([page], ids):
         # Created: at the top (the most recently changed), counted once although it arrives
         # twice (the mutation's answer and the taskChanges delivery).
         await page.fill("#new-title", NEW_TITLE)
         await page.click("#create")
-        created = pending(NEW_TITLE, *SEEDED[:1:-1])
+        created = pending(NEW_TITLE, *FIRST_PAGE)
         await wait_for_list(page, created, "4 of 6", "the created task")
         new_id = await page.evaluate("document.querySelector('#created').dataset.id")
         await wait_for_delivery(page, "CREATED", new_id)
@@ -774,63 +803,49 @@ async def test_the_list_follows_this_tabs_create_complete_and_delete(
 
         # Completed: the last task shown moves to the top, ticked.
         await click_row(page, ids["Seeded task 3"], "complete")
-        moved = [completed("Seeded task 3"), *pending(NEW_TITLE, "Seeded task 5", "Seeded task 4")]
-        await wait_for_list(page, moved, "4 of 6", "the completed task")
+        await wait_for_list(page, MOVED, "4 of 6", "the completed task")
         await wait_for_delivery(page, "UPDATED", ids["Seeded task 3"])
-        await wait_for_list(page, moved, "4 of 6", "the completed task, delivered")
+        await wait_for_list(page, MOVED, "4 of 6", "the completed task, delivered")
 
         # Deleted: gone, counted once.
         await click_row(page, ids["Seeded task 4"], "delete")
-        await wait_for_list(page, moved[:3], "3 of 5", "the deleted task")
+        await wait_for_list(page, MOVED[:3], "3 of 5", "the deleted task")
         await wait_for_delivery(page, "DELETED", ids["Seeded task 4"])
-        await wait_for_list(page, moved[:3], "3 of 5", "the deleted task, delivered")
+        await wait_for_list(page, MOVED[:3], "3 of 5", "the deleted task, delivered")
 
         # The next page follows the server's cursor, not the moved task's old place.
         await page.click("#more")
         await wait_for_list(
-            page, [*moved[:3], *pending("Seeded task 2", "Seeded task 1")], "5 of 5", "page two"
+            page, [*MOVED[:3], *pending("Seeded task 2", "Seeded task 1")], "5 of 5", "page two"
         )
         assert await page.evaluate("document.querySelector('#more').disabled") is True
         # The cache was kept right, never refetched: one TaskPage and fetchMore's.
         assert operations_posted(page, stack.api) == [
             "Viewer", "TaskPage", "CreateTask", "SetTaskStatus", "DeleteTask", "TaskPage",
         ]
-        assert await page.texts("#errors li") == []
-        assert page.page_errors() == []
+        await nothing_failed(page)
 
 
 async def test_another_tabs_changes_arrive_through_task_changes(
     stack: Stack, tmp_path: Path
 ) -> None:
-    token = token_for("web-carol")
-    ids = seed_tasks(stack.api, token, SEEDED)
-    async with (
-        asyncio.timeout(TEST_TIMEOUT),
-        browser_tabs(tmp_path, 2) as [watching, other],
-        explained(watching, token),
-        explained(other, token),
-    ):
-        for tab in (watching, other):
-            await sign_in(tab, stack.app, stack, token=token, page_size=3)
-            await wait_for_list(tab, pending(*SEEDED[:1:-1]), "3 of 5", "the first page")
-            await tab.wait_for_text("#socket", equals("connected"), "the socket")
-
+    async with seeded_tabs(stack, tmp_path, "web-carol", tabs=2) as ([watching, other], ids):
         await other.fill("#new-title", NEW_TITLE)
         await other.click("#create")
         await wait_for_list(
-            watching, pending(NEW_TITLE, *SEEDED[:1:-1]), "4 of 6", "the other tab's creation"
+            watching, pending(NEW_TITLE, *FIRST_PAGE), "4 of 6", "the other tab's creation"
         )
         await click_row(other, ids["Seeded task 3"], "complete")
-        moved = [completed("Seeded task 3"), *pending(NEW_TITLE, "Seeded task 5", "Seeded task 4")]
-        await wait_for_list(watching, moved, "4 of 6", "the other tab's completion")
+        await wait_for_list(watching, MOVED, "4 of 6", "the other tab's completion")
         await click_row(other, ids["Seeded task 4"], "delete")
-        await wait_for_list(watching, moved[:3], "3 of 5", "the other tab's deletion")
+        await wait_for_list(watching, MOVED[:3], "3 of 5", "the other tab's deletion")
 
         # Over HTTP, as the same user: tasks neither tab has loaded.
+        token = token_for("web-carol")
         await over_http(stack.api, token, DELETE_TASK, {"id": ids["Seeded task 1"]})
-        await wait_for_list(watching, moved[:3], "3 of 4", "a deletion of a task not shown")
+        await wait_for_list(watching, MOVED[:3], "3 of 4", "a deletion of a task not shown")
         await over_http(stack.api, token, COMPLETE_TASK, {"id": ids["Seeded task 2"]})
-        everything = [completed("Seeded task 2"), *moved[:3]]
+        everything = [completed("Seeded task 2"), *MOVED[:3]]
         await wait_for_list(watching, everything, "4 of 4", "a completion of a task not shown")
         await wait_for_list(other, everything, "4 of 4", "the other tab, after its own changes")
 
@@ -841,21 +856,13 @@ async def test_another_tabs_changes_arrive_through_task_changes(
         # fetched the list again (one TaskPage, and More's).
         assert operations_posted(watching, stack.api) == ["Viewer", "TaskPage", "TaskPage"]
         for tab in (watching, other):
-            assert await tab.texts("#errors li") == []
-            assert tab.page_errors() == []
+            await nothing_failed(tab)
 
 
 async def test_an_open_tasks_list_drops_a_completed_task_and_asks_when_it_cannot_tell(
     stack: Stack, tmp_path: Path
 ) -> None:
-    token = token_for("web-dave")
-    ids = seed_tasks(stack.api, token, SEEDED)
-    async with (
-        asyncio.timeout(TEST_TIMEOUT), browser_page(tmp_path) as page, explained(page, token)
-    ):
-        await sign_in(page, stack.app, stack, token=token, page_size=3, open_only=True)
-        await wait_for_list(page, pending(*SEEDED[:1:-1]), "3 of 5", "the open tasks")
-
+    async with seeded_tabs(stack, tmp_path, "web-dave", open_only=True) as ([page], ids):
         await click_row(page, ids["Seeded task 4"], "complete")
         await wait_for_list(page, pending("Seeded task 5", "Seeded task 3"), "2 of 4", "completed")
         await wait_for_delivery(page, "UPDATED", ids["Seeded task 4"])
@@ -869,6 +876,7 @@ async def test_an_open_tasks_list_drops_a_completed_task_and_asks_when_it_cannot
 
         # A task past the loaded pages completed elsewhere: was it open? Only the server
         # knows, so the list is fetched again (its first page).
+        token = token_for("web-dave")
         await over_http(stack.api, token, COMPLETE_TASK, {"id": ids["Seeded task 1"]})
         await wait_for_list(page, shown, "3 of 4", "the list fetched again")
         assert operations_posted(page, stack.api).count("TaskPage") == 2
@@ -877,8 +885,7 @@ async def test_an_open_tasks_list_drops_a_completed_task_and_asks_when_it_cannot
         await over_http(stack.api, token, DELETE_TASK, {"id": ids["Seeded task 5"]})
         await wait_for_list(page, pending(NEW_TITLE, "Seeded task 3"), "2 of 3", "the deletion")
         assert operations_posted(page, stack.api).count("TaskPage") == 2
-        assert await page.texts("#errors li") == []
-        assert page.page_errors() == []
+        await nothing_failed(page)
 
 
 async def test_without_the_socket_the_tabs_own_changes_still_show(
@@ -886,32 +893,23 @@ async def test_without_the_socket_the_tabs_own_changes_still_show(
 ) -> None:
     # A proxy that breaks WebSockets: no taskChanges, so each mutation's own answer must do.
     # The page's sockets are sent to a port nobody listens on (refused, as such a proxy does).
-    nowhere = f"ws://127.0.0.1:{free_port()}/"
-    token = token_for("web-erin")
-    ids = seed_tasks(stack.api, token, SEEDED)
-    async with (
-        asyncio.timeout(TEST_TIMEOUT), browser_page(tmp_path) as page, explained(page, token)
-    ):
-        await page.call(
-            "Page.addScriptToEvaluateOnNewDocument",
-            source="window.WebSocket = class extends WebSocket {"
-            f" constructor(url, protocols) {{ super({json.dumps(nowhere)}, protocols); }} }};",
-        )
-        await sign_in(page, stack.app, stack, token=token, page_size=3)
-        await wait_for_list(page, pending(*SEEDED[:1:-1]), "3 of 5", "the first page")
-
+    nowhere = json.dumps(f"ws://127.0.0.1:{free_port()}/")
+    refused = (
+        "window.WebSocket = class extends WebSocket {"
+        f" constructor(url, protocols) {{ super({nowhere}, protocols); }} }};"
+    )
+    async with seeded_tabs(stack, tmp_path, "web-erin", script=refused) as ([page], ids):
         await page.fill("#new-title", NEW_TITLE)
         await page.click("#create")
-        await wait_for_list(page, pending(NEW_TITLE, *SEEDED[:1:-1]), "4 of 6", "the creation")
+        await wait_for_list(page, pending(NEW_TITLE, *FIRST_PAGE), "4 of 6", "the creation")
         await click_row(page, ids["Seeded task 3"], "complete")
-        moved = [completed("Seeded task 3"), *pending(NEW_TITLE, "Seeded task 5", "Seeded task 4")]
-        await wait_for_list(page, moved, "4 of 6", "the completion")
+        await wait_for_list(page, MOVED, "4 of 6", "the completion")
         await click_row(page, ids["Seeded task 4"], "delete")
-        await wait_for_list(page, moved[:3], "3 of 5", "the deletion")
+        await wait_for_list(page, MOVED[:3], "3 of 5", "the deletion")
 
         assert page.frames("received") == []
         assert await page.texts("#events li") == []
         assert operations_posted(page, stack.api).count("TaskPage") == 1
-        assert await page.texts("#socket") != ["connected"]
+        assert await page.text("#socket") != "connected"
         errors = await page.texts("#errors li")
         assert errors and all(error.startswith("WebSocket") for error in errors), errors
