@@ -12,7 +12,8 @@ build served from a third port, not in `CORS_ORIGINS`, is refused over HTTP and 
 The cache tests read the task list as shown (the DOM, never logs) while tasks are created,
 completed and deleted in the tab, in a second tab of the same browser, and over HTTP by the
 test: each change is inserted, moved (the list is ordered by UPDATED_AT) or removed, with the
-right totalCount, without the list being fetched again.
+right totalCount, without the list being fetched again; without the socket the tab's own
+changes still show, and after a dropped socket comes back the list catches up.
 
 Skipped when `chromium` is not on PATH or the app is not built (CI builds it first:
 `(cd examples/web && npm ci && npm run check && npm run build)`).
@@ -913,3 +914,67 @@ async def test_without_the_socket_the_tabs_own_changes_still_show(
         assert await page.text("#socket") != "connected"
         errors = await page.texts("#errors li")
         assert errors and all(error.startswith("WebSocket") for error in errors), errors
+
+
+@dataclass
+class Relay:
+    """A TCP relay to the API: the page talks to the API through it, and `cut()` drops every
+    connection it carries, as a network blip or a proxy's restart does."""
+
+    url: str
+    carried: set[asyncio.StreamWriter] = field(default_factory=set)
+
+    def cut(self) -> None:
+        for writer in list(self.carried):
+            writer.transport.abort()
+
+
+@contextlib.asynccontextmanager
+async def relay_to(api: str) -> AsyncIterator[Relay]:
+    target = httpx.URL(api)
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.transport.abort()
+
+    async def carry(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(target.host, target.port)
+        relay.carried.update({writer, upstream_writer})
+        try:
+            await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+        finally:
+            relay.carried.difference_update({writer, upstream_writer})
+
+    server = await asyncio.start_server(carry, "127.0.0.1", 0)
+    relay = Relay(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+    async with server:
+        yield relay
+        relay.cut()
+
+
+async def test_after_the_socket_comes_back_the_list_catches_up(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # Changes made while the socket was down are never delivered: once graphql-ws has
+    # reconnected, the list is fetched again.
+    token = token_for("web-frank")
+    async with relay_to(stack.api) as relay:
+        through_relay = Stack(relay.url, stack.app, stack.foreign, stack.token)
+        async with seeded_tabs(through_relay, tmp_path, "web-frank") as ([page], ids):
+            relay.cut()
+            await page.wait_for_text("#socket", lambda s: s.startswith("closed"), "the drop")
+            await over_http(stack.api, token, DELETE_TASK, {"id": ids["Seeded task 5"]})
+            await over_http(stack.api, token, CREATE_TASK, {"title": NEW_TITLE})
+
+            await page.wait_for_text("#socket", equals("connected"), "the socket back")
+            await wait_for_list(
+                page, pending(NEW_TITLE, "Seeded task 4", "Seeded task 3"), "3 of 5", "caught up"
+            )
+            assert operations_posted(page, relay.url).count("TaskPage") == 2
+            assert await page.texts("#events li") == []
+            assert await page.texts("#errors li") == [
+                "WebSocket: Error: the socket closed 1006"
+            ]

@@ -61,7 +61,13 @@ export function connect(apiUrl: string, token: string, events: ConnectionEvents)
     retryAttempts: 3,
     on: {
       connecting: () => events.onSocket("connecting"),
-      connected: () => events.onSocket("connected"),
+      connected: (_socket, _payload, wasRetry) => {
+        events.onSocket("connected");
+        // A subscription delivers only from the moment it is set up: what changed while the
+        // socket was down never comes. So after a reconnection the watched queries (the task
+        // list) are fetched again.
+        if (wasRetry) void client.refetchQueries({ include: "active" });
+      },
       closed: (event) => {
         const { code, reason } = event as CloseEvent;
         events.onSocket(`closed ${code}${reason ? ` ${reason}` : ""}`);
