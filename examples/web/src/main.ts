@@ -226,7 +226,7 @@ function taskItem(task: TaskCard): HTMLLIElement {
     button.disabled = action === "complete" && task.completed;
     return button;
   });
-  item.append(done, " ", title, " ", ...buttons);
+  item.append(done, " ", title, ...buttons.flatMap((button) => [" ", button]));
   return item;
 }
 
