@@ -6,14 +6,13 @@ import { CombinedGraphQLErrors, ServerError } from "@apollo/client/errors";
 import type { Subscription } from "rxjs";
 
 import { connect, type Connection } from "./client";
+import { completeTask, createTask, deleteTask } from "./task-actions";
 import type {
   TaskCardFragment as TaskCard,
   TaskPageQuery as TaskPage,
   TaskPageQueryVariables,
 } from "./generated/graphql";
 import {
-  CreateTaskMutation,
-  DeleteTaskMutation,
   MessageAddedSubscription,
   SendMessageMutation,
   SetTaskStatusMutation,
@@ -241,37 +240,6 @@ ui.openOnly.addEventListener("change", () => {
   if (connection && ui.status.dataset["viewer"]) loadTasks(connection);
 });
 
-/** Completes a task; its result moves it in every cached list (`update`). */
-async function completeTask(current: Connection, id: string): Promise<TaskCard | string> {
-  const { data } = await current.client.mutate({
-    mutation: SetTaskStatusMutation,
-    variables: { id, status: "COMPLETED" },
-    update(cache, { data: answer }) {
-      if (answer?.setTaskStatus.__typename === "SetTaskStatusSuccess") {
-        current.taskLists.apply(cache, "UPDATED", answer.setTaskStatus.task.id);
-      }
-    },
-  });
-  const payload = data?.setTaskStatus;
-  if (payload?.__typename === "SetTaskStatusSuccess") return payload.task;
-  return payload ? `${payload.code}: ${payload.message}` : "no data";
-}
-
-async function deleteTask(current: Connection, id: string): Promise<string | null> {
-  const { data } = await current.client.mutate({
-    mutation: DeleteTaskMutation,
-    variables: { id },
-    update(cache, { data: answer }) {
-      if (answer?.deleteTask.__typename === "DeleteTaskSuccess") {
-        current.taskLists.apply(cache, "DELETED", answer.deleteTask.deletedId);
-      }
-    },
-  });
-  const payload = data?.deleteTask;
-  if (payload?.__typename === "DeleteTaskSuccess") return null;
-  return payload ? `${payload.code}: ${payload.message}` : "no data";
-}
-
 // Each row's buttons: Complete and Delete.
 ui.tasks.addEventListener("click", async (event) => {
   const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");
@@ -305,25 +273,15 @@ ui.create.addEventListener("click", async () => {
   if (!connection) return;
   ui.taskResult.textContent = "";
   try {
-    const current = connection;
-    const { data } = await current.client.mutate({
-      mutation: CreateTaskMutation,
-      variables: { title: ui.newTitle.value },
-      update(cache, { data: answer }) {
-        if (answer?.createTask.__typename === "CreateTaskSuccess") {
-          current.taskLists.apply(cache, "CREATED", answer.createTask.task.id);
-        }
-      },
-    });
-    const payload = data?.createTask;
-    if (payload?.__typename === "CreateTaskSuccess") {
-      createdTaskId = payload.task.id;
-      ui.created.textContent = `${payload.task.title} (${payload.task.status})`;
-      ui.created.dataset["id"] = payload.task.id;
-      ui.created.dataset["status"] = payload.task.status;
+    const task = await createTask(connection, ui.newTitle.value);
+    if (typeof task === "string") {
+      ui.taskResult.textContent = task;
+    } else {
+      createdTaskId = task.id;
+      ui.created.textContent = `${task.title} (${task.status})`;
+      ui.created.dataset["id"] = task.id;
+      ui.created.dataset["status"] = task.status;
       ui.complete.disabled = false;
-    } else if (payload) {
-      ui.taskResult.textContent = `${payload.code}: ${payload.message}`;
     }
   } catch (error) {
     reportError("HTTP CreateTask", error);
