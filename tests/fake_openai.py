@@ -42,8 +42,11 @@ def says(text: str, *, tokens: int = 30) -> dict[str, Any]:
     return {"message": {"role": "assistant", "content": text}, "tokens": tokens}
 
 
-def fails(status: int = 500) -> dict[str, Any]:
-    return {"status": status}
+def fails(status: int = 500, *, retry_after: str | None = "0", body: str | None = None
+          ) -> dict[str, Any]:
+    """A refusal with `status`: by default asking to be retried at once (Retry-After: 0), so
+    retries cost no time; None sends no Retry-After (the client backs off on its own)."""
+    return {"status": status, "retry_after": retry_after, "body": body}
 
 
 @dataclass
@@ -76,7 +79,10 @@ class FakeOpenAI:
         headers = {"x-request-id": f"req_{number}"}
         if reply is None or "message" not in reply:
             status = 500 if reply is None else int(reply["status"])
-            return JSONResponse({"error": {"message": "scripted failure"}}, status, headers)
+            if reply is None or reply.get("retry_after") is not None:
+                headers["retry-after"] = "0" if reply is None else str(reply["retry_after"])
+            message = (reply or {}).get("body") or "scripted failure"
+            return JSONResponse({"error": {"message": message}}, status, headers)
         message = dict(reply["message"])
         for n, entry in enumerate(message.get("tool_calls") or [], start=1):
             entry.setdefault("id", f"call_{number}_{n}")

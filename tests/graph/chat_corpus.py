@@ -269,7 +269,9 @@ CORPUS: tuple[Case, ...] = (
       done("Book the dentist"), before=("rename the dentist task to Dentist at 3pm",)),
     C("reference", "complete call", reply=("Call the plumber", "Call mum about Sunday")),
     C("reference", "the plumber one", done("Call the plumber"), before=("complete call",)),
-    C("reference", "2", done("Call mum about Sunday"), before=("complete call",)),
+    # The candidates are listed in the app's order, newest first: 1. Call mum about Sunday,
+    # 2. Call the plumber.
+    C("reference", "2", done("Call the plumber"), before=("complete call",)),
     C("reference", "complete task 3", done("Call mum about Sunday"), before=LIST),
     C("reference", "show task 6", reply=("Do the taxes",)),
     C("reference", "it's done", reply=(ASKS,)),
@@ -305,7 +307,7 @@ CORPUS: tuple[Case, ...] = (
     C("confirm", "cancel everything", reply=(ASKS,)),
     C("confirm", "yes", gone("Do the taxes"), before=("delete everything about taxes",)),
     C("confirm", "erase the report pls", reply=("Write the quarterly report", ASKS)),
-    # --- Typos -------------------------------------------------------------------------------------
+    # --- Typos ------------------------------------------------------------------------------
     C("typo", "mark teh plumber call as done", done("Call the plumber")),
     C("typo", "complet the dentist", done("Book the dentist")),
     C("typo", "delte the garage", reply=("Clean the garage", ASKS)),

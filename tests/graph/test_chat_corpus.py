@@ -34,8 +34,8 @@ from tests.graph.chat_corpus import ASKS, Case, Op, Seed
 MIN_SCORE = 0.85
 START = """mutation { startConversation(input: {}) {
   ... on StartConversationSuccess { conversation { id } } } }"""
-SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) {
-  __typename ... on SendMessageSuccess { reply { content } } ... on AssistantError { message } } }"""
+SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) { __typename
+  ... on SendMessageSuccess { reply { content } } ... on AssistantError { message } } }"""
 
 
 @dataclass(frozen=True)
@@ -125,13 +125,16 @@ class Verdict:
 
 
 def judge(case: Case, before: Snapshot, after: Snapshot, reply: str) -> Verdict:
+    """Right: exactly the expected data and reply. Harmful: a task the case does not name
+    changed, a task went that should not have, or a task appeared that nobody asked for."""
     wanted, created = expected(before, case.expect)
+    named = {fold(op.args[0]) for op in case.expect if op.kind != "new"}
     wrong, harm = [], []
     for key, state in before.items():
         actual = folded(after[key]) if key in after else None
         if actual != wanted[key]:
             wrong.append(f"{state.title}: {actual} != {wanted[key]}")
-            if actual != folded(state):
+            if actual is None or fold(state.title) not in named:
                 harm.append(f"{state.title} changed to {actual}")
     made = [fold(state.title) for key, state in after.items() if key not in before]
     if Counter(made) != Counter(created):
