@@ -11,11 +11,10 @@ Two words match when, compared case-insensitively:
   words of 5 to 7 letters within 1, words of 8 or more within 2. Words of 4 letters or
   fewer must be equal: "call" / "tall" or "bill" / "pill" are different words, not typos.
 
-A reference matches a text when every significant word of it (`significant`: no article,
-pronoun or filler, and of 4 letters or more) matches some word of the text, and at least
-one word of it matches. Short words ("mum", "car") then only add to the score, which
-breaks ties between candidates: "call mum" prefers "Call mum about Sunday" to "Call the
-plumber", though "call" is in both.
+A reference matches a text when every significant word of it (`significant`: not an
+article, pronoun, filler or task noun) matches some word of the text: "call mum" is not
+"Call the plumber". Among several matches the best is the one matched whole, then by more
+words, then by more words exactly; equally good ones are a question, never a guess.
 """
 
 from __future__ import annotations
@@ -76,6 +75,11 @@ def same_word(typed: str, known: str) -> bool:
     return edits > 0 and OSA.distance(typed, known, score_cutoff=edits) <= edits
 
 
+def within(typed: str, known: str, edits: int) -> bool:
+    """Whether `typed` is at most `edits` edits from `known` (the module's distance)."""
+    return OSA.distance(typed, known, score_cutoff=edits) <= edits
+
+
 def significant(ref: Sequence[str]) -> list[str]:
     return [word for word in ref if word not in FILLER]
 
@@ -105,9 +109,7 @@ def score(ref: Sequence[str], text: str) -> Score | None:
     for word in wanted:
         hits = [other for other in known if same_word(word, other)]
         if not hits:
-            if len(word) >= EXACT_UP_TO or len(wanted) == 1:
-                return None  # a significant word of the reference is not in the text
-            continue
+            return None  # a word of the reference is not in the text: no guess
         matched += 1
         exact += any(word == other or stem(word) == stem(other) for other in hits)
     return Score(matched, exact, False) if matched else None

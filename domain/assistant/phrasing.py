@@ -46,11 +46,18 @@ def plan(message: str) -> Plan:
 
 
 _DONE_WORDS = r"(?:done|complete|completed|finished|over|sorted|ticked off|checked off|crossed off)"
-_PAST = (r"(?:called|bought|got|did|made|sent|paid|wrote|took|picked up|posted|booked|booked in"
+_PAST = (r"(?:called|bought|got|made|sent|paid|wrote|took|picked up|posted|booked|booked in"
          r"|emailed|texted|rang|fixed|cleaned|washed|returned|renewed|ordered|filed|submitted"
          r"|drafted|collected|gathered|filled in|filled out|finished off|sorted out|handed in"
          r"|replied to|answered|packed|cooked|printed|signed|tidied|vacuumed|mopped|watered"
          r"|fed|walked|read|cleared|emptied|scheduled|cancelled|canceled)")
+# "The gas bill is paid": what these say of a task or step is that it is done. A list, not
+# any "-ed" word: "the report is delayed" must not complete it.
+_DONE_PARTICIPLE = (r"(?:paid|booked|sent|posted|bought|fixed|cleaned|sorted|sorted out|handled"
+                    r"|submitted|filed|written|washed|returned|renewed|ordered|signed|delivered"
+                    r"|collected|called|emailed|cooked|packed|printed|tidied|finished|done"
+                    r"|complete|completed|ticked off|checked off|crossed off|taken care of"
+                    r"|dealt with|out of the way|over with)")
 _ALL = (r"(?:all|everything|every task|all (?:of )?(?:my |the )?(?:tasks|todos|items|things)"
         r"|all of (?:it|them)|the (?:whole|entire) list|my (?:whole |entire )?list)")
 _BULK_VERB = (r"(?P<verb>complete|finish|check off|tick off|close|delete|remove|erase|clear"
@@ -81,7 +88,7 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"| i have| have i got)?(?: in total| altogether| on my list)?", b.counted),
     (r"how many (?:tasks|things|todos|items) (?:are |do i have )?(?P<left>left|remaining|open"
      r"|still open|to do|outstanding)(?: (?:on|in) (?:my|the) list| to do)?", b.counted),
-    (r"how many (?:tasks|things|todos|items|of them) (?:have i|did i|have we|are)"
+    (r"how many (?:tasks |things |todos |items |of them )?(?:have i|did i|have we|are)"
      r" (?:(?P<done>completed|finished|done|complete|ticked off|checked off))(?: so far)?",
      b.counted),
     (rf"how many (?:{w.LIST_STATUS} )(?:tasks|things|todos|items)(?: do i have| are there)?",
@@ -91,18 +98,23 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (r"(?:what's|what is|what are|whats) (?:left|remaining|still (?:left|open|to do)|outstanding"
      rf"|to do|the progress|the status) (?:on|in|for|of|with) {w.TASK}",
      b.asked("task_progress")),
-    (r"(?:is|are) there (?:anything|something|much|stuff) (?:left|remaining|still to do|to do)"
+    (r"what steps (?:are |do i have )?(?:still )?(?:left|remaining|open|to do|outstanding)"
+     rf" (?:on|in|for|of|with) {w.TASK}", b.asked("task_progress")),
+    (r"(?:is|are) there (?:still )?(?:anything|something|much|stuff) (?:left|remaining"
+     r"|still to do|to do)"
      rf" (?:on|in|for|of|with) {w.TASK}", b.asked("task_progress")),
     (r"how far (?:along )?(?:am i|are we|is it|have i got)? ?(?:with|on|in) "
      rf"{w.TASK}", b.asked("task_progress")),
     (r"(?:how's|how is|how are|where am i (?:with|on)|where are we (?:with|on)) "
      rf"{w.TASK_FIRST}(?: going| coming along| doing)?", b.asked("task_progress")),
-    (r"(?:did|have) (?:i|we) (?:already |actually |finally )?(?:do|done|did|finish|finished"
-     rf"|complete|completed|sort|sorted|get|got) {w.TASK_FIRST}(?: done)?(?: yet| already)?",
+    (r"(?:did|have|had) (?:i|we|you) (?:already |actually |finally |ever )?(?:\w+)"
+     rf"(?: off| in| out| up)? {w.TASK_FIRST}(?: done| off)?(?: yet| already| or not)?",
      b.asked("task_progress", asking_done=True)),
     (rf"(?:is|are) {w.TASK_FIRST} (?:already |all |now |actually )?(?:{_DONE_WORDS}|\w+ed"
      r"|written|paid|sent|bought|taken|done and dusted)(?: yet| already| now)?",
      b.asked("task_progress", asking_done=True)),
+    (r"which (?:task|one|thing) (?:should|shall|do) (?:i|we) (?:do|work on|start|start with"
+     r"|tackle|focus on|pick|begin with)(?: first| next| now| today)?", b.asked("suggest_next")),
     (r"what (?:should|shall|do|can) (?:i|we) (?:do|work on|start|start with|tackle|focus on"
      r"|pick|begin with)(?: first| next| now| today)?|what(?:'s| is) next|where (?:should|do)"
      r" i (?:start|begin)|what first|what should i do with my (?:day|time)",
@@ -115,7 +127,7 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"(?: (?:page|one|ones|tasks|items|of them|of my tasks))?|(?:next|more) page"
      r"|continue|keep going|go on", b.listed(more=True)),
     (r"(?:list|show|view|display|see|give)(?: me)? (?:everything|it all|all of (?:it|them)"
-     r"|the lot)", b.listed(status="all")),
+     r"|the lot)(?: (?:including|incl\.?|with|even) .+)?", b.listed(status="all")),
     (rf"(?:list|show|view|display|see|give)(?: me)?"
      rf"(?: {w.ALL}(?:(?:my|the) )?(?:{w.LIST_STATUS}(?: {w.NOUN})?|{w.NOUN}))?", b.listed()),
     (rf"what(?: are|'re| r)? {w.ALL}(?:my|the) (?:{w.LIST_STATUS} )?{w.NOUN}", b.listed()),
@@ -172,6 +184,11 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      b.step("remove_step")),
     (rf"(?:remove|delete|drop|erase|cut|get rid of|take) {_STEP_WORDS} (?:off |out )?"
      rf"(?:from|of|in|on|off) {w.TASK}", b.step("remove_step")),
+    (r"(?:delete|remove|erase|trash|get rid of|take)"
+     rf" {w.TASK_FIRST} (?:from|off|out of) (?:my |the )?(?:task |to-?do |todo )?(?:list|tasks"
+     r"|todos)", b.each("delete_task")),
+    (r"(?:remove|delete|take|cross|strike|drop|erase) (?:the )?(?P<words>.+?) (?:off|from|out of)"
+     rf" {w.TASK}", b.step("remove_step")),
     (r"(?:mark|check off|tick off|tick|check|cross off|complete|finish|done with) "
      rf"{_STEP_WORDS} (?:of|in|on|for) {w.TASK_FIRST}(?: (?:as )?{w.DONE})?",
      b.step("complete_step")),
@@ -181,14 +198,19 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     # New tasks.
     (r"(?:break(?: it)? down|breakdown|split up|plan out)(?: ?[:\-] ?| )(?P<title>.+)",
      b.break_down),
-    (r"(?:(?:add|create|make|set up)(?: me)?(?: a| an| another| one more| some)?(?: new)?|new"
-     r"|start (?:a )?new) (?P<kind>tasks?|todos?|to-dos?|to dos?|items?|reminders?)"
+    (r"(?:(?:add|create|make|set up)(?: me)?(?: a| an| another| one more| some| \d+| two"
+     r"| three| four| five)?(?: new)?|new|start (?:a )?new) (?P<kind>tasks?|todos?|to-dos?"
+     r"|to dos?|items?|reminders?|things|one)"
      r"(?: (?:called|named|titled|saying|to|for|about))?(?: ?[:\-] ?| )(?P<title>.+)",
      b.create),
-    (r"(?:add|create|new) ?: ?(?P<title>.+)", b.create),
+    (r"(?:add|create|new|reminder|new reminder) ?: ?(?P<title>.+)", b.create),
     (r"remind me (?:to |about |that (?:i (?:need|have) to )?)?(?P<title>.+)", b.create),
     (r"(?:add|adding|put|putting|write|jot|note|stick)(?: down)? (?P<title>.+) (?:to|on|onto|in)"
-     r" (?:my |the )?(?:task |to-?do |todo )?(?:list|tasks|todos)", b.create),
+     r" (?:my |the )?(?:task |to-?do |todo |to do )?(?:list|tasks|todos)", b.create),
+    (r"(?:add|put|stick) (?P<content>\"[^\"]+\"|'[^']+') (?:to|on|onto|in|into|under)"
+     rf" {w.TASK}", b.add_step),
+    (r"(?:add|put|stick) (?P<content>.+?) (?:to|on|onto|in|into|under)"
+     rf" {w.TASK_FIRST} (?:task|one|to-?do)", b.add_step),
     # Titles and descriptions.
     (rf"(?:change|set|update|edit|replace|modify|add)(?: the| a)? (?:description|details"
      rf"|notes?|desc) (?:of|for|on|to) {w.TASK_FIRST}(?: to| as| with|:) (?P<description>.+)",
@@ -202,8 +224,10 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r" (?P<title>.+)", b.update("title")),
     (rf"(?:rename|retitle) {w.TASK_FIRST}(?: to| as|:) (?P<title>.+)", b.update("title")),
     (rf"(?:call|name|title) {w.TASK_FIRST} (?P<title>\"[^\"]+\"|'[^']+')", b.update("title")),
-    (rf"{w.TASK_FIRST} should (?:be )?(?:called|named|renamed(?: to)?|say) (?P<title>.+)",
-     b.update("title")),
+    (rf"{w.TASK_FIRST} (?:task|one) should (?:be )?(?:called|named|renamed(?: to)?|say)"
+     r" (?P<title>.+)", b.update("title")),
+    (rf"{w.TASK_FIRST} should (?:be )?(?:called|named|renamed(?: to)?|say)"
+     r" (?P<title>\"[^\"]+\"|'[^']+')", b.update("title")),
     # Statuses.
     (rf"(?:mark|set|change|move|put|switch|update|make) (?:the )?(?:status of )?{w.TASK_FIRST}"
      rf"(?:'s status| status)?(?: as| to| in| into| on|:)? {w.SET_STATUS}", b.set_status),
@@ -226,8 +250,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (rf"{w.IM}(?: now| currently| still)? (?:working on|doing|starting(?: on)?|on|busy with"
      rf"|tackling|started(?: on)?|beginning) {w.TASK}", b.BY_STATUS["in_progress"]),
     (rf"(?:now )?working on {w.TASK}", b.BY_STATUS["in_progress"]),
-    (r"(?:i|we)(?:'ve| have| just)* (?:started|begun|began|picked up)(?: working on| on)?"
-     rf" {w.TASK}", b.BY_STATUS["in_progress"]),
+    (r"(?:(?:i|we)(?:'ve| have| just)* )?(?:started|begun|began|picked up)(?: working on| on"
+     rf"| with)? {w.TASK}", b.BY_STATUS["in_progress"]),
     (r"(?:cancel|abandon|scrap|drop|give up on|never mind|nevermind|forget about|skip)"
      rf" {w.TASK}", b.BY_STATUS["cancelled"]),
     (rf"(?:pause|stop working on|put off|postpone|defer|hold off on) {w.TASK}",
@@ -247,6 +271,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (rf"{w.TASK_FIRST}(?: (?:is|are)|'s|'re)(?: now| already| finally| all)? {w.SET_STATUS}"
      r"(?: now| already| at last)?", b.set_status),
     (rf"(?:(?:i|we)(?:'ve| have| just| finally| already)* )?{_PAST} {w.TASK}", b.check_off()),
+    (rf"{w.TASK_FIRST}(?: (?:is|are|has been|have been)|'s|'re)(?: now| already| finally| all)?"
+     rf" {_DONE_PARTICIPLE}(?: now| already| at last)?", b.check_off()),
     (r"(?:(?:i|we) (?:need|have|must|should|gotta|got|ought) to|i(?:'ve| have) got to"
      r"|(?:i|we) (?:must|should)(?: really| probably| definitely)?|gotta|got to|have to|need to"
      r"|remember to|don't (?:let me )?forget to|(?:to-?do|to do|todo|note to self|task) ?:?)"

@@ -81,7 +81,9 @@ _LEADING = _p(
     r"|i'd like you to|i want you to|if you could|(?:hi|hey|hello|hiya)"
     r"(?: there)?|good (?:morning|afternoon|evening)|ok(?:ay)?|alright|so|now|also|and|then"
     r"|oh|ah|um+|uh+|er+m?|hm+|right|well|just|actually|btw|by the way|quick one"
-    r"|one more thing|oh and|and also)[ ,!:.]+)+"
+    r"|one more thing|oh and|and also|let's|lets|let us|(?:good )?(?:morning|afternoon|evening)"
+    r"|great|cool|lovely|nice|perfect|brilliant|awesome|thanks|thank you"
+    r"|sorry to bother you(?: but)?|sorry|excuse me|yo|hiya)[ ,!:.]+)+"
 )
 _TRAILING_WORDS: Final = ("please", "thanks", "thank you", "thank you so much", "thanks a lot",
                           "for me", "yay", "now", "instead", "if you can", "if you could",
@@ -109,6 +111,8 @@ COMMANDS: Final = (
 # What is left of a greeting that is no request ("hi there"): the greeting stays whole.
 _GREETING_TAILS: Final = frozenset({"there", "again", "you", "all", "everyone", "friend"})
 _NOUNS: Final = ("tasks", "todos", "list", "items", "things")
+_BEFORE_COLON: Final = ("task", "tasks", "todo", "todos", "add", "new", "step", "steps", "note",
+                        "reminder")
 _SUBJECTS: Final = frozenset({"i", "i've", "i'm", "we"})
 _AFTER_QUESTION: Final = frozenset({"what's", "what", "whats"})
 _REF_PREFIX = _p(
@@ -166,11 +170,13 @@ def _corrected(text: str) -> str:
     spots: dict[int, tuple[str, ...]] = {0: COMMANDS}
     if folded[0] in _SUBJECTS or folded[0] in _AFTER_QUESTION:
         spots[1] = COMMANDS
-    if folded[:2] == ["how", "many"]:
-        spots[2] = COMMANDS
+    if folded[0] == "how" and len(folded) > 2:
+        spots[1] = ("many", "much", "far")
+        if _correct_word(folded[1], spots[1]) == "many":
+            spots[2] = COMMANDS
     for index, word in enumerate(folded):
         if word.endswith(":"):
-            spots[index] = COMMANDS
+            spots[index] = _BEFORE_COLON
         if index and folded[index - 1] == "my":
             spots[index] = _NOUNS
     for index, vocabulary in spots.items():
@@ -183,7 +189,11 @@ def _correct_word(word: str, vocabulary: tuple[str, ...]) -> str:
     core = word.rstrip(":,.!?")
     if core.casefold() in COMMANDS:
         return word
-    fixed = matching.correct(core.casefold(), vocabulary)
+    if vocabulary is _BEFORE_COLON and len(core) == 3:  # "tsk:" is "task:", a word alone
+        fixed = next((known for known in vocabulary
+                      if matching.within(core.casefold(), known, 1)), core.casefold())
+    else:
+        fixed = matching.correct(core.casefold(), vocabulary)
     return word if fixed == core.casefold() else fixed + word[len(core):]
 
 

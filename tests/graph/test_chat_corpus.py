@@ -7,9 +7,11 @@ question or a proposal awaiting a yes) and the last reply holds the words it exp
 harmful when any task changed, appeared or went in a way the case did not ask for. Each case
 runs on a fresh account of its own (one user per case).
 
-Another corpus in the same format (a module defining CORPUS, and ACCOUNT if it differs) runs
-instead when CLARITY_CHAT_CORPUS names its file: a held-back corpus is scored by this same
-code.
+Two corpora run: `chat_corpus` (191 messages, written before the rules) and
+`chat_corpus_second` (90 messages on another account, written after them as a check of how
+they generalise: it scored 76.7% with 4 harmful before the fixes it led to). Another corpus
+in the same format (a module defining CORPUS, and ACCOUNT if it differs) runs instead when
+CLARITY_CHAT_CORPUS names its file: a held-back corpus is scored by this same code.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Task, TaskStep
 from tests.conftest import GraphQL
 from tests.factories import tick
-from tests.graph import chat_corpus
+from tests.graph import chat_corpus, chat_corpus_second
 from tests.graph.chat_corpus import ASKS, Case, Op, Seed
 
 MIN_SCORE = 0.85
@@ -165,15 +168,15 @@ async def run_case(
     return judge(case, before, await snapshot(db, user), reply)
 
 
-def _corpus() -> ModuleType:
+def _corpora() -> list[ModuleType]:
     path = os.environ.get("CLARITY_CHAT_CORPUS")
     if not path:
-        return chat_corpus
+        return [chat_corpus, chat_corpus_second]
     spec = importlib.util.spec_from_file_location("held_back_corpus", Path(path))
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module
+    return [module]
 
 
 def report(verdicts: list[Verdict]) -> str:
@@ -194,15 +197,15 @@ def report(verdicts: list[Verdict]) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.parametrize("corpus", _corpora(), ids=lambda module: module.__name__)
 async def test_the_message_corpus_scores_at_least_85_percent_and_harms_nothing(
-    gql: GraphQL, db: AsyncSession
+    gql: GraphQL, db: AsyncSession, corpus: ModuleType
 ) -> None:
-    corpus = _corpus()
     account = getattr(corpus, "ACCOUNT", chat_corpus.ACCOUNT)
     cases: tuple[Case, ...] = corpus.CORPUS
     verdicts = [await run_case(gql, db, f"corpus-{n}", case, account)
                 for n, case in enumerate(cases)]
-    print(report(verdicts))
-    assert len(cases) >= 150 or os.environ.get("CLARITY_CHAT_CORPUS")
+    print(f"\n{corpus.__name__}: {len(cases)} messages", report(verdicts))
+    assert len(cases) >= 150 or corpus is not chat_corpus
     assert [v.case.say for v in verdicts if v.harmful] == []
     assert sum(v.right for v in verdicts) / len(verdicts) >= MIN_SCORE
