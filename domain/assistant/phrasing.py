@@ -209,8 +209,7 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r" (?:my |the )?(?:task |to-?do |todo |to do )?(?:list|tasks|todos)", b.create),
     (r"(?:add|put|stick) (?P<content>\"[^\"]+\"|'[^']+') (?:to|on|onto|in|into|under)"
      rf" {w.TASK}", b.add_step),
-    (r"(?:add|put|stick) (?P<content>.+?) (?:to|on|onto|in|into|under)"
-     rf" {w.TASK_FIRST} (?:task|one|to-?do)", b.add_step),
+    (r"(?:add|put|stick) (?P<rest>.+) (?:task|one|to-?do)", b.add_step_to_named),
     # Titles and descriptions.
     (rf"(?:change|set|update|edit|replace|modify|add)(?: the| a)? (?:description|details"
      rf"|notes?|desc) (?:of|for|on|to) {w.TASK_FIRST}(?: to| as| with|:) (?P<description>.+)",

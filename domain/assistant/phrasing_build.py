@@ -180,6 +180,24 @@ def add_step(match: re.Match[str]) -> Plan | None:
     return calls(*(ToolCall("add_step", {"task": ref, "content": c}) for c in contents if c))
 
 
+_INTO = re.compile(r" (?:to|on|onto|in|into|under) ", re.I)
+
+
+def add_step_to_named(match: re.Match[str]) -> Plan | None:
+    """add_step for "add <content> to the <task> task": split at the last "to" (one split,
+    not a pattern of two free texts, whose matching would take time quadratic in the text)."""
+    rest = match["rest"]
+    last = None
+    for last in _INTO.finditer(rest):
+        pass
+    if last is None:
+        return None
+    content, ref = w.clean(rest[: last.start()]), w.task_ref(rest[last.end():])
+    if ref is None or not content:
+        return None
+    return calls(ToolCall("add_step", {"task": ref, "content": content}))
+
+
 def step(tool: str, *, last_first: bool = False, **fixed: Any) -> Builder:
     """complete_step / remove_step for each step named: numbers ("steps 1 and 3"), an
     ordinal (`ordinal`: "the second", "the last") or words of its content (`words`).

@@ -109,7 +109,8 @@ COMMANDS: Final = (
     "thanks", "thank", "uncheck", "what's", "much", "things", "items", "hello", "hey",
 )
 # What is left of a greeting that is no request ("hi there"): the greeting stays whole.
-_GREETING_TAILS: Final = frozenset({"there", "again", "you", "all", "everyone", "friend"})
+_GREETING_TAILS: Final = frozenset({"there", "again", "you", "all", "everyone", "friend",
+                                    "a lot", "so much", "very much", "again"})
 _NOUNS: Final = ("tasks", "todos", "list", "items", "things")
 _BEFORE_COLON: Final = ("task", "tasks", "todo", "todos", "add", "new", "step", "steps", "note",
                         "reminder")
