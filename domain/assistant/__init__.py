@@ -17,7 +17,8 @@ from typing import Any, Generic, Protocol, TypeVar
 import orjson
 
 from domain.assistant import grounding
-from domain.assistant.breakdown import Breakdown, offline_breakdown
+from domain.assistant.breakdown import Breakdown
+from domain.assistant.breakdown_offline import offline_breakdown
 from domain.assistant.grounding import ExerciseChoice
 from domain.assistant.phrasing import ToolCall, plan
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import scope
 from domain import tasks as service
 from domain.assistant import answers, matching
-from domain.assistant.breakdown import offline_breakdown
+from domain.assistant.breakdown_offline import offline_breakdown
 from domain.assistant.references import (
     candidates,
     is_pronoun,

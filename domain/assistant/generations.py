@@ -55,6 +55,10 @@ class Generation:
     error: str | None = None
     error_id: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.error is not None and self.error_id is None:
+            self.error_id = uuid.uuid4().hex
+
     def fail(self, reason: str) -> None:
         self.error = reason
         self.error_id = self.error_id or uuid.uuid4().hex

@@ -187,9 +187,7 @@ def add_step_to_named(match: re.Match[str]) -> Plan | None:
     """add_step for "add <content> to the <task> task": split at the last "to" (one split,
     not a pattern of two free texts, whose matching would take time quadratic in the text)."""
     rest = match["rest"]
-    last = None
-    for last in _INTO.finditer(rest):
-        pass
+    last = next(reversed(list(_INTO.finditer(rest))), None)
     if last is None:
         return None
     content, ref = w.clean(rest[: last.start()]), w.task_ref(rest[last.end():])

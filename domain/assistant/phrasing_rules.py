@@ -110,7 +110,7 @@ COMMANDS: Final = (
 )
 # What is left of a greeting that is no request ("hi there"): the greeting stays whole.
 _GREETING_TAILS: Final = frozenset({"there", "again", "you", "all", "everyone", "friend",
-                                    "a lot", "so much", "very much", "again"})
+                                    "a lot", "so much", "very much"})
 _NOUNS: Final = ("tasks", "todos", "list", "items", "things")
 _BEFORE_COLON: Final = ("task", "tasks", "todo", "todos", "add", "new", "step", "steps", "note",
                         "reminder")

@@ -55,7 +55,7 @@ async def test_an_offline_breakdown_is_audited_as_a_server_generation(
     assert (entry.source, entry.document_type, entry.status, entry.user_id, entry.model_used) \
         == ("server", "task_breakdown", "success", "alice", "rules-v1")
     assert entry.input_data == {"input": "buy milk, call mom"}
-    assert entry.generated_text == {"title": "Buy milk and call mom",
+    assert entry.generated_text == {"title": "Buy milk (+1 more)",
                                     "steps": ["Buy milk", "Call mom"]}
 
 
