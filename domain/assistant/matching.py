@@ -9,7 +9,8 @@ Two words match when, compared case-insensitively:
 - they are close enough to be a typo of each other (rapidfuzz's optimal string alignment
   distance: an inserted, dropped or changed letter, or two neighbours swapped, counts one):
   words of 5 to 7 letters within 1, words of 8 or more within 2. Words of 4 letters or
-  fewer must be equal: "call" / "tall" or "bill" / "pill" are different words, not typos.
+  fewer must be equal: "call" / "tall" or "bill" / "pill" are different words, not typos;
+  and a word inside the other is never a typo of it ("lumber" / "plumber").
 
 A reference matches a text when every significant word of it (`significant`: not an
 article, pronoun, filler or task noun) matches some word of the text: "call mum" is not
@@ -71,6 +72,8 @@ def same_word(typed: str, known: str) -> bool:
     """Whether `typed` is `known`: equal, the same stem, or a typo of it (module doc)."""
     if typed == known or stem(typed) == stem(known):
         return True
+    if typed in known or known in typed:  # "lumber" is no typo of "plumber": a fragment
+        return False
     edits = min(allowed_edits(typed), allowed_edits(known))
     return edits > 0 and OSA.distance(typed, known, score_cutoff=edits) <= edits
 
