@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -162,3 +163,10 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[FakeOpenAI]:
+    """A fake endpoint for a test module: import this fixture by name to use it."""
+    with fake_openai() as fake:
+        yield fake

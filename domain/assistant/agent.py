@@ -39,7 +39,7 @@ from domain.assistant.rounds import (
     dry_run,
     planned_call,
 )
-from domain.assistant.toolkit import Outcome, ToolContext
+from domain.assistant.toolkit import Outcome, ToolCall, ToolContext
 from domain.assistant.tools import SPECS
 
 MAX_ROUNDS = 5
@@ -158,7 +158,7 @@ async def _round(
     last = outcomes[-1] if len(outcomes) == 1 else None
     if isinstance(last, Refusal) and last.candidates and planned[0].args is not None:
         stored = {k: v for k, v in planned[0].args.items() if k not in ("task", "what")}
-        result.pending = ask.pending(ask.CLARIFY, [ask.StoredCall(planned[0].tool, stored)],
+        result.pending = ask.pending(ask.CLARIFY, [ToolCall(planned[0].tool, stored)],
                                      now=options.now, seconds=options.confirm_seconds,
                                      candidates=last.candidates)
     return [_tool_message(call, outcome) for call, outcome in zip(planned, outcomes, strict=True)]
@@ -185,7 +185,7 @@ async def _proposed(
     result.reply = "\n".join([*reads, ask.question(proposals, problems)])
     result.done += [Done(c.tool, True, f"proposed: {o.proposal}", False) for c, o in kept]
     result.pending = ask.pending(
-        ask.CONFIRM, [ask.StoredCall(c.tool, {**(c.args or {}), **o.bound}) for c, o in kept],
+        ask.CONFIRM, [ToolCall(c.tool, {**(c.args or {}), **o.bound}) for c, o in kept],
         now=options.now, seconds=options.confirm_seconds)
     if len(touched) == 1:
         context.focus = next(iter(touched))
@@ -204,7 +204,7 @@ async def _answers_waiting(
         if chosen is None:
             return False
         stored = waiting.calls[0]
-        call = Planned(f"call_{stored.tool}", stored.tool, {**stored.args, "task_id": chosen})
+        call = Planned(f"call_{stored.name}", stored.name, {**stored.arguments, "task_id": chosen})
         results = await _round(db, context, [call], result, options)
         if results is not None:
             result.reply = "\n".join(item.say for item in result.done)
@@ -216,12 +216,12 @@ async def _answers_waiting(
         result.reply = ask.DECLINED if answer == "no" else ask.EXPIRED
         return True
     for stored in waiting.calls:
-        call = Planned(f"call_{stored.tool}", stored.tool, dict(stored.args))
+        call = Planned(f"call_{stored.name}", stored.name, dict(stored.arguments))
         outcome = await carry_out(db, context, call)
         if isinstance(outcome, Outcome):
-            result.done.append(Done(stored.tool, True, outcome.say, outcome.changed))
+            result.done.append(Done(stored.name, True, outcome.say, outcome.changed))
         else:
-            result.done.append(Done(stored.tool, False, outcome.message, False))
+            result.done.append(Done(stored.name, False, outcome.message, False))
     result.reply = "\n".join(item.say for item in result.done)
     return True
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
+from domain.assistant.toolkit import ToolCall
+
 CONFIRM: Final = "confirm"
 CLARIFY: Final = "clarify"
 DESTRUCTIVE_TOOLS: Final = frozenset({"delete_task", "remove_step", "change_tasks"})
@@ -67,18 +69,12 @@ def answer_of(message: str) -> Literal["yes", "no"] | None:
 
 
 @dataclass(frozen=True)
-class StoredCall:
-    tool: str
-    args: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class Pending:
     """An action waiting for the next message: a proposal to confirm, or a call waiting
     for the user to say which candidate they meant."""
 
     kind: str
-    calls: tuple[StoredCall, ...]
+    calls: tuple[ToolCall, ...]
     expires_at: datetime
     candidates: tuple[int, ...] = field(default=())
 
@@ -87,7 +83,7 @@ class Pending:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "expires_at": self.expires_at.isoformat(),
-                "calls": [{"tool": c.tool, "args": c.args} for c in self.calls],
+                "calls": [{"tool": c.name, "args": c.arguments} for c in self.calls],
                 "candidates": list(self.candidates)}
 
     @classmethod
@@ -95,12 +91,12 @@ class Pending:
         if not stored:
             return None
         return cls(str(stored["kind"]),
-                   tuple(StoredCall(str(c["tool"]), dict(c["args"])) for c in stored["calls"]),
+                   tuple(ToolCall(str(c["tool"]), dict(c["args"])) for c in stored["calls"]),
                    datetime.fromisoformat(str(stored["expires_at"])),
                    tuple(int(key) for key in stored.get("candidates") or ()))
 
 
-def pending(kind: str, calls: list[StoredCall], *, now: datetime, seconds: float,
+def pending(kind: str, calls: list[ToolCall], *, now: datetime, seconds: float,
             candidates: tuple[int, ...] = ()) -> Pending:
     return Pending(kind, tuple(calls), now + timedelta(seconds=seconds), candidates)
 

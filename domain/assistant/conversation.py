@@ -85,15 +85,12 @@ async def send_message(
     """The viewer's message to their conversation, answered; NotFound if it is not theirs."""
     user_id = _user(viewer)
     memory = await _recall(db, user_id, conversation_id)
-    stream_id = uuid.uuid4().hex
-    turn = await _converse(db, assistant, viewer, content, memory, options,
-                           _hook(on_text, conversation_id, stream_id))
 
-    async def store(session: AsyncSession) -> Sent:
-        conversation = await chat.owned_conversation(session, user_id, conversation_id)
-        return await _store(session, conversation, content, turn, stream_id)
+    async def conversation(session: AsyncSession) -> Conversation:
+        return await chat.owned_conversation(session, user_id, conversation_id)
 
-    return await _record(db, assistant, viewer, turn, store)
+    return await _answer(db, assistant, viewer, content, memory, conversation_id,
+                         conversation, options=options, on_text=on_text)
 
 
 async def start_conversation(
@@ -102,16 +99,35 @@ async def start_conversation(
 ) -> Sent:
     """A new conversation of the viewer's, with its first message answered."""
     user_id = _user(viewer)
+
+    async def conversation(session: AsyncSession) -> Conversation:
+        return await chat.start_conversation(session, user_id, title)
+
+    return await _answer(db, assistant, viewer, content, _Memory([], titled=title is not None),
+                         None, conversation, options=options, on_text=on_text)
+
+
+async def _answer(
+    db: Transactions, assistant: Assistant, viewer: Viewer, content: str, memory: _Memory,
+    conversation_id: str | None, conversation: Callable[[AsyncSession], Awaitable[Conversation]],
+    *, options: ChatOptions, on_text: ReplyHook | None,
+) -> Sent:
+    """The turn, then the exchange stored in `conversation` (found or made in the storing
+    transaction) with the turn's records; the records alone if the turn came to nothing."""
     stream_id = uuid.uuid4().hex
-    memory = _Memory(history=[], titled=title is not None)
     turn = await _converse(db, assistant, viewer, content, memory, options,
-                           _hook(on_text, None, stream_id))
+                           _hook(on_text, conversation_id, stream_id))
 
-    async def store(session: AsyncSession) -> Sent:
-        conversation = await chat.start_conversation(session, user_id, title)
-        return await _store(session, conversation, content, turn, stream_id)
+    async def work(session: AsyncSession) -> Sent:
+        if not turn.usable:
+            raise unavailable(turn.generation)
+        target = await conversation(session)
+        mine, theirs = await chat.store_exchange(session, target, content, turn.reply,
+                                                 memory=turn.memory, title=turn.title)
+        return Sent(target, mine, theirs, stream_id)
 
-    return await _record(db, assistant, viewer, turn, store)
+    return await generations.recorded(db, assistant, turn.generation, user_id=_user(viewer),
+                                      session_id=viewer.session_id, work=work)
 
 
 def _hook(on_text: ReplyHook | None, conversation_id: str | None,
@@ -175,28 +191,6 @@ async def _converse(
     return _Turn(generation, turn.reply, stored,
                  title or make_title(content)[:CONVERSATION_TITLE_MAX],
                  turn.failure is None or turn.changed_anything)
-
-
-async def _store(
-    session: AsyncSession, conversation: Conversation, content: str, turn: _Turn,
-    stream_id: str,
-) -> Sent:
-    mine, theirs = await chat.store_exchange(session, conversation, content, turn.reply,
-                                             memory=turn.memory, title=turn.title)
-    return Sent(conversation, mine, theirs, stream_id)
-
-
-async def _record(
-    db: Transactions, assistant: Assistant, viewer: Viewer, turn: _Turn,
-    store: Callable[[AsyncSession], Awaitable[Sent]],
-) -> Sent:
-    async def work(session: AsyncSession) -> Sent:
-        if not turn.usable:
-            raise unavailable(turn.generation)
-        return await store(session)
-
-    return await generations.recorded(db, assistant, turn.generation, user_id=_user(viewer),
-                                      session_id=viewer.session_id, work=work)
 
 
 def unavailable(generation: Generation) -> AssistantUnavailable:

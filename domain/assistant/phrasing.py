@@ -66,6 +66,8 @@ _ABOUT = r"(?:about|with|mentioning|related to|to do with|for|on|matching|contai
 _SHOW = r"(?:show|view|display|open|see|read|pull up|bring up|check)"
 _STEP_WORDS = r"(?:the )?(?P<words>.+?) (?:step|item|bit)"
 _ORD_STEP = rf"(?:the )?{w.ORDINAL} (?:step|item|one)"
+_ON_TASK = rf"(?:on|in|for|of|with) {w.TASK}"
+_REMOVE = r"(?:remove|delete|drop|erase|cut|get rid of)"
 
 _TABLE: tuple[tuple[str, b.Builder], ...] = (
     # Talk: no tool needed.
@@ -94,15 +96,15 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (rf"how many (?:{w.LIST_STATUS} )(?:tasks|things|todos|items)(?: do i have| are there)?",
      b.counted),
     (r"how many steps (?:are |do i have )?(?:left |remaining |to go |still open )?"
-     rf"(?:for|on|in|of|with) {w.TASK}", b.asked("task_progress")),
+     rf"{_ON_TASK}", b.asked("task_progress")),
     (r"(?:what's|what is|what are|whats) (?:left|remaining|still (?:left|open|to do)|outstanding"
-     rf"|to do|the progress|the status) (?:on|in|for|of|with) {w.TASK}",
+     rf"|to do|the progress|the status) {_ON_TASK}",
      b.asked("task_progress")),
     (r"what steps (?:are |do i have )?(?:still )?(?:left|remaining|open|to do|outstanding)"
-     rf" (?:on|in|for|of|with) {w.TASK}", b.asked("task_progress")),
+     rf" {_ON_TASK}", b.asked("task_progress")),
     (r"(?:is|are) there (?:still )?(?:anything|something|much|stuff) (?:left|remaining"
      r"|still to do|to do)"
-     rf" (?:on|in|for|of|with) {w.TASK}", b.asked("task_progress")),
+     rf" {_ON_TASK}", b.asked("task_progress")),
     (r"how far (?:along )?(?:am i|are we|is it|have i got)? ?(?:with|on|in) "
      rf"{w.TASK}", b.asked("task_progress")),
     (r"(?:how's|how is|how are|where am i (?:with|on)|where are we (?:with|on)) "
@@ -178,9 +180,9 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      b.step("complete_step")),
     (rf"(?:uncheck|untick|unmark|reopen) (?:the )?{w.STEPS} {w.OF} {w.TASK_FIRST}",
      b.step("complete_step", done=False)),
-    (rf"(?:remove|delete|drop|erase|cut|get rid of) (?:the )?{w.STEPS} {w.OF} {w.TASK}",
+    (rf"{_REMOVE} (?:the )?{w.STEPS} {w.OF} {w.TASK}",
      b.step("remove_step", last_first=True)),
-    (rf"(?:remove|delete|drop|erase|cut|get rid of) {_ORD_STEP} {w.OF} {w.TASK}",
+    (rf"{_REMOVE} {_ORD_STEP} {w.OF} {w.TASK}",
      b.step("remove_step")),
     (rf"(?:remove|delete|drop|erase|cut|get rid of|take) {_STEP_WORDS} (?:off |out )?"
      rf"(?:from|of|in|on|off) {w.TASK}", b.step("remove_step")),

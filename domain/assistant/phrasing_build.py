@@ -13,13 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from domain.assistant import phrasing_rules as w
+from domain.assistant.toolkit import ToolCall
 from domain.assistant.verbs import starts_with_verb
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    name: str
-    arguments: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -58,6 +53,7 @@ NOTHING_WAITING: Final = "There is nothing waiting for a yes. What would you lik
 LEFT_ALONE: Final = "OK, nothing changed."
 
 Builder = Callable[[re.Match[str]], Plan | None]
+__all__ = ["Plan", "ToolCall"]
 
 
 def calls(*made: ToolCall) -> Plan | None:

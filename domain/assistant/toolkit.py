@@ -51,5 +51,14 @@ class Outcome:
     bound: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ToolCall:
+    """A call of a tool by name, its arguments as values (the offline plan; a stored
+    proposal, its arguments resolved to ids)."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
 def quoted(task: Task | str) -> str:
     return f"“{task if isinstance(task, str) else task.title}”"

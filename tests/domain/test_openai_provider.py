@@ -5,7 +5,7 @@ falling back when an endpoint refuses it, as some local servers do."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -15,15 +15,12 @@ import pytest
 from domain.assistant import AssistantFailure
 from domain.assistant.openai import OpenAIAssistant
 from domain.assistant.retrying import BACKOFF_MAX, backoff, retry_after, with_retries
-from tests.fake_openai import FakeOpenAI, calls, fails, fake_openai, says, tool_call
+from tests.fake_openai import FakeOpenAI, calls, fails, model, says, tool_call
+
+__all__ = ["model"]  # a fixture, used by name
 
 BREAKDOWN = '{"title": "Party", "steps": ["Book", "Invite"]}'
 
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[FakeOpenAI]:
-    with fake_openai() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ rounds, the records each turn leaves, and what a provider failure leaves behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,9 @@ from models import AiLog, Conversation, Message, Task, TaskEvent, TaskStep
 from models.audit import AuditLog
 from tests.conftest import GqlWith, GraphQL
 from tests.factories import make_task, tick
-from tests.fake_openai import FakeOpenAI, calls, fails, fake_openai, says, tool_call
+from tests.fake_openai import FakeOpenAI, calls, fails, model, says, tool_call
+
+__all__ = ["model"]  # a fixture, used by name
 
 SEND = """
 mutation($input: SendMessageInput!) {
@@ -29,11 +30,6 @@ mutation($input: SendMessageInput!) {
   }
 }"""
 
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[FakeOpenAI]:
-    with fake_openai() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -4,37 +4,17 @@ changes nothing; a model's destructive tool calls are proposed the same way."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.ids import encode_id
-from models import Conversation, Task, TaskStep
+from models import Task, TaskStep
 from tests.conftest import GqlWith, GraphQL
-from tests.factories import make_task, tick
-from tests.fake_openai import FakeOpenAI, calls, fake_openai, says, tool_call
+from tests.factories import make_task
+from tests.fake_openai import FakeOpenAI, calls, model, says, tool_call
+from tests.graph.test_chat_offline import chat, say
 
-SEND = """
-mutation($input: SendMessageInput!) {
-  sendMessage(input: $input) { ... on SendMessageSuccess { reply { content } } }
-}"""
-
-
-async def chat(db: AsyncSession, user: str = "alice") -> str:
-    stamp = tick()
-    conversation = Conversation(user_id=user, title="Chat", created_at=stamp, updated_at=stamp)
-    db.add(conversation)
-    await db.commit()
-    return encode_id("Conversation", conversation.id)
-
-
-async def say(gql: GraphQL, conversation: str, content: str) -> str:
-    data = await gql.data(SEND, {"input": {"conversationId": conversation, "content": content}})
-    reply: str = data["sendMessage"]["reply"]["content"]
-    return reply
-
+__all__ = ["model"]  # a fixture, used by name
 
 async def tasks(db: AsyncSession) -> dict[str, str]:
     db.expire_all()
@@ -141,11 +121,6 @@ async def test_a_number_with_no_list_shown_follows_the_apps_order_and_names_the_
     reply = await say(gql, await chat(db), "complete 1")
     assert reply == "Marked “Book the dentist” as completed."  # the newest, as the app lists
 
-
-@pytest.fixture(scope="module")
-def model() -> Any:
-    with fake_openai() as fake:
-        yield fake
 
 
 async def test_a_models_delete_is_proposed_and_the_yes_needs_no_model(

@@ -197,6 +197,6 @@ async def test_break_down_creates_a_task_with_a_step_per_clause(
 ) -> None:
     reply = await say(gql, await chat(db), "break down: buy milk, call mom, then write the report")
     assert reply.splitlines() == [
-        "Added “Buy milk, call mom and write the report” with 3 steps:",
+        "Added “Buy milk (+2 more)” with 3 steps:",
         "1. Buy milk", "2. Call mom", "3. Write the report",
     ]

@@ -3,7 +3,7 @@ piece by piece for the hook, with the turn's stream id, and the final reply is s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
@@ -17,16 +17,13 @@ from graph.execution.database import RequestDatabase
 from graph.pubsub import LocalBroker
 from models import Conversation, Message
 from tests.factories import make_task, tick
-from tests.fake_openai import FakeOpenAI, calls, fake_openai, says, tool_call
+from tests.fake_openai import FakeOpenAI, calls, model, says, tool_call
+
+__all__ = ["model"]  # a fixture, used by name
 
 ALICE = Viewer("alice")
 OPTIONS = ChatOptions(seconds=10, confirm_seconds=300)
 
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[FakeOpenAI]:
-    with fake_openai() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ SERVER, success or error alike; and the breakdown's protocol with a real model e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,9 @@ from domain.assistant.breakdown import BREAKDOWN_SYSTEM_PROMPT, response_format
 from models import AiLog, Task, TaskStep
 from models.audit import AuditLog
 from tests.conftest import GqlWith, GraphQL, table_count
-from tests.fake_openai import FakeOpenAI, fails, fake_openai, says
+from tests.fake_openai import FakeOpenAI, fails, model, says
+
+__all__ = ["model"]  # a fixture, used by name
 
 BREAK_DOWN = """
 mutation($words: String!) {
@@ -25,11 +26,6 @@ mutation($words: String!) {
 }"""
 PANIC = """mutation { pressPanic(input: {intensity: 6, note: "shaky"}) { __typename } }"""
 
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[FakeOpenAI]:
-    with fake_openai() as fake:
-        yield fake
 
 
 @pytest.fixture
