@@ -100,31 +100,62 @@ class Score:
         return (int(self.whole), self.matched, self.exact)
 
 
-def score(ref: Sequence[str], text: str) -> Score | None:
-    """How `ref` (its words) matches `text`, or None when it does not (module doc)."""
-    known = words(text)
-    if not ref or not known:
-        return None
-    if list(ref) == known or significant(ref) == significant(known) != []:
-        return Score(len(ref), len(ref), True)
+def scores(ref: Sequence[str], texts: Iterable[tuple[int, str]]) -> dict[int, Score]:
+    """How `ref` (its words) matches each text it matches, by key (module doc).
+
+    Each word of the reference is compared once with each distinct word of all the texts
+    (rapidfuzz's `process.extract` for typos, in C), then each text is a few set lookups:
+    2,000 titles cost about as much as their distinct words, not 2,000 comparisons each."""
+    tokenized = [(key, words(text)) for key, text in texts]
     wanted = significant(ref) or list(ref)
-    matched = exact = 0
-    for word in wanted:
-        hits = [other for other in known if same_word(word, other)]
-        if not hits:
-            return None  # a word of the reference is not in the text: no guess
-        matched += 1
-        exact += any(word == other or stem(word) == stem(other) for other in hits)
-    return Score(matched, exact, False) if matched else None
+    if not wanted:
+        return {}
+    vocabulary = sorted({word for _, known in tokenized for word in known})
+    by_stem: dict[str, set[str]] = {}
+    for word in vocabulary:
+        by_stem.setdefault(stem(word), set()).add(word)
+    close = {word: _close(word, vocabulary, by_stem) for word in wanted}
+    found: dict[int, Score] = {}
+    for key, known in tokenized:
+        if not known:
+            continue
+        if list(ref) == known or significant(ref) == significant(known) != []:
+            found[key] = Score(len(ref), len(ref), True)
+            continue
+        present = set(known)
+        hits = [close[word] & present for word in wanted]
+        if all(hits):
+            exact = sum(any(word == other or stem(word) == stem(other) for other in hit)
+                        for word, hit in zip(wanted, hits, strict=True))
+            found[key] = Score(len(wanted), exact, False)
+    return found
+
+
+def _close(word: str, vocabulary: list[str], by_stem: dict[str, set[str]]) -> set[str]:
+    """The words of `vocabulary` that are `word` by `same_word` (`by_stem`: its words by
+    their stem)."""
+    matched = {word} | by_stem.get(stem(word), set())
+    edits = allowed_edits(word)
+    if edits:
+        for known, _, _ in process.extract(word, vocabulary, scorer=OSA.distance,
+                                           score_cutoff=edits, limit=None):
+            if same_word(word, known):
+                matched.add(known)
+    return matched
+
+
+def score(ref: Sequence[str], text: str) -> Score | None:
+    """How `ref` matches one text, or None when it does not."""
+    return scores(ref, [(0, text)]).get(0)
 
 
 def best(ref: Sequence[str], texts: Iterable[tuple[int, str]]) -> list[int]:
     """The keys of the texts `ref` matches best (several on a tie; none when none match)."""
-    scored = [(found.key(), key) for key, text in texts if (found := score(ref, text))]
-    if not scored:
+    found = scores(ref, texts)
+    if not found:
         return []
-    top = max(value for value, _ in scored)
-    return [key for value, key in scored if value == top]
+    top = max(value.key() for value in found.values())
+    return [key for key, value in found.items() if value.key() == top]
 
 
 def correct(word: str, vocabulary: Sequence[str]) -> str:

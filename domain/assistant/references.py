@@ -148,8 +148,8 @@ async def matching_ids(session: AsyncSession, user_id: str, ref: str) -> list[in
     exact = quoted(ref)
     if exact is not None:
         return [key for key, title, _ in rows if title.casefold() == exact.casefold()]
-    ref_words = matching.words(ref)
-    return [key for key, title, _ in rows if matching.score(ref_words, title)]
+    found = matching.scores(matching.words(ref), ((key, title) for key, title, _ in rows))
+    return [key for key, _, _ in rows if key in found]
 
 
 async def _titled(session: AsyncSession, context: ToolContext, ref: str) -> int:
