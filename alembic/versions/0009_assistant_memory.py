@@ -24,12 +24,12 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("focus_task_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("pending_action", JSON, nullable=True))
+    op.add_column("conversations", sa.Column("focus_task_id", sa.Integer(), nullable=True))
+    op.add_column("conversations", sa.Column("pending_action", JSON, nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.drop_column("pending_action")
-        batch_op.drop_column("focus_task_id")
+    # ALTER TABLE ... DROP COLUMN, not a batch rebuild, on SQLite too (3.35 and later): a
+    # rebuild drops the old conversations table, and its ON DELETE CASCADE took the messages.
+    op.drop_column("conversations", "pending_action")
+    op.drop_column("conversations", "focus_task_id")
