@@ -1,7 +1,8 @@
 """A third corpus in the format of `chat_corpus`, written blind (without reading the
 assistant's code or the other corpora's messages) to measure how the offline assistant
 generalises, as a held-back corpus would: another account, other phrasings, the same
-categories. Its first score is in the commit that added it.
+categories. First run, on the assistant merged in eb92e60 with the expectations as first
+written (commit 3c41930): 141/196 right (71.9%), 6 harmful; no expectation was changed after.
 
 Expectations are a product owner's: a delete, a cancel and every change to more than one
 existing task is proposed (a question back, nothing changed) and done only after a yes in the
