@@ -165,16 +165,18 @@ class Probe:
 
 
 async def probe(
-    base: str, count: int, interval: float = 0.1, path: str = "/healthz"
+    base: str, count: int, interval: float = 0.1, source: str = "127.0.0.1"
 ) -> list[Probe]:
-    """A bystander's `count` GETs, one every `interval`, each on a fresh connection."""
+    """A bystander's `count` GETs of /healthz from `source`, one every `interval`, each on a
+    fresh connection."""
     probes: list[Probe] = []
     fresh = httpx.Limits(max_keepalive_connections=0)  # each request on a new connection
-    async with httpx.AsyncClient(timeout=5, limits=fresh) as client:
+    transport = httpx.AsyncHTTPTransport(local_address=source, limits=fresh)
+    async with httpx.AsyncClient(timeout=5, transport=transport) as client:
         for _ in range(count):
             started = time.monotonic()
             try:
-                status = (await client.get(base + path)).status_code
+                status = (await client.get(f"{base}/healthz")).status_code
             except httpx.TransportError:
                 status = 0
             probes.append(Probe(status, time.monotonic() - started))

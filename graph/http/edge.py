@@ -68,7 +68,7 @@ logger = logging.getLogger(__name__)
 LINGER_SECONDS = 1.0
 HEADER_TIMEOUT = "HEADER_TIMEOUT"
 AT_LIMIT = "The server is at its connection limit; retry shortly."
-RETRY_SOON = {"retry-after": "1"}
+RETRY_SOON = {"retry-after": str(RETRY_AFTER_SECONDS)}
 SLOW_HEADERS = FirstThenCounted(
     logger, "connections closed past HEADER_TIMEOUT_SECONDS", level=logging.WARNING
 )
@@ -173,7 +173,7 @@ class EdgeHttpProtocol(HttpToolsProtocol):
             REFUSALS.failed("%s: past its cap", peer_host(transport), exc_info=None)
             cap = self.edge.ledger.cap
             self.refuse(transport, 429, too_many_connections_message(cap), TOO_MANY_CONNECTIONS,
-                        {"retry-after": str(RETRY_AFTER_SECONDS)})
+                        RETRY_SOON)
             return
         self.admitted = True
         super().connection_made(transport)

@@ -28,10 +28,11 @@ pytestmark = pytest.mark.slow
 GONE_WITHIN_SECONDS = 5.0
 # A supervisor as uvicorn's: it spawns a worker with multiprocessing, which calls
 # exit_with_supervisor() first (as worker_app does), says so, then would serve for a minute.
-SUPERVISOR = """import multiprocessing, os, time
+SUPERVISOR = """import multiprocessing, os, sys, time
 from graph.serving import exit_with_supervisor
 
 def work():
+    sys.platform = "{platform}"
     exit_with_supervisor()
     print(os.getpid(), flush=True)
     time.sleep(60)
@@ -61,11 +62,13 @@ def leftovers() -> Iterator[list[int]]:
             os.kill(pid, signal.SIGKILL)
 
 
+# Linux: the parent-death signal; any other platform name: the watchdog thread.
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
 def test_a_spawned_worker_exits_when_its_supervisor_is_killed(
-    tmp_path: Path, leftovers: list[int]
+    tmp_path: Path, leftovers: list[int], platform: str
 ) -> None:
     script = tmp_path / "supervisor.py"
-    script.write_text(SUPERVISOR)
+    script.write_text(SUPERVISOR.format(platform=platform))
     with subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE) as supervisor:
         try:
             assert supervisor.stdout is not None

@@ -131,8 +131,7 @@ async def test_a_slow_second_request_on_a_keep_alive_connection_is_closed_after_
     # uvicorn's keep-alive timer stops at the first byte of the next request: before the
     # deadline, a trickle kept the connection open for as long as it went on.
     reader, writer = await connect(server, sockets)
-    writer.write(b"GET /healthz HTTP/1.1\r\nHost: edge\r\n\r\n")
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    head = await ask(reader, writer)
     assert head.startswith(b"HTTP/1.1 200 ")
     await reader.readexactly(int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0]))
     started = time.monotonic()
@@ -183,6 +182,28 @@ async def test_a_connection_past_the_cap_is_answered_429_as_a_graphql_error(
     assert error["extensions"]["code"] == "TOO_MANY_CONNECTIONS"
     assert error["message"] == f"Too many connections from your address: at most {CAP} at once."
     assert seconds < DEADLINE  # refused at once, not held until the deadline
+
+
+async def test_closed_connections_give_their_slots_back_and_only_them(
+    server: str, sockets: list[asyncio.StreamWriter]
+) -> None:
+    for _ in range(CAP):
+        await connect(server, sockets, source="127.0.0.17")
+    for writer in sockets:
+        writer.close()
+        await writer.wait_closed()
+    await asyncio.sleep(0.3)  # the server sees the closes
+    again = [await connect(server, sockets, source="127.0.0.17") for _ in range(CAP)]
+    answers = [await ask(*connection) for connection in again]  # kept alive after: held
+    past_the_cap = await probe(server, 1, source="127.0.0.17")
+    assert all(head.startswith(b"HTTP/1.1 200 ") for head in answers)
+    assert [p.status for p in past_the_cap] == [429]
+
+
+async def ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    """GET /healthz on a keep-alive connection: the answer's head."""
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: edge\r\n\r\n")
+    return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
 
 
 async def test_idle_websockets_past_the_cap_are_refused_and_others_are_served(
