@@ -23,9 +23,9 @@ their connection and parser callbacks (connection_made/lost, data_received, on_m
 on_headers_complete, on_response_complete, handle_websocket_upgrade) and reading their state
 (transport, cycle, connections, limit_concurrency, server_state; a refused connection leaves
 `connections` at once, as uvicorn's own upgrade does). These are uvicorn's
-internals, not its documented API: pyproject.toml bounds uvicorn to one minor series, and
-tests/graph/test_edge_protocol.py fails if a hook is renamed or stops being called
-(tests/graph/test_edge_server.py runs the attacks on a real `serve`). The alternatives cost
+internals, not its documented API: pyproject.toml bounds uvicorn to one minor series,
+tests/graph/test_edge_protocol.py fails if a hook is renamed or changes its parameters, and
+tests/graph/test_edge_server.py (the attacks, on a real `serve`) if one stops being called. The alternatives cost
 more: uvicorn's h11 protocol has no header deadline either; hypercorn, granian or a front
 HAProxy would replace the server every transport test runs on (or add a second process and
 a system package to the default deployment) and still not count connections per client.
@@ -168,6 +168,7 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         self.header_deadline: asyncio.TimerHandle | None = None
         self.linger: asyncio.TimerHandle | None = None
 
+    # asyncio.Transport, not BaseTransport: uvicorn's own override narrows it the same way.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if not self.edge.admit(transport):
             REFUSALS.failed("%s: past its cap", peer_host(transport), exc_info=None)
