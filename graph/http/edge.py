@@ -25,10 +25,11 @@ on_headers_complete, on_response_complete, handle_websocket_upgrade) and reading
 `connections` at once, as uvicorn's own upgrade does). These are uvicorn's
 internals, not its documented API: pyproject.toml bounds uvicorn to one minor series,
 tests/graph/test_edge_protocol.py fails if a hook is renamed or changes its parameters, and
-tests/graph/test_edge_server.py (the attacks, on a real `serve`) if one stops being called. The alternatives cost
-more: uvicorn's h11 protocol has no header deadline either; hypercorn, granian or a front
-HAProxy would replace the server every transport test runs on (or add a second process and
-a system package to the default deployment) and still not count connections per client.
+tests/graph/test_edge_server.py (the attacks, on a real `serve`) if one stops being called.
+The alternatives cost more: uvicorn's h11 protocol has no header deadline either; hypercorn,
+granian or a front HAProxy would replace the server every transport test runs on (or add a
+second process and a system package to the default deployment) and still not count
+connections per client.
 
 One process serves one uvicorn server, so the limits and the ledger are per process:
 `configure(settings)` sets them, before the server accepts (in `serve_here`, and in each
