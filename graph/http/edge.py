@@ -26,10 +26,11 @@ on_headers_complete, on_response_complete, handle_websocket_upgrade) and reading
 internals, not its documented API: pyproject.toml bounds uvicorn to one minor series,
 tests/graph/test_edge_protocol.py fails if a hook is renamed or changes its parameters, and
 tests/graph/test_edge_server.py (the attacks, on a real `serve`) if one stops being called.
-The alternatives cost more: uvicorn's h11 protocol has no header deadline either; hypercorn,
-granian or a front HAProxy would replace the server every transport test runs on (or add a
-second process and a system package to the default deployment) and still not count
-connections per client.
+The alternatives cost more: uvicorn's h11 protocol has no header deadline either; moving to
+hypercorn or granian would change the server every transport test runs on (WebSockets,
+limits, workers, shutdown) for one timeout, and neither counts connections per client; an
+HAProxy started by `serve` can do both, but adds a second process and a system package to
+every deployment, the embedded SQLite one included.
 
 One process serves one uvicorn server, so the limits and the ledger are per process:
 `configure(settings)` sets them, before the server accepts (in `serve_here`, and in each
