@@ -21,6 +21,7 @@ from domain.visits import VisitRecorder
 from graph.auth import AuthenticationFailed, ConfigurationError, TokenVerifier
 from graph.context import Resources, get_context
 from graph.errors import BadRequest
+from graph.http.clients import ProxiedClientLimit
 from graph.http.cors import add_cors, allowed_origins
 from graph.http.limits import BodySizeLimit, RequestTimeout
 from graph.http.persisted import PersistedQueries
@@ -137,6 +138,9 @@ def create_app(
     # (413, 504), so a browser on another origin can read those too.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    if settings.trusted_proxies:  # direct peers are counted per connection (graph/http/edge.py)
+        app.add_middleware(ProxiedClientLimit, trusted_proxies=settings.trusted_proxies,
+                           cap=settings.max_connections_per_client)
     add_cors(app, settings)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every line has the id
     if settings.graphiql_enabled:
