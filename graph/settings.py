@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     # request is answered 503 at once; connections waiting to be accepted; how long SIGTERM
     # waits for running requests before cancelling them (under Kubernetes' default 30 s
     # grace). uvicorn has no timeout for reading a request's headers, nor for a connection
-    # that never sends one: that is the reverse proxy's job (README, production checklist).
+    # that never sends one: that is the reverse proxy's job (docs/production.md).
     keep_alive_timeout_seconds: int = Field(default=5, ge=1)
     # `serve`'s worker processes behind its one port (`--workers` wins); unset: see
     # `worker_count`. Every limit here is per worker, connection pools included.

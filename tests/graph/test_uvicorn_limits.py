@@ -4,7 +4,7 @@ Idle keep-alive connections are closed after KEEP_ALIVE_TIMEOUT_SECONDS; past
 LIMIT_CONCURRENCY connections a request is answered 503 without reaching the app; a WebSocket
 message over MAX_BODY_BYTES closes the socket with 1009 (message too big); SIGTERM stops the
 server within SHUTDOWN_TIMEOUT_SECONDS even when a request is stuck. uvicorn has no timeout
-for reading headers: that is the reverse proxy's (README).
+for reading headers: that is the reverse proxy's (docs/production.md).
 """
 
 from __future__ import annotations
