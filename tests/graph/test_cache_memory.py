@@ -79,7 +79,8 @@ DOCUMENTS: dict[str, tuple[int, Callable[[int], str]]] = {
     # the issue's case, at a sixteenth of the size
     "one large comment": (16, lambda i: f"# {i} {'x' * 64 * 1024}\n{{ viewer {{ id }} }}"),
     # (graphql-core counts comments against MAX_TOKENS)
-    "many small comments": (100, lambda i: f"# {i}\n" + "#\n" * 1_000 + "{ viewer { id } }"),
+    "many small comments": (40, lambda i: f"# {i}\n" + "# commented\n" * 1_000
+                            + "{ viewer { id } }"),
     "ordinary operations": (50, lambda i: f"""query Page{i}($after: String) {{
         tasks(first: {i % 100 + 1}, after: $after) {{ totalCount
           pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ {TASK} }} }} }}

@@ -18,6 +18,8 @@ import pytest
 from tests.conftest import TEST_SECRET
 from tests.servers import free_port
 
+pytestmark = pytest.mark.slow  # each case runs `clarity-graph serve` (which must refuse)
+
 # From `openssl rand -base64 33`, kept so that a run is repeatable.
 STRONG_SECRET = "Hzs12MwpxKpt5wkFfvZ6T+ek0+AZGHwuFn4WnHcLo8YC"
 # A PostgreSQL URL nothing listens on: with workers, the checks come before any connection.
