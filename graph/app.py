@@ -73,10 +73,9 @@ def create_app(
     otherwise the lifespan creates the engine from settings and disposes of it at shutdown."""
     settings = settings or Settings()
 
-    # Weak or wrong keys and origins stop start-up here, before a server is started: `serve`
-    # says which setting in one line (exit 2).
+    # A bad or weak key stops start-up here, before a server is started: `serve` says which
+    # setting in one line (exit 2). (So do bad origins, below: `allowed_origins`.)
     verifier = TokenVerifier(settings)
-    origins = allowed_origins(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -119,7 +118,7 @@ def create_app(
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
-        allowed_origins=origins,
+        allowed_origins=allowed_origins(settings),
     )
     app.include_router(router, prefix="/graphql")
     app.add_exception_handler(AuthenticationFailed, _unauthenticated)
@@ -129,7 +128,7 @@ def create_app(
     # (413, 504), so a browser on another origin can read those too.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
-    add_cors(app, origins)
+    add_cors(app, settings)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every line has the id
     if settings.graphiql_enabled:
         app.mount("/playground", StaticFiles(directory=VENDOR), name="playground")

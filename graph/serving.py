@@ -161,7 +161,7 @@ def _check_before_workers(settings: Settings) -> None:
     from graph.http.persisted import ManifestError, PersistedQueries
 
     TokenVerifier(settings)  # creates the development secret file, once, before any worker
-    allowed_origins(settings)
+    allowed_origins(settings)  # origins that never match, or * in production
     try:
         PersistedQueries.from_settings(settings)
     except ManifestError as error:

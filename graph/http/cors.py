@@ -57,13 +57,11 @@ def allowed_origins(settings: Settings) -> list[str]:
 
     An entry that can never match (a wildcard pattern, `null`, anything but
     scheme://host[:port]) stops start-up in every environment, naming the entry and what to
-    write instead; `*` (every origin) stops production and is warned about in development.
+    write instead; `*` (every origin) stops production (development warns: `add_cors`).
     """
     origins = sorted({_origin(entry) for entry in settings.cors_origins})
-    if "*" in origins:
-        if settings.is_production:
-            raise ConfigurationError(f"{EVERY_ORIGIN}; production lists each origin: {EXAMPLE}")
-        logger.warning("%s (production refuses it)", EVERY_ORIGIN)
+    if "*" in origins and settings.is_production:
+        raise ConfigurationError(f"{EVERY_ORIGIN}; production lists each origin: {EXAMPLE}")
     return origins
 
 
@@ -114,10 +112,13 @@ def _punycode(text: str, host: str) -> str:
     return f"{parts.scheme.lower()}://{ascii_host}" + (f":{parts.port}" if parts.port else "")
 
 
-def add_cors(app: FastAPI, origins: list[str]) -> None:
-    """CORS for `origins` (what `allowed_origins` returned); none: no CORS at all."""
+def add_cors(app: FastAPI, settings: Settings) -> None:
+    """CORS for `CORS_ORIGINS`; none: no CORS at all. `*` is warned about here, once an app."""
+    origins = allowed_origins(settings)
     if not origins:
         return
+    if "*" in origins:
+        logger.warning("%s (production refuses it)", EVERY_ORIGIN)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=origins,
