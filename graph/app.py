@@ -18,7 +18,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from domain.assistant import Assistant, OfflineAssistant
 from domain.visits import VisitRecorder
-from graph.auth import AuthenticationFailed, TokenVerifier
+from graph.auth import AuthenticationFailed, ConfigurationError, TokenVerifier
 from graph.context import Resources, get_context
 from graph.errors import BadRequest
 from graph.http.cors import add_cors, allowed_origins
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 # An orchestrator probes readiness every few seconds, through a whole outage.
 READINESS_FAILURES = FirstThenCounted(logger, "readiness check failing", level=logging.WARNING)
 VENDOR = Path(__file__).parent / "http" / "static" / "vendor"
+NO_KEY = "ASSISTANT_PROVIDER=openai but OPENAI_API_KEY is not set"
 
 
 def engine_options(settings: Settings) -> EngineOptions:
@@ -52,14 +53,25 @@ def engine_options(settings: Settings) -> EngineOptions:
 
 
 def build_assistant(settings: Settings) -> Assistant:
-    """The assistant provider `ASSISTANT_PROVIDER` names, configured from the settings."""
+    """The assistant provider `ASSISTANT_PROVIDER` names, configured from the settings.
+
+    The OpenAI-compatible provider with no OPENAI_API_KEY is refused in production (every
+    turn would fail at a hosted service, silently until users try) and warned about in
+    development; a local server that needs no key takes any value."""
     if settings.assistant_provider == "openai":
         from domain.assistant.openai import OpenAIAssistant
 
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+        if not key.strip():
+            if settings.is_production:
+                raise ConfigurationError(NO_KEY + " (set any value for a local server that "
+                                         "needs none)")
+            logger.warning("%s: requests are sent without a key, which a hosted service "
+                           "refuses (a local server may not need one)", NO_KEY)
         return OpenAIAssistant(
-            base_url=settings.openai_base_url, api_key=key, model=settings.openai_model,
+            base_url=settings.openai_base_url, api_key=key.strip(), model=settings.openai_model,
             timeout_seconds=settings.assistant_timeout_seconds,
+            retries=settings.assistant_retries,
         )
     return OfflineAssistant()
 

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_model: str = "gpt-4o-mini"
     assistant_timeout_seconds: float = Field(default=20.0, gt=0)
+    # A delete, cancel or change to several tasks waits this long for the user's yes.
+    assistant_confirmation_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    # Retries of one provider call answered 429 or 5xx (or not answered), with backoff and
+    # the provider's Retry-After, all within ASSISTANT_TIMEOUT_SECONDS.
+    assistant_retries: int = Field(default=3, ge=0, le=10)
 
     log_level: str = "INFO"
     # auto: JSON for collectors, short human lines when stderr is a terminal (graph/terminal.py)
