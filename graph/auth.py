@@ -121,7 +121,7 @@ def hs_secret(settings: Settings) -> str | None:
         if weakness is not None:
             if settings.is_production:
                 raise ConfigurationError(f"{weakness}; {GENERATE_A_SECRET}")
-            logger.warning("%s (production refuses it); %s", weakness, GENERATE_A_SECRET)
+            logger.warning("%s (development only warns); %s", weakness, GENERATE_A_SECRET)
         return secret
     if settings.jwt_public_key_file or settings.jwks_file:
         return None
