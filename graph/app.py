@@ -86,9 +86,12 @@ def create_app(
     otherwise the lifespan creates the engine from settings and disposes of it at shutdown."""
     settings = settings or Settings()
 
+    # A bad or weak key stops start-up here, before a server is started: `serve` says which
+    # setting in one line (exit 2). (So do bad origins, below: `allowed_origins`.)
+    verifier = TokenVerifier(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        verifier = TokenVerifier(settings)  # a bad key configuration stops start-up here
         # The APQ cache and the manifest, per app; a bad manifest stops start-up here too.
         persisted_queries = router.persisted_queries = PersistedQueries.from_settings(settings)
         async with AsyncExitStack() as resources:

@@ -203,9 +203,11 @@ def _freeze() -> None:
 
 def _check_before_workers(settings: Settings) -> None:
     from graph.auth import TokenVerifier
+    from graph.http.cors import allowed_origins
     from graph.http.persisted import ManifestError, PersistedQueries
 
     TokenVerifier(settings)  # creates the development secret file, once, before any worker
+    allowed_origins(settings)  # origins that never match, or * in production
     try:
         PersistedQueries.from_settings(settings)
     except ManifestError as error:

@@ -157,7 +157,8 @@ async def test_a_text_over_the_per_text_limit_runs_but_is_not_stored(build: Buil
 
 async def test_the_cache_is_bounded_by_bytes_not_only_entries(build: Build) -> None:
     # 1 MB texts used to be kept by the thousand: 200 of them took RSS from 648 to 1,043 MB.
-    client = await build(apq_cache_bytes=2048, apq_max_query_bytes=1024)
+    # Each text below weighs ~1,250 bytes (the text, its hash, the entry): two fit.
+    client = await build(apq_cache_bytes=3000, apq_max_query_bytes=1024)
     texts = [f"query Q{n} {{ viewer {{ id }} }} #" + "x" * 800 for n in range(3)]
     for text in texts:
         assert (await register(client, text)).status_code == 200
