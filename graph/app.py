@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from graph.errors import BadRequest
 from graph.http.clients import ProxiedClientLimit
 from graph.http.cors import add_cors, allowed_origins
 from graph.http.limits import BodySizeLimit, RequestTimeout
-from graph.http.persisted import PersistedQueries
+from graph.http.persisted import ManifestError, PersistedQueries
 from graph.http.responses import refusal
 from graph.http.router import ClarityRouter
 from graph.migrations import current_revision, head_revision
@@ -53,22 +54,48 @@ def engine_options(settings: Settings) -> EngineOptions:
     )
 
 
-def build_assistant(settings: Settings) -> Assistant:
-    """The assistant provider `ASSISTANT_PROVIDER` names, configured from the settings.
+@dataclass(frozen=True)
+class Checked:
+    """What start-up builds from the settings before anything serves, refusing a bad or weak
+    setting with one ConfigurationError line (`serve`: exit 2), never a lifespan traceback."""
 
-    The OpenAI-compatible provider with no OPENAI_API_KEY is refused in production (every
+    verifier: TokenVerifier
+    persisted_queries: PersistedQueries
+
+
+def check_settings(settings: Settings) -> Checked:
+    """The keys, the origins, the persisted-query manifest and the assistant's key. `serve`
+    runs it once before its workers start; `create_app` in every process."""
+    verifier = TokenVerifier(settings)  # creates the development secret file if needed
+    allowed_origins(settings)  # origins that never match, or * in production
+    try:
+        persisted_queries = PersistedQueries.from_settings(settings)
+    except ManifestError as error:
+        raise ConfigurationError(str(error)) from error
+    _check_assistant_key(settings)
+    return Checked(verifier, persisted_queries)
+
+
+def _check_assistant_key(settings: Settings) -> None:
+    """The OpenAI-compatible provider with no OPENAI_API_KEY is refused in production (every
     turn would fail at a hosted service, silently until users try) and warned about in
     development; a local server that needs no key takes any value."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    if settings.assistant_provider != "openai" or key.strip():
+        return
+    if settings.is_production:
+        raise ConfigurationError(NO_KEY + " (set any value for a local server that needs none)")
+    logger.warning("%s: requests are sent without a key, which a hosted service refuses (a "
+                   "local server may not need one)", NO_KEY)
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    """The assistant provider `ASSISTANT_PROVIDER` names, configured from the settings (its
+    key checked by `check_settings`)."""
     if settings.assistant_provider == "openai":
         from domain.assistant.openai import OpenAIAssistant
 
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-        if not key.strip():
-            if settings.is_production:
-                raise ConfigurationError(NO_KEY + " (set any value for a local server that "
-                                         "needs none)")
-            logger.warning("%s: requests are sent without a key, which a hosted service "
-                           "refuses (a local server may not need one)", NO_KEY)
         return OpenAIAssistant(
             base_url=settings.openai_base_url, api_key=key.strip(), model=settings.openai_model,
             timeout_seconds=settings.assistant_timeout_seconds,
@@ -86,14 +113,12 @@ def create_app(
     otherwise the lifespan creates the engine from settings and disposes of it at shutdown."""
     settings = settings or Settings()
 
-    # A bad or weak key stops start-up here, before a server is started: `serve` says which
-    # setting in one line (exit 2). (So do bad origins, below: `allowed_origins`.)
-    verifier = TokenVerifier(settings)
+    # A bad or weak setting stops start-up here, before a server is started: `serve` says
+    # which in one line (exit 2). The APQ cache and the manifest are per app.
+    checked = check_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The APQ cache and the manifest, per app; a bad manifest stops start-up here too.
-        persisted_queries = router.persisted_queries = PersistedQueries.from_settings(settings)
         async with AsyncExitStack() as resources:
             factory = session_factory
             if factory is None:
@@ -110,11 +135,11 @@ def create_app(
             app.state.resources = Resources(
                 settings=settings,
                 session_factory=factory,
-                verifier=verifier,
+                verifier=checked.verifier,
                 visits=VisitRecorder(),
                 assistant=assistant,
                 broker=broker,
-                persisted_queries=persisted_queries,
+                persisted_queries=checked.persisted_queries,
             )
             yield
 
@@ -133,6 +158,7 @@ def create_app(
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         allowed_origins=allowed_origins(settings),
     )
+    router.persisted_queries = checked.persisted_queries
     app.include_router(router, prefix="/graphql")
     app.add_exception_handler(AuthenticationFailed, _unauthenticated)
     app.add_exception_handler(BadRequest, _bad_request)

@@ -202,16 +202,9 @@ def _freeze() -> None:
 
 
 def _check_before_workers(settings: Settings) -> None:
-    from graph.auth import TokenVerifier
-    from graph.http.cors import allowed_origins
-    from graph.http.persisted import ManifestError, PersistedQueries
+    from graph.app import check_settings
 
-    TokenVerifier(settings)  # creates the development secret file, once, before any worker
-    allowed_origins(settings)  # origins that never match, or * in production
-    try:
-        PersistedQueries.from_settings(settings)
-    except ManifestError as error:
-        raise ConfigurationError(str(error)) from error
+    check_settings(settings)  # the development secret file is made here, once, for all
     asyncio.run(_reach_database(settings))
 
 

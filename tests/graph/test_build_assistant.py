@@ -8,7 +8,7 @@ import pytest
 
 from domain.assistant import OfflineAssistant
 from domain.assistant.openai import OpenAIAssistant
-from graph.app import build_assistant
+from graph.app import build_assistant, check_settings, create_app
 from graph.auth import ConfigurationError
 from tests.conftest import make_settings
 
@@ -24,7 +24,7 @@ def test_a_key_configures_the_openai_compatible_provider() -> None:
 
 def test_no_key_is_a_clear_warning_in_development(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="graph.app"):
-        build_assistant(make_settings(assistant_provider="openai", openai_api_key=None))
+        check_settings(make_settings(assistant_provider="openai", openai_api_key=None))
     assert "OPENAI_API_KEY is not set" in caplog.text
 
 
@@ -32,4 +32,4 @@ def test_no_key_is_refused_in_production() -> None:
     settings = make_settings(assistant_provider="openai", openai_api_key=None,
                              environment="production")
     with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
-        build_assistant(settings)
+        create_app(settings)

@@ -98,3 +98,13 @@ def test_the_test_secret_and_the_strong_one_pass_the_production_check() -> None:
 
     assert secret_weakness(STRONG_SECRET) is None
     assert secret_weakness(TEST_SECRET) is None
+
+
+def test_serve_refuses_the_openai_provider_without_a_key_in_production(tmp_path: Path) -> None:
+    finished = serve(tmp_path, ENVIRONMENT="production", ASSISTANT_PROVIDER="openai")
+    refused_with(finished, "ASSISTANT_PROVIDER=openai but OPENAI_API_KEY is not set")
+
+
+def test_serve_refuses_a_persisted_only_mode_without_a_manifest(tmp_path: Path) -> None:
+    finished = serve(tmp_path, PERSISTED_QUERIES_ONLY="true")
+    refused_with(finished, "PERSISTED_QUERIES_ONLY")
