@@ -1,6 +1,6 @@
 """`python -m bench.rls`: the task page on PostgreSQL with row-level security on and off.
 
-Makes a throwaway database with its two roles (README, "Roles, grants, row-level security"),
+Makes a throwaway database with its two roles (docs/database.md),
 migrates and seeds it as the owner, grants the application role, then starts the real server
 twice on core 0: as the application role (RLS on: every statement filtered by the policies,
 the viewer set in each BEGIN) and as the owner (RLS bypassed: the resolvers' predicates

@@ -16,13 +16,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Executable, Float, Select, Subquery, case, cast, func
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Float,
+    Integer,
+    Select,
+    Subquery,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
+from domain import days
 from domain.validation import text_problem
 from models.audit import (
     CLIENT,
@@ -227,34 +238,6 @@ def filtered(statement: Select[Any], where: LogFilter) -> Select[Any]:
     return statement
 
 
-# The UTC calendar day of a timestamp --------------------------------------------------------
-
-
-class utc_day(FunctionElement[date]):
-    """`created_at`'s calendar day in UTC, the same on every database: SQLite stores naive
-    UTC text, so `date()` of it is the UTC day; PostgreSQL's timestamptz is first converted
-    to UTC wall time, whatever the session's TimeZone."""
-
-    type = Date()
-    name = "utc_day"
-    inherit_cache = True
-
-
-@compiles(utc_day, "sqlite")
-def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"
-
-
-@compiles(utc_day)
-def _utc_day_default(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
-
-
 # Aggregates ---------------------------------------------------------------------------------
 
 _IS_ERROR = AuditLog.status == "error"
@@ -351,11 +334,27 @@ async def by_document_type(db: Rows, base: Select[Any]) -> list[DocumentTypeFigu
     ]
 
 
-async def by_day(db: Rows, base: Select[Any]) -> list[DayFigures]:
-    """Days with at least one row, oldest first."""
-    day = utc_day(AuditLog.created_at)
-    statement = _aggregate(base, day.label("day"), *_FIGURES).group_by(day).order_by(day)
-    return [DayFigures(_as_date(row.day), Figures.of(row)) for row in await db.rows(statement)]
+async def by_day(db: Rows, base: Select[Any], zone: ZoneInfo) -> list[DayFigures]:
+    """Days in `zone` with at least one row, oldest first. In UTC one statement; in another
+    zone two: the rows' first and last instants, whose offsets the days are taken in."""
+    created = AuditLog.created_at
+    if days.is_utc(zone):
+        offset: ColumnElement[int] = literal(0, Integer)
+    else:
+        [(first, last)] = await db.rows(_aggregate(base, func.min(created), func.max(created)))
+        if first is None:
+            return []
+        offset = days.offset_minutes(created, days.segments(zone, first, last))
+    # Grouped and ordered by the output column's name: the expression holds bound values,
+    # which PostgreSQL would not match between the SELECT list and a repeated GROUP BY.
+    day: ColumnElement[Any] = literal_column("day")
+    statement = (
+        _aggregate(base, days.local_day(created, offset).label("day"), *_FIGURES)
+        .group_by(day).order_by(day)
+    )
+    return [
+        DayFigures(days.as_date(row.day), Figures.of(row)) for row in await db.rows(statement)
+    ]
 
 
 def per_user(base: Select[Any]) -> Subquery:
@@ -367,8 +366,3 @@ def per_user(base: Select[Any]) -> Subquery:
         .group_by(AuditLog.user_id)
         .subquery("audit_user_figures")
     )
-
-
-def _as_date(value: date | str) -> date:
-    # The Date type already parses SQLite's text; this guards other drivers that return text.
-    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -21,11 +21,14 @@ from models.base import utcnow
 
 
 async def owned_conversation(
-    session: AsyncSession, user_id: str, conversation_id: str
+    session: AsyncSession, user_id: str, conversation_id: str, *, lock: bool = False
 ) -> Conversation:
-    conversation: Conversation | None = await session.scalar(
-        scope.owned(Conversation, user_id).where(Conversation.id == conversation_id)
-    )
+    """The viewer's conversation; with `lock`, locked for this transaction (FOR UPDATE) and
+    read afresh, so two turns of one conversation take turns with its memory."""
+    statement = scope.owned(Conversation, user_id).where(Conversation.id == conversation_id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    conversation: Conversation | None = await session.scalar(statement)
     if conversation is None:
         raise NotFound(Conversation, conversation_id)
     return conversation
@@ -72,13 +75,16 @@ async def delete_conversation(session: AsyncSession, conversation: Conversation)
 
 async def store_exchange(
     session: AsyncSession, conversation: Conversation, content: str, reply: str, *,
-    listing: dict[str, Any] | None, title: str | None,
+    memory: dict[str, Any], title: str | None,
 ) -> tuple[Message, Message]:
-    """The user's message and the assistant's reply, stored together, with the list the
-    reply's turn last showed and a first title."""
+    """The user's message and the assistant's reply, stored together, with what the
+    assistant remembers after the turn (`memory`: the columns `listing`, `focus_task_id`
+    and `pending_action`) and a first title."""
     mine = await add_message(session, conversation, "user", content)
     theirs = await add_message(session, conversation, "assistant", reply or "…")
-    conversation.listing = listing
+    conversation.listing = memory.get("listing")
+    conversation.focus_task_id = memory.get("focus_task_id")
+    conversation.pending_action = memory.get("pending_action")
     if conversation.title is None:
         conversation.title = title
     await session.flush()

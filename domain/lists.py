@@ -4,7 +4,7 @@ conditions they add to an already scoped statement.
 
 Instants are exclusive bounds and must carry an offset; texts are searched folded
 (models/folding.py), the same on SQLite and PostgreSQL. Which index serves which condition
-is the README's "What serves each list" (Decisions).
+is docs/decisions.md, "What serves each list".
 """
 
 from __future__ import annotations

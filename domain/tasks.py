@@ -115,7 +115,9 @@ async def create_task(
     session_id: str | None,
     values: dict[str, Any],
     steps: Sequence[str] = (),
+    completed: Collection[int] = (),
 ) -> Task:
+    """A new task with its steps; `completed` names the steps (from 1) created done."""
     status = values.get("status", "pending")
     task = Task(
         user_id=user_id,
@@ -127,7 +129,8 @@ async def create_task(
     session.add(task)
     await session.flush()
     for number, content in enumerate(steps, start=1):
-        session.add(TaskStep(task_id=task.id, step_number=number, content=content))
+        session.add(TaskStep(task_id=task.id, step_number=number, content=content,
+                             completed=number in completed))
     record_event(session, task, "created", to_status=status, payload={"steps": len(steps)})
     await session.flush()
     return task

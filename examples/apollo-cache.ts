@@ -7,13 +7,34 @@
 // as `{ __typename: "NotFoundError" }` while the generated types promise `code` and
 // `errorMessage`. codegen.yml generates the map (generated/fragment-matcher.ts) from
 // schema.graphql, so a new payload or error type is known as soon as the schema has it.
+//
+// The mutations and subscriptions answer what the views render (tests/test_examples.py), so
+// the cache merges a changed object whole. Which lists a created, moved or deleted task
+// belongs to is the client's to say: examples/web/src/task-lists.ts does it for `tasks` with
+// cache.modify, on this same relayStylePagination policy.
 import { InMemoryCache } from "@apollo/client";
+import { relayStylePagination } from "@apollo/client/utilities";
 
 import fragmentMatcher from "./generated/fragment-matcher";
 import type { CompleteTaskMutation } from "./generated/graphql";
 
 export function createCache(): InMemoryCache {
-  return new InMemoryCache({ possibleTypes: fragmentMatcher.possibleTypes });
+  return new InMemoryCache({
+    possibleTypes: fragmentMatcher.possibleTypes,
+    typePolicies: {
+      Query: {
+        fields: {
+          // One cached list per filter and order; fetchMore's pages are appended to it.
+          tasks: relayStylePagination(["filter", "orderBy"]),
+          conversations: relayStylePagination(["filter", "orderBy"]),
+          panicEvents: relayStylePagination(["filter", "orderBy"]),
+          auditLogs: relayStylePagination(["filter", "orderBy"]),
+        },
+      },
+      // ChatHistory pages backward (`last`, `before`): the older messages are prepended.
+      Conversation: { fields: { messages: relayStylePagination(["filter", "orderBy"]) } },
+    },
+  });
 }
 
 type CompleteTaskPayload = CompleteTaskMutation["setTaskStatus"];

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,12 +19,13 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from domain.assistant import Assistant, OfflineAssistant
 from domain.visits import VisitRecorder
-from graph.auth import AuthenticationFailed, TokenVerifier
+from graph.auth import AuthenticationFailed, ConfigurationError, TokenVerifier
 from graph.context import Resources, get_context
 from graph.errors import BadRequest
+from graph.http.clients import ProxiedClientLimit
 from graph.http.cors import add_cors, allowed_origins
 from graph.http.limits import BodySizeLimit, RequestTimeout
-from graph.http.persisted import PersistedQueries
+from graph.http.persisted import ManifestError, PersistedQueries
 from graph.http.responses import refusal
 from graph.http.router import ClarityRouter
 from graph.live import Live
@@ -38,6 +40,7 @@ logger = logging.getLogger(__name__)
 # An orchestrator probes readiness every few seconds, through a whole outage.
 READINESS_FAILURES = FirstThenCounted(logger, "readiness check failing", level=logging.WARNING)
 VENDOR = Path(__file__).parent / "http" / "static" / "vendor"
+NO_KEY = "ASSISTANT_PROVIDER=openai but OPENAI_API_KEY is not set"
 
 
 def engine_options(settings: Settings) -> EngineOptions:
@@ -52,15 +55,52 @@ def engine_options(settings: Settings) -> EngineOptions:
     )
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What start-up builds from the settings before anything serves, refusing a bad or weak
+    setting with one ConfigurationError line (`serve`: exit 2), never a lifespan traceback."""
+
+    verifier: TokenVerifier
+    persisted_queries: PersistedQueries
+
+
+def check_settings(settings: Settings) -> Checked:
+    """The keys, the origins, the persisted-query manifest and the assistant's key. `serve`
+    runs it once before its workers start; `create_app` in every process."""
+    verifier = TokenVerifier(settings)  # creates the development secret file if needed
+    allowed_origins(settings)  # origins that never match, or * in production
+    try:
+        persisted_queries = PersistedQueries.from_settings(settings)
+    except ManifestError as error:
+        raise ConfigurationError(str(error)) from error
+    _check_assistant_key(settings)
+    return Checked(verifier, persisted_queries)
+
+
+def _check_assistant_key(settings: Settings) -> None:
+    """The OpenAI-compatible provider with no OPENAI_API_KEY is refused in production (every
+    turn would fail at a hosted service, silently until users try) and warned about in
+    development; a local server that needs no key takes any value."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    if settings.assistant_provider != "openai" or key.strip():
+        return
+    if settings.is_production:
+        raise ConfigurationError(NO_KEY + " (set any value for a local server that needs none)")
+    logger.warning("%s: requests are sent without a key, which a hosted service refuses (a "
+                   "local server may not need one)", NO_KEY)
+
+
 def build_assistant(settings: Settings) -> Assistant:
-    """The assistant provider `ASSISTANT_PROVIDER` names, configured from the settings."""
+    """The assistant provider `ASSISTANT_PROVIDER` names, configured from the settings (its
+    key checked by `check_settings`)."""
     if settings.assistant_provider == "openai":
         from domain.assistant.openai import OpenAIAssistant
 
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         return OpenAIAssistant(
-            base_url=settings.openai_base_url, api_key=key, model=settings.openai_model,
+            base_url=settings.openai_base_url, api_key=key.strip(), model=settings.openai_model,
             timeout_seconds=settings.assistant_timeout_seconds,
+            retries=settings.assistant_retries,
         )
     return OfflineAssistant()
 
@@ -74,11 +114,12 @@ def create_app(
     otherwise the lifespan creates the engine from settings and disposes of it at shutdown."""
     settings = settings or Settings()
 
+    # A bad or weak setting stops start-up here, before a server is started: `serve` says
+    # which in one line (exit 2). The APQ cache and the manifest are per app.
+    checked = check_settings(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        verifier = TokenVerifier(settings)  # a bad key configuration stops start-up here
-        # The APQ cache and the manifest, per app; a bad manifest stops start-up here too.
-        persisted_queries = router.persisted_queries = PersistedQueries.from_settings(settings)
         async with AsyncExitStack() as resources:
             factory = session_factory
             if factory is None:
@@ -98,11 +139,11 @@ def create_app(
             app.state.resources = Resources(
                 settings=settings,
                 session_factory=factory,
-                verifier=verifier,
+                verifier=checked.verifier,
                 visits=VisitRecorder(),
                 assistant=assistant,
                 broker=broker,
-                persisted_queries=persisted_queries,
+                persisted_queries=checked.persisted_queries,
                 live=live,
             )
             yield
@@ -124,6 +165,7 @@ def create_app(
         max_subscriptions_per_connection=None,
         allowed_origins=allowed_origins(settings),
     )
+    router.persisted_queries = checked.persisted_queries
     app.include_router(router, prefix="/graphql")
     app.add_exception_handler(AuthenticationFailed, _unauthenticated)
     app.add_exception_handler(BadRequest, _bad_request)
@@ -132,6 +174,9 @@ def create_app(
     # (413, 504), so a browser on another origin can read those too.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    if settings.trusted_proxies:  # direct peers are counted per connection (graph/http/edge.py)
+        app.add_middleware(ProxiedClientLimit, trusted_proxies=settings.trusted_proxies,
+                           cap=settings.max_connections_per_client)
     add_cors(app, settings)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every line has the id
     if settings.graphiql_enabled:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import secrets
 import tempfile
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from jwt.algorithms import get_default_algorithms
 
 from domain.viewers import ANONYMOUS_PREFIX, Viewer
+from graph.secret_strength import GENERATE_A_SECRET, secret_weakness
 from graph.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ _NOT_ASYMMETRIC = SYMMETRIC_ALGORITHMS | {"none"}
 # bytes at most): bounded like any identifier. 255 fits every identity provider's ids.
 SUBJECT_MAX = 255
 EXP_CEILING = 2**53  # seconds: far past any token's life, and exact as a float
+NUMERIC_DATE_CLAIMS = ("exp", "iat", "nbf")
 
 _PRIVATE_KEY_TYPES = (
     rsa.RSAPrivateKey,
@@ -103,30 +106,22 @@ def _read_secret(path: Path) -> str | None:
         raise ConfigurationError(f"cannot read the development secret {path}: {error}") from error
 
 
-# RFC 7518 3.2: an HS256 key must be at least as long as the hash, 256 bits.
-HS_SECRET_MIN_BYTES = 32
-
-
 def hs_secret(settings: Settings) -> str | None:
     """The HS secret to verify and sign with, or None when only asymmetric keys are set.
 
     An empty secret is refused everywhere (it would refuse every token, or sign with
-    nothing); production refuses one under 32 bytes too (`JWT_SECRET=a` let a forged admin
-    token be found in under 100 guesses); development only warns."""
+    nothing); production refuses one under 32 bytes (`JWT_SECRET=a` let a forged admin
+    token be found in under 100 guesses) or under 128 estimated bits (`'changeme' * 4`);
+    development only warns."""
     if settings.jwt_secret is not None:
         secret = settings.jwt_secret.get_secret_value()
-        size = len(secret.encode("utf-8", "surrogatepass"))
         if not secret.strip():
             raise ConfigurationError("JWT_SECRET is empty")
-        if size < HS_SECRET_MIN_BYTES:
+        weakness = secret_weakness(secret)
+        if weakness is not None:
             if settings.is_production:
-                raise ConfigurationError(
-                    f"JWT_SECRET has {size} bytes; production needs at least"
-                    f" {HS_SECRET_MIN_BYTES} random bytes (`openssl rand -base64 48`)"
-                )
-            logger.warning(
-                "JWT_SECRET has %d bytes; use at least %d random bytes", size, HS_SECRET_MIN_BYTES
-            )
+                raise ConfigurationError(f"{weakness}; {GENERATE_A_SECRET}")
+            logger.warning("%s (development only warns); %s", weakness, GENERATE_A_SECRET)
         return secret
     if settings.jwt_public_key_file or settings.jwks_file:
         return None
@@ -190,6 +185,7 @@ class TokenVerifier:
         if not isinstance(algorithm, str) or algorithm not in self._algorithms:
             named = f" {algorithm!r}" if isinstance(algorithm, str) and len(algorithm) <= 16 else ""
             raise AuthenticationFailed(f"token algorithm{named} is not accepted")
+        _check_numeric_dates(token)
         keys = self._keys_for(algorithm, header.get("kid"))
         try:
             for key in keys[:-1]:  # a token without a key id: any key of its type may fit
@@ -240,6 +236,31 @@ class TokenVerifier:
         if self._jwks is not None and kid is not None:
             raise AuthenticationFailed("token key id is unknown")
         raise AuthenticationFailed("no key is configured for this algorithm")
+
+
+def _check_numeric_dates(token: str) -> None:
+    """Refuses a token whose `exp`, `iat` or `nbf` is not a JSON number (RFC 7519's
+    NumericDate). PyJWT converts them with int(): `"exp": "4102444800"` passed as a date,
+    and the viewer kept no expiry (a WebSocket it opened was never closed for it). Checked
+    before the signature, so the reason is this one whoever signed the token; nothing of the
+    unverified payload is used."""
+    try:
+        payload = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return  # not a JWT payload: the verifying decode says so
+    for claim in NUMERIC_DATE_CLAIMS:
+        if claim in payload and not _is_numeric_date(payload[claim]):
+            raise AuthenticationFailed(
+                f"token claim {claim!r} must be a number of seconds since 1970 (a NumericDate)"
+            )
+
+
+def _is_numeric_date(value: object) -> bool:
+    # bool is an int in Python (`"exp": true` was read as 1); NaN and Infinity are floats
+    # Python's JSON parser accepts.
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 def viewer_from_claims(claims: dict[str, Any], session_id: str | None) -> Viewer:

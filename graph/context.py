@@ -167,7 +167,8 @@ async def _record_visit(
         if not isinstance(error, SQLAlchemyError) and not database_unavailable(error):
             raise
         resources.visits.forget(session_id, user_id)
-        # The id is a bearer secret (README): its first eight characters tell visits apart.
+        # The id is a bearer secret (docs/decisions.md): its first eight characters tell
+        # visits apart.
         VISIT_FAILURES.failed("could not record visit %s...", session_id[:8], exc_info=error)
     else:
         VISIT_FAILURES.recovered()

@@ -16,20 +16,31 @@ what another committed), and SQLite takes one writer at a time anyway.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 
 from graph.auth import ConfigurationError
+from graph.http.edge import EdgeHttpProtocol, EdgeWebSocketProtocol, check_settings
+from graph.http.edge import configure as configure_edge
 from graph.observability import configure_logging, human_output
 from graph.settings import Settings
 
 logger = logging.getLogger(__name__)
 # uvicorn's exit status for a server that could not start (uvicorn.config.STARTUP_FAILURE).
 STARTUP_FAILURE = 3
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_POLL_SECONDS = 1.0  # where there is no parent-death signal (not Linux)
 SQLITE_REFUSAL = (
     "{count} workers on SQLite: live events are delivered in-process there, so a subscriber "
     "on one worker would miss what another commits, and SQLite takes one writer at a time. "
@@ -50,19 +61,23 @@ def worker_count(settings: Settings, flag: int | None) -> int:
 
 def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
     """What uvicorn is given in every mode: each worker applies all of it to itself."""
+    check_settings(settings)  # a cap that could take every slot stops start-up here
     return {
         "host": host,
         "port": port,
         "log_level": uvicorn_level(settings),
         "log_config": None,  # keep our JSON handler for uvicorn's lines too
-        "ws": "websockets-sansio",
+        # uvicorn's httptools and websockets-sansio protocols with a header-read deadline and
+        # a per-client connection cap (graph/http/edge.py says why, and what it costs).
+        "http": EdgeHttpProtocol,
+        "ws": EdgeWebSocketProtocol,
         # A WebSocket message is held to the body limit: larger closes the socket (1009).
         "ws_max_size": settings.max_body_bytes,
         "timeout_keep_alive": settings.keep_alive_timeout_seconds,
         # Bounds connections and running requests alike, slow or idle ones included: past it
         # uvicorn answers 503 without calling the app, instead of running out of memory or
-        # file descriptors. Per worker. (httptools, which uvicorn picks, bounds neither header
-        # time nor header size; h11_max_incomplete_event_size only applies to h11.)
+        # file descriptors. Per worker. (httptools bounds neither header time nor header size;
+        # the edge protocol adds the time; h11_max_incomplete_event_size only applies to h11.)
         "limit_concurrency": settings.limit_concurrency,
         "backlog": settings.listen_backlog,
         "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
@@ -89,6 +104,7 @@ def serve_here(settings: Settings, options: dict[str, Any], announce: Callable[[
 
     if settings.is_sqlite:
         upgrade_head(settings.database_url)  # the embedded default is ready with no extra step
+    configure_edge(settings)
     app = create_app(settings)
     _freeze()
     announce()
@@ -139,11 +155,41 @@ def worker_app() -> FastAPI:
     (the parent's), logging as the parent's, then the app, as `serve_here` builds it."""
     from graph.app import create_app
 
+    exit_with_supervisor()
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    configure_edge(settings)
     app = create_app(settings)
     _freeze()
     return app
+
+
+def exit_with_supervisor() -> None:
+    """A worker ends when the `serve` process that started it dies, even by SIGKILL: else it
+    lives on as an orphan, holding the port, serving with no one to restart or stop it.
+
+    On Linux the kernel sends the worker SIGTERM when its parent dies (prctl's parent-death
+    signal), which uvicorn handles as it always does: the listener closes, running requests
+    get up to SHUTDOWN_TIMEOUT_SECONDS to finish, WebSockets are closed with 1012. Elsewhere
+    a thread watches the parent's pid once a second and sends the same SIGTERM. A parent that
+    died before either was set up is caught by the pid check right after."""
+    parent = multiprocessing.parent_process()  # uvicorn spawns its workers with multiprocessing
+    if parent is None or parent.pid is None:
+        return
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    else:
+        threading.Thread(target=_watch_parent, args=(parent.pid,), daemon=True).start()
+    if os.getppid() != parent.pid:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _watch_parent(pid: int) -> None:
+    while os.getppid() == pid:
+        time.sleep(PARENT_POLL_SECONDS)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _freeze() -> None:
@@ -156,14 +202,9 @@ def _freeze() -> None:
 
 
 def _check_before_workers(settings: Settings) -> None:
-    from graph.auth import TokenVerifier
-    from graph.http.persisted import ManifestError, PersistedQueries
+    from graph.app import check_settings
 
-    TokenVerifier(settings)  # creates the development secret file, once, before any worker
-    try:
-        PersistedQueries.from_settings(settings)
-    except ManifestError as error:
-        raise ConfigurationError(str(error)) from error
+    check_settings(settings)  # the development secret file is made here, once, for all
     asyncio.run(_reach_database(settings))
 
 

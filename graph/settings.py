@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     # request is answered 503 at once; connections waiting to be accepted; how long SIGTERM
     # waits for running requests before cancelling them (under Kubernetes' default 30 s
     # grace). uvicorn has no timeout for reading a request's headers, nor for a connection
-    # that never sends one: that is the reverse proxy's job (README, production checklist).
+    # that never sends one: `serve` adds one (HEADER_TIMEOUT_SECONDS, below).
     keep_alive_timeout_seconds: int = Field(default=5, ge=1)
     # `serve`'s worker processes behind its one port (`--workers` wins); unset: see
     # `worker_count`. Every limit here is per worker, connection pools included.
@@ -88,6 +88,15 @@ class Settings(BaseSettings):
     limit_concurrency: int = Field(default=1000, ge=2)
     listen_backlog: int = Field(default=2048, ge=1)
     shutdown_timeout_seconds: int = Field(default=20, ge=1)
+    # The edge under `serve` (graph/http/edge.py, graph/http/clients.py), per worker: a
+    # request's headers must all arrive within HEADER_TIMEOUT_SECONDS of its first byte (a new
+    # connection's, of being accepted), else 408 and closed; one client address (an IPv6
+    # /64) holds at most MAX_CONNECTIONS_PER_CLIENT connections, keep-alive and WebSockets
+    # alike, and more are answered 429. Behind TRUSTED_PROXIES the client is the address
+    # X-Forwarded-For names, and its running requests and open WebSockets are what count. At
+    # most half of LIMIT_CONCURRENCY (checked at start-up): the other half stays for others.
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_connections_per_client: int = Field(default=100, ge=1)
     # Parsed and validated documents, per process (graph/extensions/documents.py), bounded by bytes.
     document_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024)
     # Persisted queries (graph/http/persisted.py): the per-process APQ cache's entry, byte and
@@ -113,6 +122,11 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_model: str = "gpt-4o-mini"
     assistant_timeout_seconds: float = Field(default=20.0, gt=0)
+    # A delete, cancel or change to several tasks waits this long for the user's yes.
+    assistant_confirmation_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    # Retries of one provider call answered 429 or 5xx (or not answered), with backoff and
+    # the provider's Retry-After, all within ASSISTANT_TIMEOUT_SECONDS.
+    assistant_retries: int = Field(default=3, ge=0, le=10)
 
     log_level: str = "INFO"
     # auto: JSON for collectors, short human lines when stderr is a terminal (graph/terminal.py)

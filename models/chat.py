@@ -38,6 +38,13 @@ class Conversation(Base):
     # The task list the assistant last showed here, so "complete 3" means the third line the
     # user saw: {"status", "search", "offset", "ids"} (domain.assistant.tools.Listing).
     listing: Mapped[dict[str, Any] | None]
+    # The task this conversation last named or acted on: what "it" means to the assistant
+    # (domain/assistant/references.py). No foreign key: a deleted task leaves a stale id,
+    # which resolves to nothing through the viewer's scope, and the next turn clears it.
+    focus_task_id: Mapped[int | None] = mapped_column(Integer)
+    # What waits for the next message: a proposal to confirm, or an unclear reference to
+    # clarify, with its expiry (domain/assistant/confirm.py: Pending). Null: nothing waits.
+    pending_action: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = created_at_column(index=True)
     # The last message's time (its creation time while it has none), set by
     # domain.chat.add_message alone: no `onupdate`, which moved it on a rename, on storing the

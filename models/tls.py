@@ -14,7 +14,7 @@ So the files are taken out of the URL here and built into a context:
 `sslmode=` is read as `ssl=` (libpq's name). `verify-*` without `sslrootcert` is asyncpg's
 own: `PGSSLROOTCERT` or `~/.postgresql/root.crt`. With any of these modes a server that
 offers no TLS is refused; `prefer` and `allow` fall back to plain text, so production uses
-`verify-full` (README, production checklist).
+`verify-full` (docs/production.md).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """A fake OpenAI-compatible server over real HTTP: scripted chat completions, with tool
-calls and usage figures as the real API sends them, and every request recorded.
+calls and usage figures as the real API sends them (streamed as server-sent events when the
+request asks), refusals with Retry-After, refused `response_format` types, and every request
+recorded.
 
 It runs uvicorn in a thread of its own, so an app in the test's event loop and a server in
 another process reach it alike, through the OpenAI wire protocol only.
@@ -11,16 +13,18 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.servers import free_port
@@ -42,8 +46,11 @@ def says(text: str, *, tokens: int = 30) -> dict[str, Any]:
     return {"message": {"role": "assistant", "content": text}, "tokens": tokens}
 
 
-def fails(status: int = 500) -> dict[str, Any]:
-    return {"status": status}
+def fails(status: int = 500, *, retry_after: str | None = "0", body: str | None = None
+          ) -> dict[str, Any]:
+    """A refusal with `status`: by default asking to be retried at once (Retry-After: 0), so
+    retries cost no time; None sends no Retry-After (the client backs off on its own)."""
+    return {"status": status, "retry_after": retry_after, "body": body}
 
 
 @dataclass
@@ -54,15 +61,25 @@ class FakeOpenAI:
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def answer(self, *replies: dict[str, Any]) -> None:
-        """Script the next replies, in order; requests past the script get HTTP 500."""
+    # `response_format` types this endpoint refuses with HTTP 400, as some local servers do
+    # ("json_schema", "json_object").
+    refused_formats: set[str] = field(default_factory=set)
+
+    def answer(self, *replies: dict[str, Any], refusing: tuple[str, ...] = ()) -> None:
+        """Script the next replies, in order; requests past the script get HTTP 500. A request
+        whose `response_format` is refused is answered 400 and takes no reply."""
         with self._lock:
             self.script = list(replies)
             self.requests.clear()
+            self.refused_formats = set(refusing)
 
     def take(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, int]:
         with self._lock:
             self.requests.append(body)
+            form = (body.get("response_format") or {}).get("type")
+            if form in self.refused_formats:
+                return {"status": 400, "retry_after": None,
+                        "body": f"response_format {form} is not supported"}, next(self._ids)
             reply = self.script.pop(0) if self.script else None
             return reply, next(self._ids)
 
@@ -76,11 +93,17 @@ class FakeOpenAI:
         headers = {"x-request-id": f"req_{number}"}
         if reply is None or "message" not in reply:
             status = 500 if reply is None else int(reply["status"])
-            return JSONResponse({"error": {"message": "scripted failure"}}, status, headers)
+            if reply is None or reply.get("retry_after") is not None:
+                headers["retry-after"] = "0" if reply is None else str(reply["retry_after"])
+            message = (reply or {}).get("body") or "scripted failure"
+            return JSONResponse({"error": {"message": message}}, status, headers)
         message = dict(reply["message"])
         for n, entry in enumerate(message.get("tool_calls") or [], start=1):
             entry.setdefault("id", f"call_{number}_{n}")
         tokens = int(reply["tokens"])
+        if self.requests[-1].get("stream"):
+            return StreamingResponse(_events(number, message, tokens),
+                                     media_type="text/event-stream", headers=headers)
         return JSONResponse({
             "id": f"chatcmpl-{number}", "object": "chat.completion", "model": "fake-model",
             "choices": [{"index": 0, "message": message,
@@ -88,6 +111,35 @@ class FakeOpenAI:
             "usage": {"prompt_tokens": tokens - 10, "completion_tokens": 10,
                       "total_tokens": tokens},
         }, headers=headers)
+
+
+def _chunk(number: int, delta: dict[str, Any], **more: Any) -> str:
+    body = {"id": f"chatcmpl-{number}", "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": None}], **more}
+    return f"data: {json.dumps(body)}\n\n"
+
+
+async def _events(number: int, message: dict[str, Any], tokens: int) -> AsyncIterator[str]:
+    """The message as OpenAI streams it: the text a word at a time, each tool call's name
+    and then its arguments in two pieces, usage last, then [DONE]; a comment line first,
+    as some servers send to keep the connection open."""
+    yield ": keep-alive\n\n"
+    yield _chunk(number, {"role": "assistant"})
+    for word in re.findall(r"\S+\s*", message.get("content") or ""):
+        yield _chunk(number, {"content": word})
+        await asyncio.sleep(0)
+    for index, call in enumerate(message.get("tool_calls") or []):
+        function, arguments = call["function"], call["function"]["arguments"]
+        yield _chunk(number, {"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                                              "function": {"name": function["name"],
+                                                           "arguments": ""}}]})
+        half = len(arguments) // 2
+        for piece in (arguments[:half], arguments[half:]):
+            yield _chunk(number, {"tool_calls": [{"index": index,
+                                                  "function": {"arguments": piece}}]})
+    yield _chunk(number, {}, usage={"prompt_tokens": tokens - 10, "completion_tokens": 10,
+                                    "total_tokens": tokens})
+    yield "data: [DONE]\n\n"
 
 
 @contextlib.contextmanager
@@ -111,3 +163,10 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[FakeOpenAI]:
+    """A fake endpoint for a test module: import this fixture by name to use it."""
+    with fake_openai() as fake:
+        yield fake

@@ -145,6 +145,38 @@ async def open_subscriber(base: str, user: str | None, sockets: list[Any]) -> Su
     return Subscriber(socket)
 
 
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux: read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # it ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def is_running(pid: int) -> bool:
+    """Whether `pid` is a live process: an exited one not yet reaped (a zombie) is not."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def serve_pid(base: str) -> int:
+    """The pid of the `serve` process `running_server` started for `base`."""
+    port = base.rpartition(":")[2]
+    for pid in children_of(os.getpid()):
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"serve" in command and port.encode() in command:
+            return pid
+    raise LookupError(f"no serve process on port {port}")
+
+
 # Live subscriptions (tests/graph/test_live_*.py): many operations on one socket, and a
 # client that stops reading. (A server that counts its statements: bench/counting.py.)
 

@@ -180,7 +180,7 @@ def test_the_lock_satisfies_pyproject() -> None:
         elif not requirement.specifier.contains(locked[name][0], prereleases=True):
             stale.append(f"{requirement}: requirements.lock has {locked[name][0]}")
     assert not stale, (
-        "requirements.lock is stale; regenerate it (README, 'Upgrading dependencies'):\n"
+        "requirements.lock is stale; regenerate it (docs/dependencies.md):\n"
         + "\n".join(stale)
     )
 

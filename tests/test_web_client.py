@@ -5,9 +5,15 @@ server on one port, a real `clarity-graph serve` on another with that origin in
 `CORS_ORIGINS`, and headless Chromium (Debian's `chromium`) is driven over the DevTools
 protocol, as in tests/graph/test_playground_browser.py. Through the page's own controls it
 signs in with a development token, pages tasks with fetchMore, creates and completes a task,
-sees the taskEvents deliveries and a chat reply arrive over the WebSocket, reads a
+sees the taskChanges deliveries and a chat reply arrive over the WebSocket, reads a
 NotFoundError's code through possibleTypes and the X-Request-Id response header. The same
 build served from a third port, not in `CORS_ORIGINS`, is refused over HTTP and WebSocket.
+
+The cache tests read the task list as shown (the DOM, never logs) while tasks are created,
+completed and deleted in the tab, in a second tab of the same browser, and over HTTP by the
+test: each change is inserted, moved (the list is ordered by UPDATED_AT) or removed, with the
+right totalCount, without the list being fetched again; without the socket the tab's own
+changes still show, and after a dropped socket comes back the list catches up.
 
 Skipped when `chromium` is not on PATH or the app is not built (CI builds it first:
 `(cd examples/web && npm ci && npm run check && npm run build)`).
@@ -38,7 +44,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from graph.auth import mint_token
 from tests.conftest import make_settings
-from tests.servers import running_server
+from tests.servers import free_port, running_server
 
 DIST = Path(__file__).resolve().parent.parent / "examples" / "web" / "dist"
 CHROMIUM = shutil.which("chromium")
@@ -77,6 +83,10 @@ CHROMIUM_FLAGS = (
     "--disable-default-apps",
     "--disable-extensions",
     "--window-size=1280,900",
+    # Two tabs at once: the one in the background must run its timers and sockets as usual.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 )
 
 
@@ -129,6 +139,33 @@ def _graphql(api: str, token: str, query: str, variables: dict[str, Any]) -> Any
     return answer.json()
 
 
+def token_for(user: str) -> str:
+    return mint_token(make_settings(), user_id=user, admin=False, ttl_seconds=600)
+
+
+CREATE_TASK = (
+    "mutation($title: String!) { createTask(input: {title: $title}) {"
+    " ... on CreateTaskSuccess { task { id title } } } }"
+)
+COMPLETE_TASK = (
+    "mutation($id: ID!) { setTaskStatus(input: {id: $id, status: COMPLETED}) {"
+    " ... on SetTaskStatusSuccess { task { id status } } } }"
+)
+DELETE_TASK = (
+    "mutation($id: ID!) { deleteTask(input: {id: $id}) {"
+    " ... on DeleteTaskSuccess { deletedId } } }"
+)
+
+
+def seed_tasks(api: str, token: str, titles: list[str]) -> dict[str, str]:
+    """Create the tasks in this order (the last is the newest); their ids by title."""
+    ids = {}
+    for title in titles:
+        created = _graphql(api, token, CREATE_TASK, {"title": title})
+        ids[title] = created["data"]["createTask"]["task"]["id"]
+    return ids
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("web-client")
@@ -138,16 +175,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         static_origin(DIST) as foreign,
         running_server(workdir, CORS_ORIGINS=app, DATABASE_URL=database_url) as api,
     ):
-        token = mint_token(make_settings(), user_id=USER, admin=False, ttl_seconds=600)
-        for title in SEEDED:
-            created = _graphql(
-                api,
-                token,
-                "mutation($title: String!) { createTask(input: {title: $title}) {"
-                " ... on CreateTaskSuccess { task { title } } } }",
-                {"title": title},
-            )
-            assert created == {"data": {"createTask": {"task": {"title": title}}}}
+        token = token_for(USER)
+        assert list(seed_tasks(api, token, SEEDED)) == SEEDED
         yield Stack(api=api, app=app, foreign=foreign, token=token)
 
 
@@ -394,18 +423,38 @@ async def _page_target(endpoint: str) -> str:
     raise RuntimeError("chromium listed no page target")
 
 
+async def _new_tab(endpoint: str) -> str:
+    async with httpx.AsyncClient(timeout=5, trust_env=False) as client:
+        opened = await client.put(f"{endpoint}/json/new?about:blank")
+        opened.raise_for_status()
+        return str(opened.json()["webSocketDebuggerUrl"])
+
+
 @contextlib.asynccontextmanager
-async def browser_page(tmp_path: Path) -> AsyncIterator[Page]:
+async def _attached(target: str) -> AsyncIterator[Page]:
+    async with connect(target, max_size=None, open_timeout=STEP_TIMEOUT) as socket:
+        page = Page(socket)
+        for domain in ("Network", "Runtime", "Page"):
+            await page.call(f"{domain}.enable")
+        yield page
+
+
+@contextlib.asynccontextmanager
+async def browser_tabs(tmp_path: Path, count: int) -> AsyncIterator[list[Page]]:
+    """`count` tabs of one browser (one profile: as a person's two tabs)."""
     profile = tmp_path / "chromium-profile"
     profile.mkdir()
     with chromium(profile) as endpoint:
-        async with connect(
-            await _page_target(endpoint), max_size=None, open_timeout=STEP_TIMEOUT
-        ) as socket:
-            page = Page(socket)
-            for domain in ("Network", "Runtime", "Page"):
-                await page.call(f"{domain}.enable")
-            yield page
+        targets = [await _page_target(endpoint)]
+        targets += [await _new_tab(endpoint) for _ in range(count - 1)]
+        async with contextlib.AsyncExitStack() as tabs:
+            yield [await tabs.enter_async_context(_attached(target)) for target in targets]
+
+
+@contextlib.asynccontextmanager
+async def browser_page(tmp_path: Path) -> AsyncIterator[Page]:
+    async with browser_tabs(tmp_path, 1) as [page]:
+        yield page
 
 
 # --- driving the app -------------------------------------------------------------------------
@@ -444,7 +493,10 @@ def equals(expected: str) -> Callable[[str], bool]:
     return lambda shown: shown == expected
 
 
-async def sign_in(page: Page, origin: str, stack: Stack) -> None:
+async def sign_in(
+    page: Page, origin: str, stack: Stack, *, token: str | None = None,
+    page_size: int = PAGE_SIZE, open_only: bool = False,
+) -> None:
     """Open the app, type the API endpoint, the page size and the token, press Sign in."""
     await page.call("Page.navigate", url=f"{origin}/")
     await page.wait_for(
@@ -452,9 +504,106 @@ async def sign_in(page: Page, origin: str, stack: Stack) -> None:
         "the app to load",
     )
     await page.fill("#api-url", f"{stack.api}/graphql")
-    await page.fill("#page-size", str(PAGE_SIZE))
-    await page.fill("#token", stack.token)
+    await page.fill("#page-size", str(page_size))
+    if open_only:
+        await page.click("#open-only")
+    await page.fill("#token", token or stack.token)
     await page.click("#sign-in")
+
+
+def pending(*titles: str) -> list[str]:
+    return [f"{title} (PENDING)" for title in titles]
+
+
+def completed(title: str) -> str:
+    return f"{title} (COMPLETED)"
+
+
+async def shown_list(page: Page) -> dict[str, Any]:
+    """The task list as shown: each row's text and checkbox, and the count line."""
+    shown: dict[str, Any] = await page.evaluate(
+        """({
+            rows: [...document.querySelectorAll('#tasks li')].map(li => ({
+                text: li.querySelector('.task').textContent,
+                checked: li.querySelector('input[type=checkbox]').checked,
+            })),
+            count: document.querySelector('#task-count').textContent,
+        })"""
+    )
+    return shown
+
+
+async def wait_for_list(page: Page, rows: list[str], count: str, what: str) -> None:
+    """Until the list shows exactly these rows, ticked when completed, and this count."""
+    expected = {
+        "rows": [{"text": row, "checked": row.endswith("(COMPLETED)")} for row in rows],
+        "count": count,
+    }
+    deadline = time.monotonic() + STEP_TIMEOUT
+    shown = await shown_list(page)
+    while shown != expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        shown = await shown_list(page)
+    assert shown == expected, f"{what}: the list shows {shown}, not {expected}"
+
+
+async def wait_for_delivery(page: Page, kind: str, task_id: str) -> None:
+    """Until the page has taken in this taskChanges delivery (it lists each one in #events,
+    after applying it to the cache)."""
+    await page.wait_for(
+        f"!!document.querySelector('#events li[data-kind=\"{kind}\"]"
+        f"[data-task-id=\"{task_id}\"]')",
+        f"the {kind} delivery for {task_id}",
+    )
+
+
+async def click_row(page: Page, task_id: str, action: str) -> None:
+    await page.click(f'#tasks li[data-id="{task_id}"] button[data-action="{action}"]')
+
+
+def operations_posted(page: Page, api: str) -> list[str]:
+    return [post["body"].get("operationName") for post in page.graphql_posts(api)]
+
+
+async def over_http(api: str, token: str, query: str, variables: dict[str, Any]) -> Any:
+    """A change made by the test as the same user, as another device would."""
+    return await asyncio.to_thread(_graphql, api, token, query, variables)
+
+
+FIRST_PAGE = SEEDED[:1:-1]  # Seeded task 5, 4, 3: the most recently changed first
+# The list once NEW_TITLE is created and Seeded task 3 (the last shown) completed.
+MOVED = [completed("Seeded task 3"), *pending(NEW_TITLE, "Seeded task 5", "Seeded task 4")]
+
+
+@contextlib.asynccontextmanager
+async def seeded_tabs(
+    stack: Stack, tmp_path: Path, user: str, *, tabs: int = 1, open_only: bool = False,
+    script: str = "",
+) -> AsyncIterator[tuple[list[Page], dict[str, str]]]:
+    """`user` with the SEEDED tasks (their ids by title), signed in on `tabs` tabs of one
+    browser, each showing the first 3 tasks, its socket connected unless `script` (run in each
+    tab before the app) says otherwise. A failure inside tells what each tab showed."""
+    token = token_for(user)
+    ids = await asyncio.to_thread(seed_tasks, stack.api, token, SEEDED)
+    async with (
+        asyncio.timeout(TEST_TIMEOUT),
+        browser_tabs(tmp_path, tabs) as pages,
+        contextlib.AsyncExitStack() as explaining,
+    ):
+        for page in pages:
+            await explaining.enter_async_context(explained(page, token))
+            if script:
+                await page.call("Page.addScriptToEvaluateOnNewDocument", source=script)
+            await sign_in(page, stack.app, stack, token=token, page_size=3, open_only=open_only)
+            await wait_for_list(page, pending(*FIRST_PAGE), "3 of 5", "the first page")
+            if not script:
+                await page.wait_for_text("#socket", equals("connected"), "the socket")
+        yield pages, ids
+
+
+async def nothing_failed(page: Page) -> None:
+    assert await page.texts("#errors li") == []
+    assert page.page_errors() == []
 
 
 # --- the tests -------------------------------------------------------------------------------
@@ -507,7 +656,7 @@ async def test_the_app_on_its_own_origin_uses_http_and_the_socket(
                 await page.click("#more")
             expected = f"{shown_count} of {len(SEEDED)}"
             await page.wait_for_text("#task-count", equals(expected), expected)
-            titles = await page.texts("#tasks li")
+            titles = await page.texts("#tasks li .task")
             assert titles == [f"{title} (PENDING)" for title in newest_first[:shown_count]]
         assert await page.evaluate("document.querySelector('#more').disabled") is True
         pages = [
@@ -542,13 +691,13 @@ async def test_the_app_on_its_own_origin_uses_http_and_the_socket(
         await page.click("#complete")
         await page.wait_for_text("#created", equals(f"{NEW_TITLE} (COMPLETED)"), "completion")
 
-        # Both changes arrived live as taskEvents deliveries.
+        # Both changes arrived live as taskChanges deliveries.
         events = await page.wait_for(
             """(() => {
                 const items = [...document.querySelectorAll('#events li')];
                 return items.length >= 2 ? items.map(li => li.textContent) : null;
             })()""",
-            "two taskEvents deliveries",
+            "two taskChanges deliveries",
         )
         assert events == [f"CREATED PENDING {NEW_TITLE}", f"STATUS_CHANGED COMPLETED {NEW_TITLE}"]
 
@@ -637,3 +786,195 @@ async def test_a_foreign_origin_is_refused_over_http_and_the_socket(
         assert any("403" in error for error in handshake_errors), handshake_errors
         assert page.frames("received") == []
         assert await page.text("#tasks") == ""
+
+
+async def test_the_list_follows_this_tabs_create_complete_and_delete(
+    stack: Stack, tmp_path: Path
+) -> None:
+    async with seeded_tabs(stack, tmp_path, "web-bob") as ([page], ids):
+        # Created: at the top (the most recently changed), counted once although it arrives
+        # twice (the mutation's answer and the taskChanges delivery).
+        await page.fill("#new-title", NEW_TITLE)
+        await page.click("#create")
+        created = pending(NEW_TITLE, *FIRST_PAGE)
+        await wait_for_list(page, created, "4 of 6", "the created task")
+        new_id = await page.evaluate("document.querySelector('#created').dataset.id")
+        await wait_for_delivery(page, "CREATED", new_id)
+        await wait_for_list(page, created, "4 of 6", "the created task, delivered")
+
+        # Completed: the last task shown moves to the top, ticked.
+        await click_row(page, ids["Seeded task 3"], "complete")
+        await wait_for_list(page, MOVED, "4 of 6", "the completed task")
+        await wait_for_delivery(page, "UPDATED", ids["Seeded task 3"])
+        await wait_for_list(page, MOVED, "4 of 6", "the completed task, delivered")
+
+        # Deleted: gone, counted once.
+        await click_row(page, ids["Seeded task 4"], "delete")
+        await wait_for_list(page, MOVED[:3], "3 of 5", "the deleted task")
+        await wait_for_delivery(page, "DELETED", ids["Seeded task 4"])
+        await wait_for_list(page, MOVED[:3], "3 of 5", "the deleted task, delivered")
+
+        # The next page follows the server's cursor, not the moved task's old place.
+        await page.click("#more")
+        await wait_for_list(
+            page, [*MOVED[:3], *pending("Seeded task 2", "Seeded task 1")], "5 of 5", "page two"
+        )
+        assert await page.evaluate("document.querySelector('#more').disabled") is True
+        # The cache was kept right, never refetched: one TaskPage and fetchMore's.
+        assert operations_posted(page, stack.api) == [
+            "Viewer", "TaskPage", "CreateTask", "SetTaskStatus", "DeleteTask", "TaskPage",
+        ]
+        await nothing_failed(page)
+
+
+async def test_another_tabs_changes_arrive_through_task_changes(
+    stack: Stack, tmp_path: Path
+) -> None:
+    async with seeded_tabs(stack, tmp_path, "web-carol", tabs=2) as ([watching, other], ids):
+        await other.fill("#new-title", NEW_TITLE)
+        await other.click("#create")
+        await wait_for_list(
+            watching, pending(NEW_TITLE, *FIRST_PAGE), "4 of 6", "the other tab's creation"
+        )
+        await click_row(other, ids["Seeded task 3"], "complete")
+        await wait_for_list(watching, MOVED, "4 of 6", "the other tab's completion")
+        await click_row(other, ids["Seeded task 4"], "delete")
+        await wait_for_list(watching, MOVED[:3], "3 of 5", "the other tab's deletion")
+
+        # Over HTTP, as the same user: tasks neither tab has loaded.
+        token = token_for("web-carol")
+        await over_http(stack.api, token, DELETE_TASK, {"id": ids["Seeded task 1"]})
+        await wait_for_list(watching, MOVED[:3], "3 of 4", "a deletion of a task not shown")
+        await over_http(stack.api, token, COMPLETE_TASK, {"id": ids["Seeded task 2"]})
+        everything = [completed("Seeded task 2"), *MOVED[:3]]
+        await wait_for_list(watching, everything, "4 of 4", "a completion of a task not shown")
+        await wait_for_list(other, everything, "4 of 4", "the other tab, after its own changes")
+
+        await watching.click("#more")  # nothing is left past the loaded pages
+        await watching.wait_for("document.querySelector('#more').disabled", "More disabled")
+        await wait_for_list(watching, everything, "4 of 4", "after More")
+        # Every change reached the watching tab over the socket: it sent no mutation and never
+        # fetched the list again (one TaskPage, and More's).
+        assert operations_posted(watching, stack.api) == ["Viewer", "TaskPage", "TaskPage"]
+        for tab in (watching, other):
+            await nothing_failed(tab)
+
+
+async def test_an_open_tasks_list_drops_a_completed_task_and_asks_when_it_cannot_tell(
+    stack: Stack, tmp_path: Path
+) -> None:
+    async with seeded_tabs(stack, tmp_path, "web-dave", open_only=True) as ([page], ids):
+        await click_row(page, ids["Seeded task 4"], "complete")
+        await wait_for_list(page, pending("Seeded task 5", "Seeded task 3"), "2 of 4", "completed")
+        await wait_for_delivery(page, "UPDATED", ids["Seeded task 4"])
+        await wait_for_list(page, pending("Seeded task 5", "Seeded task 3"), "2 of 4", "delivered")
+
+        await page.fill("#new-title", NEW_TITLE)
+        await page.click("#create")
+        shown = pending(NEW_TITLE, "Seeded task 5", "Seeded task 3")
+        await wait_for_list(page, shown, "3 of 5", "the created task")
+        assert operations_posted(page, stack.api).count("TaskPage") == 1
+
+        # A task past the loaded pages completed elsewhere: was it open? Only the server
+        # knows, so the list is fetched again (its first page).
+        token = token_for("web-dave")
+        await over_http(stack.api, token, COMPLETE_TASK, {"id": ids["Seeded task 1"]})
+        await wait_for_list(page, shown, "3 of 4", "the list fetched again")
+        assert operations_posted(page, stack.api).count("TaskPage") == 2
+
+        # A task shown, deleted elsewhere: known without asking.
+        await over_http(stack.api, token, DELETE_TASK, {"id": ids["Seeded task 5"]})
+        await wait_for_list(page, pending(NEW_TITLE, "Seeded task 3"), "2 of 3", "the deletion")
+        assert operations_posted(page, stack.api).count("TaskPage") == 2
+        await nothing_failed(page)
+
+
+async def test_without_the_socket_the_tabs_own_changes_still_show(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # A proxy that breaks WebSockets: no taskChanges, so each mutation's own answer must do.
+    # The page's sockets are sent to a port nobody listens on (refused, as such a proxy does).
+    nowhere = json.dumps(f"ws://127.0.0.1:{free_port()}/")
+    refused = (
+        "window.WebSocket = class extends WebSocket {"
+        f" constructor(url, protocols) {{ super({nowhere}, protocols); }} }};"
+    )
+    async with seeded_tabs(stack, tmp_path, "web-erin", script=refused) as ([page], ids):
+        await page.fill("#new-title", NEW_TITLE)
+        await page.click("#create")
+        await wait_for_list(page, pending(NEW_TITLE, *FIRST_PAGE), "4 of 6", "the creation")
+        await click_row(page, ids["Seeded task 3"], "complete")
+        await wait_for_list(page, MOVED, "4 of 6", "the completion")
+        await click_row(page, ids["Seeded task 4"], "delete")
+        await wait_for_list(page, MOVED[:3], "3 of 5", "the deletion")
+
+        assert page.frames("received") == []
+        assert await page.texts("#events li") == []
+        assert operations_posted(page, stack.api).count("TaskPage") == 1
+        assert await page.text("#socket") != "connected"
+        errors = await page.texts("#errors li")
+        assert errors and all(error.startswith("WebSocket") for error in errors), errors
+
+
+@dataclass
+class Relay:
+    """A TCP relay to the API: the page talks to the API through it, and `cut()` drops every
+    connection it carries, as a network blip or a proxy's restart does."""
+
+    url: str
+    carried: set[asyncio.StreamWriter] = field(default_factory=set)
+
+    def cut(self) -> None:
+        for writer in list(self.carried):
+            writer.transport.abort()
+
+
+@contextlib.asynccontextmanager
+async def relay_to(api: str) -> AsyncIterator[Relay]:
+    target = httpx.URL(api)
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.transport.abort()
+
+    async def carry(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(target.host, target.port)
+        relay.carried.update({writer, upstream_writer})
+        try:
+            await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+        finally:
+            relay.carried.difference_update({writer, upstream_writer})
+
+    server = await asyncio.start_server(carry, "127.0.0.1", 0)
+    relay = Relay(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+    async with server:
+        yield relay
+        relay.cut()
+
+
+async def test_after_the_socket_comes_back_the_list_catches_up(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # Changes made while the socket was down are never delivered: once graphql-ws has
+    # reconnected, the list is fetched again.
+    token = token_for("web-frank")
+    async with relay_to(stack.api) as relay:
+        through_relay = Stack(relay.url, stack.app, stack.foreign, stack.token)
+        async with seeded_tabs(through_relay, tmp_path, "web-frank") as ([page], ids):
+            relay.cut()
+            await page.wait_for_text("#socket", lambda s: s.startswith("closed"), "the drop")
+            await over_http(stack.api, token, DELETE_TASK, {"id": ids["Seeded task 5"]})
+            await over_http(stack.api, token, CREATE_TASK, {"title": NEW_TITLE})
+
+            await page.wait_for_text("#socket", equals("connected"), "the socket back")
+            await wait_for_list(
+                page, pending(NEW_TITLE, "Seeded task 4", "Seeded task 3"), "3 of 5", "caught up"
+            )
+            assert operations_posted(page, relay.url).count("TaskPage") == 2
+            assert await page.texts("#events li") == []
+            assert await page.texts("#errors li") == [
+                "WebSocket: Error: the socket closed 1006"
+            ]

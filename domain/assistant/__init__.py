@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
 from domain.assistant import grounding
-from domain.assistant.breakdown import Breakdown, offline_breakdown
+from domain.assistant.breakdown import Breakdown
+from domain.assistant.breakdown_offline import offline_breakdown
 from domain.assistant.grounding import ExerciseChoice
 from domain.assistant.phrasing import ToolCall, plan
 
@@ -96,6 +97,7 @@ class Call:
 
 
 Message = Mapping[str, Any]  # the OpenAI chat format: role, content, tool_calls, tool_call_id
+TextHook = Callable[[str], Awaitable[None]]  # a streamed reply's next piece of text
 
 
 class Assistant(Protocol):
@@ -105,8 +107,12 @@ class Assistant(Protocol):
     async def break_down(self, text: str) -> Answer[Breakdown]: ...
 
     async def turn(
-        self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]]
-    ) -> Answer[Turn]: ...
+        self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]], *,
+        on_text: TextHook | None = None,
+    ) -> Answer[Turn]:
+        """The model's next move. With `on_text`, the reply's text is also handed over as
+        it comes, one piece (a delta) per call, before the answer returns whole."""
+        ...
 
     async def complete(self, purpose: str, prompt: str) -> Answer[str]: ...
 
@@ -134,14 +140,15 @@ class OfflineAssistant:
         return Answer(breakdown, raw=raw)
 
     async def turn(
-        self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]]
+        self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]], *,
+        on_text: TextHook | None = None,
     ) -> Answer[Turn]:
         if messages and messages[-1].get("role") == "tool":
             text = "\n".join(_tool_summary(m) for m in _last_results(messages))
-            return Answer(Turn(text=text), raw=text)
+            return await _said(text, on_text)
         planned = plan(str(messages[-1].get("content") or "")) if messages else plan("")
         if not planned.calls:
-            return Answer(Turn(text=planned.text), raw=planned.text)
+            return await _said(planned.text or "", on_text)
         calls = tuple(_request(n, call) for n, call in enumerate(planned.calls, start=1))
         raw = orjson.dumps([{"name": c.name, "arguments": c.arguments} for c in calls]).decode()
         return Answer(Turn(calls=calls), raw=raw)
@@ -155,6 +162,13 @@ class OfflineAssistant:
     ) -> Answer[PanicSupport]:
         reply = grounding.offline_reply(note, intensity)
         return Answer(PanicSupport(reply=reply, exercises=grounding.choose(intensity)), raw=reply)
+
+
+async def _said(text: str, on_text: TextHook | None) -> Answer[Turn]:
+    """A reply in words; written at once, it is streamed as one piece."""
+    if on_text is not None and text:
+        await on_text(text)
+    return Answer(Turn(text=text), raw=text)
 
 
 def _request(number: int, call: ToolCall) -> ToolRequest:

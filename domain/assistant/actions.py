@@ -1,137 +1,44 @@
-"""What each assistant tool does, through the same task services and scope as the mutations.
+"""What each assistant tool that changes data does, through the same task services and scope
+as the mutations.
 
 Every action runs inside the caller's transaction for one tool call and answers an
-`Outcome`: the words for the user (`say`) and the facts for the model (`data`). Tasks are
-named as the user sees them: a number of the list last shown in the conversation, or words
-of a title; table ids never reach the model or the user.
+`Outcome`: the words for the user (`say`), the facts for the model (`data`), and, for a
+change, what it would be asked as (`proposal`), which tasks it touched and the resolved
+arguments to replay it with (`bound`: ids, never shown), so that a change confirmed later
+does exactly what was proposed. Tasks are named as `references` says; table ids never
+reach the model or the user.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
 from domain import tasks as service
-from domain.assistant.breakdown import offline_breakdown
-from domain.assistant.listing import PAGE, Listing, listed_tasks, title_matches
-from domain.errors import DomainError
+from domain.assistant import answers, matching
+from domain.assistant.breakdown_offline import offline_breakdown
+from domain.assistant.references import (
+    candidates,
+    is_pronoun,
+    matching_ids,
+    number_of,
+    resolve_step,
+    target,
+)
+from domain.assistant.toolkit import STATUS_WORDS, Outcome, ToolContext, ToolError, quoted
 from domain.validation import Checks
 from models import Task, TaskStep
 from models.task import OPEN_STATUSES, STEP_CONTENT_MAX
 
-
-class ToolError(DomainError):
-    """The call cannot be carried out as asked; the message tells the model why."""
-
-
-@dataclass
-class ToolContext:
-    """Who the tools act for, and the list last shown in the conversation (tools replace it)."""
-
-    user_id: str
-    session_id: str | None
-    listing: Listing | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    say: str
-    data: dict[str, Any] = field(default_factory=dict)
-    changed: bool = False
-
-
+__all__ = ["ACTIONS", "Outcome", "ToolContext", "ToolError"]
+BULK_SHOWN = 20
 Action = Callable[[AsyncSession, ToolContext, dict[str, Any]], Awaitable[Outcome]]
-_NUMBER = re.compile(r"(?:task\s*)?#?\s*(\d{1,9})", re.I)
-_STATUS_WORDS = {"pending": "pending", "in_progress": "in progress", "completed": "completed",
-                 "failed": "failed", "cancelled": "cancelled"}
 
 
-def quoted(task: Task) -> str:
-    return f"“{task.title}”"
-
-
-async def find_task(session: AsyncSession, context: ToolContext, ref: str) -> Task:
-    """The viewer's task the user means, locked for the change (as the mutations lock it)."""
-    ref = ref.strip()
-    if match := _NUMBER.fullmatch(ref):
-        task_id = await _numbered(session, context, int(match[1]))
-    else:
-        task_id = await _titled(session, context, ref)
-    return await service.owned_task(session, context.user_id, task_id)
-
-
-async def _numbered(session: AsyncSession, context: ToolContext, number: int) -> int:
-    listing = context.listing
-    if listing is None:  # nothing shown yet: the numbers a fresh list of open tasks would show
-        listing = await listed_tasks(session, context.user_id, status="open", search=None,
-                                     offset=max(number - 1, 0), limit=1)
-        if not listing.ids or number < 1:
-            raise ToolError(f"There is no open task number {number}.")
-        return listing.ids[0]
-    task_id = listing.id_of(number)
-    if task_id is None:
-        raise ToolError(f"The last list showed numbers {listing.span()}; there is no {number}.")
-    return task_id
-
-
-async def _titled(session: AsyncSession, context: ToolContext, ref: str) -> int:
-    words = re.sub(r"^(?:the|my)\s+", "", ref.strip("\"' \u201c\u201d\u2018\u2019"), flags=re.I)
-    matches = await title_matches(session, context.user_id, words)
-    if not matches:
-        raise ToolError(f"No task matches “{words}”.")
-    if len(matches) > 1:
-        context.listing = Listing("matches", words, 0, tuple(task.id for task in matches))
-        options = "\n".join(f"{n}. {task.title}" for n, task in enumerate(matches, start=1))
-        raise ToolError(f"“{words}” matches {len(matches)} tasks; which one?\n{options}")
-    return matches[0].id
-
-
-async def list_tasks(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
-    last = context.listing
-    if args.get("more"):
-        if last is None or last.status == "matches":
-            raise ToolError("There is no list to continue; ask for a list first.")
-        status, search, offset = last.status, last.search, last.offset + len(last.ids)
-    else:
-        status, search, offset = args.get("status", "open"), args.get("search"), 0
-    listing = await listed_tasks(session, context.user_id, status=status, search=search,
-                                 offset=offset, limit=PAGE)
-    context.listing = listing
-    tasks = await _tasks_by_id(session, context.user_id, listing.ids)
-    rows = [{"number": n, "title": t.title, "status": t.status}
-            for n, t in zip(listing.numbers(), tasks, strict=True)]
-    return Outcome(listing.describe(rows), {"tasks": rows, "total": listing.total})
-
-
-async def _tasks_by_id(session: AsyncSession, user_id: str, ids: tuple[int, ...]) -> list[Task]:
-    found = {task.id: task for task in await session.scalars(
-        scope.owned(Task, user_id).where(Task.id.in_(ids)))}
-    return [found[task_id] for task_id in ids]
-
-
-async def show_task(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
-    task = await find_task(session, context, args["task"])
-    steps = list(await session.scalars(
-        scope.owned(TaskStep, context.user_id).where(TaskStep.task_id == task.id)
-        .order_by(TaskStep.step_number)))
-    lines = [f"{quoted(task)} ({_STATUS_WORDS.get(task.status, task.status)})"]
-    if task.description:
-        lines.append(task.description)
-    lines += [f"{s.step_number}. [{'x' if s.completed else ' '}] {s.content}" for s in steps]
-    data = {"title": task.title, "status": task.status, "description": task.description,
-            "steps": [{"step": s.step_number, "content": s.content, "done": s.completed}
-                      for s in steps]}
-    return Outcome("\n".join(lines), data)
-
-
-async def create_task(
-    session: AsyncSession, context: ToolContext, args: dict[str, Any]
-) -> Outcome:
+async def create_task(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
     checks = Checks()
     values = service.task_values(checks, {k: args[k] for k in ("title", "description")
                                           if k in args})
@@ -142,106 +49,238 @@ async def create_task(
         values["title"], steps = breakdown.title, breakdown.steps
     task = await service.create_task(session, user_id=context.user_id,
                                      session_id=context.session_id, values=values, steps=steps)
+    context.focus = task.id
     said = f"Added {quoted(task)}"
     if steps:
         said += f" with {len(steps)} steps:\n" + "\n".join(
             f"{n}. {step}" for n, step in enumerate(steps, start=1))
-    return Outcome(said, {"title": task.title, "steps": steps}, changed=True)
+    return Outcome(said, {"title": task.title, "steps": steps}, changed=True,
+                   proposal=f"add {quoted(task)}")
 
 
 async def update_task(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
     if "title" not in args and "description" not in args:
         raise ToolError("Give a new title or description.")
-    task = await find_task(session, context, args["task"])
+    task = await target(session, context, args)
     before = task.title
     checks = Checks()
     values = service.task_values(checks, {k: args[k] for k in ("title", "description")
                                           if k in args})
     checks.raise_if_any()
     await service.update_task(session, task, values)
-    said = f"Renamed “{before}” to {quoted(task)}." if task.title != before else (
-        f"Updated {quoted(task)}.")
-    return Outcome(said, {"title": task.title, "description": task.description}, changed=True)
+    if task.title != before:
+        said, asked = f"Renamed {quoted(before)} to {quoted(task)}.", (
+            f"rename {quoted(before)} to {quoted(task)}")
+    else:
+        said, asked = f"Updated the description of {quoted(task)}.", (
+            f"change the description of {quoted(task)}")
+    return Outcome(said, {"title": task.title, "description": task.description}, changed=True,
+                   proposal=asked, touched=(task.id,), bound={"task_id": task.id})
 
 
 async def _to_status(
-    session: AsyncSession, context: ToolContext, ref: str, status: str
+    session: AsyncSession, context: ToolContext, args: dict[str, Any], status: str
 ) -> Outcome:
-    task = await find_task(session, context, ref)
+    task = await target(session, context, args)
+    bound, data = {"task_id": task.id}, {"title": task.title, "status": status}
+    words = STATUS_WORDS[status]
+    asked = f"cancel {quoted(task)}" if status == "cancelled" else (
+        f"mark {quoted(task)} as {words}")
     if task.status == status:
-        return Outcome(f"{quoted(task)} is already {_STATUS_WORDS[status]}.",
-                       {"title": task.title, "status": status})
+        return Outcome(f"{quoted(task)} is already {words}.", data, proposal=asked,
+                       bound=bound)
     await service.set_status(session, task, status)
-    return Outcome(f"Marked {quoted(task)} as {_STATUS_WORDS[status]}.",
-                   {"title": task.title, "status": status}, changed=True)
+    return Outcome(f"Marked {quoted(task)} as {words}.", data, changed=True, proposal=asked,
+                   touched=(task.id,), bound=bound)
 
 
 async def set_status(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
-    return await _to_status(session, context, args["task"], args["status"])
+    return await _to_status(session, context, args, args["status"])
 
 
 async def complete_task(
     session: AsyncSession, context: ToolContext, args: dict[str, Any]
 ) -> Outcome:
-    return await _to_status(session, context, args["task"], "completed")
+    return await _to_status(session, context, args, "completed")
 
 
 async def reopen_task(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
-    task = await find_task(session, context, args["task"])
+    task = await target(session, context, args)
+    bound, asked = {"task_id": task.id}, f"reopen {quoted(task)}"
     if task.status in OPEN_STATUSES:
-        return Outcome(f"{quoted(task)} is already open.", {"title": task.title,
-                                                            "status": task.status})
+        return Outcome(f"{quoted(task)} is already open.",
+                       {"title": task.title, "status": task.status}, proposal=asked,
+                       bound=bound)
     await service.set_status(session, task, "pending")
     return Outcome(f"Reopened {quoted(task)}.", {"title": task.title, "status": "pending"},
-                   changed=True)
+                   changed=True, proposal=asked, touched=(task.id,), bound=bound)
 
 
 async def add_step(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
-    task = await find_task(session, context, args["task"])
+    task = await target(session, context, args)
     content = str(args["content"])[:STEP_CONTENT_MAX]
     step = await service.add_step(session, task, content, None)
     return Outcome(f"Added step {step.step_number} to {quoted(task)}: {content}",
-                   {"title": task.title, "step": step.step_number}, changed=True)
+                   {"title": task.title, "step": step.step_number}, changed=True,
+                   proposal=f"add the step {quoted(content)} to {quoted(task)}",
+                   touched=(task.id,), bound={"task_id": task.id})
 
 
-async def _step(session: AsyncSession, context: ToolContext, task: Task, number: int) -> TaskStep:
-    step: TaskStep | None = await session.scalar(
-        scope.owned(TaskStep, context.user_id)
-        .where(TaskStep.task_id == task.id, TaskStep.step_number == number))
-    if step is None:
-        raise ToolError(f"{quoted(task)} has no step {number}.")
-    return step
+async def _bound_step(
+    session: AsyncSession, context: ToolContext, task: Task, args: dict[str, Any]
+) -> TaskStep:
+    if isinstance(args.get("step_id"), int):
+        step: TaskStep | None = await session.scalar(
+            scope.owned(TaskStep, context.user_id)
+            .where(TaskStep.id == args["step_id"], TaskStep.task_id == task.id))
+        if step is None:
+            raise ToolError(f"That step of {quoted(task)} is gone.")
+        return step
+    return await resolve_step(session, context, task, args.get("step"))
 
 
 async def complete_step(
     session: AsyncSession, context: ToolContext, args: dict[str, Any]
 ) -> Outcome:
-    task = await find_task(session, context, args["task"])
-    step = await _step(session, context, task, args["step"])
-    await service.update_step(session, step, task, {"completed": True})
-    return Outcome(f"Checked off step {step.step_number} of {quoted(task)}: {step.content}",
-                   {"title": task.title, "step": step.step_number}, changed=True)
+    task = await target(session, context, args)
+    step = await _bound_step(session, context, task, args)
+    return await _check_step(session, task, step, done=args.get("done", True) is not False)
+
+
+async def _check_step(session: AsyncSession, task: Task, step: TaskStep, *, done: bool) -> Outcome:
+    verb = "Checked off" if done else "Unchecked"
+    asked = f"{verb.lower()} step {step.step_number} of {quoted(task)}: {step.content}"
+    bound = {"task_id": task.id, "step_id": step.id, "done": done}
+    data = {"title": task.title, "step": step.step_number, "done": done}
+    if step.completed == done:
+        state = "done" if done else "not done"
+        return Outcome(f"Step {step.step_number} of {quoted(task)} ({step.content}) is already "
+                       f"{state}.", data, proposal=asked, bound=bound)
+    await service.update_step(session, step, task, {"completed": done})
+    return Outcome(f"{verb} step {step.step_number} of {quoted(task)}: {step.content}", data,
+                   changed=True, proposal=asked, touched=(task.id,), bound=bound)
 
 
 async def remove_step(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
-    task = await find_task(session, context, args["task"])
-    step = await _step(session, context, task, args["step"])
+    task = await target(session, context, args)
+    step = await _bound_step(session, context, task, args)
     number, content = step.step_number, step.content
+    bound = {"task_id": task.id, "step_id": step.id}
     await service.remove_step(session, step, task)
     return Outcome(f"Removed step {number} of {quoted(task)}: {content}",
-                   {"title": task.title, "step": number}, changed=True)
+                   {"title": task.title, "step": number}, changed=True,
+                   proposal=f"remove step {number} of {quoted(task)}: {content}",
+                   touched=(task.id,), bound=bound)
 
 
 async def delete_task(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
-    task = await find_task(session, context, args["task"])
-    title = task.title
+    task = await target(session, context, args)
+    title, task_id = task.title, task.id
     await service.delete_task(session, task)
-    return Outcome(f"Deleted “{title}”.", {"title": title}, changed=True)
+    context.focus = None
+    return Outcome(f"Deleted {quoted(title)}.", {"title": title}, changed=True,
+                   proposal=f"delete {quoted(title)}", touched=(task_id,),
+                   bound={"task_id": task_id})
+
+
+async def check_off(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
+    """Whatever the words name: a task by its title or, when no title matches, a step of an
+    open task by its content ("I bought the milk"). With `done` false, the reverse: the task
+    reopened, the step unchecked."""
+    done = args.get("done", True) is not False
+    if "step_id" in args:  # a confirmed proposal, replayed
+        task = await target(session, context, args)
+        step = await _bound_step(session, context, task, args)
+        return await _check_step(session, task, step, done=done)
+    words = str(args.get("what") or "")
+    if "task_id" in args or await _names_a_task(session, context, words):
+        named = args if "task_id" in args else {"task": words}
+        if done:
+            return await _to_status(session, context, named, "completed")
+        return await reopen_task(session, context, named)
+    task, step = await _open_step(session, context, words, done=not done)
+    return await _check_step(session, task, step, done=done)
+
+
+async def _names_a_task(session: AsyncSession, context: ToolContext, words: str) -> bool:
+    if is_pronoun(words) or number_of(words) is not None:
+        return True
+    titles = await candidates(session, context.user_id)
+    return bool(matching.best(matching.words(words), ((k, t) for k, t, _ in titles)))
+
+
+async def _open_step(
+    session: AsyncSession, context: ToolContext, words: str, *, done: bool
+) -> tuple[Task, TaskStep]:
+    """The one step of an open task, checked or not as `done` says, that `words` name."""
+    rows = (await session.execute(
+        scope.owned_columns(TaskStep, context.user_id, TaskStep.id, TaskStep.content)
+        .where(Task.status.in_(OPEN_STATUSES), TaskStep.completed.is_(done)))).all()
+    found = matching.best(matching.words(words), ((row[0], row[1]) for row in rows))
+    if not found:
+        context.focus = None
+        raise ToolError(f"No task or open step matches “{words}”.")
+    if len(found) > 1:
+        context.focus = None
+        options = "\n".join(f"- {content}" for key, content in rows if key in found)
+        raise ToolError(f"“{words}” matches several steps. Which one?\n{options}")
+    step: TaskStep = await session.scalar(
+        scope.owned(TaskStep, context.user_id).where(TaskStep.id == found[0]))
+    task = await target(session, context, {"task_id": step.task_id})
+    return task, step
+
+
+BULK = {"complete": "completed", "start": "in_progress", "pause": "pending",
+        "cancel": "cancelled", "reopen": "pending", "delete": "delete"}
+_BULK_VERBS = {"complete": "mark as completed", "start": "mark as in progress",
+               "pause": "mark as not started", "cancel": "cancel", "reopen": "reopen",
+               "delete": "delete"}
+
+
+async def change_tasks(
+    session: AsyncSession, context: ToolContext, args: dict[str, Any]
+) -> Outcome:
+    """One change to several tasks: those of a list status, or all that `about` matches."""
+    action = args["action"]
+    ids = args.get("task_ids")
+    if not isinstance(ids, list):
+        ids = await _selected(session, context, args)
+    tasks = list((await service.owned_tasks(session, context.user_id, ids)).values())
+    if not tasks:
+        raise ToolError("No task matches that, so nothing would change.")
+    tasks.sort(key=lambda task: ids.index(task.id))
+    titles = [task.title for task in tasks]
+    if action == "delete":
+        await service.delete_tasks(session, tasks)
+        context.focus = None
+    else:
+        await service.set_statuses(session, tasks, BULK[action])
+    shown = "\n".join(f"- {title}" for title in titles[:BULK_SHOWN])
+    more = f"\n- and {len(titles) - BULK_SHOWN} more" if len(titles) > BULK_SHOWN else ""
+    verb = _BULK_VERBS[action]
+    return Outcome(f"Done: {verb}, {len(titles)} tasks:\n{shown}{more}", {"tasks": titles},
+                   changed=True, proposal=f"{verb} these {len(titles)} tasks:\n{shown}{more}",
+                   touched=tuple(task.id for task in tasks),
+                   bound={"task_ids": [task.id for task in tasks]})
+
+
+async def _selected(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> list[int]:
+    if args.get("about"):
+        return await matching_ids(session, context.user_id, str(args["about"]))
+    status = args.get("status") or ("all" if args["action"] == "delete" else "open")
+    rows = await candidates(session, context.user_id)
+    if args["action"] == "reopen":
+        return [key for key, _, state in rows if state not in OPEN_STATUSES]
+    return [key for key, _, state in rows
+            if status == "all" or state == status or (status == "open" and state in OPEN_STATUSES)]
 
 
 ACTIONS: dict[str, Action] = {
-    "list_tasks": list_tasks, "show_task": show_task, "create_task": create_task,
+    "list_tasks": answers.list_tasks, "show_task": answers.show_task,
+    "count_tasks": answers.count_tasks, "task_progress": answers.task_progress,
+    "suggest_next": answers.suggest_next, "create_task": create_task,
     "update_task": update_task, "set_status": set_status, "complete_task": complete_task,
     "reopen_task": reopen_task, "add_step": add_step, "complete_step": complete_step,
-    "remove_step": remove_step, "delete_task": delete_task,
+    "remove_step": remove_step, "delete_task": delete_task, "check_off": check_off,
+    "change_tasks": change_tasks,
 }

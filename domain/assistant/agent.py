@@ -5,6 +5,14 @@ tools; each call runs in its own transaction through the task services (events a
 deliveries included) and its result goes back to the model, up to `MAX_ROUNDS` rounds.
 The model is never called while a transaction or connection is held (`release` first).
 
+Before harm, a question (`confirm`): a round holding a delete, a cancel or changes to more
+than one existing task is first tried in a transaction that is rolled back; what it would
+do becomes a proposal stored with the conversation, and the turn ends by asking. The next
+message's yes carries out exactly that (by the ids resolved then), here, without the model.
+
+Streaming: `on_text` receives the reply's text so far as the provider streams it, once per
+delta, from the start of each round (a round that ends in tool calls starts over).
+
 What a failure costs: a tool's writes commit when the tool ends, so a provider that fails
 in a later round leaves the earlier tools' changes in place (each one whole, none half
 written); the reply then says plainly what was done and that the rest was not.
@@ -12,37 +20,48 @@ written); the reply then says plainly what was done and that the rest was not.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
 
-from domain.assistant import Assistant, Call, Message, ToolRequest, Turn, timed
-from domain.assistant.actions import ACTIONS, Outcome, ToolContext
+from domain.assistant import Assistant, Call, Message, Turn, timed
+from domain.assistant import confirm as ask
 from domain.assistant.generations import CHAT_REPLY, Transactions
-from domain.assistant.tools import SPECS, checked_arguments
-from domain.errors import DomainError, Invalid
+from domain.assistant.rounds import (
+    CALLS_PER_ROUND_MAX,
+    Planned,
+    Refusal,
+    carry_out,
+    choose,
+    dry_run,
+    planned_call,
+)
+from domain.assistant.toolkit import Outcome, ToolCall, ToolContext
+from domain.assistant.tools import SPECS
 
-logger = logging.getLogger(__name__)
 MAX_ROUNDS = 5
-CALLS_PER_ROUND_MAX = 10
 HISTORY = 20
 REPLY_MAX = 32_000  # messages.content's limit
 SYSTEM_PROMPT = (
     "You are the task assistant of a focus app. You manage the user's own tasks through the "
-    "tools: list, show, create (with steps when useful), update, set status, complete, "
-    "reopen, add/complete/remove steps, delete. Refer to tasks as the user sees them: the "
-    "numbers of the last list shown, or words of the title; never invent ids. Call several "
-    "tools in one round when the user asks for several things. When done, answer briefly "
-    "in plain text, saying what you did; if a tool reported an error, say so."
+    "tools: list, show, count, progress, suggest, create (with steps when useful), update, "
+    "set status, complete, check off, reopen, add/complete/remove steps, delete, and one "
+    "change to many tasks. Refer to tasks as the user does: \"it\" for the task last "
+    "named, the numbers of the last list shown, or words of the title; never invent ids. "
+    "Deletes, cancels and changes to several tasks are confirmed by the user before they "
+    "happen; the app asks. Call several tools in one round when the user asks for several "
+    "things. When done, answer briefly in plain text, saying what you did; if a tool "
+    "reported an error, say so."
 )
+TextHook = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Done:
-    """A tool call carried out (or refused), for the reply, the audit entry and tests."""
+    """A tool call carried out, refused or proposed, for the reply, the audit and tests."""
 
     tool: str
     ok: bool
@@ -56,24 +75,38 @@ class TurnResult:
     calls: list[Call] = field(default_factory=list)
     done: list[Done] = field(default_factory=list)
     failure: str | None = None  # why the provider stopped answering, when it did
+    pending: ask.Pending | None = None  # what waits for the next message
 
     @property
     def changed_anything(self) -> bool:
         return any(item.changed for item in self.done)
 
 
+@dataclass(frozen=True)
+class TurnOptions:
+    seconds: float | None  # each provider call's limit
+    confirm_seconds: float  # how long a proposal waits for its yes
+    now: datetime
+
+
 async def take_turn(
     assistant: Assistant, db: Transactions, context: ToolContext, content: str,
-    history: Sequence[tuple[str, str]], *, seconds: float | None,
+    history: Sequence[tuple[str, str]], *, options: TurnOptions,
+    waiting: ask.Pending | None = None, on_text: TextHook | None = None,
 ) -> TurnResult:
     """Run one user message through the model and the tools; never raises for the provider."""
+    result = TurnResult()
+    if waiting is not None and await _answers_waiting(db, context, content, waiting, result,
+                                                      options):
+        return result
     messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}]
     messages += [{"role": role, "content": text} for role, text in history[-HISTORY:]]
     messages.append({"role": "user", "content": content})
-    result, asked = TurnResult(), content
+    asked = content
     for _ in range(MAX_ROUNDS):
         await db.release()  # no connection is held while the model thinks
-        answer = await timed(CHAT_REPLY, asked, assistant.turn(messages, SPECS), seconds=seconds)
+        answer = await timed(CHAT_REPLY, asked, assistant.turn(
+            messages, SPECS, on_text=_streamed(on_text)), seconds=options.seconds)
         result.calls.append(answer.call)
         if answer.value is None:
             result.failure = answer.call.error or "the provider failed"
@@ -84,44 +117,121 @@ async def take_turn(
             result.reply = (turn.text or "").strip()[:REPLY_MAX] or "…"
             return result
         messages.append(_assistant_message(turn))
-        results = [await _run(db, context, request, result, refused=n >= CALLS_PER_ROUND_MAX)
+        planned = [planned_call(request, refused=n >= CALLS_PER_ROUND_MAX)
                    for n, request in enumerate(turn.calls)]
+        results = await _round(db, context, planned, result, options)
+        if results is None:  # the turn ended with a question to the user
+            return result
         messages += results
         asked = orjson.dumps([m["content"] for m in results]).decode()
     result.reply = _out_of_rounds(result.done)
     return result
 
 
-async def _run(
-    db: Transactions, context: ToolContext, request: ToolRequest, result: TurnResult, *,
-    refused: bool,
-) -> Message:
-    """Carry out one call in its own transaction; its answer (or refusal) is the tool message."""
-    outcome: Outcome | str = (
-        f"At most {CALLS_PER_ROUND_MAX} tool calls per round; this one was not run."
-        if refused else await _carry_out(db, context, request)
-    )
-    if isinstance(outcome, str):
-        result.done.append(Done(request.name, False, outcome, False))
-        body: dict[str, Any] = {"ok": False, "error": outcome}
+def _streamed(on_text: TextHook | None) -> TextHook | None:
+    """The provider's deltas, accumulated: `on_text` gets the round's text so far."""
+    if on_text is None:
+        return None
+    text = ""
+
+    async def delta(piece: str) -> None:
+        nonlocal text
+        text += piece
+        await on_text(text[:REPLY_MAX])
+
+    return delta
+
+
+async def _round(
+    db: Transactions, context: ToolContext, planned: list[Planned], result: TurnResult,
+    options: TurnOptions,
+) -> list[Message] | None:
+    """Carry out one round of calls, or propose it (returns None: the turn is over)."""
+    if await _proposed(db, context, planned, result, options):
+        return None
+    outcomes = [await carry_out(db, context, call) for call in planned]
+    for call, outcome in zip(planned, outcomes, strict=True):
+        if isinstance(outcome, Refusal):
+            result.done.append(Done(call.tool, False, outcome.message, False))
+        else:
+            result.done.append(Done(call.tool, True, outcome.say, outcome.changed))
+    last = outcomes[-1] if len(outcomes) == 1 else None
+    if isinstance(last, Refusal) and last.candidates and planned[0].args is not None:
+        stored = {k: v for k, v in planned[0].args.items() if k not in ("task", "what")}
+        result.pending = ask.pending(ask.CLARIFY, [ToolCall(planned[0].tool, stored)],
+                                     now=options.now, seconds=options.confirm_seconds,
+                                     candidates=last.candidates)
+    return [_tool_message(call, outcome) for call, outcome in zip(planned, outcomes, strict=True)]
+
+
+async def _proposed(
+    db: Transactions, context: ToolContext, planned: list[Planned], result: TurnResult,
+    options: TurnOptions,
+) -> bool:
+    """Whether the round needs a yes first; if so, ask (module doc) and say True."""
+    changing = [c for c in planned if c.args is not None and ask.changes_data(c.tool)]
+    if not any(ask.destructive(c.tool, c.args or {}) for c in changing) and len(changing) < 2:
+        return False
+    tried = await dry_run(db, context, planned)
+    kept = [(c, o) for c, o in zip(planned, tried, strict=True)
+            if isinstance(o, Outcome) and c.args is not None and ask.changes_data(c.tool)]
+    touched = {task for _, outcome in kept for task in outcome.touched}
+    if not any(ask.destructive(c.tool, c.args or {}) for c, _ in kept) and len(touched) < 2:
+        return False
+    reads = [o.say for c, o in zip(planned, tried, strict=True)
+             if isinstance(o, Outcome) and not ask.changes_data(c.tool)]
+    problems = [o.message for o in tried if isinstance(o, Refusal)]
+    proposals = [o.proposal or c.tool for c, o in kept]
+    result.reply = "\n".join([*reads, ask.question(proposals, problems)])
+    result.done += [Done(c.tool, True, f"proposed: {o.proposal}", False) for c, o in kept]
+    result.pending = ask.pending(
+        ask.CONFIRM, [ToolCall(c.tool, {**(c.args or {}), **o.bound}) for c, o in kept],
+        now=options.now, seconds=options.confirm_seconds)
+    if len(touched) == 1:
+        context.focus = next(iter(touched))
+    return True
+
+
+async def _answers_waiting(
+    db: Transactions, context: ToolContext, content: str, waiting: ask.Pending,
+    result: TurnResult, options: TurnOptions,
+) -> bool:
+    """Whether `content` answers what was waiting (and the turn is done)."""
+    if waiting.kind == ask.CLARIFY:
+        if waiting.expired(options.now):
+            return False
+        chosen = await choose(db, context, content, waiting.candidates)
+        if chosen is None:
+            return False
+        stored = waiting.calls[0]
+        call = Planned(f"call_{stored.name}", stored.name, {**stored.arguments, "task_id": chosen})
+        results = await _round(db, context, [call], result, options)
+        if results is not None:
+            result.reply = "\n".join(item.say for item in result.done)
+        return True
+    answer = ask.answer_of(content)
+    if answer is None:
+        return False
+    if answer == "no" or waiting.expired(options.now):
+        result.reply = ask.DECLINED if answer == "no" else ask.EXPIRED
+        return True
+    for stored in waiting.calls:
+        call = Planned(f"call_{stored.name}", stored.name, dict(stored.arguments))
+        outcome = await carry_out(db, context, call)
+        if isinstance(outcome, Outcome):
+            result.done.append(Done(stored.name, True, outcome.say, outcome.changed))
+        else:
+            result.done.append(Done(stored.name, False, outcome.message, False))
+    result.reply = "\n".join(item.say for item in result.done)
+    return True
+
+
+def _tool_message(call: Planned, outcome: Outcome | Refusal) -> Message:
+    if isinstance(outcome, Refusal):
+        body: dict[str, Any] = {"ok": False, "error": outcome.message}
     else:
-        result.done.append(Done(request.name, True, outcome.say, outcome.changed))
         body = {"ok": True, "say": outcome.say, **outcome.data}
-    return {"role": "tool", "tool_call_id": request.id, "content": orjson.dumps(body).decode()}
-
-
-async def _carry_out(db: Transactions, context: ToolContext, request: ToolRequest) -> Outcome | str:
-    try:
-        arguments = checked_arguments(request.name, request.arguments)
-        async with db.transaction() as session:
-            return await ACTIONS[request.name](session, context, arguments)
-    except Invalid as refused:
-        return "Invalid arguments: " + "; ".join(f"{k}: {v}" for k, v in refused.problems.items())
-    except DomainError as refused:  # not found, a rule of the domain: rolled back
-        return refused.message if refused.message != "Not found." else "That task is gone."
-    except Exception:  # a bug or an outage: rolled back, logged without the user's words
-        logger.exception("the %s tool failed", request.name)
-        return "The tool failed unexpectedly; nothing was changed."
+    return {"role": "tool", "tool_call_id": call.id, "content": orjson.dumps(body).decode()}
 
 
 def _assistant_message(turn: Turn) -> Message:

@@ -4,6 +4,8 @@ for failures too, in a transaction of their own so that they outlive a failed mu
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -18,6 +20,10 @@ from domain.assistant.breakdown import Breakdown
 from models.ai_log import AiLog
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+# What a user reads of any failed generation, with its error id: never an exception's
+# name or a provider's words.
+FAILED = "The assistant could not complete this request"
 # The purposes of ai_logs rows (domain.md), used as the audit entries' document types too.
 BREAKDOWN = "task_breakdown"
 CHAT_REPLY = "chat_reply"
@@ -44,7 +50,28 @@ class Generation:
     input_data: dict[str, Any]
     output: dict[str, Any] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    # Why it failed, for the server's log only (each call's own error is in its ai_logs
+    # row); users see `public_error`, which names the failure by `error_id` alone.
     error: str | None = None
+    error_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.error is not None and self.error_id is None:
+            self.error_id = uuid.uuid4().hex
+
+    def fail(self, reason: str) -> None:
+        self.error = reason
+        self.error_id = self.error_id or uuid.uuid4().hex
+
+    def succeed(self) -> None:
+        self.error = self.error_id = None
+
+    @property
+    def public_error(self) -> str | None:
+        """What the audit entry (`auditLogs.errorMessage`) says of a failure."""
+        if self.error is None:
+            return None
+        return f"{FAILED} (error {self.error_id})."
 
     @property
     def tokens(self) -> int | None:
@@ -61,6 +88,9 @@ async def record(
     user_id: str, session_id: str | None,
 ) -> None:
     """Append the generation's ai_logs rows and its audit entry (source: server)."""
+    if generation.error is not None:
+        logger.warning("assistant %s failed: error %s: %s", generation.document_type,
+                       generation.error_id, generation.error)
     rows = [
         ai_log_row(assistant, call, user_id=user_id, session_id=session_id)
         for call in generation.calls
@@ -71,7 +101,7 @@ async def record(
         session, user_id=user_id, document_type=generation.document_type,
         input_data=generation.input_data, generated=generation.output, model=assistant.model,
         tokens=generation.tokens, generation_ms=generation.generation_ms,
-        error=generation.error,
+        error=generation.public_error,
     )
 
 
@@ -104,9 +134,9 @@ async def break_down(
         generation.calls.append(answer.call)
         if isinstance(answer.value, Breakdown) and answer.value.steps:
             generation.output = {"title": answer.value.title, "steps": answer.value.steps}
-            generation.error = None  # an earlier unusable answer stays in ai_logs only
+            generation.succeed()  # an earlier unusable answer stays in ai_logs only
             return answer.value, generation
-        generation.error = answer.call.error or "the answer had no steps"
+        generation.fail(answer.call.error or "the answer had no steps")
         if answer.failure is not None and not isinstance(answer.failure, UnusableAnswer):
             break
     return None, generation

@@ -15,11 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
 from models import Task
-from models.folding import contains, folded_key
+from models.folding import contains
 from models.task import OPEN_STATUSES
 
 PAGE = 20
-MATCHES_MAX = 10  # a title that matches more asks the user to say which
 _WORDS = {"open": "open tasks", "all": "tasks", "pending": "pending tasks",
           "in_progress": "tasks in progress", "completed": "completed tasks",
           "failed": "failed tasks", "cancelled": "cancelled tasks"}
@@ -93,26 +92,11 @@ async def listed_tasks(
     session: AsyncSession, user_id: str, *, status: str, search: str | None, offset: int,
     limit: int,
 ) -> Listing:
-    """A page of the viewer's tasks, oldest first (a stable order, so numbers stay put)."""
+    """A page of the viewer's tasks in the app's default order, newest first (`tasks` with
+    no `orderBy`), so "the second" means the same task here and in the app."""
     ids = await session.scalars(
         _filtered(scope.owned_columns(Task, user_id, Task.id), status, search)
-        .order_by(Task.created_at, Task.id).offset(offset).limit(limit))
+        .order_by(Task.created_at.desc(), Task.id.desc()).offset(offset).limit(limit))
     total = await session.scalar(
         _filtered(scope.owned_columns(Task, user_id, func.count(Task.id)), status, search))
     return Listing(status, search, offset, tuple(ids), int(total or 0))
-
-
-async def title_matches(session: AsyncSession, user_id: str, words: str) -> list[Task]:
-    """The tasks a title reference means: those titled exactly so (any case), else those whose
-    title contains the words; among several, the open ones if any are open."""
-    for condition in (Task.title_folded == folded_key(words),
-                      contains(Task.title_folded, words)):
-        found = list(await session.scalars(
-            scope.owned(Task, user_id).where(condition)
-            .order_by(Task.created_at, Task.id).limit(MATCHES_MAX)))
-        open_ones = [task for task in found if task.status in OPEN_STATUSES]
-        if len(found) > 1 and open_ones:
-            found = open_ones
-        if found:
-            return found
-    return []

@@ -1,64 +1,39 @@
 """The offline agent's understanding of a message: the tool calls a model would make for it.
 
-`plan` reads an everyday request ("mark the report as done", "complete tasks 1 and 3") as
-calls of the chat's tools, with the argument names the tools declare, or answers directly
-when no tool is needed (a greeting, help, or words it does not understand). Pure: no I/O.
+`plan` reads an everyday request ("mark the report as done", "add pick up kids and buy
+flowers", "what's left on the taxes?") as calls of the chat's tools, with the argument names
+the tools declare, or answers directly when no tool is needed (a greeting, help, or words
+it does not understand). Pure: no I/O.
 
-The rules are a table of (pattern, builder), tried in order; the first pattern that matches
-the whole normalized message and whose builder accepts the match wins. More specific rules
-come first ("complete step 1 of task 2" before "complete <task>"). A task is passed on as the
-user named it: a list number as a string ("12") or words of its title, never a database id.
-The words themselves (patterns' parts, status words, reading a reference) live in
-`phrasing_rules`, imported here as `w`.
+The message is normalized first (`phrasing_rules.normalize`: politeness and filler gone,
+shorthand spelled out, typos of command words corrected). The rules are then a table of
+(pattern, builder), tried in order; the first pattern that matches the whole message and
+whose builder accepts the match wins. More specific rules come first ("complete step 1 of
+task 2" before "complete <task>", "delete all" before "delete <task>"). What the builders
+make is in `phrasing_build`; the words the patterns are made of in `phrasing_rules` (`w`).
+Nothing here decides whether a change is safe: the agent asks before deletes, cancels and
+changes to several tasks, whatever the words.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
+from domain.assistant import phrasing_build as b
 from domain.assistant import phrasing_rules as w
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    name: str
-    arguments: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Plan:
-    calls: tuple[ToolCall, ...] = ()
-    text: str | None = None  # a direct reply when there are no calls
-
-
-HELP: Final = (
-    "I can keep your task list for you. Try:\n"
-    "- add task: buy milk (or: remind me to call mom)\n"
-    "- break down: plan the party, buy food, send invites\n"
-    "- list my tasks, show completed tasks, show all tasks, more\n"
-    "- find report\n"
-    "- show task 2\n"
-    "- complete task 2, mark the report as done, complete tasks 1 and 3\n"
-    "- start task 2, cancel task 2, reopen task 2\n"
-    "- rename task 2 to call mom, change the description of task 2 to ...\n"
-    "- add step to task 2: call bob, complete step 1 of task 2, remove step 1 from task 2\n"
-    "- delete task 2\n"
-    "Name a task by its number in the last list I showed you, or by words of its title."
+from domain.assistant.phrasing_build import (
+    GREETING,
+    HELP,
+    NOT_UNDERSTOOD,
+    SHORT_HELP,
+    THANKS,
+    Plan,
+    ToolCall,
 )
-SHORT_HELP: Final = (
-    'Try "add task: buy milk", "list my tasks" or "complete task 2", or say "help" for more.'
-)
-GREETING: Final = (
-    "Hi! I look after your task list: I can add, find, change and complete tasks and their "
-    'steps. Say "help" to see how to ask.'
-)
-THANKS: Final = "You're welcome! Anything else?"
-NOT_UNDERSTOOD: Final = "Sorry, I didn't understand that. " + SHORT_HELP
 
-Builder = Callable[[re.Match[str]], Plan | None]
+__all__ = ["GREETING", "HELP", "NOT_UNDERSTOOD", "SHORT_HELP", "THANKS", "Plan", "ToolCall",
+           "plan"]
 
 
 def plan(message: str) -> Plan:
@@ -70,239 +45,249 @@ def plan(message: str) -> Plan:
     return Plan(text=NOT_UNDERSTOOD)
 
 
-# Builders: each reads a match's named groups; None declines (the next rule is tried).
+_DONE_WORDS = r"(?:done|complete|completed|finished|over|sorted|ticked off|checked off|crossed off)"
+_PAST = (r"(?:called|bought|got|made|sent|paid|wrote|took|picked up|posted|booked|booked in"
+         r"|emailed|texted|rang|fixed|cleaned|washed|returned|renewed|ordered|filed|submitted"
+         r"|drafted|collected|gathered|filled in|filled out|finished off|sorted out|handed in"
+         r"|replied to|answered|packed|cooked|printed|signed|tidied|vacuumed|mopped|watered"
+         r"|fed|walked|read|cleared|emptied|scheduled|cancelled|canceled)")
+# "The gas bill is paid": what these say of a task or step is that it is done. A list, not
+# any "-ed" word: "the report is delayed" must not complete it.
+_DONE_PARTICIPLE = (r"(?:paid|booked|sent|posted|bought|fixed|cleaned|sorted|sorted out|handled"
+                    r"|submitted|filed|written|washed|returned|renewed|ordered|signed|delivered"
+                    r"|collected|called|emailed|cooked|packed|printed|tidied|finished|done"
+                    r"|complete|completed|ticked off|checked off|crossed off|taken care of"
+                    r"|dealt with|out of the way|over with)")
+_ALL = (r"(?:all|everything|every task|all (?:of )?(?:my |the )?(?:tasks|todos|items|things)"
+        r"|all of (?:it|them)|the (?:whole|entire) list|my (?:whole |entire )?list)")
+_BULK_VERB = (r"(?P<verb>complete|finish|check off|tick off|close|delete|remove|erase|clear"
+              r"|trash|get rid of|wipe|cancel|drop|abandon|start|reopen|pause)")
+_ABOUT = r"(?:about|with|mentioning|related to|to do with|for|on|matching|containing|called)"
+_SHOW = r"(?:show|view|display|open|see|read|pull up|bring up|check)"
+_STEP_WORDS = r"(?:the )?(?P<words>.+?) (?:step|item|bit)"
+_ORD_STEP = rf"(?:the )?{w.ORDINAL} (?:step|item|one)"
+_ON_TASK = rf"(?:on|in|for|of|with) {w.TASK}"
+_REMOVE = r"(?:remove|delete|drop|erase|cut|get rid of)"
 
-
-def _calls(*calls: ToolCall) -> Plan | None:
-    return Plan(calls=calls) if calls else None
-
-
-def _reply(text: str) -> Builder:
-    def build(_: re.Match[str]) -> Plan:
-        return Plan(text=text)
-
-    return build
-
-
-def _each(tool: str, **fixed: Any) -> Builder:
-    """One call of `tool` for each task the `task` group names ("tasks 1 and 3": two)."""
-
-    def build(match: re.Match[str]) -> Plan | None:
-        refs = w.task_refs(match["task"])
-        return _calls(*(ToolCall(tool, {"task": ref, **fixed}) for ref in refs))
-
-    return build
-
-
-_BY_STATUS: Final = {
-    "completed": _each("complete_task"),
-    "open": _each("reopen_task"),
-    **{s: _each("set_status", status=s) for s in ("pending", "in_progress", "cancelled")},
-}
-
-
-def _set_status(match: re.Match[str]) -> Plan | None:
-    return _BY_STATUS[w.SET_STATUSES[match["status"].lower()]](match)
-
-
-def _list_arguments(match: re.Match[str]) -> dict[str, Any]:
-    groups = match.groupdict()
-    if groups.get("status"):
-        return {"status": w.LIST_STATUSES[groups["status"].lower()]}
-    return {"status": "all"} if groups.get("all") else {}
-
-
-def _list(match: re.Match[str]) -> Plan | None:
-    return _calls(ToolCall("list_tasks", _list_arguments(match)))
-
-
-def _finished(_: re.Match[str]) -> Plan | None:
-    return _calls(ToolCall("list_tasks", {"status": "completed"}))
-
-
-def _more(_: re.Match[str]) -> Plan | None:
-    return _calls(ToolCall("list_tasks", {"more": True}))
-
-
-def _search(match: re.Match[str]) -> Plan | None:
-    if listing := w.LIST_BARE.fullmatch(match["query"]):  # "find all done tasks": a plain list
-        arguments = {**_list_arguments(match), **_list_arguments(listing)}
-        return _calls(ToolCall("list_tasks", arguments))
-    query = w.task_ref(match["query"])
-    if query is None:
-        return None
-    return _calls(ToolCall("list_tasks", {**_list_arguments(match), "search": query}))
-
-
-def _create(match: re.Match[str]) -> Plan | None:
-    """create_task, reading "... with steps: a, b", "... with description ..." and
-    "... and break it down" off the end of the title."""
-    title = match["title"]
-    arguments: dict[str, Any] = {}
-    if split := w.WITH_STEPS.fullmatch(title):
-        title, arguments["steps"] = split["title"], w.items(split["steps"])
-    if split := w.WITH_DESCRIPTION.fullmatch(title):
-        title, arguments["description"] = split["title"], w.clean(split["description"])
-    if split := w.BROKEN_DOWN.fullmatch(title):
-        title, arguments["break_down"] = split["title"], True
-    title = w.clean(title)
-    if not w.WORD.search(title):
-        return None
-    given = {name: value for name, value in arguments.items() if value}
-    return _calls(ToolCall("create_task", {"title": title, **given}))
-
-
-def _break_down(match: re.Match[str]) -> Plan | None:
-    title = w.clean(match["title"])
-    if not w.WORD.search(title):
-        return None
-    return _calls(ToolCall("create_task", {"title": title, "break_down": True}))
-
-
-def _add_step(match: re.Match[str]) -> Plan | None:
-    ref, content = w.task_ref(match["task"]), match["content"]
-    several = (match.groupdict().get("kind") or "").lower() == "steps"
-    contents = w.items(content) if several else [w.clean(content)]
-    if ref is None:
-        return None
-    return _calls(*(ToolCall("add_step", {"task": ref, "content": c}) for c in contents if c))
-
-
-def _step(tool: str, *, last_first: bool = False) -> Builder:
-    """complete_step / remove_step for each step number; removals go from the last one, so
-    the numbers the user read stay right while the steps before them shift."""
-
-    def build(match: re.Match[str]) -> Plan | None:
-        ref, numbers = w.task_ref(match["task"]), w.step_numbers(match["steps"])
-        if ref is None or numbers is None:  # not a step's number: say so, never guess
-            return Plan(text=NOT_UNDERSTOOD)
-        ordered = sorted(numbers, reverse=True) if last_first else numbers
-        return _calls(*(ToolCall(tool, {"task": ref, "step": n}) for n in ordered))
-
-    return build
-
-
-def _update(field: str) -> Builder:
-    """update_task setting `field` (title or description) from the group of that name."""
-
-    def build(match: re.Match[str]) -> Plan | None:
-        ref, value = w.task_ref(match["task"]), w.clean(match[field])
-        if ref is None or not value:
-            return None
-        return _calls(ToolCall("update_task", {"task": ref, field: value}))
-
-    return build
-
-
-_TABLE: tuple[tuple[str, Builder], ...] = (
+_TABLE: tuple[tuple[str, b.Builder], ...] = (
     # Talk: no tool needed.
     (r"help(?: me)?|\?+|what can you do|what (?:else )?can (?:i|you) (?:say|ask|do)"
-     r"|what do you do|how does this work|how do i use (?:this|you)|commands", _reply(HELP)),
+     r"|what do you do|how does this work|how do i use (?:this|you)|commands", b.reply(HELP)),
     (r"(?:hi|hello|hey|hiya|howdy|heya|yo|greetings|good (?:morning|afternoon|evening|day))"
      r"(?: (?:there|again|you|friend|all|everyone))?(?:,? how are you(?: doing)?)?"
-     r"|how are you(?: doing)?|how's it going", _reply(GREETING)),
+     r"|how are you(?: doing)?|how's it going", b.reply(GREETING)),
     (r"(?:thanks|thank you|thx|cheers|great|perfect|awesome|cool|nice|ok|okay|got it)"
-     r"(?: (?:so much|very much|a lot|again))?", _reply(THANKS)),
+     r"(?: (?:so much|very much|a lot|again|cool|thanks|great))?", b.reply(THANKS)),
+    (r"(?:yes|yeah|yep|yup|sure|confirm|go ahead|do it)(?: please| go ahead| do it)?",
+     b.reply(b.NOTHING_WAITING)),
+    (r"(?:no|nope|nah|never ?mind|don't|cancel|stop)(?: thanks| thank you)?",
+     b.reply(b.LEFT_ALONE)),
+    (r"(?:delete|remove|complete|finish|done|start|cancel|mark|reopen|rename|check off"
+     r"|tick off|finished|it's done|it is done)", b.reply(b.WHICH)),
+    # Questions answered from the data.
+    (r"how many (?:open |pending |active )?(?:tasks?|things|todos|items)(?: (?:do|have) i(?: got)?"
+     r"(?: (?P<left>left|to do|remaining|open))?| are there| are on my list| (?:do|have) i have"
+     r"| i have| have i got)?(?: in total| altogether| on my list)?", b.counted),
+    (r"how many (?:tasks|things|todos|items) (?:are |do i have )?(?P<left>left|remaining|open"
+     r"|still open|to do|outstanding)(?: (?:on|in) (?:my|the) list| to do)?", b.counted),
+    (r"how many (?:tasks |things |todos |items |of them )?(?:have i|did i|have we|are)"
+     r" (?:(?P<done>completed|finished|done|complete|ticked off|checked off))(?: so far)?",
+     b.counted),
+    (rf"how many (?:{w.LIST_STATUS} )(?:tasks|things|todos|items)(?: do i have| are there)?",
+     b.counted),
+    (r"how many steps (?:are |do i have )?(?:left |remaining |to go |still open )?"
+     rf"{_ON_TASK}", b.asked("task_progress")),
+    (r"(?:what's|what is|what are|whats) (?:left|remaining|still (?:left|open|to do)|outstanding"
+     rf"|to do|the progress|the status) {_ON_TASK}",
+     b.asked("task_progress")),
+    (r"what steps (?:are |do i have )?(?:still )?(?:left|remaining|open|to do|outstanding)"
+     rf" {_ON_TASK}", b.asked("task_progress")),
+    (r"(?:is|are) there (?:still )?(?:anything|something|much|stuff) (?:left|remaining"
+     r"|still to do|to do)"
+     rf" {_ON_TASK}", b.asked("task_progress")),
+    (r"how far (?:along )?(?:am i|are we|is it|have i got)? ?(?:with|on|in) "
+     rf"{w.TASK}", b.asked("task_progress")),
+    (r"(?:how's|how is|how are|where am i (?:with|on)|where are we (?:with|on)) "
+     rf"{w.TASK_FIRST}(?: going| coming along| doing)?", b.asked("task_progress")),
+    (r"(?:did|have|had) (?:i|we|you) (?:already |actually |finally |ever )?(?:\w+)"
+     rf"(?: off| in| out| up)? {w.TASK_FIRST}(?: done| off)?(?: yet| already| or not)?",
+     b.asked("task_progress", asking_done=True)),
+    (rf"(?:is|are) {w.TASK_FIRST} (?:already |all |now |actually )?(?:{_DONE_WORDS}|\w+ed"
+     r"|written|paid|sent|bought|taken|done and dusted)(?: yet| already| now)?",
+     b.asked("task_progress", asking_done=True)),
+    (r"which (?:task|one|thing) (?:should|shall|do) (?:i|we) (?:do|work on|start|start with"
+     r"|tackle|focus on|pick|begin with)(?: first| next| now| today)?", b.asked("suggest_next")),
+    (r"what (?:should|shall|do|can) (?:i|we) (?:do|work on|start|start with|tackle|focus on"
+     r"|pick|begin with)(?: first| next| now| today)?|what(?:'s| is) next|where (?:should|do)"
+     r" i (?:start|begin)|what first|what should i do with my (?:day|time)",
+     b.asked("suggest_next")),
+    (r"(?:do|have) i (?:have|got) (?:anything|something|any tasks?) (?:in progress|started"
+     r"|on the go|going on)|what(?:'s| is| am i| are) (?:in progress|i(?:'m| am) working on"
+     r"|i(?:'ve| have) started)|what am i (?:doing|working on)", b.listed(status="in_progress")),
     # Lists, pages, searches.
     (r"(?:(?:show|see|list|give|display)(?: me)? )?(?:the )?(?:more|next|rest)"
      r"(?: (?:page|one|ones|tasks|items|of them|of my tasks))?|(?:next|more) page"
-     r"|continue|keep going|go on", _more),
+     r"|continue|keep going|go on", b.listed(more=True)),
+    (r"(?:list|show|view|display|see|give)(?: me)? (?:everything|it all|all of (?:it|them)"
+     r"|the lot)(?: (?:including|incl\.?|with|even) .+)?", b.listed(status="all")),
     (rf"(?:list|show|view|display|see|give)(?: me)?"
-     rf"(?: {w.ALL}(?:(?:my|the) )?(?:{w.LIST_STATUS}(?: {w.NOUN})?|{w.NOUN}))?", _list),
-    (rf"what(?: are|'re| r)? {w.ALL}(?:my|the) (?:{w.LIST_STATUS} )?{w.NOUN}", _list),
+     rf"(?: {w.ALL}(?:(?:my|the) )?(?:{w.LIST_STATUS}(?: {w.NOUN})?|{w.NOUN}))?", b.listed()),
+    (rf"what(?: are|'re| r)? {w.ALL}(?:my|the) (?:{w.LIST_STATUS} )?{w.NOUN}", b.listed()),
     (rf"(?:what|which) (?:{w.LIST_STATUS} )?(?:tasks|todos|to-?dos) (?:do i (?:still )?have"
-     r"|have i got|are there|are left|are open|remain|are on my list)", _list),
-    (rf"{w.WHATS} (?:on|in) (?:my|the) (?:task |to-?do )?list|what do i (?:still )?(?:have|need)"
-     rf" to do|{w.WHATS} (?:left|remaining)(?: to do)?|what(?: else)? is there to do"
-     r"|what should i do(?: next)?", _list),
-    (w.LIST_BARE.pattern, _list),
+     r"|have i got|are there|are left|are open|remain|are on my list)", b.listed()),
+    (rf"{w.WHATS} (?:on|in) (?:my|the) (?:task |to-?do |todo )?(?:list|plate|agenda)(?: today)?"
+     rf"|what do i (?:still )?(?:have|need) to do(?: today)?|{w.WHATS} (?:left|remaining)"
+     r"(?: to do)?|what(?: else)? is there to do|what(?:'s| is) on (?:for )?today",
+     b.listed()),
+    (w.LIST_BARE.pattern, b.listed()),
     (r"what (?:have|did) (?:i|we) (?:already )?(?:finish|finished|complete|completed|do|done"
      r"|get done|got done|accomplish|accomplished|check off|checked off)"
      rf"(?: so far| today| already| yet)?|{w.WHATS} (?:been )?{w.DONE}(?: so far)?"
-     rf"|(?:show|list)(?: me)? what i(?:'ve| have)? {w.DONE}", _finished),
+     rf"|(?:show|list)(?: me)? what i(?:'ve| have)? {w.DONE}", b.listed(status="completed")),
     (rf"(?:search|find|look(?: for| up)?) (?:(?:in|through) )?{w.ALL}(?:(?:my|the) )?"
      rf"(?:{w.LIST_STATUS} )?(?:(?:tasks?|todos|items) )?(?:(?:for|about|with|containing"
-     r"|matching|mentioning|called|named|titled) )?(?P<query>.+)", _search),
+     r"|matching|mentioning|called|named|titled) )?(?P<query>.+)", b.search),
+    (r"(?:anything|something|any tasks?|do i have (?:anything|any tasks?)) (?:about|on|for"
+     r"|with|mentioning|to do with) (?P<query>.+)", b.search),
+    # Changes to many tasks: before the one-task rules whose verbs they share.
+    (rf"(?:mark|set|make|move|put) {_ALL} (?:as |to |in )?(?P<to>done|complete|completed"
+     r"|finished|cancelled|in progress|not started|pending|open)", b.bulk),
+    (rf"{_BULK_VERB} {_ALL} (?:{_ABOUT}) (?P<about>.+)", b.bulk),
+    (rf"{_BULK_VERB} {_ALL}(?: (?:{w.LIST_STATUS}) (?:tasks|ones|items))?(?: on my list)?",
+     b.bulk),
+    (rf"{_BULK_VERB} (?:all|every) (?:my |the )?{w.LIST_STATUS} (?:tasks|ones|items)", b.bulk),
+    (rf"(?P<verb>complete|finish|delete|remove|cancel|start|reopen) every(?:thing| task)"
+     rf" {_ABOUT} (?P<about>.+)", b.bulk),
     # Steps, before the task rules whose verbs they share.
-    (rf"add (?:a |an |another |the )?(?:new )?(?P<kind>steps?) (?:to|for|in|on) {w.TASK_FIRST}"
-     r" ?[:\-] (?P<content>.+)", _add_step),
-    (rf"add to {w.TASK_FIRST} ?: (?P<content>.+)", _add_step),
+    (rf"add (?:a |an |another |the )?(?:new )?(?:\d+ |two |three |some )?(?P<kind>steps?|things"
+     rf"|items) (?:to|for|in|on) {w.TASK_FIRST} ?[:\-] (?P<content>.+)", b.add_step),
+    (rf"add to {w.TASK_FIRST} ?: (?P<content>.+)", b.add_step),
     (r"add (?:a |an |another |the )?(?:new )?(?P<kind>steps?)(?: called| named| saying)?:? "
-     rf"(?P<content>.+) (?:to|for|in|on) {w.TASK}", _add_step),
+     rf"(?P<content>.+) (?:to|for|in|on) {w.TASK}", b.add_step),
     (r"add (?P<content>.+) as (?:a |an |another )?(?:new )?(?P<kind>steps?) "
-     rf"(?:to|for|in|on|of) {w.TASK}", _add_step),
+     rf"(?:to|for|in|on|of) {w.TASK}", b.add_step),
     (r"(?:(?:i|we)(?:'ve| have)?(?: just)? )?(?:complete|completed|finish|finished|check"
      r"(?: off)?|checked(?: off)?|tick(?: off)?|ticked(?: off)?|cross(?: off)?|mark"
      rf"|done(?: with)?|did|do) (?:the )?{w.STEPS} {w.OF} {w.TASK_FIRST}(?: off)?"
-     rf"(?: (?:as )?{w.DONE})?", _step("complete_step")),
+     rf"(?: (?:as )?{w.DONE})?", b.step("complete_step")),
+    (r"(?:(?:i|we)(?:'ve| have)?(?: just)? )?(?:complete|completed|finish|finished|check"
+     r"(?: off)?|checked(?: off)?|tick(?: off)?|ticked(?: off)?|cross(?: off)?|mark"
+     rf"|done(?: with)?|did|do) {_ORD_STEP} {w.OF} {w.TASK_FIRST}(?: off)?"
+     rf"(?: (?:as )?{w.DONE})?", b.step("complete_step")),
     (rf"(?:the )?{w.STEPS} {w.OF} {w.TASK_FIRST} (?:is |are )?(?:now )?{w.DONE}",
-     _step("complete_step")),
-    (rf"(?:remove|delete|drop|erase|cut|get rid of) (?:the )?{w.STEPS} {w.OF} {w.TASK}",
-     _step("remove_step", last_first=True)),
+     b.step("complete_step")),
+    (rf"{_ORD_STEP} {w.OF} {w.TASK_FIRST} (?:is |are )?(?:now )?{w.DONE}",
+     b.step("complete_step")),
+    (rf"(?:uncheck|untick|unmark|reopen) (?:the )?{w.STEPS} {w.OF} {w.TASK_FIRST}",
+     b.step("complete_step", done=False)),
+    (rf"{_REMOVE} (?:the )?{w.STEPS} {w.OF} {w.TASK}",
+     b.step("remove_step", last_first=True)),
+    (rf"{_REMOVE} {_ORD_STEP} {w.OF} {w.TASK}",
+     b.step("remove_step")),
+    (rf"(?:remove|delete|drop|erase|cut|get rid of|take) {_STEP_WORDS} (?:off |out )?"
+     rf"(?:from|of|in|on|off) {w.TASK}", b.step("remove_step")),
+    (r"(?:delete|remove|erase|trash|get rid of|take)"
+     rf" {w.TASK_FIRST} (?:from|off|out of) (?:my |the )?(?:task |to-?do |todo )?(?:list|tasks"
+     r"|todos)", b.each("delete_task")),
+    (r"(?:remove|delete|take|cross|strike|drop|erase) (?:the )?(?P<words>.+?) (?:off|from|out of)"
+     rf" {w.TASK}", b.step("remove_step")),
+    (r"(?:mark|check off|tick off|tick|check|cross off|complete|finish|done with) "
+     rf"{_STEP_WORDS} (?:of|in|on|for) {w.TASK_FIRST}(?: (?:as )?{w.DONE})?",
+     b.step("complete_step")),
+    (rf"(?:mark|check off|tick off|tick|check|cross off|complete|finish) {_STEP_WORDS}"
+     rf"(?: (?:as )?{w.DONE})?", lambda m: b.check_off()(_as_task(m, "words"))),
+    (r"(?:uncheck|untick|unmark|untick) (?P<task>.+)", b.check_off(done=False)),
     # New tasks.
     (r"(?:break(?: it)? down|breakdown|split up|plan out)(?: ?[:\-] ?| )(?P<title>.+)",
-     _break_down),
-    (r"(?:(?:add|create|make|set up)(?: me)?(?: a| an| another| one more)?(?: new)?|new"
-     r"|start (?:a )?new) (?:task|todo|to-do|to do|item|reminder)(?: (?:called|named"
-     r"|titled|saying|to|for|about))?(?: ?[:\-] ?| )(?P<title>.+)", _create),
-    (r"remind me (?:to |about |that (?:i (?:need|have) to )?)?(?P<title>.+)", _create),
-    (r"(?:add|put|write|jot|note|stick)(?: down)? (?P<title>.+) (?:to|on|onto|in) (?:my |the )?"
-     r"(?:task |to-?do )?(?:list|tasks|todos)", _create),
+     b.break_down),
+    (r"(?:(?:add|create|make|set up)(?: me)?(?: a| an| another| one more| some| \d+| two"
+     r"| three| four| five)?(?: new)?|new|start (?:a )?new) (?P<kind>tasks?|todos?|to-dos?"
+     r"|to dos?|items?|reminders?|things|one)"
+     r"(?: (?:called|named|titled|saying|to|for|about))?(?: ?[:\-] ?| )(?P<title>.+)",
+     b.create),
+    (r"(?:add|create|new|reminder|new reminder) ?: ?(?P<title>.+)", b.create),
+    (r"remind me (?:to |about |that (?:i (?:need|have) to )?)?(?P<title>.+)", b.create),
+    (r"(?:add|adding|put|putting|write|jot|note|stick)(?: down)? (?P<title>.+) (?:to|on|onto|in)"
+     r" (?:my |the )?(?:task |to-?do |todo |to do )?(?:list|tasks|todos)", b.create),
+    (r"(?:add|put|stick) (?P<content>\"[^\"]+\"|'[^']+') (?:to|on|onto|in|into|under)"
+     rf" {w.TASK}", b.add_step),
+    (r"(?:add|put|stick) (?P<rest>.+) (?:task|one|to-?do)", b.add_step_to_named),
     # Titles and descriptions.
     (rf"(?:change|set|update|edit|replace|modify|add)(?: the| a)? (?:description|details"
      rf"|notes?|desc) (?:of|for|on|to) {w.TASK_FIRST}(?: to| as| with|:) (?P<description>.+)",
-     _update("description")),
+     b.update("description")),
     (rf"(?:change|set|update|edit|modify) {w.TASK_FIRST}(?:'s|s')? (?:description|details"
-     r"|notes?|desc)(?: to| as| with|:)? (?P<description>.+)", _update("description")),
-    (rf"describe {w.TASK_FIRST} as (?P<description>.+)", _update("description")),
+     r"|notes?|desc)(?: to| as| with|:)? (?P<description>.+)", b.update("description")),
+    (rf"describe {w.TASK_FIRST} as (?P<description>.+)", b.update("description")),
     (rf"(?:change|set|update|edit|modify)(?: the)? (?:title|name) (?:of|for) {w.TASK_FIRST}"
-     r"(?: to| as|:) (?P<title>.+)", _update("title")),
+     r"(?: to| as|:) (?P<title>.+)", b.update("title")),
     (rf"(?:change|set|update|edit|modify) {w.TASK_FIRST}(?:'s|s')? (?:title|name)(?: to| as|:)?"
-     r" (?P<title>.+)", _update("title")),
-    (rf"(?:rename|retitle) {w.TASK_FIRST}(?: to| as|:) (?P<title>.+)", _update("title")),
+     r" (?P<title>.+)", b.update("title")),
+    (rf"(?:rename|retitle) {w.TASK_FIRST}(?: to| as|:) (?P<title>.+)", b.update("title")),
+    (rf"(?:call|name|title) {w.TASK_FIRST} (?P<title>\"[^\"]+\"|'[^']+')", b.update("title")),
+    (rf"{w.TASK_FIRST} (?:task|one) should (?:be )?(?:called|named|renamed(?: to)?|say)"
+     r" (?P<title>.+)", b.update("title")),
+    (rf"{w.TASK_FIRST} should (?:be )?(?:called|named|renamed(?: to)?|say)"
+     r" (?P<title>\"[^\"]+\"|'[^']+')", b.update("title")),
     # Statuses.
     (rf"(?:mark|set|change|move|put|switch|update|make) (?:the )?(?:status of )?{w.TASK_FIRST}"
-     rf"(?:'s status| status)?(?: as| to| in| into| on|:)? {w.SET_STATUS}", _set_status),
+     rf"(?:'s status| status)?(?: as| to| in| into| on|:)? {w.SET_STATUS}", b.set_status),
     (rf"(?:check|tick|cross|mark) {w.TASK_FIRST} off(?: (?:my |the )?(?:task |to-?do )?list)?",
-     _each("complete_task")),
+     b.check_off()),
     (r"(?:complete|completed|finish|finished|done(?: with)?|close|check off|checked off"
      r"|tick off|ticked off|cross off|crossed off|mark off|accomplished|wrap up|wrapped up)"
-     rf" {w.TASK}", _each("complete_task")),
+     rf" ?:? {w.TASK}", b.check_off()),
     (r"(?:i|we)(?:'ve| have| just| already| finally)* (?:finished|completed|done|did"
      rf"|accomplished|wrapped up|checked off|ticked off|crossed off)(?: with)? {w.TASK}",
-     _each("complete_task")),
-    (rf"{w.IM}(?: all| now)? (?:done|finished|through) with {w.TASK}", _each("complete_task")),
-    (r"(?:reopen|re-open|uncomplete|un-complete|unfinish|uncheck|untick|unmark|restore"
-     rf"|bring back) {w.TASK}", _each("reopen_task")),
-    (rf"open {w.TASK_FIRST} (?:up )?again", _each("reopen_task")),
+     b.check_off()),
+    (rf"{w.IM}(?: all| now| finally)? (?:done|finished|through) with {w.TASK}", b.check_off()),
+    (r"(?:reopen|re-open|uncomplete|un-complete|unfinish|unmark|restore|bring back)"
+     rf" {w.TASK}", b.each("reopen_task")),
+    (rf"open {w.TASK_FIRST} (?:up )?again", b.each("reopen_task")),
+    (rf"{w.TASK_FIRST} (?:isn't|is not|aren't|are not|wasn't) (?:actually |really )?{w.DONE}"
+     r"(?: yet| after all)?", b.each("reopen_task")),
     (r"(?:start|begin|resume|restart|continue|pick up|work on|get started on|get going on"
-     rf"|kick off)(?: working on| work on| on| with)? {w.TASK}", _BY_STATUS["in_progress"]),
-    (rf"{w.IM}(?: now| currently| still)? (?:working on|doing|starting|on|busy with|tackling"
-     rf"|started) {w.TASK}", _BY_STATUS["in_progress"]),
-    (rf"(?:now )?working on {w.TASK}", _BY_STATUS["in_progress"]),
-    (r"(?:i|we)(?:'ve| have| just)* (?:started|begun|began|picked up)(?: working on| on)?"
-     rf" {w.TASK}", _BY_STATUS["in_progress"]),
+     rf"|kick off)(?: working on| work on| on| with)? {w.TASK}", b.BY_STATUS["in_progress"]),
+    (rf"{w.IM}(?: now| currently| still)? (?:working on|doing|starting(?: on)?|on|busy with"
+     rf"|tackling|started(?: on)?|beginning) {w.TASK}", b.BY_STATUS["in_progress"]),
+    (rf"(?:now )?working on {w.TASK}", b.BY_STATUS["in_progress"]),
+    (r"(?:(?:i|we)(?:'ve| have| just)* )?(?:started|begun|began|picked up)(?: working on| on"
+     rf"| with)? {w.TASK}", b.BY_STATUS["in_progress"]),
     (r"(?:cancel|abandon|scrap|drop|give up on|never mind|nevermind|forget about|skip)"
-     rf" {w.TASK}", _BY_STATUS["cancelled"]),
+     rf" {w.TASK}", b.BY_STATUS["cancelled"]),
     (rf"(?:pause|stop working on|put off|postpone|defer|hold off on) {w.TASK}",
-     _BY_STATUS["pending"]),
+     b.BY_STATUS["pending"]),
     (rf"(?:update|change|edit|modify) {w.TASK_FIRST}(?: to say| so it says| ?:| to| into)"
-     r" (?P<title>.+)", _update("title")),
+     r" (?P<title>.+)", b.update("title")),
     (r"(?:delete|remove|erase|trash|get rid of|throw away|throw out|bin|discard|destroy)"
-     rf" {w.TASK_FIRST}{w.OFF_LIST}", _each("delete_task")),
+     rf" {w.TASK_FIRST}{w.OFF_LIST}", b.each("delete_task")),
     # Looking at one task.
-    (r"(?:show|view|display|open|see|describe|read)(?: me)?(?: (?:the )?(?:details|steps"
-     rf"|contents?) (?:of|for|in|on))? {w.TASK}", _each("show_task")),
+    (rf"{_SHOW}(?: me)?(?: (?:the )?(?:details|steps|contents?) (?:of|for|in|on))? {w.TASK}",
+     b.each("show_task")),
     (rf"(?:{w.WHATS} (?:in|inside|on|under|the status of)|what are the steps (?:of|in|for|on)"
      r"|tell me (?:more )?about|(?:the )?(?:details|steps) (?:of|for|on|in)"
-     rf"|(?:more )?info(?:rmation)? (?:on|about)) {w.TASK}", _each("show_task")),
-    (r"(?:task ?#?|#)(?P<task>\d+)", _each("show_task")),
+     rf"|(?:more )?info(?:rmation)? (?:on|about)) {w.TASK}", b.each("show_task")),
+    (r"(?:task ?#?|#)(?P<task>\d+)", b.each("show_task")),
     # Last: rules that start with free text or a bare verb.
-    (rf"{w.TASK_FIRST} (?:is|are)(?: now| already| finally)? {w.SET_STATUS}", _set_status),
-    (r"(?:(?:i|we) (?:need|have|must|should|gotta|got) to|i(?:'ve| have) got to|(?:i|we) must"
-     r"|don'?t (?:let me )?forget to|(?:to-?do|to do|note to self|task) ?:) ?(?P<title>.+)",
-     _create),
+    (rf"{w.TASK_FIRST}(?: (?:is|are)|'s|'re)(?: now| already| finally| all)? {w.SET_STATUS}"
+     r"(?: now| already| at last)?", b.set_status),
+    (rf"(?:(?:i|we)(?:'ve| have| just| finally| already)* )?{_PAST} {w.TASK}", b.check_off()),
+    (rf"{w.TASK_FIRST}(?: (?:is|are|has been|have been)|'s|'re)(?: now| already| finally| all)?"
+     rf" {_DONE_PARTICIPLE}(?: now| already| at last)?", b.check_off()),
+    (r"(?:(?:i|we) (?:need|have|must|should|gotta|got|ought) to|i(?:'ve| have) got to"
+     r"|(?:i|we) (?:must|should)(?: really| probably| definitely)?|gotta|got to|have to|need to"
+     r"|remember to|don't (?:let me )?forget to|(?:to-?do|to do|todo|note to self|task) ?:?)"
+     r" ?:? ?(?P<title>.+)", b.create),
     (r"(?:add|create) (?!(?:a |an |another |new |the )*(?:tasks?|steps?|to)\b)(?P<title>.+)",
-     _create),
+     b.create),
 )
+
+
+def _as_task(match: re.Match[str], group: str) -> re.Match[str]:
+    """The match again, its `group` read as the `task` group (check_off reads `task`)."""
+    again = re.fullmatch(r"(?P<task>.+)", match[group])
+    assert again is not None  # `group` matched at least one character
+    return again
+
+
 _RULES: Final = tuple((re.compile(pattern, re.I), build) for pattern, build in _TABLE)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from domain.assistant import matching
+
 # How list filters are said: the word -> the list_tasks status.
 LIST_STATUSES: Final = {
     "open": "open", "active": "open", "current": "open", "unfinished": "open",
@@ -75,13 +77,45 @@ WITH_DESCRIPTION = _p(
 BROKEN_DOWN = _p(r"(?P<title>.+?),? (?:and )?(?:break it down|broken down|split into steps)")
 
 _LEADING = _p(
-    r"(?:(?:please|pls|plz|kindly|(?:can|could|would|will) you(?: please)?|i'd like you to"
-    r"|i want you to|(?:hi|hey|hello)(?: there)?,|ok(?:ay)?|alright|so|now|also|and|then)"
-    r"[ ,]+)+"
+    r"(?:(?:please|kindly|would you mind|(?:can|could|would|will) you(?: please| kindly| just)?"
+    r"|i'd like you to|i want you to|if you could|(?:hi|hey|hello|hiya)"
+    r"(?: there)?|good (?:morning|afternoon|evening)|ok(?:ay)?|alright|so|now|also|and|then"
+    r"|oh|ah|um+|uh+|er+m?|hm+|right|well|just|actually|btw|by the way|quick one"
+    r"|one more thing|oh and|and also|let's|lets|let us|(?:good )?(?:morning|afternoon|evening)"
+    r"|great|cool|lovely|nice|perfect|brilliant|awesome|thanks|thank you"
+    r"|sorry to bother you(?: but)?|sorry|excuse me|yo|hiya)[ ,!:.]+)+"
 )
-_TRAILING_WORDS: Final = ("please", "pls", "plz", "thanks", "thank you", "thx")
-_TRAILING_MARKS: Final = " .!?,;:-"
+_TRAILING_WORDS: Final = ("please", "thanks", "thank you", "thank you so much", "thanks a lot",
+                          "for me", "yay", "now", "instead", "if you can", "if you could",
+                          "that would be great", "cheers", "lol", "asap", "ta")
+_TRAILING_MARKS: Final = " .!?,;:-)(:"
 _QUOTES: Final = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+# Shorthand and the commonest slips, word for word (typos of longer words: `matching`).
+_ALIASES: Final = {
+    "ad": "add", "teh": "the", "u": "you", "ur": "your", "r": "are", "pls": "please",
+    "plz": "please", "thx": "thanks", "ty": "thanks", "im": "i'm", "ive": "i've",
+    "dont": "don't", "whats": "what's", "wats": "what's", "wat": "what", "isnt": "isn't",
+    "arent": "aren't", "thats": "that's", "cant": "can't", "didnt": "didn't",
+    "havent": "haven't", "hasnt": "hasn't", "todo's": "todos", "to-dos": "todos",
+    "2day": "today", "gonna": "going to", "wanna": "want to", "pleas": "please",
+}
+# The command words a typo is corrected to, where a command word is expected.
+COMMANDS: Final = (
+    "add", "create", "new", "task", "tasks", "todo", "todos", "remind", "remember", "mark",
+    "complete", "completed", "finish", "finished", "done", "delete", "remove", "erase",
+    "show", "list", "find", "search", "rename", "change", "update", "start", "started",
+    "begin", "reopen", "cancel", "pause", "step", "steps", "check", "tick", "left", "many",
+    "description", "title", "progress", "working", "describe", "everything", "please",
+    "thanks", "thank", "uncheck", "what's", "much", "things", "items", "hello", "hey",
+)
+# What is left of a greeting that is no request ("hi there"): the greeting stays whole.
+_GREETING_TAILS: Final = frozenset({"there", "again", "you", "all", "everyone", "friend",
+                                    "a lot", "so much", "very much"})
+_NOUNS: Final = ("tasks", "todos", "list", "items", "things")
+_BEFORE_COLON: Final = ("task", "tasks", "todo", "todos", "add", "new", "step", "steps", "note",
+                        "reminder")
+_SUBJECTS: Final = frozenset({"i", "i've", "i'm", "we"})
+_AFTER_QUESTION: Final = frozenset({"what's", "what", "whats"})
 _REF_PREFIX = _p(
     r"(?:(?:the|my) )?(?:(?:task|todo|to-do|item)s? )?"
     r"(?:(?:called|named|titled) )?(?:(?:number|no\.?) )?"
@@ -103,8 +137,16 @@ _ITEM_SEPARATOR = _p(r" ?[,;] ?(?:and then |and |then )?")
 
 
 def normalize(message: str) -> str:
-    """Single spaces, straight quotes, no politeness or punctuation around the request."""
+    """Single spaces, straight quotes, shorthand spelled out, no politeness or filler
+    around the request, and typos of command words corrected where a command is expected."""
     text = " ".join(message.translate(_QUOTES).split())
+    text = " ".join(_ALIASES.get(word.casefold(), word) for word in text.split(" "))
+    for _ in range(3):  # filler may come in layers: "hey, could you please ..., thanks!"
+        text = _trimmed(text)
+    return _corrected(text)
+
+
+def _trimmed(text: str) -> str:
     lower, end = text.lower(), len(text)
     while True:
         while end > 1 and text[end - 1] in _TRAILING_MARKS:
@@ -115,7 +157,45 @@ def normalize(message: str) -> str:
         end -= len(word)
     lead = _LEADING.match(text, 0, end)
     start = lead.end() if lead and lead.end() < end else 0
+    if text[start:end].casefold() in _GREETING_TAILS:
+        start = 0
     return text[start:end]
+
+
+def _corrected(text: str) -> str:
+    """Typos corrected in the places a command word goes: the first word, the word after
+    "I" / "add" (and the like), after "how many" and "what's", before a colon, and the noun
+    after "my". Titles keep their words: only commands are corrected."""
+    words = text.split(" ")
+    folded = [word.casefold() for word in words]
+    spots: dict[int, tuple[str, ...]] = {0: COMMANDS}
+    if folded[0] in _SUBJECTS or folded[0] in _AFTER_QUESTION:
+        spots[1] = COMMANDS
+    if folded[0] == "how" and len(folded) > 2:
+        spots[1] = ("many", "much", "far")
+        if _correct_word(folded[1], spots[1]) == "many":
+            spots[2] = COMMANDS
+    for index, word in enumerate(folded):
+        if word.endswith(":"):
+            spots[index] = _BEFORE_COLON
+        if index and folded[index - 1] == "my":
+            spots[index] = _NOUNS
+    for index, vocabulary in spots.items():
+        if index < len(words):
+            words[index] = _correct_word(words[index], vocabulary)
+    return " ".join(words)
+
+
+def _correct_word(word: str, vocabulary: tuple[str, ...]) -> str:
+    core = word.rstrip(":,.!?")
+    if core.casefold() in COMMANDS:
+        return word
+    if vocabulary is _BEFORE_COLON and len(core) == 3:  # "tsk:" is "task:", a word alone
+        fixed = next((known for known in vocabulary
+                      if matching.within(core.casefold(), known, 1)), core.casefold())
+    else:
+        fixed = matching.correct(core.casefold(), vocabulary)
+    return word if fixed == core.casefold() else fixed + word[len(core):]
 
 
 def _ends_with_word(lower: str, word: str, end: int) -> bool:
@@ -155,6 +235,20 @@ def task_refs(words: str) -> list[str]:
         return list(dict.fromkeys(part for part in parts if part is not None))
     one = task_ref(words)
     return [] if one is None else [one]
+
+
+def ordinal(word: str) -> int:
+    """1 for "first" (or "1st"), ..., -1 for "last"."""
+    word = word.lower().removeprefix("the ").strip()
+    if word == "last":
+        return -1
+    if word[:1].isdigit():
+        return int(re.sub(r"\D", "", word) or 0)
+    return _ORDINALS.index(word) + 1
+
+
+ORDINAL = (r"(?P<ordinal>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last"
+           r"|\d{1,3}(?:st|nd|rd|th))")
 
 
 def step_numbers(words: str) -> list[int] | None:

@@ -24,12 +24,15 @@ SEARCH_MAX = 200
 ARGUMENTS_MAX_BYTES = 256 * 1024
 LIST_STATUSES = ("open", "all", *TASK_STATUSES)
 SETTABLE_STATUSES = ("pending", "in_progress", "completed", "cancelled")
+BULK_ACTIONS = ("complete", "start", "pause", "cancel", "reopen", "delete")
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # a JSON schema type: string, integer, boolean or array (of strings)
+    # A JSON schema type: string, integer, boolean or array (of strings); or "step": an
+    # integer or a string.
+    kind: str
     description: str
     required: bool = False
     max_len: int | None = None  # a string's, or each array item's
@@ -39,7 +42,9 @@ class Param:
 
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": self.kind, "description": self.description}
-        if self.kind == "array":
+        if self.kind == "step":
+            schema["type"] = ["integer", "string"]
+        elif self.kind == "array":
             schema["items"] = {"type": "string", "maxLength": self.max_len}
             schema["maxItems"] = self.max_items
         elif self.max_len is not None:
@@ -77,8 +82,9 @@ TASK = Param(
     "(e.g. \"3\"), or words of its title. Never a database id.",
     required=True, max_len=REF_MAX,
 )
-STEP = Param("step", "integer", "The step's number within the task, from 1.", required=True,
-             minimum=1)
+STEP = Param("step", "step", "The step: its number within the task (from 1), \"last\", or "
+             "words of its content (\"the eggs step\": \"eggs\").", required=True, minimum=1,
+             max_len=STEP_CONTENT_MAX)
 TITLE = Param("title", "string", "The task's title.", max_len=TITLE_MAX)
 DESCRIPTION = Param("description", "string", "A longer description.", max_len=DESCRIPTION_MAX)
 
@@ -111,9 +117,37 @@ TOOLS = (
         TASK, Param("content", "string", "What the step says.", required=True,
                     max_len=STEP_CONTENT_MAX),
     )),
-    Tool("complete_step", "Mark one step of a task as done.", (TASK, STEP)),
-    Tool("remove_step", "Remove one step of a task.", (TASK, STEP)),
-    Tool("delete_task", "Delete a task and its steps for good.", (TASK,)),
+    Tool("complete_step", "Mark one step of a task as done (or, with done false, not done).",
+         (TASK, STEP, Param("done", "boolean", "False to uncheck the step; default true."))),
+    Tool("remove_step", "Remove one step of a task. Asks the user to confirm first.",
+         (TASK, STEP)),
+    Tool("delete_task", "Delete a task and its steps for good. Asks the user to confirm first.",
+         (TASK,)),
+    Tool("check_off", "Mark done what the user's words name: a task by its title, or else "
+         "an open step by its content (\"I bought the milk\").", (
+             Param("what", "string", "The user's words for it.", required=True,
+                   max_len=REF_MAX),
+             Param("done", "boolean", "False to undo instead: reopen the task, uncheck the "
+                   "step."),
+         )),
+    Tool("change_tasks", "One change to several tasks at once: all tasks of a status, or all "
+         "whose titles match `about`. Asks the user to confirm first.", (
+             Param("action", "string", "What to do to each.", required=True,
+                   choices=BULK_ACTIONS),
+             Param("status", "string", "Which tasks, when not `about`: open (default), all or "
+                   "one status.", choices=LIST_STATUSES),
+             Param("about", "string", "Only tasks whose titles match these words.",
+                   max_len=SEARCH_MAX),
+         )),
+    Tool("count_tasks", "Count the user's tasks, by status.", (
+        Param("status", "string", "Which to count: all (default), open or one status.",
+              choices=LIST_STATUSES),
+    )),
+    Tool("task_progress", "Where one task stands: its status and the steps done and left.", (
+        TASK, Param("asking_done", "boolean", "The user asked whether it is done: answer yes "
+                    "or no first."),
+    )),
+    Tool("suggest_next", "Suggest which task to do first, saying the rule used."),
 )
 BY_NAME = {tool.name: tool for tool in TOOLS}
 SPECS = [tool.spec() for tool in TOOLS]
@@ -152,11 +186,11 @@ def checked_arguments(name: str, raw: str) -> dict[str, Any]:
 
 
 def _problem(param: Param, value: Any) -> str | None:
-    if param.kind == "string":
+    if param.kind == "string" or (param.kind == "step" and isinstance(value, str)):
         return _text_problem(param, value)
     if param.kind == "boolean":
         return None if isinstance(value, bool) else "must be true or false"
-    if param.kind == "integer":
+    if param.kind in ("integer", "step"):
         if isinstance(value, bool) or not isinstance(value, int):
             return "must be a whole number"
         return None if value >= (param.minimum or 0) else f"must be at least {param.minimum}"

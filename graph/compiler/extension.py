@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from graphql import ExecutionResult, FragmentDefinitionNode, OperationDefinitionNode
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+)
 from graphql.execution import get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
@@ -28,10 +33,13 @@ from graph.compiler import split
 from graph.compiler.collect import Refused, condition_variables
 from graph.compiler.plan import Compiler, Plan
 from graph.compiler.split import Split
-from graph.extensions.cache import BoundedLRU
+from graph.extensions.cache import BoundedLRU, string_bytes
+from graph.extensions.documents import document_bytes
 
 logger = logging.getLogger(__name__)
 PLANS_CACHED = 10_000
+# A key's tuple and a shape's, at their largest measured (tracemalloc); their strings apart.
+KEY_BYTES = 200
 _REFUSED = "refused"  # cached like a plan: a document is judged once per variant
 
 
@@ -84,7 +92,7 @@ class CompiledReads:
             logger.debug("compiled plan fell back: %r", error)
             if isinstance(error, split.SharedLoaders):  # judged: graphql-core runs it whole
                 self.counts.shared += 1
-                self.plans.put(key, _REFUSED, 200 + 2 * len(key[0]))
+                self.plans.put(key, _REFUSED, key_bytes(key))
             return None
         if db is not None and apart is not None:
             db.count(apart)
@@ -117,8 +125,7 @@ class CompiledReads:
         plan = self.plans.get(key)
         if plan is None:
             plan = self._compile(context.schema, operation, fragments, variables)
-            weight = 200 + len(text) if isinstance(plan, str) else _weight(plan)
-            self.plans.put(key, plan, weight + len(text))
+            self.plans.put(key, plan, key_bytes(key) + _held(plan, document, text))
         return None if isinstance(plan, str) else (key, plan, variables)
 
     def _shape(self, text: str, name: str | None, operation: OperationDefinitionNode,
@@ -129,7 +136,8 @@ class CompiledReads:
                 shape = condition_variables(operation, fragments)
             except Refused:
                 shape = _REFUSED
-            self.shapes.put((text, name), shape, 200 + len(text))
+            held = (text, name, *(() if isinstance(shape, str) else shape))
+            self.shapes.put((text, name), shape, key_bytes(held))
         return shape
 
     def _compile(self, schema: strawberry.Schema, operation: OperationDefinitionNode,
@@ -152,8 +160,27 @@ class CompiledReads:
 def _weight(plan: Plan | Split) -> int:
     if isinstance(plan, Plan):
         return plan.weight
-    # The refused fields' nodes are the document's (cached with it); the new ones are few.
+    # The refused fields' nodes are the document's (counted with it); the new ones are few.
     return plan.plan.weight + 200 * (1 + len(plan.plan.refused))
+
+
+def _held(plan: Plan | Split | str, document: DocumentNode, text: str) -> int:
+    """What a cached plan holds besides its key. A plan keeps its document's nodes, and
+    through them all of the document (its text, tokens and AST), whether the document cache
+    still has it or not; a plan of `__typename` alone keeps none, and is counted all the
+    same (an upper bound). The text is counted once when the key holds the same string."""
+    if isinstance(plan, str):
+        return 0
+    held = _weight(plan) + document_bytes(document)
+    if document.loc is not None and document.loc.source.body is text:
+        held -= string_bytes(text)
+    return held
+
+
+def key_bytes(parts: tuple[Any, ...]) -> int:
+    """What a cache key (or value) of strings, Booleans and None holds: the tuple and its
+    strings (the text, the operation's name, variable names and values)."""
+    return KEY_BYTES + sum(string_bytes(part) for part in parts if isinstance(part, str))
 
 
 def _hashable(value: Any) -> Any:

@@ -4,7 +4,9 @@ operation's limits applied before anything runs.
 One extension takes the place of strawberry's ParserCache, ValidationCache, depth and alias
 limiters and our old cost extension, so that every step is bounded and their order fixed:
 
-1. **Parse** with graphql-core's limits (`MAX_TOKENS`, its nesting limit); cached per text.
+1. **Parse** with graphql-core's limits (`MAX_TOKENS`, comments included, and its nesting
+   limit); cached per text, without its comments, weighed by what it holds (the text, the
+   tokens and their values, the AST, the validation errors: `DOCUMENT_CACHE_BYTES`).
 2. **Integer literals** longer than Python converts (4,300 digits) are refused: graphql-core's
    validation converted them and raised, an internal error.
 3. **Validate** with graphql-core's rules and ours; cached per text. The rules are linear in
@@ -29,6 +31,7 @@ cost limit's was, does not stop a subscription: strawberry subscribes regardless
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +44,7 @@ from graphql import (
     GraphQLSyntaxError,
     Lexer,
     Source,
+    Token,
     TokenKind,
     parse,
 )
@@ -60,7 +64,7 @@ from graph.extensions.analysis import (
     refusals,
     select_operation,
 )
-from graph.extensions.cache import BoundedLRU
+from graph.extensions.cache import BoundedLRU, string_bytes
 from graph.extensions.inputs import input_refusal
 from graph.settings import Settings
 
@@ -69,9 +73,22 @@ from graph.settings import Settings
 INTEGER_DIGITS_MAX = 4_300
 # graphql-core's units of overlapping-fields work per document (~2.5 us each here).
 VALIDATION_COMPLEXITY_BUDGET = 10_000
-# What a parsed document costs in memory: ~600 bytes of AST per token (measured with
-# tracemalloc on the example operations and on 2,000-token documents), plus the text.
-AST_BYTES_PER_TOKEN = 600
+# What a cached document holds besides its text and its tokens' values, measured with
+# tracemalloc (tests/graph/test_cache_memory.py holds the cache to it), each an upper
+# bound over the shapes a document can take:
+# - a name token with its nodes: the token, its position ints (each its own object past
+#   256), a field, argument or directive node, its name node and both locations (~570 for
+#   `{ a a a ... }`, the most expensive shape: one field per token);
+# - any other token with its node (a value, a list, a selection set, a variable; ~390 for
+#   `[1, 1, 1, ...]`); a comment token alone, should one be left;
+# - a validation error besides its message (~900 to 1,400 measured, locations included);
+# - the cached entry (`_Known` and its errors list; the map's own is BoundedLRU's).
+NAME_TOKEN_BYTES = 600
+TOKEN_BYTES = 400
+COMMENT_TOKEN_BYTES = 200
+ERROR_BYTES = 1_000
+ERROR_LOCATION_BYTES = 400
+KNOWN_BYTES = 200
 DOCUMENTS_CACHED = 10_000
 MAX_VALIDATION_ERRORS = 100  # graphql-core's `validate(max_errors=...)` default
 
@@ -80,35 +97,78 @@ MAX_VALIDATION_ERRORS = 100  # graphql-core's `validate(max_errors=...)` default
 class _Known:
     document: DocumentNode
     refusal: GraphQLError | None  # an integer literal too long to validate
+    weight: int  # its bytes once parsed; validated, its errors' are added
     rules: tuple[type[ASTValidationRule], ...] | None = None
     errors: list[GraphQLError] | None = None
 
 
-def _scan(document: DocumentNode) -> tuple[int, GraphQLError | None]:
-    """The document's token count and, if any, the refusal of its first overlong integer."""
-    tokens, refusal = 0, None
+def _scan(document: DocumentNode) -> GraphQLError | None:
+    """Takes the comments out of the document's tokens, and returns the refusal of its first
+    overlong integer, if any.
+
+    graphql-core keeps every comment in the token list, its text copied: a 1 MB comment was
+    held twice (the text and the token's value), and each comment is a token of ~190 bytes
+    (up to MAX_TOKENS of them). No one reads them (errors locate by offsets in the text, the
+    AST skips them), so they are unlinked: the list is public (`Token.prev`, `Token.next`),
+    and a comment is never a node's first or last token (`Location` holds those)."""
+    refusal = None
     token = document.loc.start_token if document.loc is not None else None
     while token is not None:
-        tokens += 1
-        if token.kind is TokenKind.INT and len(token.value or "") > INTEGER_DIGITS_MAX:
+        following = token.next
+        if token.kind is TokenKind.COMMENT and token.prev is not None and following is not None:
+            token.prev.next, following.prev = following, token.prev
+        elif token.kind is TokenKind.INT and len(token.value or "") > INTEGER_DIGITS_MAX:
             refusal = refusal or GraphQLError(
                 f"Integer literal too long: at most {INTEGER_DIGITS_MAX} digits.",
                 extensions={"code": "BAD_USER_INPUT"},
             )
+        token = following
+    return refusal
+
+
+def document_bytes(document: DocumentNode) -> int:
+    """What a parsed document keeps alive: its text, its tokens with their values (a name,
+    a string: each a copy of its part of the text) and its AST. The plan cache counts it
+    too: a plan keeps its document's nodes, and through them every token and the text."""
+    if document.loc is None:
+        return NAME_TOKEN_BYTES
+    held = sys.getsizeof(document.loc.source.body)
+    token: Token | None = document.loc.start_token
+    while token is not None:
+        held += string_bytes(token.value) + (
+            NAME_TOKEN_BYTES if token.kind is TokenKind.NAME
+            else COMMENT_TOKEN_BYTES if token.kind is TokenKind.COMMENT
+            else TOKEN_BYTES
+        )
         token = token.next
-    return tokens, refusal
+    return held
+
+
+def errors_bytes(errors: list[GraphQLError]) -> int:
+    return sum(
+        ERROR_BYTES + ERROR_LOCATION_BYTES * len(error.locations or ())
+        + string_bytes(error.message)
+        for error in errors
+    )
 
 
 def over_token_limit(text: str, error: GraphQLError, limit: int) -> bool:
     """Whether a syntax error is graphql-core's token limit: more than `limit` tokens came
-    before the place it stopped (told by counting, not by its wording)."""
+    before the place it stopped (told by counting, not by its wording). Comments count, as
+    graphql-core counts them (a comment-padded document was answered GRAPHQL_PARSE_FAILED);
+    only the text before that place is read again, so at most `limit` + 1 tokens."""
     stopped = next(iter(error.positions or ()), len(text))
-    lexer, tokens = Lexer(Source(text)), 0
-    with contextlib.suppress(GraphQLError):
-        while (token := lexer.advance()).kind is not TokenKind.EOF and token.start <= stopped:
-            tokens += 1
-            if tokens > limit:
-                return True
+    lexer = Lexer(Source(text[: stopped + 1]))
+    first = lexer.token
+    with contextlib.suppress(GraphQLError):  # the text is cut: its last token may be too
+        while lexer.advance().kind is not TokenKind.EOF:
+            pass
+    tokens, token = 0, first.next
+    while token is not None and token.kind is not TokenKind.EOF and token.start <= stopped:
+        tokens += 1
+        if tokens > limit:
+            return True
+        token = token.next
     return False
 
 
@@ -132,7 +192,7 @@ def _validated(
 
 
 class Documents:
-    """The parsed and validated documents of one schema."""
+    """The parsed and validated documents of one schema, bounded by what they hold."""
 
     def __init__(self, max_bytes: int) -> None:
         self.known: BoundedLRU[str, _Known] = BoundedLRU(
@@ -143,9 +203,9 @@ class Documents:
         known = self.known.get(text)
         if known is None:
             document = parse(text, **parse_options)
-            tokens, refusal = _scan(document)
-            known = _Known(document, refusal)
-            self.known.put(text, known, len(text) + AST_BYTES_PER_TOKEN * tokens)
+            refusal = _scan(document)
+            known = _Known(document, refusal, KNOWN_BYTES + document_bytes(document))
+            self.known.put(text, known, known.weight)
         return known
 
     def errors(
@@ -154,7 +214,13 @@ class Documents:
         if known.refusal is not None:
             return [known.refusal]
         if known.errors is None or known.rules != rules:
-            known.rules, known.errors = rules, _validated(schema, known.document, rules)
+            errors = _validated(schema, known.document, rules)
+            before = errors_bytes(known.errors or [])
+            known.rules, known.errors = rules, errors
+            known.weight += errors_bytes(errors) - before
+            text = known.document.loc.source.body if known.document.loc else None
+            if text is not None and text in self.known:
+                self.known.put(text, known, known.weight)  # weighed again, errors included
         return known.errors
 
 

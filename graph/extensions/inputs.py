@@ -38,6 +38,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from domain.days import ZONE_NAME_MAX
 from graph.auth import SUBJECT_MAX
 from models.audit import (
     DOCUMENT_TYPE_MAX,
@@ -76,6 +77,7 @@ GUARDED: dict[str, int] = {
     "AuditLogFilter.documentType": DOCUMENT_TYPE_MAX,
     "AuditStatsFilter.documentType": DOCUMENT_TYPE_MAX,
     "ClaimSessionInput.sessionId": SESSION_ID_MAX,
+    "Query.auditStats(timeZone)": ZONE_NAME_MAX,
 }
 
 VALIDATED_BY_MUTATION: dict[str, int] = {

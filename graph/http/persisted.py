@@ -10,9 +10,10 @@ A client sends `extensions.persistedQuery = {"version": 1, "sha256Hash": "<hex>"
   (`RegisterPersistedQuery`): a text that is refused, or never parses, takes no memory.
 
 The cache is a least-recently-used map held by the app, bounded by entries
-(`APQ_CACHE_SIZE`), by bytes (`APQ_CACHE_BYTES`) and per text (`APQ_MAX_QUERY_BYTES`: a longer
-text runs but is not kept). Anonymous clients fill it, so a size in entries alone let 1 MB
-texts add up to gigabytes. Each process has its own: a miss costs the client one retry.
+(`APQ_CACHE_SIZE`), by bytes (`APQ_CACHE_BYTES`: what the texts, their hashes and the entries
+take in memory) and per text (`APQ_MAX_QUERY_BYTES`, in UTF-8: a longer text runs but is not
+kept). Anonymous clients fill it, so a size in entries alone let 1 MB texts add up to
+gigabytes. Each process has its own: a miss costs the client one retry.
 Registration happens over HTTP only (graphql-transport-ws carries no APQ extension); over the
 WebSocket a hash is still served from the cache and the manifest.
 
@@ -34,7 +35,7 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from graph.extensions.cache import BoundedLRU
+from graph.extensions.cache import BoundedLRU, string_bytes
 from graph.settings import Settings
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -149,11 +150,13 @@ class PersistedQueries:
 
     def register(self, digest: str, text: str) -> bool:
         """Cache a text that has parsed and validated under its (checked) hash; False when
-        it is not kept: in the manifest already, or over the per-text limit."""
+        it is not kept: in the manifest already, or over the per-text limit (its UTF-8
+        bytes). It weighs what it holds in memory, the hash included: up to 4 bytes a
+        character (one emoji makes CPython store the whole text at 4), not its UTF-8 size."""
         size = len(text.encode("utf-8", "surrogatepass"))
         if digest in self.manifest or size > self.max_query_bytes:
             return False
-        return self.cache.put(digest, text, size)
+        return self.cache.put(digest, text, string_bytes(text) + string_bytes(digest))
 
     def _resolve_known(self, query: str | None, digest: str | None) -> str | None:
         if query is None:

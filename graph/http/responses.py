@@ -41,11 +41,12 @@ def refusal(
 
 
 async def send_refusal(
-    scope: Scope, send: Send, status: int, message: str, code: str
+    scope: Scope, send: Send, status: int, message: str, code: str,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
     """`refusal` for ASGI middleware, which has the request's scope but no Request."""
     accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
-    response = refusal(status, message, code, accept)
+    response = refusal(status, message, code, accept, headers)
     await send({
         "type": "http.response.start", "status": status, "headers": response.raw_headers,
     })

@@ -142,7 +142,7 @@ class ClarityRouter(GraphQLRouter[Context, None]):
             raise UnsupportedMediaType
         parsed = await super().parse_http_body(request)
         if self.persisted_queries is None:
-            raise RuntimeError("ClarityRouter.persisted_queries is set by the app's lifespan")
+            raise RuntimeError("ClarityRouter.persisted_queries is set by create_app")
         persisted = self.persisted_queries
         items = parsed if isinstance(parsed, list) else [parsed]
         for item in items:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, TypeAlias
+from zoneinfo import ZoneInfo
 
 import strawberry
 from sqlalchemy import Select, func, select
@@ -190,9 +191,12 @@ class AuditDocumentTypeStats:
     total_tokens: float = strawberry.field(description=_TOKENS_NOTE)
 
 
-@strawberry.type(description="Figures for one calendar day in UTC.")
+@strawberry.type(description=(
+    "Figures for one calendar day in the time zone `auditStats(timeZone:)` names (UTC unless "
+    "given)."
+))
 class AuditDayStats:
-    day: date = strawberry.field(description="The UTC date, e.g. 2024-05-01.")
+    day: date = strawberry.field(description="The date in that time zone, e.g. 2024-05-01.")
     count: int = strawberry.field(description="Rows recorded that day.")
     success_count: int = strawberry.field(description=_SUCCESSES)
     error_count: int = strawberry.field(description=_ERRORS)
@@ -230,6 +234,7 @@ class StatsScope:
     rows: Select[Any]
     per_user: Callable[[], Select[Any]]
     max_page_size: int
+    zone: ZoneInfo
 
 
 async def _user_page(stats: StatsScope, asked: Page) -> Connection[AuditUserStats]:
@@ -259,11 +264,15 @@ async def _user_page(stats: StatsScope, asked: Page) -> Connection[AuditUserStat
     "an admin's cover every user, or the one `filter.userId` names."
 ))
 class AuditStats:
-    total: int = strawberry.field(description="Rows matching the filter.")
+    count: int = strawberry.field(description="Rows matching the filter.")
+    total: int = strawberry.field(
+        description="Rows matching the filter: the same as `count`.",
+        deprecation_reason="Use `count`, the name every group's figures use; removed in 0.3.0.",
+    )
     success_count: int = strawberry.field(description=_SUCCESSES)
     error_count: int = strawberry.field(description=_ERRORS)
     error_rate: float = strawberry.field(
-        description="The share of errors, errorCount / total (0..1); 0 when total is 0."
+        description="The share of errors, errorCount / count (0..1); 0 when count is 0."
     )
     avg_generation_time_ms: float | None = strawberry.field(description=_AVERAGE)
     total_tokens: float = strawberry.field(description=_TOKENS_NOTE)
@@ -272,7 +281,7 @@ class AuditStats:
     @classmethod
     async def compute(cls, scope: StatsScope) -> AuditStats:
         figures = _figures(await service.totals(scope.db, scope.rows))
-        return cls(total=figures.pop("count"), **figures, _scope=scope)
+        return cls(total=figures["count"], **figures, _scope=scope)
 
     @strawberry.field(description="Per document type, most used first (ties by name).")
     async def by_document_type(self) -> list[AuditDocumentTypeStats]:
@@ -282,9 +291,13 @@ class AuditStats:
             for group in groups
         ]
 
-    @strawberry.field(description="Per UTC day with at least one row, oldest first.")
+    @strawberry.field(description=(
+        "Per calendar day with at least one row, oldest first, in the time zone "
+        "`auditStats(timeZone:)` names (UTC unless given): the same rows land on the same "
+        "days on every database, across daylight-saving changes too."
+    ))
     async def by_day(self) -> list[AuditDayStats]:
-        groups = await service.by_day(self._scope.db, self._scope.rows)
+        groups = await service.by_day(self._scope.db, self._scope.rows, self._scope.zone)
         return [AuditDayStats(day=group.day, **_figures(group.figures)) for group in groups]
 
     @strawberry.field(description=(

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any, NewType
 
 import strawberry
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 from strawberry.types.scalar import ScalarDefinition
 
@@ -22,13 +23,11 @@ _JSON_OBJECT_DESCRIPTION = (
 )
 
 
-# Strawberry's parsing (dateutil's isoparse) accepts a time without an offset; every DateTime
-# input (the filters' instants) then refuses one as BAD_USER_INPUT, so the description says
-# the offset is required rather than what the parser happens to read.
 _DATETIME_DESCRIPTION = (
     "An instant, as ISO 8601 text with its UTC offset: 2024-05-01T09:00:00Z, "
     "2024-05-01T11:00:00+02:00. Answers are always in UTC (+00:00), with microseconds when "
-    "not zero. An input without an offset names no instant and is refused (BAD_USER_INPUT)."
+    "not zero. An input without an offset names no instant and is refused like a malformed "
+    "one (BAD_USER_INPUT)."
 )
 _DATE_DESCRIPTION = "A calendar date as ISO 8601 text, YYYY-MM-DD, e.g. 2024-05-01."
 
@@ -38,6 +37,23 @@ def _described(origin: type, description: str) -> ScalarDefinition:
     return dataclasses.replace(DEFAULT_SCALAR_REGISTRY[origin], description=description)
 
 
+_STRAWBERRY_DATETIME = DEFAULT_SCALAR_REGISTRY[datetime].parse_value
+
+
+def _instant(value: object) -> datetime:
+    """strawberry's own parsing (dateutil's isoparse, its errors), and an offset required: a
+    time without one names no instant. Refused here, as a coercion error, it is refused
+    exactly as a malformed one is (a request error for a variable, a validation error for a
+    literal), instead of as a field error once the resolver runs."""
+    parsed = _STRAWBERRY_DATETIME(value) if _STRAWBERRY_DATETIME else value
+    if not isinstance(parsed, datetime) or parsed.utcoffset() is None:
+        raise StrawberryInputCoercionError(
+            f'Value cannot represent a DateTime: "{value}". It needs a UTC offset, e.g. '
+            "2024-05-01T09:00:00Z."
+        )
+    return parsed
+
+
 def _identity(value: Any) -> Any:
     # Parsed as is: the mutation's checks (domain/validation.py, Checks.json_object)
     # report a bad value as a ValidationError naming the field, which a scalar cannot.
@@ -45,7 +61,10 @@ def _identity(value: Any) -> Any:
 
 
 SCALAR_MAP: dict[object, ScalarDefinition] = {
-    datetime: _described(datetime, _DATETIME_DESCRIPTION),
+    datetime: dataclasses.replace(
+        _described(datetime, _DATETIME_DESCRIPTION),
+        parse_value=_instant,
+    ),
     date: _described(date, _DATE_DESCRIPTION),
     JSONObject: strawberry.scalar(
         name="JSONObject",

@@ -44,6 +44,9 @@ class AddTaskStepSuccess:
 @strawberry.type(description="The step was changed (or already held those values).")
 class UpdateTaskStepSuccess:
     step: TaskStep = strawberry.field(description="The step as it is now.")
+    task: Task = strawberry.field(
+        description="Its task as it is now (its completed-step count and updatedAt moved)."
+    )
 
 
 @strawberry.type(description="The step was removed; the later steps moved up.")

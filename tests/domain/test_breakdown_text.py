@@ -11,13 +11,13 @@ from domain.assistant.breakdown import (
     BREAKDOWN_SCHEMA,
     BREAKDOWN_SYSTEM_PROMPT,
     MAX_STEPS,
+    TITLE_SOFT_MAX,
     Breakdown,
     UnusableBreakdown,
-    generic_steps,
-    offline_breakdown,
     parse_model_breakdown,
     response_format,
 )
+from domain.assistant.breakdown_offline import offline_breakdown
 from models.task import STEP_CONTENT_MAX, TITLE_MAX
 
 EXAMPLE = "buy milk, call mom, then write the report"
@@ -148,16 +148,13 @@ def test_a_single_clause_is_the_title() -> None:
     assert offline_breakdown("  write the annual report.  ").title == "Write the annual report"
 
 
-def test_a_single_clause_gets_the_generic_steps() -> None:
-    assert offline_breakdown("write the annual report").steps == [
-        "Decide what done looks like for: Write the annual report",
-        "Do the first small, concrete piece",
-        "Check the result and wrap up",
-    ]
+def test_a_single_clause_is_its_own_one_step_not_a_template() -> None:
+    assert offline_breakdown("write the annual report") == Breakdown(
+        title="Write the annual report", steps=["Write the annual report"], done=(False,))
 
 
-def test_input_of_only_punctuation_is_its_own_title_with_generic_steps() -> None:
-    assert offline_breakdown("...") == Breakdown(title="...", steps=generic_steps("..."))
+def test_input_of_only_punctuation_is_its_own_title_and_step() -> None:
+    assert offline_breakdown("...") == Breakdown(title="...", steps=["..."], done=(False,))
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t\n", "\x00"])
@@ -169,38 +166,51 @@ def test_empty_input_is_a_value_error(text: str) -> None:
 # --- Offline: the title --------------------------------------------------------------------
 
 
-def test_the_title_of_the_issue_example_summarises_every_clause() -> None:
-    assert offline_breakdown(EXAMPLE).title == "Buy milk, call mom and write the report"
+def test_the_title_of_the_issue_example_is_the_first_step_and_a_count_not_a_join() -> None:
+    assert offline_breakdown(EXAMPLE).title == "Buy milk (+2 more)"
 
 
 def test_a_heading_above_a_list_is_the_title_and_no_step() -> None:
     assert offline_breakdown("Plan the party:\n- book a venue\n- send invites") == Breakdown(
-        title="Plan the party", steps=["Book a venue", "Send invites"]
+        title="Plan the party", steps=["Book a venue", "Send invites"], done=(False, False)
     )
+
+
+def test_a_checked_item_keeps_its_done_state() -> None:
+    breakdown = offline_breakdown("- [ ] buy milk\n- [x] call mom\n\u2714 water plants")
+    assert breakdown.steps == ["Buy milk", "Call mom", "Water plants"]
+    assert breakdown.checked() == [2, 3]
+
+
+def test_feelings_and_filler_are_no_steps() -> None:
+    assert offline_breakdown("ugh I'm so overwhelmed. buy milk. honestly. call mom").steps == [
+        "Buy milk", "Call mom"]
+
+
+def test_abbreviations_and_times_split_no_step() -> None:
+    assert offline_breakdown("call Dr. Smith at 3 p.m. about it, e.g. the results").steps == [
+        "Call Dr. Smith at 3 p.m. about it, e.g. the results"]
 
 
 def test_an_overlong_single_clause_title_is_cut_at_a_word_boundary() -> None:
     title = offline_breakdown(" ".join(["word"] * 300)).title
-    assert len(title) <= TITLE_MAX
+    assert len(title) <= TITLE_SOFT_MAX
     assert title.endswith(" word…")
 
 
 def test_a_single_overlong_word_title_is_cut_inside_it() -> None:
-    assert offline_breakdown("x" * 500).title == "X" + "x" * (TITLE_MAX - 2) + "…"
+    assert offline_breakdown("x" * 500).title == "X" + "x" * (TITLE_SOFT_MAX - 2) + "…"
 
 
-def test_too_many_clauses_for_the_title_end_in_a_count_of_the_rest() -> None:
+def test_many_clauses_make_a_short_title_with_a_count_of_the_rest() -> None:
     title = offline_breakdown(", ".join(f"call person {n}" for n in range(50))).title
-    assert len(title) <= TITLE_MAX
-    named, _, rest = title.rpartition(" and ")
-    assert rest.endswith(" more")
-    assert len(named.split(", ")) + int(rest.split()[0]) == 50
+    assert title == f"Call person 0 (+{MAX_STEPS - 1} more)"
 
 
 def test_an_overlong_first_clause_is_cut_before_the_count() -> None:
     title = offline_breakdown(" ".join(["word"] * 300) + "; call mom").title
-    assert len(title) <= TITLE_MAX
-    assert title.endswith("word… and 1 more")
+    assert len(title) <= TITLE_SOFT_MAX
+    assert title.endswith("word… (+1 more)")
 
 
 # --- What a model is asked for -------------------------------------------------------------
@@ -233,7 +243,7 @@ def test_changing_a_response_format_leaves_the_schema_alone() -> None:
 
 def test_the_system_prompt_asks_for_json_within_the_limits() -> None:
     assert "JSON" in BREAKDOWN_SYSTEM_PROMPT
-    assert f"at most {TITLE_MAX} characters" in BREAKDOWN_SYSTEM_PROMPT
+    assert f"at most {TITLE_SOFT_MAX} characters" in BREAKDOWN_SYSTEM_PROMPT
     assert f"1 to {MAX_STEPS} steps" in BREAKDOWN_SYSTEM_PROMPT
 
 

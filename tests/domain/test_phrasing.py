@@ -43,15 +43,15 @@ EVERY_PHRASING = [
     ("search tasks report", [call("list_tasks", search="report")]),
     ("find report", [call("list_tasks", search="report")]),
     # Completing.
-    ("complete task 12", [call("complete_task", task="12")]),
-    ("complete task buy milk", [call("complete_task", task="buy milk")]),
-    ("mark the report as done", [call("complete_task", task="report")]),
-    ("mark task 3 as complete", [call("complete_task", task="3")]),
-    ("done 13", [call("complete_task", task="13")]),
-    ("finished 13", [call("complete_task", task="13")]),
-    ("I finished the report", [call("complete_task", task="report")]),
-    ("check off buy milk", [call("complete_task", task="buy milk")]),
-    ("complete tasks 1 and 3", [call("complete_task", task="1"), call("complete_task", task="3")]),
+    ("complete task 12", [call("check_off", what="12")]),
+    ("complete task buy milk", [call("check_off", what="buy milk")]),
+    ("mark the report as done", [call("check_off", what="report")]),
+    ("mark task 3 as complete", [call("check_off", what="3")]),
+    ("done 13", [call("check_off", what="13")]),
+    ("finished 13", [call("check_off", what="13")]),
+    ("I finished the report", [call("check_off", what="report")]),
+    ("check off buy milk", [call("check_off", what="buy milk")]),
+    ("complete tasks 1 and 3", [call("check_off", what="1"), call("check_off", what="3")]),
     # Deleting.
     ("delete task 13", [call("delete_task", task="13")]),
     ("remove buy milk", [call("delete_task", task="buy milk")]),
@@ -120,17 +120,17 @@ MORE_PHRASINGS = [
      [call("list_tasks", search="quarterly report")]),
     ("find completed tasks about taxes", [call("list_tasks", status="completed", search="taxes")]),
     ("find all done tasks", [call("list_tasks", status="completed")]),
-    ("Complete Task #12!", [call("complete_task", task="12")]),
-    ("please complete task 12, thanks", [call("complete_task", task="12")]),
-    ("mark task 3 as done.", [call("complete_task", task="3")]),
-    ("Mark #3 complete", [call("complete_task", task="3")]),
-    ("done with task 13", [call("complete_task", task="13")]),
-    ("I've finished buy milk", [call("complete_task", task="buy milk")]),
-    ("I\u2019m done with the report", [call("complete_task", task="report")]),
-    ("tick buy milk off my list", [call("complete_task", task="buy milk")]),
-    ("the report is done", [call("complete_task", task="report")]),
-    ("complete 1, 2 and 3", [call("complete_task", task=n) for n in ("1", "2", "3")]),
-    ("complete research and write", [call("complete_task", task="research and write")]),
+    ("Complete Task #12!", [call("check_off", what="12")]),
+    ("please complete task 12, thanks", [call("check_off", what="12")]),
+    ("mark task 3 as done.", [call("check_off", what="3")]),
+    ("Mark #3 complete", [call("check_off", what="3")]),
+    ("done with task 13", [call("check_off", what="13")]),
+    ("I've finished buy milk", [call("check_off", what="buy milk")]),
+    ("I\u2019m done with the report", [call("check_off", what="report")]),
+    ("tick buy milk off my list", [call("check_off", what="buy milk")]),
+    ("the report is done", [call("check_off", what="report")]),
+    ("complete 1, 2 and 3", [call("check_off", what=n) for n in ("1", "2", "3")]),
+    ("complete research and write", [call("check_off", what="research and write")]),
     ("delete tasks 4 & 5", [call("delete_task", task="4"), call("delete_task", task="5")]),
     ("remove buy milk from my list", [call("delete_task", task="buy milk")]),
     ('delete "the report"', [call("delete_task", task="the report")]),
@@ -186,7 +186,7 @@ def test_everyday_variants_plan_the_same_calls(message: str, expected: list[Tool
     ("message", "expected"),
     [
         ("list my tasks", [call("list_tasks")]),
-        ("complete task 12", [call("complete_task", task="12")]),
+        ("complete task 12", [call("check_off", what="12")]),
         ("delete task 13", [call("delete_task", task="13")]),
         ("show all tasks", [call("list_tasks", status="all")]),
         ("show more", [call("list_tasks", more=True)]),
@@ -203,13 +203,13 @@ def test_case_punctuation_and_politeness_do_not_matter(
 
 def test_a_task_number_is_passed_on_as_the_user_wrote_it_never_as_an_id() -> None:
     for message in ("complete task 12", "complete #12", "complete 12", "complete task #12"):
-        assert calls(message) == [call("complete_task", task="12")]
+        assert calls(message) == [call("check_off", what="12")]
 
 
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        ("complete the first task", [call("complete_task", task="1")]),
+        ("complete the first task", [call("check_off", what="1")]),
         ("delete the second one", [call("delete_task", task="2")]),
         ("show task three", [call("show_task", task="3")]),
         ("update the report to say final draft",

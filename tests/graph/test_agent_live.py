@@ -11,18 +11,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import DATABASE_URL, ON_POSTGRES
-from tests.fake_openai import FakeOpenAI, calls, fake_openai, says, tool_call
+from tests.fake_openai import FakeOpenAI, calls, model, says, tool_call
 from tests.graph.test_subscriptions import connect, users
 from tests.servers import graphql, running_server
 
-__all__ = ["connect", "users"]  # fixtures, used by name
+__all__ = ["connect", "model", "users"]  # fixtures, used by name
 TASK_EVENTS = "subscription { taskEvents { eventType toStatus task { title } } }"
 
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[FakeOpenAI]:
-    with fake_openai() as fake:
-        yield fake
 
 
 @pytest.fixture(scope="module")

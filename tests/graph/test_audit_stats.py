@@ -256,3 +256,93 @@ async def test_audit_stats_needs_a_token(gql: GraphQL) -> None:
     payload = await gql(TOTALS, user=None)
 
     assert payload["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+ZONED = """
+query($zone: String!) {
+  auditStats(timeZone: $zone) { count total byDay { day count } }
+}"""
+# Around Europe/Paris's spring change (2024-03-31 01:00Z: +01:00 -> +02:00) and New York's
+# autumn one (2024-11-03 06:00Z: -04:00 -> -05:00).
+DST_ROWS = [
+    "2024-03-30T22:59:00+00:00",  # Paris 23:59 on 03-30 (+01:00)
+    "2024-03-30T23:00:00+00:00",  # Paris 00:00 on 03-31 (+01:00)
+    "2024-03-31T00:59:59+00:00",  # Paris 01:59:59 on 03-31, the last second of +01:00
+    "2024-03-31T21:59:00+00:00",  # Paris 23:59 on 03-31 (+02:00)
+    "2024-03-31T22:00:00+00:00",  # Paris 00:00 on 04-01 (+02:00); still 03-31 in UTC
+    "2024-11-03T03:59:00+00:00",  # New York 23:59 on 11-02 (-04:00)
+    "2024-11-03T04:00:00+00:00",  # New York 00:00 on 11-03 (-04:00)
+    "2024-11-04T04:59:00+00:00",  # New York 23:59 on 11-03 (-05:00)
+    "2024-11-04T05:00:00+00:00",  # New York 00:00 on 11-04 (-05:00)
+]
+
+
+@pytest.fixture
+async def around_dst(db: AsyncSession) -> None:
+    for stamp in DST_ROWS:
+        await make_audit_log(db, user_id="dana", created_at=datetime.fromisoformat(stamp))
+
+
+async def days_in(gql: GraphQL, zone: str) -> list[tuple[str, int]]:
+    data = await gql.data(ZONED, {"zone": zone}, user="dana")
+    return [(day["day"], day["count"]) for day in data["auditStats"]["byDay"]]
+
+
+@pytest.mark.usefixtures("around_dst")
+async def test_by_day_takes_its_days_in_the_time_zone_asked_across_a_spring_change(
+    gql: GraphQL,
+) -> None:
+    assert await days_in(gql, "Europe/Paris") == [
+        ("2024-03-30", 1), ("2024-03-31", 3), ("2024-04-01", 1),
+        ("2024-11-03", 2), ("2024-11-04", 2),
+    ]
+
+
+@pytest.mark.usefixtures("around_dst")
+async def test_by_day_takes_its_days_in_the_time_zone_asked_across_an_autumn_change(
+    gql: GraphQL,
+) -> None:
+    assert await days_in(gql, "America/New_York") == [
+        ("2024-03-30", 3), ("2024-03-31", 2), ("2024-11-02", 1), ("2024-11-03", 2),
+        ("2024-11-04", 1),
+    ]
+
+
+@pytest.mark.usefixtures("around_dst")
+async def test_by_day_is_in_utc_unless_a_time_zone_is_asked(gql: GraphQL) -> None:
+    data = await gql.data("{ auditStats { byDay { day count } } }", user="dana")
+
+    assert [(day["day"], day["count"]) for day in data["auditStats"]["byDay"]] == [
+        ("2024-03-30", 2), ("2024-03-31", 3), ("2024-11-03", 2), ("2024-11-04", 2),
+    ]
+
+
+async def test_by_day_in_a_time_zone_of_no_rows_is_empty(gql: GraphQL) -> None:
+    assert await days_in(gql, "Asia/Kolkata") == []
+
+
+@pytest.mark.usefixtures("around_dst")
+async def test_count_and_the_deprecated_total_agree(gql: GraphQL) -> None:
+    data = await gql.data(ZONED, {"zone": "UTC"}, user="dana")
+
+    assert data["auditStats"]["count"] == data["auditStats"]["total"] == len(DST_ROWS)
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "", "../../etc/passwd", "Europe/Paris\x00"])
+async def test_an_unknown_time_zone_is_refused(gql: GraphQL, zone: str) -> None:
+    payload = await gql(ZONED, {"zone": zone}, user="dana")
+
+    assert payload["data"] is None
+    [error] = payload["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "timeZone" in error["message"] and "IANA time zone" in error["message"]
+
+
+async def test_a_time_zone_name_over_its_maximum_is_refused_before_any_sql(
+    gql: GraphQL,
+) -> None:
+    payload = await gql(ZONED, {"zone": "A" * 65}, user="dana")
+
+    [error] = payload["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert payload["extensions"]["sql"]["statements"] == 0

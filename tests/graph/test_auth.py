@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import stat
 import time
 from collections.abc import AsyncIterator, Callable
@@ -626,28 +627,49 @@ def test_production_without_any_key_cannot_build_a_verifier(tmp_path: Path) -> N
     assert not secret_file.exists()
 
 
-async def test_production_without_any_key_does_not_start(
+def test_production_without_any_key_does_not_start(
     session_factory: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     settings = make_settings(
         environment="production", jwt_secret=None, jwt_dev_secret_file=tmp_path / "s"
     )
-    app = create_app(settings, session_factory=session_factory)
-    with pytest.raises(ConfigurationError):
-        async with app.router.lifespan_context(app):
-            pass
+    with pytest.raises(ConfigurationError, match="JWT_SECRET"):
+        create_app(settings, session_factory=session_factory)
 
 
 @pytest.mark.parametrize("secret", ["a", "x" * 31, "é" * 15])
-async def test_production_refuses_to_start_with_an_hs_secret_under_32_bytes(
+def test_production_refuses_to_start_with_an_hs_secret_under_32_bytes(
     session_factory: async_sessionmaker[AsyncSession], secret: str
 ) -> None:
     # With JWT_SECRET=a a forged admin token was found in under 100 guesses.
-    app = create_app(make_settings(environment="production", jwt_secret=secret),
-                     session_factory=session_factory)
     with pytest.raises(ConfigurationError, match="at least 32"):
-        async with app.router.lifespan_context(app):
-            pass
+        create_app(make_settings(environment="production", jwt_secret=secret),
+                   session_factory=session_factory)
+
+
+# 32 bytes and more, each a few guesses away (the three first; the estimate:
+# graph/secret_strength.py).
+GUESSABLE = [
+    "a" * 32,
+    "changeme" * 4,
+    "a" + " " * 31,
+    "your-256-bit-secret-your-256-bit",  # jwt.io's example secret, repeated to 32 bytes
+    "supersecretkeysupersecretkey1234",
+    "abcdefghijklmnopqrstuvwxyz012345",
+    "qwertyuiopasdfghjklzxcvbnm123456",
+    "deadbeef" * 4,
+    "0123456789" * 4,
+]
+
+
+@pytest.mark.parametrize("secret", GUESSABLE)
+def test_production_refuses_to_start_with_a_guessable_hs_secret_of_32_bytes(
+    session_factory: async_sessionmaker[AsyncSession], secret: str
+) -> None:
+    settings = make_settings(environment="production", jwt_secret=secret)
+    with pytest.raises(ConfigurationError, match=r"^JWT_SECRET is guessable: an estimated \d+"
+                       r" bits .* at least 128; generate one with `openssl rand -base64 48`$"):
+        create_app(settings, session_factory=session_factory)
 
 
 @pytest.mark.parametrize("environment", ["production", "development"])
@@ -657,8 +679,23 @@ def test_an_empty_hs_secret_is_refused_everywhere(environment: str) -> None:
             TokenVerifier(make_settings(environment=environment, jwt_secret=secret))
 
 
-def test_production_accepts_an_hs_secret_of_32_bytes() -> None:
-    TokenVerifier(make_settings(environment="production", jwt_secret="k" * 32))
+@pytest.mark.parametrize(
+    "generate",
+    [
+        lambda: secrets.token_urlsafe(32),
+        lambda: secrets.token_urlsafe(48),
+        lambda: base64.b64encode(secrets.token_bytes(48)).decode(),  # openssl rand -base64 48
+        lambda: secrets.token_hex(32),  # openssl rand -hex 32
+    ],
+    ids=["token_urlsafe(32)", "token_urlsafe(48)", "base64 of 48 bytes", "hex of 32 bytes"],
+)
+async def test_production_starts_with_a_generated_hs_secret(
+    serve: Serve, generate: Callable[[], str]
+) -> None:
+    secret = generate()
+    async with serve(environment="production", jwt_secret=secret) as client:
+        viewer = viewer_of(await ask(client, hs256(claims("una"), secret=secret)))
+    assert viewer["id"] == "una"
 
 
 def test_development_only_warns_about_a_short_hs_secret(
@@ -666,6 +703,15 @@ def test_development_only_warns_about_a_short_hs_secret(
 ) -> None:
     TokenVerifier(make_settings(environment="development", jwt_secret="short"))
     assert "JWT_SECRET has 5 bytes" in caplog.text
+
+
+def test_development_only_warns_about_a_guessable_hs_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    verifier = TokenVerifier(make_settings(environment="development", jwt_secret="changeme" * 4))
+    assert verifier.verify(hs256(claims("vic"), secret="changeme" * 4))["sub"] == "vic"
+    assert "JWT_SECRET is guessable" in caplog.text
+    assert "production needs at least 128 (development only warns)" in caplog.text
 
 
 def test_production_never_reads_a_development_secret_file(tmp_path: Path) -> None:

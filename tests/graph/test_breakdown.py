@@ -280,3 +280,12 @@ async def test_a_broken_down_task_belongs_to_the_viewer_only(
     assert log.user_id == "bob"
     steps = await db.scalars(select(TaskStep.content).order_by(TaskStep.step_number))
     assert list(steps) == [s["content"] for s in task["steps"]]
+
+
+async def test_checked_items_become_steps_already_done(gql: GraphQL, db: AsyncSession) -> None:
+    result = await break_down(gql, "Trip:\n- [x] book flights\n- [ ] pack\n- [X] renew passport")
+    assert result["task"]["title"] == "Trip"
+    task_id = await db.scalar(select(Task.id).where(Task.title == "Trip"))
+    done = await db.scalars(select(TaskStep.completed).where(
+        TaskStep.task_id == task_id).order_by(TaskStep.step_number))
+    assert list(done) == [True, False, True]

@@ -152,14 +152,15 @@ async def test_a_list_numbers_only_the_viewers_open_tasks_without_table_ids(
     await make_task(db, title="call mum", status="in_progress")
     conversation = await make_conversation(db)
     reply = (await send(gql, gid(conversation), "list my tasks"))["reply"]["content"]
-    assert reply == "Your open tasks (1\u20132 of 2):\n1. water plants\n2. call mum (in progress)"
+    # Newest first, as the app lists tasks by default.
+    assert reply == "Your open tasks (1\u20132 of 2):\n1. call mum (in progress)\n2. water plants"
 
 
 async def test_a_number_means_the_line_of_the_list_last_shown(
     gql: GraphQL, db: AsyncSession
 ) -> None:
-    await make_task(db, title="first")
     second = await make_task(db, title="call mum")
+    await make_task(db, title="newest")
     conversation = await make_conversation(db)
     await send(gql, gid(conversation), "list my tasks")
     reply = (await send(gql, gid(conversation), "complete task 2"))["reply"]["content"]
@@ -171,11 +172,17 @@ async def test_a_number_means_the_line_of_the_list_last_shown(
     assert event is not None and (event.from_status, event.to_status) == ("pending", "completed")
 
 
-async def test_delete_by_title_deletes_the_task(gql: GraphQL, db: AsyncSession) -> None:
+async def test_delete_by_title_asks_first_and_deletes_after_a_yes(
+    gql: GraphQL, db: AsyncSession
+) -> None:
     task = await make_task(db, title="old chore")
     task_id = task.id
-    conversation = await make_conversation(db)
-    reply = (await send(gql, gid(conversation), "delete the old chore"))["reply"]["content"]
+    conversation = gid(await make_conversation(db))
+    asked = (await send(gql, conversation, "delete the old chore"))["reply"]["content"]
+    assert asked.splitlines()[0] == "Do you want me to delete “old chore”?"
+    db.expire_all()
+    assert await db.scalar(select(Task).where(Task.id == task_id)) is not None
+    reply = (await send(gql, conversation, "yes"))["reply"]["content"]
     assert reply == "Deleted “old chore”."
     db.expire_all()
     assert await db.scalar(select(Task).where(Task.id == task_id)) is None
@@ -185,9 +192,9 @@ async def test_commands_never_touch_another_users_task(gql: GraphQL, db: AsyncSe
     theirs = await make_task(db, user_id="bob", title="bobs task")
     conversation = await make_conversation(db)
     for command, said in (
-        (f"complete task {theirs.id}", f"There is no open task number {theirs.id}."),
-        (f"delete task {theirs.id}", f"There is no open task number {theirs.id}."),
-        ("complete bobs task", "No task matches “bobs task”."),
+        (f"complete task {theirs.id}", f"You have no task number {theirs.id}."),
+        (f"delete task {theirs.id}", f"You have no task number {theirs.id}."),
+        ("complete bobs task", "No task or open step matches “bobs task”."),
     ):
         reply = (await send(gql, gid(conversation), command))["reply"]["content"]
         assert reply == said
@@ -206,7 +213,7 @@ class FailingAssistant(OfflineAssistant):
     name = "failing"
     model = "none"
 
-    async def turn(self, messages: Any, tools: Any) -> Answer[Turn]:
+    async def turn(self, messages: Any, tools: Any, *, on_text: Any = None) -> Answer[Turn]:
         raise RuntimeError("model unavailable")
 
 

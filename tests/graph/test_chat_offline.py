@@ -37,7 +37,9 @@ async def say(gql: GraphQL, conversation: str, content: str) -> str:
 
 
 async def numbered_tasks(db: AsyncSession, count: int) -> list[Task]:
-    return [await make_task(db, title=f"Task {n}") for n in range(1, count + 1)]
+    """Tasks titled by their number in the app's default list: newest first, so "Task 1"
+    is made last."""
+    return [await make_task(db, title=f"Task {n}") for n in range(count, 0, -1)]
 
 
 async def status_of(db: AsyncSession, title: str) -> str | None:
@@ -71,8 +73,8 @@ async def test_list_completed_tasks(gql: GraphQL, db: AsyncSession) -> None:
 
 
 async def test_show_all_tasks_marks_each_status(gql: GraphQL, db: AsyncSession) -> None:
-    await make_task(db, title="Buy milk")
     await make_task(db, title="Old", status="completed")
+    await make_task(db, title="Buy milk")
     reply = await say(gql, await chat(db), "show all tasks")
     assert reply == "Your tasks (1\u20132 of 2):\n1. Buy milk\n2. Old (completed)"
 
@@ -115,9 +117,13 @@ async def test_mark_the_report_as_done(gql: GraphQL, db: AsyncSession) -> None:
     assert reply == "Marked “Write the quarterly report” as completed."
 
 
-async def test_delete_task_by_number(gql: GraphQL, db: AsyncSession) -> None:
+async def test_delete_task_by_number_after_a_yes(gql: GraphQL, db: AsyncSession) -> None:
     await numbered_tasks(db, 13)
-    assert await say(gql, await chat(db), "delete task 13") == "Deleted “Task 13”."
+    conversation = await chat(db)
+    asked = await say(gql, conversation, "delete task 13")
+    assert asked.startswith("Do you want me to delete “Task 13”?")
+    assert await status_of(db, "Task 13") == "pending"
+    assert await say(gql, conversation, "yes") == "Deleted “Task 13”."
     assert await status_of(db, "Task 13") is None
 
 
@@ -159,8 +165,9 @@ async def test_an_unclear_title_asks_which_and_a_number_then_answers(
     await make_task(db, title="Call the bank")
     conversation = await chat(db)
     asked = await say(gql, conversation, "complete call")
-    assert asked == "“call” matches 2 tasks; which one?\n1. Call mum\n2. Call the bank"
-    assert await say(gql, conversation, "complete 2") == "Marked “Call the bank” as completed."
+    assert asked == "“call” matches 2 tasks. Which one?\n1. Call the bank\n2. Call mum"
+    assert await status_of(db, "Call mum") == await status_of(db, "Call the bank") == "pending"
+    assert await say(gql, conversation, "complete 2") == "Marked “Call mum” as completed."
 
 
 async def test_steps_are_added_checked_off_and_removed_by_number(
@@ -172,13 +179,16 @@ async def test_steps_are_added_checked_off_and_removed_by_number(
         await say(gql, conversation, "add step to party: buy cake"),
         await say(gql, conversation, "complete step 1 of party"),
         await say(gql, conversation, "remove step 2 from party"),
+        await say(gql, conversation, "yes"),
         await say(gql, conversation, "show party"),
     ]
     assert said == [
         "Added step 3 to “Party”: buy cake",
         "Checked off step 1 of “Party”: Book venue",
+        "Do you want me to remove step 2 of “Party”: Send invites?\n"
+        "Say “yes” to go ahead; anything else leaves everything as it is.",
         "Removed step 2 of “Party”: Send invites",
-        "“Party” (pending)\n1. [x] Book venue\n2. [ ] buy cake",
+        "“Party” (not started)\n1. [x] Book venue\n2. [ ] buy cake",
     ]
 
 
@@ -187,6 +197,6 @@ async def test_break_down_creates_a_task_with_a_step_per_clause(
 ) -> None:
     reply = await say(gql, await chat(db), "break down: buy milk, call mom, then write the report")
     assert reply.splitlines() == [
-        "Added “Buy milk, call mom and write the report” with 3 steps:",
+        "Added “Buy milk (+2 more)” with 3 steps:",
         "1. Buy milk", "2. Call mom", "3. Write the report",
     ]

@@ -115,9 +115,9 @@ class PoolWatchingAssistant(OfflineAssistant):
         self.pool = pool
         self.checked_out: list[int] = []
 
-    async def turn(self, messages: Any, tools: Any) -> Answer[Turn]:
+    async def turn(self, messages: Any, tools: Any, *, on_text: Any = None) -> Answer[Turn]:
         self.checked_out.append(self.pool.checkedout())
-        return await super().turn(messages, tools)
+        return await super().turn(messages, tools, on_text=on_text)
 
     async def complete(self, purpose: str, prompt: str) -> Answer[str]:
         self.checked_out.append(self.pool.checkedout())

@@ -1,5 +1,5 @@
 """`clarity-graph grant ROLE`: exactly the application's privileges, idempotently, as the
-README's production checklist runs it (a real process, DATABASE_URL the owner's)."""
+production checklist (docs/production.md) runs it (a real process, DATABASE_URL the owner's)."""
 
 from __future__ import annotations
 

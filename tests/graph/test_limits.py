@@ -105,6 +105,21 @@ async def test_too_many_tokens_are_refused(gql_with: GqlWith) -> None:
     assert "more than 50 tokens" in message
 
 
+@pytest.mark.parametrize(
+    "padding",
+    ["#\n" * 60, "# a comment\n" * 30 + "#\n" * 30, "# { viewer { id } }\n" * 60],
+    ids=["one-character comments", "long and short comments", "commented-out operations"],
+)
+async def test_comments_count_against_the_token_limit_with_its_code(
+    gql_with: GqlWith, padding: str
+) -> None:
+    # graphql-core counts them; the code said GRAPHQL_PARSE_FAILED, as for a typo.
+    gql = await gql_with(max_tokens=50)
+    error = (await gql(padding + "{ viewer { id } }"))["errors"][0]
+    assert error["message"].endswith("Document contains more than 50 tokens. Parsing aborted.")
+    assert error["extensions"]["code"] == "TOO_MANY_TOKENS"
+
+
 async def test_directives_beyond_the_per_field_limit_are_refused(gql_with: GqlWith) -> None:
     gql = await gql_with(max_directives_per_field=1)
     message = refusal(await gql("{ viewer @include(if: true) @skip(if: false) { id } }"))

@@ -7,7 +7,7 @@ planner would rightly scan them whole), so the plan shows the index that serves 
 statement as it is written.
 
 Text search ("contains") cannot use a b-tree: it is checked row by row over the rows the
-owner's index selects (the README's "What serves each list" says what serves what)."""
+owner's index selects (docs/decisions.md, "What serves each list", says what serves what)."""
 
 from __future__ import annotations
 

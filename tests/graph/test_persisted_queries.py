@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graph.app import create_app
-from graph.http.persisted import ManifestError
+from graph.auth import ConfigurationError
 from tests.conftest import GqlWith, make_settings
 
 QUERY = "query Viewer { viewer { id } }"
@@ -157,7 +157,8 @@ async def test_a_text_over_the_per_text_limit_runs_but_is_not_stored(build: Buil
 
 async def test_the_cache_is_bounded_by_bytes_not_only_entries(build: Build) -> None:
     # 1 MB texts used to be kept by the thousand: 200 of them took RSS from 648 to 1,043 MB.
-    client = await build(apq_cache_bytes=2048, apq_max_query_bytes=1024)
+    # Each text below weighs ~1,250 bytes (the text, its hash, the entry): two fit.
+    client = await build(apq_cache_bytes=3000, apq_max_query_bytes=1024)
     texts = [f"query Q{n} {{ viewer {{ id }} }} #" + "x" * 800 for n in range(3)]
     for text in texts:
         assert (await register(client, text)).status_code == 200
@@ -245,16 +246,12 @@ async def test_a_manifest_entry_whose_hash_does_not_match_stops_start_up(
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({sha(KNOWN): KNOWN + " "}))
     settings = make_settings(persisted_queries_only=True, persisted_queries_manifest=path)
-    app = create_app(settings, session_factory=session_factory)
-    with pytest.raises(ManifestError, match="is not the sha256 of its text"):
-        async with app.router.lifespan_context(app):
-            pass
+    with pytest.raises(ConfigurationError, match="is not the sha256 of its text"):
+        create_app(settings, session_factory=session_factory)
 
 
 async def test_only_mode_without_a_manifest_stops_start_up(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    app = create_app(make_settings(persisted_queries_only=True), session_factory=session_factory)
-    with pytest.raises(ManifestError, match="needs PERSISTED_QUERIES_MANIFEST"):
-        async with app.router.lifespan_context(app):
-            pass
+    with pytest.raises(ConfigurationError, match="needs PERSISTED_QUERIES_MANIFEST"):
+        create_app(make_settings(persisted_queries_only=True), session_factory=session_factory)

@@ -75,6 +75,7 @@ mutation($input: UpdateTaskStepInput!) {{
     __typename
     ... on UpdateTaskStepSuccess {{
       step {{ id stepNumber content completed task {{ {TASK_FIELDS} }} }}
+      task {{ id completedStepCount }}
     }}
     {ERRORS}
   }}
@@ -534,6 +535,7 @@ async def test_update_task_step_completes_it(db: AsyncSession, gql: GraphQL) -> 
     result = await run(gql, UPDATE_STEP, {"id": step_gid(second), "completed": True})
     assert (result["step"]["content"], result["step"]["completed"]) == ("b", True)
     assert result["step"]["task"]["completedStepCount"] == 1
+    assert result["task"] == {"id": result["step"]["task"]["id"], "completedStepCount": 1}
     step = await db.get(TaskStep, second)
     assert step is not None
     await db.refresh(step)

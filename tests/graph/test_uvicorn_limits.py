@@ -3,8 +3,8 @@
 Idle keep-alive connections are closed after KEEP_ALIVE_TIMEOUT_SECONDS; past
 LIMIT_CONCURRENCY connections a request is answered 503 without reaching the app; a WebSocket
 message over MAX_BODY_BYTES closes the socket with 1009 (message too big); SIGTERM stops the
-server within SHUTDOWN_TIMEOUT_SECONDS even when a request is stuck. uvicorn has no timeout
-for reading headers: that is the reverse proxy's (README).
+server within SHUTDOWN_TIMEOUT_SECONDS even when a request is stuck. The header deadline and
+the per-client cap `serve` adds are tests/graph/test_edge_server.py's.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pytest
 import websockets
 from websockets.typing import Subprotocol
 
+from bench.attacks import close_all, idle_websockets
 from tests.servers import running_server
 
 pytestmark = pytest.mark.slow
@@ -97,16 +98,20 @@ async def test_a_websocket_message_over_the_body_limit_closes_the_socket_with_10
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
 
 
-def test_connections_past_the_concurrency_limit_get_503(tmp_path: Path) -> None:
-    with running_server(tmp_path, LIMIT_CONCURRENCY="4") as base:
-        # Four connections that never send a request (as slow clients would) fill the limit;
-        # the fifth connection's request is refused by uvicorn without reaching the app.
-        idle = [socket.create_connection(address(base), timeout=10) for _ in range(4)]
+async def test_connections_past_the_concurrency_limit_get_503(tmp_path: Path) -> None:
+    with running_server(tmp_path, LIMIT_CONCURRENCY="4", MAX_CONNECTIONS_PER_CLIENT="2") as base:
+        # Three open WebSockets (two clients, each within its cap) and this request's
+        # connection fill the limit: the request is refused by uvicorn without reaching the
+        # app. (Connections that have not sent a request yet would give up their slots to it:
+        # tests/graph/test_edge_server.py.)
+        held = await idle_websockets(base, "127.0.0.2", 2)
+        held += await idle_websockets(base, "127.0.0.3", 1)
         try:
-            refused = httpx.get(f"{base}/healthz", timeout=10)
+            async with httpx.AsyncClient(timeout=10) as client:
+                refused = await client.get(f"{base}/healthz")
         finally:
-            for sock in idle:
-                sock.close()
+            await close_all(held)
+        assert [s.status for s in held] == [101] * 3
         assert refused.status_code == 503
         assert refused.text == "Service Unavailable"
         assert _eventually_ok(f"{base}/healthz")  # the limit frees up as connections end

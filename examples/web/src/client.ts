@@ -1,15 +1,18 @@
 // The Apollo Client: queries and mutations over HTTP, subscriptions over graphql-ws.
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
-import { isSubscriptionOperation, relayStylePagination } from "@apollo/client/utilities";
+import { isSubscriptionOperation } from "@apollo/client/utilities";
 import { createClient, type Client as WsClient } from "graphql-ws";
 import { tap } from "rxjs";
 
 import generated from "./generated/possible-types";
+import { TaskLists, taskListPolicy } from "./task-lists";
 
 export interface Connection {
   client: ApolloClient;
   ws: WsClient;
+  /** Keeps the cached task lists right as tasks change (task-lists.ts). */
+  taskLists: TaskLists;
   /** Ends the socket and the client's watches (signing in again makes a new connection). */
   close(): void;
 }
@@ -58,7 +61,13 @@ export function connect(apiUrl: string, token: string, events: ConnectionEvents)
     retryAttempts: 3,
     on: {
       connecting: () => events.onSocket("connecting"),
-      connected: () => events.onSocket("connected"),
+      connected: (_socket, _payload, wasRetry) => {
+        events.onSocket("connected");
+        // A subscription delivers only from the moment it is set up: what changed while the
+        // socket was down never comes. So after a reconnection the watched queries (the task
+        // list) are fetched again.
+        if (wasRetry) void client.refetchQueries({ include: "active" });
+      },
       closed: (event) => {
         const { code, reason } = event as CloseEvent;
         events.onSocket(`closed ${code}${reason ? ` ${reason}` : ""}`);
@@ -79,8 +88,9 @@ export function connect(apiUrl: string, token: string, events: ConnectionEvents)
     typePolicies: {
       Query: {
         fields: {
-          // One list across pages: fetchMore's edges are appended to the cached ones.
-          tasks: relayStylePagination(["filter", "orderBy"]),
+          // One list across pages per filter and order (relayStylePagination: fetchMore's
+          // edges are appended to the cached ones), kept right by TaskLists.apply.
+          tasks: taskListPolicy(),
         },
       },
     },
@@ -90,6 +100,7 @@ export function connect(apiUrl: string, token: string, events: ConnectionEvents)
   return {
     client,
     ws,
+    taskLists: new TaskLists(),
     close() {
       client.stop();
       void ws.dispose();

@@ -6,14 +6,18 @@ import { CombinedGraphQLErrors, ServerError } from "@apollo/client/errors";
 import type { Subscription } from "rxjs";
 
 import { connect, type Connection } from "./client";
-import type { TaskPageQuery as TaskPage, TaskPageQueryVariables } from "./generated/graphql";
+import { completeTask, createTask, deleteTask } from "./task-actions";
+import type {
+  TaskCardFragment as TaskCard,
+  TaskPageQuery as TaskPage,
+  TaskPageQueryVariables,
+} from "./generated/graphql";
 import {
-  CreateTaskMutation,
   MessageAddedSubscription,
   SendMessageMutation,
   SetTaskStatusMutation,
   StartConversationMutation,
-  TaskEventsSubscription,
+  TaskChangesSubscription,
   TaskPageQuery,
   ViewerQuery,
 } from "./operations";
@@ -36,6 +40,7 @@ const ui = {
   socket: $("socket"),
   requestId: $("request-id"),
   pageSize: $<HTMLInputElement>("page-size"),
+  openOnly: $<HTMLInputElement>("open-only"),
   tasks: $("tasks"),
   taskCount: $("task-count"),
   more: $<HTMLButtonElement>("more"),
@@ -66,6 +71,7 @@ let connection: Connection | null = null;
 let generation = 0;
 let subscriptions: Subscription[] = [];
 let taskPage: ObservableQuery<TaskPage, TaskPageQueryVariables> | null = null;
+let taskPageWatch: Subscription | null = null;
 let endCursor: string | null = null;
 let createdTaskId: string | null = null;
 let conversationId: string | null = null;
@@ -105,6 +111,8 @@ function setEnabled(enabled: boolean): void {
 function signOut(): void {
   for (const subscription of subscriptions) subscription.unsubscribe();
   subscriptions = [];
+  taskPageWatch?.unsubscribe();
+  taskPageWatch = null;
   connection?.close();
   connection = null;
   taskPage = null;
@@ -152,7 +160,7 @@ async function signIn(): Promise<void> {
   });
   ui.status.textContent = "signing in";
   // The subscription opens the socket now, alongside the HTTP sign-in check.
-  watchTaskEvents(connection);
+  watchTaskChanges(connection);
   const current = connection;
   try {
     const { data } = await current.client.query({
@@ -175,32 +183,79 @@ async function signIn(): Promise<void> {
   }
 }
 
-// --- tasks: pages with fetchMore, merged by the cache's relayStylePagination ----------------
+// --- tasks: pages with fetchMore, merged by the cache's relayStylePagination, kept right by
+// TaskLists (task-lists.ts) as tasks are created, changed and deleted here or elsewhere -------
+
+/** The list's order: the most recently changed first, so completing a task moves it up. */
+const TASK_ORDER = { field: "UPDATED_AT", direction: "DESC" } as const;
 
 function loadTasks(current: Connection): void {
+  taskPageWatch?.unsubscribe();
   const first = Math.max(1, Math.min(100, Number(ui.pageSize.value) || 10));
-  taskPage = current.client.watchQuery({ query: TaskPageQuery, variables: { first } });
-  subscriptions.push(
-    taskPage.subscribe({
-      next(result) {
-        if (result.error) reportError("HTTP TaskPage", result.error);
-        if (result.dataState === "complete") renderTasks(result.data);
-      },
-      error: (error: unknown) => reportError("HTTP TaskPage", error),
-    }),
-  );
+  const filter = ui.openOnly.checked ? { completed: false } : null;
+  taskPage = current.client.watchQuery({
+    query: TaskPageQuery,
+    variables: { first, filter, orderBy: TASK_ORDER },
+  });
+  taskPageWatch = taskPage.subscribe({
+    next(result) {
+      if (result.error) reportError("HTTP TaskPage", result.error);
+      if (result.dataState === "complete") renderTasks(result.data);
+    },
+    error: (error: unknown) => reportError("HTTP TaskPage", error),
+  });
+}
+
+function taskItem(task: TaskCard): HTMLLIElement {
+  const item = listItem("", {
+    id: task.id, status: task.status, completed: String(task.completed),
+  });
+  const done = document.createElement("input");
+  done.type = "checkbox";
+  done.disabled = true; // shows `completed`; "Complete" changes it
+  done.checked = task.completed;
+  const title = document.createElement("span");
+  title.className = "task";
+  title.textContent = `${task.title} (${task.status})`;
+  const buttons = (["complete", "delete"] as const).map((action) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset["action"] = action;
+    button.textContent = action === "complete" ? "Complete" : "Delete";
+    button.disabled = action === "complete" && task.completed;
+    return button;
+  });
+  item.append(done, " ", title, ...buttons.flatMap((button) => [" ", button]));
+  return item;
 }
 
 function renderTasks({ tasks }: TaskPage): void {
-  ui.tasks.replaceChildren(
-    ...tasks.edges.map(({ node }) =>
-      listItem(`${node.title} (${node.status})`, { id: node.id, status: node.status }),
-    ),
-  );
+  ui.tasks.replaceChildren(...tasks.edges.map(({ node }) => taskItem(node)));
   endCursor = tasks.pageInfo.endCursor;
   ui.taskCount.textContent = `${tasks.edges.length} of ${tasks.totalCount}`;
   ui.more.disabled = !tasks.pageInfo.hasNextPage;
 }
+
+ui.openOnly.addEventListener("change", () => {
+  if (connection && ui.status.dataset["viewer"]) loadTasks(connection);
+});
+
+// Each row's buttons: Complete and Delete.
+ui.tasks.addEventListener("click", async (event) => {
+  const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");
+  const id = button?.closest("li")?.dataset["id"];
+  if (!connection || !button || !id) return;
+  const action = button.dataset["action"];
+  button.disabled = true;
+  try {
+    const problem = action === "delete"
+      ? await deleteTask(connection, id)
+      : await completeTask(connection, id);
+    if (typeof problem === "string") ui.taskResult.textContent = problem;
+  } catch (error) {
+    reportError(action === "delete" ? "HTTP DeleteTask" : "HTTP SetTaskStatus", error);
+  }
+});
 
 ui.more.addEventListener("click", async () => {
   if (!taskPage || !endCursor) return;
@@ -218,19 +273,15 @@ ui.create.addEventListener("click", async () => {
   if (!connection) return;
   ui.taskResult.textContent = "";
   try {
-    const { data } = await connection.client.mutate({
-      mutation: CreateTaskMutation,
-      variables: { title: ui.newTitle.value },
-    });
-    const payload = data?.createTask;
-    if (payload?.__typename === "CreateTaskSuccess") {
-      createdTaskId = payload.task.id;
-      ui.created.textContent = `${payload.task.title} (${payload.task.status})`;
-      ui.created.dataset["id"] = payload.task.id;
-      ui.created.dataset["status"] = payload.task.status;
+    const task = await createTask(connection, ui.newTitle.value);
+    if (typeof task === "string") {
+      ui.taskResult.textContent = task;
+    } else {
+      createdTaskId = task.id;
+      ui.created.textContent = `${task.title} (${task.status})`;
+      ui.created.dataset["id"] = task.id;
+      ui.created.dataset["status"] = task.status;
       ui.complete.disabled = false;
-    } else if (payload) {
-      ui.taskResult.textContent = `${payload.code}: ${payload.message}`;
     }
   } catch (error) {
     reportError("HTTP CreateTask", error);
@@ -241,16 +292,12 @@ ui.complete.addEventListener("click", async () => {
   if (!connection || !createdTaskId) return;
   ui.taskResult.textContent = "";
   try {
-    const { data } = await connection.client.mutate({
-      mutation: SetTaskStatusMutation,
-      variables: { id: createdTaskId, status: "COMPLETED" },
-    });
-    const payload = data?.setTaskStatus;
-    if (payload?.__typename === "SetTaskStatusSuccess") {
-      ui.created.textContent = `${payload.task.title} (${payload.task.status})`;
-      ui.created.dataset["status"] = payload.task.status;
-    } else if (payload) {
-      ui.taskResult.textContent = `${payload.code}: ${payload.message}`;
+    const task = await completeTask(connection, createdTaskId);
+    if (typeof task === "string") {
+      ui.taskResult.textContent = task;
+    } else {
+      ui.created.textContent = `${task.title} (${task.status})`;
+      ui.created.dataset["status"] = task.status;
     }
   } catch (error) {
     reportError("HTTP SetTaskStatus", error);
@@ -280,24 +327,32 @@ ui.notFound.addEventListener("click", async () => {
   }
 });
 
-// --- live task events over the socket ------------------------------------------------------
+// --- live task changes over the socket: this tab's and every other's -------------------------
 
-function watchTaskEvents(current: Connection): void {
+function watchTaskChanges(current: Connection): void {
   subscriptions.push(
-    current.client.subscribe({ query: TaskEventsSubscription }).subscribe({
+    current.client.subscribe({ query: TaskChangesSubscription }).subscribe({
       next({ data, error }) {
-        if (error) reportError("WebSocket taskEvents", error);
-        const event = data?.taskEvents;
-        if (!event) return;
-        ui.events.append(
-          listItem(`${event.eventType} ${event.toStatus ?? ""} ${event.task.title}`.trim(), {
-            eventType: event.eventType,
-            toStatus: event.toStatus ?? "",
-            taskId: event.task.id,
-          }),
-        );
+        if (error) reportError("WebSocket taskChanges", error);
+        const change = data?.taskChanges;
+        if (!change) return;
+        // Apollo wrote the delivered task to the cache already; a task no longer there to
+        // read (null: deleted since) is left to the DELETED change that follows.
+        if (change.kind === "DELETED" || change.task) {
+          current.taskLists.apply(current.client.cache, change.kind, change.nodeId);
+        }
+        const { event, task } = change;
+        const text = event && task
+          ? `${event.eventType} ${event.toStatus ?? ""} ${task.title}`
+          : `${change.kind} ${change.nodeId}`;
+        ui.events.append(listItem(text.replace(/ +/g, " "), {
+          kind: change.kind,
+          eventType: event?.eventType ?? "",
+          toStatus: event?.toStatus ?? "",
+          taskId: change.nodeId,
+        }));
       },
-      error: (error: unknown) => reportError("WebSocket taskEvents", error),
+      error: (error: unknown) => reportError("WebSocket taskChanges", error),
     }),
   );
 }

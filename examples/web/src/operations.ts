@@ -9,13 +9,27 @@ export const ViewerQuery = graphql(`
   }
 `);
 
-/** One page of tasks, newest first; "more" passes the last endCursor as `after`. */
+/** What the list renders of a task, and what its order and filter read (task-lists.ts).
+ * Every mutation and subscription that changes a task answers all of it (spreads it), so
+ * the cached card is never half new (tests/test_examples.py checks each one). */
+export const TaskCardFragment = graphql(`
+  fragment TaskCard on Task {
+    id
+    title
+    status
+    completed
+    createdAt
+    updatedAt
+  }
+`);
+
+/** One page of a list of tasks; "more" passes the last endCursor as `after`. */
 export const TaskPageQuery = graphql(`
-  query TaskPage($first: Int!, $after: String) {
-    tasks(first: $first, after: $after) {
+  query TaskPage($first: Int!, $after: String, $filter: TaskFilter, $orderBy: TaskOrder) {
+    tasks(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      edges { cursor node { id title status } }
+      edges { cursor node { ...TaskCard } }
     }
   }
 `);
@@ -24,7 +38,7 @@ export const CreateTaskMutation = graphql(`
   mutation CreateTask($title: String!) {
     createTask(input: { title: $title }) {
       __typename
-      ... on CreateTaskSuccess { task { id title status } }
+      ... on CreateTaskSuccess { task { ...TaskCard } }
       ... on ValidationError { fields { field message } }
       ... on UserError { code message }
     }
@@ -36,16 +50,34 @@ export const SetTaskStatusMutation = graphql(`
   mutation SetTaskStatus($id: ID!, $status: TaskStatus!) {
     setTaskStatus(input: { id: $id, status: $status }) {
       __typename
-      ... on SetTaskStatusSuccess { task { id title status completedAt } }
+      ... on SetTaskStatusSuccess { task { ...TaskCard completedAt } }
       ... on NotFoundError { missingId }
       ... on UserError { code message }
     }
   }
 `);
 
-export const TaskEventsSubscription = graphql(`
-  subscription TaskEvents {
-    taskEvents { id eventType toStatus task { id title status } }
+export const DeleteTaskMutation = graphql(`
+  mutation DeleteTask($id: ID!) {
+    deleteTask(input: { id: $id }) {
+      __typename
+      ... on DeleteTaskSuccess { deletedId }
+      ... on UserError { code message }
+    }
+  }
+`);
+
+/** Every change to the viewer's tasks, from this tab or any other: keeps the lists right
+ * (task-lists.ts) and feeds the page's log of live changes. */
+export const TaskChangesSubscription = graphql(`
+  subscription TaskChanges {
+    taskChanges {
+      kind
+      nodeId
+      deletedId
+      task { ...TaskCard }
+      event { id eventType toStatus }
+    }
   }
 `);
 

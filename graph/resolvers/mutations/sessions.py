@@ -66,7 +66,7 @@ class SessionMutations:
         except InvalidSessionId as malformed:
             raise NotFound(models.Visit, None, named=input.session_id) from malformed
         # Only the visit this request comes from: the header must name it too (no proof of
-        # possession: README, "The visit id is a bearer secret").
+        # possession: docs/decisions.md, "The visit id is a bearer secret").
         if session_id != viewer.session_id:
             raise NotFound(models.Visit, session_id, named=input.session_id)
 

@@ -170,7 +170,9 @@ class TaskMutations:
                 changes["completed"] = input.completed
             checks.raise_if_any()
             step = await service.update_step(session, step, task, changes)
-            return payloads.UpdateTaskStepSuccess(step=TaskStep.from_model(step))
+            return payloads.UpdateTaskStepSuccess(
+                step=TaskStep.from_model(step), task=Task.from_model(task)
+            )
 
         return await in_transaction(info, work)
 

@@ -14,7 +14,7 @@ import strawberry
 from sqlalchemy import Select
 
 from domain import audit as service
-from domain import lists, scope
+from domain import days, lists, scope
 from graph.context import Context, Info
 from graph.execution.pagination import (
     After,
@@ -94,9 +94,14 @@ class AuditQueries:
         filter: Annotated[AuditStatsFilter | None, strawberry.argument(
             description="Which rows to count; null or omitted: all the viewer may read."
         )] = None,
+        time_zone: Annotated[str, strawberry.argument(description=(
+            "The IANA time zone `byDay` takes its days in, e.g. `Europe/Paris`, at most 64 "
+            "characters; an unknown name is a BAD_USER_INPUT error."
+        ))] = days.UTC_NAME,
     ) -> AuditStats:
         context = info.context
         context.require_identity()
+        zone = days.time_zone("timeZone", time_zone)
         named = _named_user(filter)
         conditions = _conditions(filter)
 
@@ -106,5 +111,5 @@ class AuditQueries:
 
         return await AuditStats.compute(StatsScope(
             db=context.db, rows=_rows(context, filter), per_user=per_user,
-            max_page_size=context.settings.max_page_size,
+            max_page_size=context.settings.max_page_size, zone=zone,
         ))
