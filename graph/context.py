@@ -75,11 +75,11 @@ class Context(BaseContext):
         return self.viewer.user_id
 
     # Live subscriptions (graph/live/). A subscription runs in a stream with a context of
-    # its own (`live`: its reader of events and its pace), shared by every identical
+    # its own (`live_stream`: its reader of events and its pace), shared by every identical
     # subscription of the process. A WebSocket's context holds its place in the live layer
     # (`live_connection`, from connection_init on) and gives each query or mutation sent
     # over it a context of its own (`for_operation`).
-    live: LiveStream | None = None
+    live_stream: LiveStream | None = None
     live_connection: LiveConnection | None = None
 
     def for_operation(self) -> Context:

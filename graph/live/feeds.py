@@ -83,7 +83,7 @@ class Feed:
         # subscription was accepted reaches it (the resolver keeps only its kinds).
         user_id = context.viewer.user_id
         self.reader = context.resources.broker.reader(user_id) if user_id is not None else None
-        context.live = self
+        context.live_stream = self
 
     def start(self) -> None:
         # Its own contextvars: the stream outlives the request that started it.

@@ -27,7 +27,7 @@ async def deliveries(context: Context, kinds: Collection[str]) -> AsyncGenerator
     from the moment the subscription was accepted; elsewhere (a test running the schema
     alone) from now, unpaced."""
     user_id = context.user_id
-    stream = context.live
+    stream = context.live_stream
     reader = stream.reader if stream is not None else None
     own = reader is None
     if reader is None:
