@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -25,7 +24,7 @@ import pytest
 import websockets
 
 from tests.conftest import DATABASE_URL, ON_POSTGRES
-from tests.graph.test_live_sharing import STATUSES, new_tasks, set_status, sockets
+from tests.graph.test_live_sharing import STATUSES, fresh, new_tasks, set_status, sockets
 from tests.graph.test_subscriptions import create_task, start_conversation, users
 from tests.servers import (
     PROTOCOL,
@@ -37,7 +36,7 @@ from tests.servers import (
     token,
 )
 
-__all__ = ["sockets", "users"]  # fixtures, used by name
+__all__ = ["fresh", "sockets", "users"]  # fixtures, used by name
 pytestmark = pytest.mark.slow
 
 TASK_CHANGES = "subscription { taskChanges { kind nodeId event { eventType toStatus } } }"
@@ -85,10 +84,6 @@ def small_budget(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from start_server(tmp_path_factory, LIVE_COST_PER_SECOND="400", LIVE_COST_BURST="400")
 
 
-def fresh(name: str) -> str:
-    return f"{name}-{uuid.uuid4().hex[:8]}"
-
-
 async def every_one_receives(base: str, user: str, expected: dict[Operations, set[str]]) -> None:
     """After one change of `user`'s, each socket receives it on exactly those operations."""
     await create_task(base, user, "a change")
@@ -119,7 +114,7 @@ async def init_outcome(
 
 
 async def test_operations_past_the_connection_cap_are_refused_with_a_code(
-    capped: str, sockets: list[Any]
+    capped: str, sockets: list[Any], fresh: Callable[[str], str]
 ) -> None:
     user = fresh("per-connection")
     socket = await open_operations(capped, user, sockets)
@@ -135,7 +130,7 @@ async def test_operations_past_the_connection_cap_are_refused_with_a_code(
 
 
 async def test_subscriptions_past_the_user_cap_are_refused_with_a_code(
-    capped: str, sockets: list[Any]
+    capped: str, sockets: list[Any], fresh: Callable[[str], str]
 ) -> None:
     user = fresh("per-user")
     first = await open_operations(capped, user, sockets, {
@@ -155,7 +150,7 @@ async def test_subscriptions_past_the_user_cap_are_refused_with_a_code(
 
 
 async def test_subscriptions_past_the_process_cap_are_refused_with_a_code(
-    small_process: str, sockets: list[Any]
+    small_process: str, sockets: list[Any], fresh: Callable[[str], str]
 ) -> None:
     alice, bob = fresh("process-a"), fresh("process-b")
     hers = await open_operations(small_process, alice, sockets, {
@@ -173,7 +168,7 @@ async def test_subscriptions_past_the_process_cap_are_refused_with_a_code(
 
 
 async def test_sockets_past_the_user_cap_are_closed_with_1013(
-    capped: str, sockets: list[Any]
+    capped: str, sockets: list[Any], fresh: Callable[[str], str]
 ) -> None:
     user = fresh("sockets")
     authorization = f"Bearer {token(user)}"
@@ -186,7 +181,7 @@ async def test_sockets_past_the_user_cap_are_closed_with_1013(
 
 
 async def test_idle_sockets_without_a_token_cannot_take_every_connection(
-    capped: str, sockets: list[Any]
+    capped: str, sockets: list[Any], fresh: Callable[[str], str]
 ) -> None:
     # 50 sockets, one after another, that send an empty `connection_init` and idle, against
     # 40 connection slots: 2 are kept (MAX_ANONYMOUS_SOCKETS), the rest closed with 1013 at

@@ -13,11 +13,14 @@ cases 1, 3 and 4).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.counting import statement_counter, statements_counted
 from tests.conftest import DATABASE_URL, ON_POSTGRES
@@ -50,6 +53,24 @@ def counting_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
 @pytest.fixture
 def user(users: tuple[str, str]) -> str:
     return users[0]
+
+
+@pytest.fixture
+async def fresh(engine: AsyncEngine) -> AsyncIterator[Callable[[str], str]]:
+    """`fresh(name)`: a new user id; on PostgreSQL what the servers committed for it is
+    removed after (their database is the tests' own, as `users`')."""
+    made: list[str] = []
+
+    def new_user(name: str) -> str:
+        made.append(f"{name}-{uuid.uuid4().hex[:8]}")
+        return made[-1]
+
+    yield new_user
+    if ON_POSTGRES and made:
+        async with engine.begin() as connection:
+            for table in ("tasks", "conversations", "panic_events", "ai_logs", "audit_logs"):
+                await connection.execute(
+                    text(f"DELETE FROM {table} WHERE user_id = ANY(:users)"), {"users": made})
 
 
 @pytest.fixture
