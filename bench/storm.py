@@ -29,6 +29,7 @@ import contextlib
 import http.client
 import json
 import os
+import secrets
 import signal
 import statistics
 import subprocess
@@ -42,7 +43,7 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.__main__ import SECRET, _pin, serve
+from bench.__main__ import _pin, serve
 from bench.counting import statement_counter, statements_counted
 from graph.auth import mint_token
 from graph.settings import Settings
@@ -56,8 +57,13 @@ STATUSES = ("IN_PROGRESS", "COMPLETED", "PENDING")
 SOCKETS, PER_SOCKET, TASKS = 20, 20, 20
 
 
+# The servers' secret, this run's own (a weak one draws a warning from every Settings made);
+# the bystander's process is given its token.
+SETTINGS = Settings(jwt_secret=secrets.token_urlsafe(48))
+
+
 def token(user: str) -> str:
-    return mint_token(Settings(jwt_secret=SECRET), user_id=user, admin=False, ttl_seconds=3600)
+    return mint_token(SETTINGS, user_id=user, admin=False, ttl_seconds=3600)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -65,12 +71,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bystander_main(port: int, user: str, seconds: float) -> None:
+def bystander_main(port: int, authorization: str, seconds: float) -> None:
     """The bystander's process: one query at a time for `seconds`, then every sample (its
     start on the system's monotonic clock, its latency) as JSON on stdout."""
     connection = http.client.HTTPConnection("127.0.0.1", port)
     body = json.dumps({"query": BYSTANDER})
-    headers = {"Authorization": f"Bearer {token(user)}", "Content-Type": "application/json"}
+    headers = {"Authorization": authorization, "Content-Type": "application/json"}
     samples: list[tuple[float, float]] = []
     stop = time.monotonic() + seconds
     stopped = False
@@ -92,7 +98,8 @@ def bystander_main(port: int, user: str, seconds: float) -> None:
 
 @contextlib.contextmanager
 def bystander(port: int, user: str, seconds: float) -> Iterator[subprocess.Popen[str]]:
-    command = [sys.executable, "-m", "bench.storm", "--bystander", str(port), user, str(seconds)]
+    command = [sys.executable, "-m", "bench.storm", "--bystander", str(port),
+               f"Bearer {token(user)}", str(seconds)]
     process = subprocess.Popen(_pin(1) + command, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
@@ -250,8 +257,8 @@ def main() -> None:
     parser.add_argument("--bystander", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bystander:
-        port, user, seconds = args.bystander
-        bystander_main(int(port), user, float(seconds))
+        port, authorization, seconds = args.bystander
+        bystander_main(int(port), authorization, float(seconds))
         return
     if len(os.sched_getaffinity(0)) > 1:
         os.sched_setaffinity(0, {1})
@@ -268,7 +275,8 @@ def main() -> None:
         for number, (label, queries, overrides, rounds, seconds) in enumerate(runs):
             workdir = Path(directory) / f"run-{number}"
             workdir.mkdir()
-            env = {**os.environ, "JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING", "WORKERS": "1",
+            secret = SETTINGS.jwt_secret.get_secret_value() if SETTINGS.jwt_secret else ""
+            env = {**os.environ, "JWT_SECRET": secret, "LOG_LEVEL": "WARNING", "WORKERS": "1",
                    **statement_counter(workdir),
                    "MAX_SUBSCRIPTIONS_PER_USER": "400", "DATABASE_URL":
                    args.database_url or f"sqlite+aiosqlite:///{workdir / 'storm.db'}",
