@@ -13,11 +13,13 @@ policy is decided here, so it is the same on every transport:
 - **Fresh reads** (graph/live/source.py): each delivery reads through a session and loaders
   of its own; a stream never shares them with another, nor with the socket.
 - **A budget per user** (graph/live/budget.py): each delivery pays its operation's estimated
-  cost; past the budget the user's deliveries wait, not other users'. That is what bounds
-  400 distinct selections, which sharing cannot.
+  cost and its overheads; past the budget the user's deliveries wait, not other users', and
+  they run a few at a time. That is what bounds 400 distinct selections, which sharing
+  cannot.
 - **Bounded waiting, never a silent drop**: events waiting per user and per process
-  (graph/pubsub.py), results waiting to be sent per socket and per process (here): past a
-  bound, the subscription furthest behind ends with an `error` FELL_BEHIND; the others carry on.
+  (graph/pubsub.py), results waiting to be sent per socket and per process (feeds.py,
+  hub.py): past a bound, the subscription furthest behind ends with an `error` FELL_BEHIND;
+  the others carry on.
 - **Caps with codes** (graph/live/hub.py): sockets (anonymous, per user), operations per
   connection, subscriptions per user and per process.
 """
@@ -26,7 +28,7 @@ from graph.live.feeds import Delivery, Feed, Subscriber
 from graph.live.hub import Live, LiveConnection, LiveRequest, subscription_request
 from graph.live.refusals import FELL_BEHIND, TOO_MANY_SUBSCRIPTIONS, LiveRefused
 
-# What a live stream's resolvers see of it (`Context.live`).
+# What a live stream's resolvers see of it (`Context.live_stream`).
 LiveStream = Feed
 
 __all__ = [

@@ -79,8 +79,8 @@ def small_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def small_budget(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    # A TASK_CHANGES delivery to one subscriber costs 108 (6 estimated, 100 for any
-    # delivery, 2 for its send): 3 at once, then ~3.7 a second.
+    # A TASK_CHANGES delivery to one subscriber costs 109 (6 estimated, 100 for any
+    # delivery, 3 for its send): 3 at once, then ~3.7 a second.
     yield from start_server(tmp_path_factory, LIVE_COST_PER_SECOND="400", LIVE_COST_BURST="400")
 
 
@@ -266,7 +266,7 @@ async def test_a_user_past_the_budget_waits_while_another_users_deliveries_go_on
     theirs = await open_operations(base, spender, sockets, {"tasks": TASK_CHANGES})
     mine = await open_operations(base, other, sockets, {"tasks": TASK_CHANGES})
     started = asyncio.get_running_loop().time()
-    await set_status(base, spender, tasks, "IN_PROGRESS")  # 12 deliveries, 1,296 units
+    await set_status(base, spender, tasks, "IN_PROGRESS")  # 12 deliveries, 1,308 units
     await theirs.messages(1)  # the spender's budget is spent now
     await create_task(base, other, "the other user's")
     assert (await mine.next(wait=2))["type"] == "next"  # at once: the other's own budget
@@ -274,4 +274,4 @@ async def test_a_user_past_the_budget_waits_while_another_users_deliveries_go_on
     assert so_far < 12  # the spender's wait, paced
     rest = await theirs.messages(12 - so_far, wait=10)  # then everything, none dropped
     assert {message["type"] for message in rest} == {"next"}
-    assert asyncio.get_running_loop().time() - started > 1.5  # (12 x 108 - 400) / 400 s
+    assert asyncio.get_running_loop().time() - started > 1.5  # (12 x 109 - 400) / 400 s
