@@ -125,11 +125,12 @@ async def test_an_upsert_cannot_rewrite_an_audit_entry(logs: AsyncConnection) ->
 async def test_replace_is_refused_without_the_pragma_too(logs: AsyncConnection) -> None:
     """The triggers hold on a connection that never turned recursive_triggers on (the sqlite3
     shell, another tool): the BEFORE INSERT trigger refuses an existing id by itself."""
+    was = await logs.scalar(text("PRAGMA recursive_triggers"))
     await logs.exec_driver_sql("PRAGMA recursive_triggers=OFF")
     try:
         await refused(logs, REPLACE_AUDIT.format(verb="REPLACE"))
-    finally:
-        await logs.exec_driver_sql("PRAGMA recursive_triggers=ON")
+    finally:  # the harness's one connection serves every test after this one
+        await logs.exec_driver_sql(f"PRAGMA recursive_triggers={int(was)}")
     assert await logs.scalar(text("SELECT user_id FROM audit_logs")) == "alice"
 
 
