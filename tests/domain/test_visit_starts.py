@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 
-from domain.visit_starts import StartsPerClient, client_key
+from domain.visit_starts import CLIENTS_MAX, StartsPerClient, client_key
 
 
 def test_a_client_may_start_its_hourly_allowance_at_once_then_waits() -> None:
@@ -72,3 +74,20 @@ def test_a_client_is_a_user_an_ipv4_address_or_an_ipv6_64(
 def test_an_allowance_under_one_is_refused() -> None:
     with pytest.raises(ValueError):
         StartsPerClient(0)
+
+
+def test_a_client_costs_under_300_bytes_so_the_table_holds_at_most_about_six_megabytes() -> None:
+    """Measured on a smaller table (tracemalloc is slow), spread over more addresses than it
+    holds, with the longest keys (IPv6 networks): CLIENTS_MAX of them then fit in ~6 MB."""
+    held_max = 2_000
+    starts = StartsPerClient(60, clients_max=held_max)
+    tracemalloc.start()
+    try:
+        for n in range(held_max + 500):
+            starts.take(client_key(None, f"2001:db8:{n >> 16:x}:{n & 0xFFFF:x}::1"), float(n))
+        held, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(starts) == held_max
+    assert held / held_max < 300, f"{held / held_max:.0f} bytes a client"
+    assert CLIENTS_MAX * 300 <= 6_000_000
