@@ -1,12 +1,11 @@
 """Visits, from the settings: the key credentials are signed with, and the lifespan's pruning.
 
-The key. VISIT_SECRET when set; else derived from JWT_SECRET (held to JWT_SECRET's own
-rules, graph/auth.py); else, in development only, from the development secret file. Whatever
-the source, the key is an HMAC of it for this one purpose, so it never equals a token key.
-Production refuses a VISIT_SECRET under 32 bytes, or one whose estimated strength is under 128
-bits: the shortest unit it repeats times log2 of the distinct characters in that unit (so
-'a'*32, 'changeme'*4 and 'a' with 31 spaces are refused; `openssl rand -base64 48` passes).
-Production with neither secret (tokens verified by public key only) refuses to start.
+The key. VISIT_SECRET when set; else derived from JWT_SECRET; else, in development only,
+from the development secret file. Whatever the source, the key is an HMAC of it for this one
+purpose, so it never equals a token key. Either secret is held to the one rule for HMAC keys
+(graph/secret_strength.py: production refuses one under 32 bytes or under 128 estimated
+bits; development warns). Production with neither secret (tokens verified by public key
+only) refuses to start.
 
 Pruning. A task of the lifespan deletes visits unseen for VISIT_RETENTION_DAYS, every
 VISIT_PRUNE_INTERVAL_SECONDS (first one interval after start-up): at most PRUNE_BATCHES
@@ -19,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -34,12 +31,11 @@ from graph.auth import ConfigurationError, hs_secret, load_dev_secret
 from graph.execution.database import RequestDatabase
 from graph.observability import FirstThenCounted
 from graph.pubsub import LocalBroker
+from graph.secret_strength import GENERATE_A_SECRET, secret_weakness
 from graph.settings import Settings
 
 logger = logging.getLogger(__name__)
 PRUNE_FAILURES = FirstThenCounted(logger, "pruning visits failed", level=logging.WARNING)
-VISIT_SECRET_MIN_BYTES = 32
-VISIT_SECRET_MIN_BITS = 128
 PRUNE_BATCH = 1_000
 PRUNE_BATCHES = 10
 
@@ -56,11 +52,11 @@ def build_visits(settings: Settings) -> Visits:
 def visit_key(settings: Settings) -> bytes:
     if settings.visit_secret is not None:
         material = settings.visit_secret.get_secret_value()
-        problem = weakness(material)
+        problem = secret_weakness(material, "VISIT_SECRET")
         if problem and settings.is_production:
-            raise ConfigurationError(f"VISIT_SECRET {problem} (`openssl rand -base64 48`)")
+            raise ConfigurationError(f"{problem}; {GENERATE_A_SECRET}")
         if problem:
-            logger.warning("VISIT_SECRET %s; production would refuse it", problem)
+            logger.warning("%s (development only warns); %s", problem, GENERATE_A_SECRET)
         return derive_key(material)
     # JWT_SECRET's own checks, production's refusals included.
     derived = hs_secret(settings) if settings.jwt_secret is not None else None
@@ -71,30 +67,6 @@ def visit_key(settings: Settings) -> bytes:
             "production needs VISIT_SECRET (or JWT_SECRET) to sign visit credentials"
         )
     return derive_key(load_dev_secret(settings, create=True))
-
-
-def weakness(secret: str) -> str | None:
-    """What makes `secret` too weak to sign with, or None."""
-    size = len(secret.encode("utf-8", "surrogatepass"))
-    if size < VISIT_SECRET_MIN_BYTES:
-        return f"has {size} bytes; at least {VISIT_SECRET_MIN_BYTES} random bytes are needed"
-    if estimated_bits(secret) < VISIT_SECRET_MIN_BITS:
-        return (f"looks guessable (a repetition or a small alphabet): under "
-                f"{VISIT_SECRET_MIN_BITS} bits")
-    return None
-
-
-def estimated_bits(secret: str) -> float:
-    """A cautious strength estimate: the shortest unit `secret` repeats (itself if none),
-    times log2 of the distinct characters in it. Generous to a long non-repeating phrase;
-    it catches the patterns people type."""
-    unit = secret
-    for length in range(1, len(secret) // 2 + 1):
-        if len(secret) % length == 0 and secret[:length] * (len(secret) // length) == secret:
-            unit = secret[:length]
-            break
-    distinct = len(Counter(unit))
-    return len(unit) * math.log2(distinct) if distinct > 1 else 0.0
 
 
 @asynccontextmanager
