@@ -63,7 +63,7 @@ async def _moved_by_the_database(
 ) -> dict[type, int]:
     """PostgreSQL: the application role may not change any row's owner (its policies permit
     no cross-owner UPDATE). `claim_visit`, a SECURITY DEFINER function of the tables' owner
-    (migration 0010), moves the visitor's rows to the claimer the visit records, given the
+    (migration 0009), moves the visitor's rows to the claimer the visit records, given the
     credential's secret: the visit it moves is the one the secret derives, so no setting or
     known id a statement could forge can aim it at anyone else's rows."""
     by_table = {scope.OWNERSHIP[model].owner.table.name: model for model in scope.CLAIMED}

@@ -7,7 +7,7 @@ so a credential a client invents (a UUID, a guess, a tampered one) does not veri
 The visit's id (the key of its `sessions` row, and `session:<id>`, the owner of what the
 visitor makes) is derived from the secret: the first 16 bytes of its SHA-256, written as a
 UUID. The id can be shown (`viewer.id`, a task's visit, an audit entry's owner) without giving
-the credential away, and the database's claim function (migration 0010) derives the same id
+the credential away, and the database's claim function (migration 0009) derives the same id
 from the secret it is handed, so a claim needs the credential itself, not a known id.
 
 The key is derived from a secret of the settings (graph/visits.py); changing that secret
@@ -53,7 +53,7 @@ class VisitCredential:
 
 
 def visit_id_of(secret: bytes) -> str:
-    """The visit's id: the secret's SHA-256, its first 16 bytes as a UUID (migration 0010's
+    """The visit's id: the secret's SHA-256, its first 16 bytes as a UUID (migration 0009's
     `claim_visit` computes the same in SQL)."""
     return str(uuid.UUID(bytes=hashlib.sha256(secret).digest()[:16]))
 

@@ -204,7 +204,7 @@ async def prune_expired(session: AsyncSession, *, retention_days: int, max_rows:
     the number deleted. What the visitors made stays (its `session_id` link is set null).
 
     PostgreSQL: the application role may delete no visit (nor see another request's), so
-    the owner's `prune_visits` (migration 0010) does it, refusing a retention under a day.
+    the owner's `prune_visits` (migration 0009) does it, refusing a retention under a day.
     """
     if session.get_bind().dialect.name == "postgresql":
         deleted = await session.scalar(select(func.prune_visits(retention_days, max_rows)))

@@ -5,7 +5,7 @@ nothing and may do only what `APP_PRIVILEGES` says: no DDL (PostgreSQL 15+ gives
 CREATE on the public schema, and `grant` takes it from the role itself on older versions),
 `audit_logs` SELECT and INSERT only (append-only even against a bug or an injected
 statement), `ai_logs` INSERT only (never read back), the rest as each table requires.
-Row-level security (migrations 0007, 0010) then limits every row it may touch to its
+Row-level security (migrations 0007, 0009) then limits every row it may touch to its
 viewer's, and lets no row change owner. What must cross owners runs as the tables' owner, in
 the SECURITY DEFINER functions of `APP_FUNCTIONS`, which the role may only EXECUTE.
 
@@ -39,7 +39,7 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
 }
 
 
-# The owner's SECURITY DEFINER functions (migration 0010) the role may call, by signature:
+# The owner's SECURITY DEFINER functions (migration 0009) the role may call, by signature:
 # claimSession's move of a visitor's rows to its claimer (given the visit credential's secret),
 # and the lifespan's pruning of visits past their retention.
 APP_FUNCTIONS = ("claim_visit(bytea)", "prune_visits(integer, integer)")
@@ -75,7 +75,7 @@ async def grant(connection: AsyncConnection, role: str) -> list[str]:
         f"GRANT USAGE ON SEQUENCE {sequence} TO {quoted}"
         for sequence in await _insert_sequences(connection)
     ]
-    # Only those that exist: a database migrated to before 0010 has none of them.
+    # Only those that exist: a database migrated to before 0009 has none of them.
     statements += [
         f"GRANT EXECUTE ON FUNCTION {function} TO {quoted}"
         for function in await _existing_functions(connection)

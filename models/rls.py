@@ -1,6 +1,6 @@
 """Row-level security, the application's half: every transaction carries its viewer.
 
-PostgreSQL's policies (migrations 0007 and 0010) read transaction-local settings, never a
+PostgreSQL's policies (migrations 0007 and 0009) read transaction-local settings, never a
 column the client sends: `app.viewer` (the owner id the transaction acts for), `app.admin`
 (`on` for an admin: audit analytics across users) and `app.visit` (the request's visit id:
 its `sessions` row). Unset or empty, they match nothing: a transaction without a viewer sees
@@ -23,7 +23,7 @@ What this does not stop: SQL injected into a statement could call `set_config` i
 act as whichever viewer it names. The policies catch a forgotten predicate, not an attacker
 who already writes the SQL; the grants (models/privileges.py) are what bound that one, and
 the policies never let a row change owner: the one move there is, `claimSession`'s, is the
-owner's `claim_visit` function (migration 0010), which trusts no setting.
+owner's `claim_visit` function (migration 0009), which trusts no setting.
 """
 
 from __future__ import annotations

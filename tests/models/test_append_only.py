@@ -1,7 +1,7 @@
 """On SQLite the database itself keeps audit_logs and ai_logs append-only: triggers (migration
 0007) refuse UPDATE and DELETE, whoever sends them, but for claimSession's one change (a
 visitor's audit entry moving to a signed-in user); a REPLACE, which deletes the row it
-conflicts with, is refused too (migration 0010's BEFORE INSERT triggers, and
+conflicts with, is refused too (migration 0009's BEFORE INSERT triggers, and
 `recursive_triggers` on every connection, models/database.py). PostgreSQL holds the same by
 privileges (tests/models/test_privileges.py): its owner may still purge, its application
 role may not."""

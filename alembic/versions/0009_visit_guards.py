@@ -24,8 +24,8 @@ triggers now refuse a row whose id exists already, whatever the connection's pra
 
 Both: an index on sessions.last_seen_at, so a pruning run reads only what it deletes.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 12:00:00
 """
 
@@ -33,8 +33,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
