@@ -43,3 +43,12 @@ class Forbidden(DomainError):
 
 class AssistantUnavailable(DomainError):
     """The assistant failed or timed out, so nothing was changed; retrying is safe."""
+
+
+class RateLimited(DomainError):
+    """Too many of these from one client for now: nothing was done. `retry_after_seconds`
+    says when one more will be allowed."""
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

@@ -3,26 +3,30 @@ audit entries) moves to the signed-in user."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
 from domain.errors import NotFound
 from domain.viewers import anonymous_user_id
+from domain.visit_credentials import VisitCredential
 from models import Visit
 from models.base import utcnow
-from models.rls import permit_claim
 
 
-async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> dict[type, int]:
+async def claim(
+    session: AsyncSession, *, credential: VisitCredential, user_id: str
+) -> dict[type, int]:
     """Mark the visit claimed by `user_id`, then move what the visitor owns now (each model
     the ownership declares claimed: the rows moved, by model); one transaction.
 
     A visit belongs to its first claimer: the guarded UPDATE matches an unclaimed visit
     (nobody else signed in on it) or one this user claimed before, never another user's, so
     of two users claiming at once only one wins. The same user may claim again to pick up
-    what the visitor did since; `claimed_at` is the latest claim.
+    what the visitor did since; `claimed_at` is the latest claim. The caller has checked the
+    credential (it verified, and it is the request's own visit).
     """
+    session_id = credential.visit_id
     marked = await session.execute(
         update(Visit)
         .where(
@@ -38,10 +42,9 @@ async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> dict
     )
     if marked.rowcount != 1:  # type: ignore[attr-defined]  # DML results carry rowcount
         raise NotFound(Visit, session_id)
+    if session.get_bind().dialect.name == "postgresql":
+        return await _moved_by_the_database(session, credential)
     visitor = anonymous_user_id(session_id)
-    # Row-level security shows a viewer only its own rows; this transaction may also move
-    # the visitor's (PostgreSQL: one statement).
-    await permit_claim(session, visitor)
     moved: dict[type, int] = {}
     for model in scope.CLAIMED:  # what the ownership declares claimable
         owner = scope.OWNERSHIP[model].owner
@@ -52,6 +55,23 @@ async def claim(session: AsyncSession, *, session_id: str, user_id: str) -> dict
             .execution_options(synchronize_session=False)
         )
         moved[model] = int(result.rowcount)  # type: ignore[attr-defined]  # as above
+    return moved
+
+
+async def _moved_by_the_database(
+    session: AsyncSession, credential: VisitCredential
+) -> dict[type, int]:
+    """PostgreSQL: the application role may not change any row's owner (its policies permit
+    no cross-owner UPDATE). `claim_visit`, a SECURITY DEFINER function of the tables' owner
+    (migration 0009), moves the visitor's rows to the claimer the visit records, given the
+    credential's secret: the visit it moves is the one the secret derives, so no setting or
+    known id a statement could forge can aim it at anyone else's rows."""
+    by_table = {scope.OWNERSHIP[model].owner.table.name: model for model in scope.CLAIMED}
+    claimed = func.claim_visit(credential.secret).table_valued("moved_table", "moved_rows")
+    rows = await session.execute(select(claimed.c.moved_table, claimed.c.moved_rows))
+    moved = dict.fromkeys(scope.CLAIMED, 0)
+    for name, count in rows:
+        moved[by_table[name]] = int(count)
     return moved
 
 

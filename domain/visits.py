@@ -1,39 +1,39 @@
-"""Visit tracking: `X-Session-Id` records or refreshes a row of the sessions table."""
+"""Visits: credentials issued and verified, and the `sessions` row each visit records.
+
+A visit row is written only for a request with an identity: a signed-in user, or an
+anonymous visitor when ANONYMOUS_SESSIONS is on (graph/context.py decides); once per visit
+and process, then refreshed at most once per `VisitPolicy.refresh_after`; its text fields
+cut to their maxima; deleted some days after it was last seen (`prune_expired`, run by the
+app's lifespan: graph/visits.py). Rows per client are bounded by the starts each
+client is allowed (domain/visit_starts.py): one credential is at most one row.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-import uuid
+import math
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Insert, case, func, or_
+from sqlalchemy import Insert, case, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.errors import RateLimited
+from domain.visit_credentials import VisitCredential, VisitSigner
+from domain.visit_starts import StartsPerClient, client_key
 from models.base import utcnow
-from models.visit import USER_AGENT_MAX, Visit
+from models.visit import CLIENT_IP_MAX, USER_AGENT_MAX, Visit
 
 logger = logging.getLogger(__name__)
 
-REFRESH_AFTER = timedelta(minutes=1)
 MEMO_MAX = 100_000
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class InvalidSessionId(ValueError):
-    pass
-
-
-def parse_session_id(raw: str) -> str:
-    """The canonical form of a visit id; anything but a UUID is refused."""
-    try:
-        return str(uuid.UUID(raw.strip()))
-    except ValueError as error:
-        raise InvalidSessionId("X-Session-Id must be a UUID") from error
 
 
 def client_ip(peer: str | None, forwarded_for: str | None, trusted: list[str]) -> str | None:
@@ -91,19 +91,47 @@ def _networks(trusted: tuple[str, ...]) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
-class VisitRecorder:
-    """Writes a visit at most once a minute per session id and process.
+@dataclass(frozen=True)
+class VisitPolicy:
+    """The settings visits follow (VISIT_* in graph/settings.py)."""
+
+    refresh_after: timedelta = timedelta(minutes=1)
+    starts_per_hour: int = 60
+
+
+class Visits:
+    """The visits of one process: credentials issued (a bounded number per client) and
+    verified, and each visit's row written at most once per `refresh_after`.
 
     The in-process memo saves a write on almost every request; the SQL guard keeps several
-    processes from bumping `last_seen_at` more than once a minute between them.
+    processes from bumping `last_seen_at` more often than that between them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, signer: VisitSigner, policy: VisitPolicy | None = None) -> None:
+        self.signer = signer
+        self.policy = policy or VisitPolicy()
         self._written: dict[tuple[str, str | None], datetime] = {}
+        self._starts = StartsPerClient(self.policy.starts_per_hour)
+
+    def verify(self, text: str) -> VisitCredential:
+        """The credential `text` is; InvalidVisitCredential if this server did not issue it."""
+        return self.signer.verify(text)
+
+    def start(self, *, user_id: str | None, ip: str | None) -> VisitCredential:
+        """A new visit's credential, or RateLimited past the client's starts. Nothing is
+        written: the row is recorded by the visit's first request that has an identity."""
+        wait = self._starts.take(client_key(user_id, ip), time.monotonic())
+        if wait > 0:
+            seconds = math.ceil(wait)
+            raise RateLimited(
+                f"Too many visits started from here; retry in {seconds} s.",
+                retry_after_seconds=seconds,
+            )
+        return self.signer.issue()
 
     def due(self, session_id: str, user_id: str | None, now: datetime) -> bool:
         last = self._written.get((session_id, user_id))
-        return last is None or now - last >= REFRESH_AFTER
+        return last is None or now - last >= self.policy.refresh_after
 
     def forget(self, session_id: str, user_id: str | None) -> None:
         """The write was not committed after all: the next request tries again."""
@@ -119,10 +147,19 @@ class VisitRecorder:
         ip: str | None,
     ) -> None:
         now = utcnow()
-        await session.execute(_upsert(session, session_id, user_id, user_agent, ip, now))
+        row = VisitRow(session_id, user_id, user_agent, ip)
+        await session.execute(_upsert(session, row, now, self.policy.refresh_after))
         if len(self._written) >= MEMO_MAX:
             self._written.clear()  # bounded memory; the cost is one extra write per visitor
         self._written[(session_id, user_id)] = now
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    session_id: str
+    user_id: str | None
+    user_agent: str | None
+    ip: str | None
 
 
 def _clean(text: str | None, limit: int) -> str | None:
@@ -133,30 +170,25 @@ def _clean(text: str | None, limit: int) -> str | None:
 
 
 def _upsert(
-    session: AsyncSession,
-    session_id: str,
-    user_id: str | None,
-    user_agent: str | None,
-    ip: str | None,
-    now: datetime,
+    session: AsyncSession, row: VisitRow, now: datetime, refresh_after: timedelta
 ) -> Insert:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(Visit).values(
-        session_id=session_id,
-        user_id=user_id,
-        user_agent=_clean(user_agent, USER_AGENT_MAX),
-        client_ip=_clean(ip, 64),
+        session_id=row.session_id,
+        user_id=row.user_id,
+        user_agent=_clean(row.user_agent, USER_AGENT_MAX),
+        client_ip=_clean(row.ip, CLIENT_IP_MAX),
         created_at=now,
         last_seen_at=now,
     )
     excluded = statement.excluded
-    stale = Visit.last_seen_at < now - REFRESH_AFTER
+    stale = Visit.last_seen_at < now - refresh_after
     claims_user = Visit.user_id.is_(None) & excluded.user_id.is_not(None)
     return statement.on_conflict_do_update(
         index_elements=[Visit.session_id],
         set_={
-            # Bumped at most once a minute, also when the row is written to set the user.
+            # Bumped at most once per refresh_after, also when written to set the user.
             "last_seen_at": case((stale, excluded.last_seen_at), else_=Visit.last_seen_at),
             # The user is set once: a later, different sign-in does not take the visit over.
             "user_id": func.coalesce(Visit.user_id, excluded.user_id),
@@ -165,3 +197,28 @@ def _upsert(
         },
         where=or_(stale, claims_user),
     )
+
+
+async def prune_expired(session: AsyncSession, *, retention_days: int, max_rows: int) -> int:
+    """Delete at most `max_rows` visits last seen over `retention_days` ago, oldest first;
+    the number deleted. What the visitors made stays (its `session_id` link is set null).
+
+    PostgreSQL: the application role may delete no visit (nor see another request's), so
+    the owner's `prune_visits` (migration 0009) does it, refusing a retention under a day.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        deleted = await session.scalar(select(func.prune_visits(retention_days, max_rows)))
+        return int(deleted or 0)
+    cutoff = utcnow() - timedelta(days=retention_days)
+    oldest = (
+        select(Visit.session_id)
+        .where(Visit.last_seen_at < cutoff)
+        .order_by(Visit.last_seen_at)
+        .limit(max_rows)
+    )
+    result = await session.execute(
+        delete(Visit)
+        .where(Visit.session_id.in_(oldest.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]  # DML results carry rowcount

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from domain.assistant import Assistant, OfflineAssistant
-from domain.visits import VisitRecorder
+from domain.visits import Visits
 from graph.auth import AuthenticationFailed, ConfigurationError, TokenVerifier
 from graph.context import Resources, get_context
 from graph.errors import BadRequest
@@ -34,6 +34,7 @@ from graph.observability import FirstThenCounted, RequestIdMiddleware
 from graph.pubsub import Backlog, build_broker
 from graph.schema import build_schema
 from graph.settings import Settings
+from graph.visits import build_visits, pruning
 from models.database import EngineOptions, create_engine, create_session_factory
 
 logger = logging.getLogger(__name__)
@@ -62,19 +63,22 @@ class Checked:
 
     verifier: TokenVerifier
     persisted_queries: PersistedQueries
+    visits: Visits
 
 
 def check_settings(settings: Settings) -> Checked:
-    """The keys, the origins, the persisted-query manifest and the assistant's key. `serve`
-    runs it once before its workers start; `create_app` in every process."""
+    """The keys (tokens' and visit credentials'), the origins, the persisted-query manifest
+    and the assistant's key. `serve` runs it once before its workers start; `create_app` in
+    every process."""
     verifier = TokenVerifier(settings)  # creates the development secret file if needed
+    visits = build_visits(settings)  # a missing or weak VISIT_SECRET in production
     allowed_origins(settings)  # origins that never match, or * in production
     try:
         persisted_queries = PersistedQueries.from_settings(settings)
     except ManifestError as error:
         raise ConfigurationError(str(error)) from error
     _check_assistant_key(settings)
-    return Checked(verifier, persisted_queries)
+    return Checked(verifier, persisted_queries, visits)
 
 
 def _check_assistant_key(settings: Settings) -> None:
@@ -134,13 +138,14 @@ def create_app(
                 settings.live_backlog_per_user, settings.live_backlog_per_process))
             await broker.start()
             resources.push_async_callback(broker.stop)
+            await resources.enter_async_context(pruning(factory, broker, settings))
             live = Live(settings, schema, router.encode_json)
             resources.push_async_callback(live.stop)  # streams end before the broker stops
             app.state.resources = Resources(
                 settings=settings,
                 session_factory=factory,
                 verifier=checked.verifier,
-                visits=VisitRecorder(),
+                visits=checked.visits,
                 assistant=assistant,
                 broker=broker,
                 persisted_queries=checked.persisted_queries,
@@ -207,7 +212,8 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
 
 async def _bad_request(request: Request, exc: Exception) -> Response:
     message = exc.message if isinstance(exc, BadRequest) else "bad request"
-    return refusal(400, message, "BAD_REQUEST", request.headers.get("accept", ""))
+    code = exc.code if isinstance(exc, BadRequest) else "BAD_REQUEST"
+    return refusal(400, message, code, request.headers.get("accept", ""))
 
 
 async def _healthz() -> dict[str, str]:

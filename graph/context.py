@@ -14,7 +14,8 @@ from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
 from domain.viewers import Viewer, anonymous_user_id
-from domain.visits import InvalidSessionId, VisitRecorder, client_ip, parse_session_id
+from domain.visit_credentials import InvalidVisitCredential, VisitCredential
+from domain.visits import Visits, client_ip
 from graph.auth import AuthenticationFailed, TokenVerifier, viewer_from_claims
 from graph.errors import BadRequest, NotAuthenticated, database_unavailable
 from graph.execution.database import RequestDatabase
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from graph.live import Live, LiveConnection, LiveStream
 
 logger = logging.getLogger(__name__)
-# Every request with an X-Session-Id records its visit: during an outage each one fails.
+# A visit's first request in a process records it: during an outage each such one fails.
 VISIT_FAILURES = FirstThenCounted(logger, "recording visits failed", level=logging.WARNING)
 
 
@@ -41,7 +42,7 @@ class Resources:
     settings: Settings
     session_factory: async_sessionmaker[AsyncSession]
     verifier: TokenVerifier
-    visits: VisitRecorder
+    visits: Visits
     assistant: Assistant
     broker: LocalBroker
     persisted_queries: PersistedQueries
@@ -106,9 +107,20 @@ class Context(BaseContext):
 Info: TypeAlias = strawberry.Info[Context, None]
 
 
+# A client tells this refusal apart to drop its stored credential and start a new visit.
+INVALID_SESSION_ID = "INVALID_SESSION_ID"
+INVALID_SESSION_MESSAGE = (
+    "X-Session-Id is not a visit credential this server issued; a client-made id (a UUID, "
+    "say) is refused. Start a visit with the `startVisit` mutation and send the `sessionId` "
+    "it answers, or send no X-Session-Id."
+)
+
+
 def resolve_viewer(
     resources: Resources, authorization: str | None, session_id: str | None
 ) -> Viewer:
+    """Who the request acts as. `session_id` is the id of a visit whose credential verified:
+    with ANONYMOUS_SESSIONS on, a request without a token acts as `session:<id>`."""
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -120,18 +132,37 @@ def resolve_viewer(
     return Viewer(user_id=None, session_id=session_id)
 
 
+def visit_credential(resources: Resources, header: str | None) -> VisitCredential | None:
+    """The request's X-Session-Id, verified; HTTP 400 INVALID_SESSION_ID if the server did
+    not issue it."""
+    if header is None:
+        return None
+    try:
+        return resources.visits.verify(header)
+    except InvalidVisitCredential as error:
+        raise BadRequest(INVALID_SESSION_MESSAGE, code=INVALID_SESSION_ID) from error
+
+
+def request_ip(resources: Resources, connection: HTTPConnection) -> str | None:
+    """The client's address (X-Forwarded-For believed only from TRUSTED_PROXIES)."""
+    peer = connection.client.host if connection.client else None
+    return client_ip(
+        peer, connection.headers.get("x-forwarded-for"), resources.settings.trusted_proxies
+    )
+
+
 async def get_context(connection: HTTPConnection) -> AsyncIterator[Context]:
     """FastAPI dependency: one Context per HTTP request or WebSocket connection."""
     resources: Resources = connection.app.state.resources
-    try:
-        raw_session = connection.headers.get("x-session-id")
-        session_id = parse_session_id(raw_session) if raw_session is not None else None
-    except InvalidSessionId as error:
-        raise BadRequest(str(error)) from error
+    credential = visit_credential(resources, connection.headers.get("x-session-id"))
+    session_id = credential.visit_id if credential is not None else None
     viewer = resolve_viewer(resources, connection.headers.get("authorization"), session_id)
     db = RequestDatabase(resources.session_factory, resources.broker, viewer)
     try:
-        if session_id is not None:
+        # No write without an identity: a signed-in user's visit, or an anonymous visitor's
+        # when ANONYMOUS_SESSIONS is on (only then has it one). A request with neither
+        # writes nothing, whatever it sends.
+        if session_id is not None and viewer.user_id is not None:
             await _record_visit(resources, db, connection, viewer, session_id)
         yield Context(resources, viewer, db)
     finally:
@@ -148,10 +179,6 @@ async def _record_visit(
     user_id = None if viewer.is_anonymous else viewer.user_id
     if not resources.visits.due(session_id, user_id, utcnow()):
         return
-    peer = connection.client.host if connection.client else None
-    ip = client_ip(
-        peer, connection.headers.get("x-forwarded-for"), resources.settings.trusted_proxies
-    )
     try:
         async with db.transaction() as session:
             await resources.visits.record(
@@ -159,7 +186,7 @@ async def _record_visit(
                 session_id=session_id,
                 user_id=user_id,
                 user_agent=connection.headers.get("user-agent"),
-                ip=ip,
+                ip=request_ip(resources, connection),
             )
     except Exception as error:
         # A visit is bookkeeping: failing to record one must not fail the request itself,
@@ -167,8 +194,8 @@ async def _record_visit(
         if not isinstance(error, SQLAlchemyError) and not database_unavailable(error):
             raise
         resources.visits.forget(session_id, user_id)
-        # The id is a bearer secret (docs/decisions.md): its first eight characters tell
-        # visits apart.
+        # The visit id is not the credential, but it is the visitor's owner id: its first
+        # eight characters tell visits apart.
         VISIT_FAILURES.failed("could not record visit %s...", session_id[:8], exc_info=error)
     else:
         VISIT_FAILURES.recovered()

@@ -33,6 +33,7 @@ from domain.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    RateLimited,
 )
 from graph.observability import FirstThenCounted
 
@@ -64,11 +65,13 @@ class ClientError(Exception):
 
 
 class BadRequest(Exception):
-    """The HTTP request itself is malformed (a bad header): answered with HTTP 400."""
+    """The HTTP request itself is malformed (a bad header): answered with HTTP 400, with
+    `code` (BAD_REQUEST unless a client should tell this refusal apart)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, code: str = "BAD_REQUEST") -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
 class NotAuthenticated(ClientError):
@@ -85,6 +88,7 @@ _DOMAIN_CODES: dict[type[DomainError], str] = {
     Invalid: "BAD_USER_INPUT",
     NotFound: "NOT_FOUND",
     AssistantUnavailable: "ASSISTANT_ERROR",
+    RateLimited: "RATE_LIMITED",
 }
 
 

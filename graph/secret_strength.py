@@ -111,15 +111,16 @@ def estimated_bits(secret: str) -> float:
     return novel_characters(secret) * math.log2(alphabet_size(secret))
 
 
-def secret_weakness(secret: str) -> str | None:
-    """Why production refuses `secret` as JWT_SECRET, in one line; None when it may serve."""
+def secret_weakness(secret: str, name: str = "JWT_SECRET") -> str | None:
+    """Why production refuses `secret` as the setting `name` (JWT_SECRET, VISIT_SECRET: one
+    rule for every HMAC key), in one line; None when it may serve."""
     size = len(secret.encode("utf-8", "surrogatepass"))
     if size < HS_SECRET_MIN_BYTES:
-        return (f"JWT_SECRET has {size} bytes; production needs at least"
+        return (f"{name} has {size} bytes; production needs at least"
                 f" {HS_SECRET_MIN_BYTES} random bytes")
     bits = estimated_bits(secret)
     if bits < HS_SECRET_MIN_BITS:
-        return (f"JWT_SECRET is guessable: an estimated {bits:.0f} bits (repeats, runs,"
+        return (f"{name} is guessable: an estimated {bits:.0f} bits (repeats, runs,"
                 f" sequences and keyboard walks count nothing); production needs at least"
                 f" {HS_SECRET_MIN_BITS}")
     return None

@@ -25,7 +25,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -159,9 +160,24 @@ def worker_app() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     configure_edge(settings)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ConfigurationError as error:
+        # The parent checked the same settings, so only a worker whose environment differs
+        # gets here. Raised from the factory, uvicorn would restart the worker for ever; a
+        # failed lifespan start-up is what makes its supervisor stop and `serve` exit 3.
+        return _refusing_app(error)
     _freeze()
     return app
+
+
+def _refusing_app(error: ConfigurationError) -> FastAPI:
+    @asynccontextmanager
+    async def refuse(_app: FastAPI) -> AsyncIterator[None]:
+        raise error
+        yield  # an async generator: the lifespan protocol's shape
+
+    return FastAPI(lifespan=refuse)
 
 
 def exit_with_supervisor() -> None:

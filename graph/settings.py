@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
 
     anonymous_sessions: bool = False
+    # Visits (graph/visits.py): the secret the X-Session-Id credentials are signed with
+    # (unset: derived from JWT_SECRET, or the development secret; production refuses a weak
+    # one), how often a visit's last_seen_at may be rewritten, how long a visit unseen is
+    # kept, how many visits one client may start an hour (per process), and how often the
+    # lifespan deletes expired visits (a bounded batch each time).
+    visit_secret: SecretStr | None = None
+    visit_refresh_seconds: int = Field(default=60, ge=1)
+    visit_retention_days: int = Field(default=30, ge=1, le=36_500)
+    visit_starts_per_hour: int = Field(default=60, ge=1)
+    visit_prune_interval_seconds: float = Field(default=600.0, gt=0)
     trusted_proxies: CommaList = []
     diagnostics: bool = False
     # Read operations answered by their compiled plan (graph/compiler/); off: graphql-core

@@ -149,6 +149,10 @@ def _configure_sqlite(engine: Engine, options: EngineOptions, *, in_memory: bool
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # REPLACE deletes the row it conflicts with; without this, that delete fires no DELETE
+        # trigger, and `INSERT OR REPLACE` rewrote an append-only audit entry or ai_log.
+        # (Migration 0009's BEFORE INSERT triggers refuse it too, for connections without it.)
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(options.sqlite_busy_timeout_ms)}")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")

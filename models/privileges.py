@@ -3,11 +3,11 @@
 Migrations run as the tables' owner; the server runs as an application role that owns
 nothing and may do only what `APP_PRIVILEGES` says: no DDL (PostgreSQL 15+ gives PUBLIC no
 CREATE on the public schema, and `grant` takes it from the role itself on older versions),
-`audit_logs` SELECT and INSERT only, but for UPDATE of `user_id` (append-only even against
-a bug or an injected statement: the one change, claimSession moving a visitor's entries to
-the claimer, is all its policy lets through), `ai_logs` INSERT only (never read back), the
-rest as each table requires. Row-level security (migration 0007) then limits every row it
-may touch to its viewer's.
+`audit_logs` SELECT and INSERT only (append-only even against a bug or an injected
+statement), `ai_logs` INSERT only (never read back), the rest as each table requires.
+Row-level security (migrations 0007, 0009) then limits every row it may touch to its
+viewer's, and lets no row change owner. What must cross owners runs as the tables' owner, in
+the SECURITY DEFINER functions of `APP_FUNCTIONS`, which the role may only EXECUTE.
 
 `grant(connection, role)` makes the role's privileges exactly these: it revokes whatever the
 role holds on the schema's tables and sequences first, then grants, in the caller's
@@ -32,12 +32,17 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "panic_events": ("SELECT", "INSERT", "UPDATE"),  # resolving
     "grounding_exercises": ("SELECT", "INSERT", "UPDATE"),  # completing
     "sessions": ("SELECT", "INSERT", "UPDATE"),  # visits: recorded, locked, claimed
-    # Append-only but for claimSession moving a visitor's entries to its claimer: UPDATE of
-    # user_id alone, and the policy lets it touch only the visitor's rows, only to the viewer.
-    "audit_logs": ("SELECT", "INSERT", "UPDATE (user_id)"),
+    # Append-only: claimSession moves a visitor's entries through `claim_visit` below.
+    "audit_logs": ("SELECT", "INSERT"),
     "ai_logs": ("INSERT",),  # written, never read back
     "alembic_version": ("SELECT",),  # readiness: is the database at the head revision?
 }
+
+
+# The owner's SECURITY DEFINER functions (migration 0009) the role may call, by signature:
+# claimSession's move of a visitor's rows to its claimer (given the visit credential's secret),
+# and the lifespan's pruning of visits past their retention.
+APP_FUNCTIONS = ("claim_visit(bytea)", "prune_visits(integer, integer)")
 
 
 class GrantRefused(ValueError):
@@ -56,6 +61,7 @@ async def grant(connection: AsyncConnection, role: str) -> list[str]:
     statements = [
         f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted}",
         f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {quoted}",
+        f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM {quoted}",
         f"REVOKE CREATE ON SCHEMA public FROM {quoted}",
         f"GRANT CONNECT ON DATABASE {database} TO {quoted}",
         f"GRANT USAGE ON SCHEMA public TO {quoted}",
@@ -68,6 +74,11 @@ async def grant(connection: AsyncConnection, role: str) -> list[str]:
     statements += [
         f"GRANT USAGE ON SEQUENCE {sequence} TO {quoted}"
         for sequence in await _insert_sequences(connection)
+    ]
+    # Only those that exist: a database migrated to before 0009 has none of them.
+    statements += [
+        f"GRANT EXECUTE ON FUNCTION {function} TO {quoted}"
+        for function in await _existing_functions(connection)
     ]
     for statement in statements:
         await connection.execute(text(statement))
@@ -110,3 +121,12 @@ async def _insert_sequences(connection: AsyncConnection) -> list[str]:
         {"tables": inserting},
     )
     return sorted(sequence for (sequence,) in rows if sequence is not None)
+
+
+async def _existing_functions(connection: AsyncConnection) -> list[str]:
+    rows = await connection.execute(
+        text("SELECT f FROM unnest(CAST(:functions AS text[])) AS f"
+             " WHERE to_regprocedure('public.' || f) IS NOT NULL"),
+        {"functions": list(APP_FUNCTIONS)},
+    )
+    return [function for (function,) in rows]

@@ -1,11 +1,10 @@
 """Row-level security, the application's half: every transaction carries its viewer.
 
-PostgreSQL's policies (migration 0007) read transaction-local settings, never a column the
-client sends: `app.viewer` (the owner id the transaction acts for), `app.admin` (`on` for an
-admin: audit analytics across users), `app.visit` (the request's visit id: its `sessions`
-row) and, inside `claimSession` only, `app.claim` (the anonymous owner whose rows move).
-Unset or empty, they match nothing: a transaction without a viewer sees and writes no owned
-row, so a forgotten viewer fails closed.
+PostgreSQL's policies (migrations 0007 and 0009) read transaction-local settings, never a
+column the client sends: `app.viewer` (the owner id the transaction acts for), `app.admin`
+(`on` for an admin: audit analytics across users) and `app.visit` (the request's visit id:
+its `sessions` row). Unset or empty, they match nothing: a transaction without a viewer sees
+and writes no owned row, so a forgotten viewer fails closed.
 
 One mechanism carries the viewer, and new code gets it for free: every ORM Session, however
 it was opened, runs `_carry_viewer` when its transaction begins on a connection (a
@@ -20,9 +19,11 @@ connection through a savepoint) the settings are a statement of their own, count
 bookkeeping like SAVEPOINT (`models.database`). SQLite has no row-level security: nothing
 is sent there.
 
-What this does not stop: SQL injected into a statement could call `set_config` itself. The
-policies catch a forgotten predicate, not an attacker who already writes the SQL; the grants
-(models/privileges.py) are what bound that one.
+What this does not stop: SQL injected into a statement could call `set_config` itself, and
+act as whichever viewer it names. The policies catch a forgotten predicate, not an attacker
+who already writes the SQL; the grants (models/privileges.py) are what bound that one, and
+the policies never let a row change owner: the one move there is, `claimSession`'s, is the
+owner's `claim_visit` function (migration 0009), which trusts no setting.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
@@ -84,13 +85,6 @@ def set_viewer(session: AsyncSession, viewer: DatabaseViewer) -> None:
     """Make the session's next transactions act for `viewer` (a WebSocket signs in after
     its session may exist); the current transaction keeps its own."""
     session.info[VIEWER] = viewer
-
-
-async def permit_claim(session: AsyncSession, visitor: str) -> None:
-    """Inside `claimSession`'s transaction: let the policies show the viewer the visitor's
-    rows, so that they can be moved. One statement, on PostgreSQL only."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.set_config("app.claim", visitor, True)))
 
 
 # asyncpg ships no type information (pyproject.toml), so its Connection is Any to mypy.

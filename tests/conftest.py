@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -35,10 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import StaticPool
 
+from domain.visit_credentials import VisitCredential, VisitSigner
 from graph.app import create_app
 from graph.auth import mint_token
 from graph.migrations import downgrade_connection, upgrade_connection, upgrade_head
 from graph.settings import Settings
+from graph.visits import visit_key
 from models import Visit
 from models.database import EngineOptions, create_engine, create_session_factory
 from models.privileges import grant
@@ -69,6 +70,12 @@ def _as_app_role(session: Session, transaction: SessionTransaction, connection: 
 def _back_to_owner(connection: Connection, _name: str, _context: Any) -> None:
     # A released savepoint keeps its SET LOCAL values; the owner takes the connection back.
     connection.exec_driver_sql("SELECT set_config('role', 'none', true)")
+
+
+def mint_visit(settings: Settings | None = None) -> VisitCredential:
+    """A visit credential as `startVisit` issues it, for an app with `settings` (the test
+    settings by default), as `mint_token` mints a token; `.text` is the X-Session-Id."""
+    return VisitSigner(visit_key(settings or make_settings())).issue()
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -159,6 +166,24 @@ def settings() -> Settings:
 
 
 @pytest.fixture
+def visit() -> VisitCredential:
+    """A visit the test apps accept (their settings share the key)."""
+    return mint_visit()
+
+
+@pytest.fixture
+def sid(visit: VisitCredential) -> str:
+    """What the client sends as X-Session-Id: the visit's credential."""
+    return visit.text
+
+
+@pytest.fixture
+def vid(visit: VisitCredential) -> str:
+    """The visit's id: its sessions row, and `session:<id>`."""
+    return visit.visit_id
+
+
+@pytest.fixture
 async def app(
     settings: Settings, session_factory: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[FastAPI]:
@@ -183,6 +208,10 @@ class GraphQL:
 
     def token(self, user: str, *, admin: bool = False) -> str:
         return mint_token(self.settings, user_id=user, admin=admin, ttl_seconds=600)
+
+    def visit(self) -> VisitCredential:
+        """A new visit's credential this app accepts."""
+        return mint_visit(self.settings)
 
     async def post(
         self,
@@ -252,12 +281,12 @@ async def anonymous_gql(gql_with: GqlWith) -> GraphQL:
 
 
 async def visit_whose_row_is_gone(gql: GraphQL, db: AsyncSession) -> dict[str, str]:
-    """Headers of a visit the server has recorded (and remembers, so it will not write it
-    again for a minute) whose `sessions` row has since gone."""
-    sid = str(uuid.uuid4())
-    headers = {"X-Session-Id": sid}
+    """Headers of a visit the server has recorded for alice (and remembers, so it will not
+    write it again for a minute) whose `sessions` row has since gone."""
+    visit = gql.visit()
+    headers = {"X-Session-Id": visit.text}
     await gql.data("{ viewer { id } }", headers=headers)
-    await db.execute(delete(Visit).where(Visit.session_id == sid))
+    await db.execute(delete(Visit).where(Visit.session_id == visit.visit_id))
     await db.commit()
     return headers
 

@@ -16,8 +16,8 @@ class UserError:
         description="What went wrong, in English, for people; branch on `code` or the type."
     )
     code: str = strawberry.field(description=(
-        "A stable code for programs: VALIDATION_ERROR, NOT_FOUND or ASSISTANT_ERROR, one "
-        "per concrete type."
+        "A stable code for programs: VALIDATION_ERROR, NOT_FOUND, ASSISTANT_ERROR or "
+        "RATE_LIMITED, one per concrete type."
     ))
 
 
@@ -57,7 +57,8 @@ class NotFoundError(UserError):
     # object's own global id, so an error carrying the missing task's id overwrote the task
     # in Relay's store. Only types whose `id` is their own global id have an `id` field.
     missing_id: strawberry.ID = strawberry.field(
-        description="The id that was asked for (a global id; for claimSession, the visit id)."
+        description="The id that was asked for (a global id; for claimSession, the sessionId "
+        "sent)."
     )
 
     @classmethod
@@ -71,6 +72,16 @@ class NotFoundError(UserError):
 )
 class AssistantError(UserError):
     pass
+
+
+@strawberry.type(
+    description="Too many of these from this client for now; nothing changed. Retry after "
+    "`retryAfterSeconds`. Code RATE_LIMITED."
+)
+class RateLimitedError(UserError):
+    retry_after_seconds: int = strawberry.field(
+        description="Seconds until one more will be allowed."
+    )
 
 
 def payload_union(name: str, mutation: str) -> StrawberryUnion:

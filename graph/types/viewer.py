@@ -15,9 +15,13 @@ class Viewer:
     is_admin: bool = strawberry.field(
         description="Whether the token grants the admin role (audit figures across users)."
     )
-    session_id: str | None = strawberry.field(description="The visit's X-Session-Id, if sent.")
+    session_id: str | None = strawberry.field(description=(
+        "The id of the visit whose credential this request sent as X-Session-Id (a UUID; "
+        "not the credential, which cannot be read back), if it sent one."
+    ))
     is_anonymous: bool = strawberry.field(
-        description="Whether this is an anonymous visitor acting by its X-Session-Id, no token."
+        description="Whether this is an anonymous visitor acting by its visit credential "
+        "(X-Session-Id), no token."
     )
 
     @classmethod

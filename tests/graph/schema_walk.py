@@ -47,7 +47,8 @@ class NotYet(Exception):
 
 @dataclass
 class Marks:
-    """What sample values are built from: the sender's marker and the victim's visit id."""
+    """What sample values are built from: the sender's marker and the victim's visit
+    credential."""
 
     token: str
     victim_session: str

@@ -110,7 +110,7 @@ async def test_a_bad_token_is_refused_in_the_media_type_asked_for(gql: GraphQL) 
 
 async def test_a_bad_session_id_is_refused_in_the_media_type_asked_for(gql: GraphQL) -> None:
     response = await gql.post(VIEWER, headers={**ACCEPT, "X-Session-Id": "nope"})
-    refused_in_kind(response, 400, "BAD_REQUEST")
+    refused_in_kind(response, 400, "INVALID_SESSION_ID")
 
 
 async def test_a_persisted_hash_mismatch_is_refused_in_the_media_type_asked_for(

@@ -168,8 +168,8 @@ CLAIM = """mutation($sid: String!) { claimSession(input: {sessionId: $sid}) {
 async def test_of_two_users_claiming_one_visit_at_once_exactly_one_wins(
     real_gql: GraphQL, engine: AsyncEngine
 ) -> None:
-    sid, claimers = str(uuid.uuid4()), [f"claimer-{uuid.uuid4()}" for _ in range(2)]
-    headers = {"X-Session-Id": sid}
+    visit, claimers = real_gql.visit(), [f"claimer-{uuid.uuid4()}" for _ in range(2)]
+    sid, headers = visit.text, {"X-Session-Id": visit.text}
     await real_gql.data('mutation { createTask(input: {title: "visitor\'s"}) { __typename } }',
                         user=None, headers=headers)
     answers = await asyncio.gather(*(
@@ -185,4 +185,4 @@ async def test_of_two_users_claiming_one_visit_at_once_exactly_one_wins(
     if ON_POSTGRES:  # as the owner, as `user` cleans up; SQLite's file goes with tmp_path
         async with engine.begin() as connection:
             await connection.execute(delete(Task).where(Task.user_id.in_(claimers)))
-            await connection.execute(delete(Visit).where(Visit.session_id == sid))
+            await connection.execute(delete(Visit).where(Visit.session_id == visit.visit_id))

@@ -3,7 +3,6 @@ message"), its creation time while it has none; nothing else moves it."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -88,15 +87,15 @@ async def test_a_renamed_old_chat_stays_below_one_with_a_newer_message(gql: Grap
 async def test_claiming_a_visit_leaves_its_conversations_updated_at(
     gql: GraphQL, db: AsyncSession
 ) -> None:
-    sid = str(uuid.uuid4())
+    visit = gql.visit()
     long_ago = utcnow() - timedelta(days=3)
-    conversation = Conversation(user_id=f"session:{sid}", title="anon", created_at=long_ago,
-                                updated_at=long_ago)
+    conversation = Conversation(user_id=f"session:{visit.visit_id}", title="anon",
+                                created_at=long_ago, updated_at=long_ago)
     db.add(conversation)
     await db.commit()
     claimed = await gql.data(
         "mutation($sid: String!) { claimSession(input: {sessionId: $sid}) { __typename } }",
-        {"sid": sid}, headers={"X-Session-Id": sid},
+        {"sid": visit.text}, headers={"X-Session-Id": visit.text},
     )
     assert claimed["claimSession"]["__typename"] == "ClaimSessionSuccess"
     stored = await read(gql, encode_id("Conversation", conversation.id))

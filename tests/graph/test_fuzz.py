@@ -39,8 +39,10 @@ KNOWN_CODES = {
     "QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "QUERY_TOO_COMPLEX", "BAD_REQUEST",
     "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "TOO_MANY_TOKENS", "TOO_MANY_DIRECTIVES",
 }
-# Refusals of the HTTP transport itself (router.py, limits.py), seen by the corpus only.
-TRANSPORT_CODES = {"METHOD_NOT_ALLOWED", "UNSUPPORTED_MEDIA_TYPE", "PAYLOAD_TOO_LARGE"}
+# Refusals of the HTTP transport itself (router.py, limits.py; a visit credential the server
+# did not issue, context.py), seen by the corpus only.
+TRANSPORT_CODES = {"METHOD_NOT_ALLOWED", "UNSUPPORTED_MEDIA_TYPE", "PAYLOAD_TOO_LARGE",
+                   "INVALID_SESSION_ID"}
 TABLES = sorted(table.name for table in Base.metadata.sorted_tables)
 # Words of a table name a generated value could hardly produce (`tasks` or `sessions` alone
 # are ordinary words a validation message may use).

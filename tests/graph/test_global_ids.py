@@ -156,7 +156,7 @@ async def every_mutation(probe: Probe, actor: RecordingActor) -> None:
             continue
         sel = selection(probe.schema, definition.type)
         try:
-            own = build_arguments(name, definition, Marks(actor.token, actor.session_id),
+            own = build_arguments(name, definition, Marks(actor.token, actor.visit.text),
                                   probe.own_id(actor, name))
         except NotYet:
             own = None
@@ -166,7 +166,7 @@ async def every_mutation(probe: Probe, actor: RecordingActor) -> None:
         def absent(slot: Slot, name: str = name) -> Any:
             return missing_id(slot, name, probe.node_types) if slot.required else OMIT
 
-        missing = build_arguments(name, definition, Marks(actor.token, actor.session_id), absent)
+        missing = build_arguments(name, definition, Marks(actor.token, actor.visit.text), absent)
         await actor.call(operation("mutation", name, definition, sel), missing)
 
 

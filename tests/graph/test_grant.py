@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from models.privileges import APP_PRIVILEGES
+from models.privileges import APP_FUNCTIONS, APP_PRIVILEGES
 from tests.conftest import APP_ROLE, OWNER_DATABASE_URL
 
 pytestmark = pytest.mark.skipif(
@@ -67,6 +67,23 @@ async def test_grant_gives_exactly_the_declared_privileges_each_time(
         done = clarity_graph("grant", APP_ROLE, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert await held(engine, APP_ROLE) == expected
+
+
+async def test_grant_lets_the_role_execute_exactly_the_declared_functions(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    assert APP_ROLE is not None
+    done = clarity_graph("grant", APP_ROLE, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT p.oid::regprocedure::text FROM pg_proc p"
+                 " WHERE p.pronamespace = 'public'::regnamespace"
+                 " AND has_function_privilege(:role, p.oid, 'EXECUTE')"),
+            {"role": APP_ROLE},
+        )
+        executable = set(rows.scalars())
+    assert executable == {function.replace(" ", "") for function in APP_FUNCTIONS}
 
 
 def test_grant_refuses_the_tables_owner(tmp_path: Path) -> None:

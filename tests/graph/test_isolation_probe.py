@@ -44,8 +44,9 @@ from graphql import (
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.visit_credentials import VisitCredential
 from models import Base
-from tests.conftest import GraphQL
+from tests.conftest import GraphQL, mint_visit
 from tests.graph.schema_walk import (
     OMIT,
     CannotProbe,
@@ -120,7 +121,8 @@ class Actor:
     name: str
     gql: GraphQL
     user: str | None
-    session_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # A visit the server issued (the header is refused otherwise), alike for every actor.
+    visit: VisitCredential = field(default_factory=mint_visit)
     token: str = field(default_factory=lambda: f"probe{uuid.uuid4().hex[:16]}")
     ids: dict[str, set[str]] = field(default_factory=dict)
     cursors: set[str] = field(default_factory=set)
@@ -128,7 +130,7 @@ class Actor:
 
     async def call(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         self.requests += 1
-        headers = {"X-Session-Id": self.session_id}
+        headers = {"X-Session-Id": self.visit.text}
         return await self.gql(query, variables, user=self.user, headers=headers)
 
     def all_ids(self) -> set[str]:
@@ -168,7 +170,7 @@ class Probe:
         """Run every creating mutation as the actor, those needing an existing id last."""
         pending = [n for n in self.mutation.fields if n.startswith(CREATING_PREFIXES)]
         assert pending, "no creating mutation found: the probe would arrange nothing"
-        marks = Marks(actor.token, actor.session_id)
+        marks = Marks(actor.token, actor.visit.text)
         while pending:
             progressed = False
             for name in list(pending):
@@ -416,7 +418,7 @@ class Probe:
         return choose
 
     async def _probe_once(self, name: str, definition: GraphQLField, ids: IdChooser) -> None:
-        marks = Marks(self.intruder.token, self.victim.session_id)
+        marks = Marks(self.intruder.token, self.victim.visit.text)
         variables = build_arguments(name, definition, marks, ids)
         sel = selection(self.schema, definition.type, depth=PAYLOAD_DEPTH)
         payload = await self.intruder.call(operation("mutation", name, definition, sel), variables)

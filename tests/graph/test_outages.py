@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from graph.execution import database as database_module
 from graph.ids import encode_id
 from graph.observability import FirstThenCounted
 from graph.pubsub import PostgresBroker
-from tests.conftest import DATABASE_URL, ON_POSTGRES, make_settings
+from tests.conftest import DATABASE_URL, ON_POSTGRES, make_settings, mint_visit
 from tests.graph.test_faults import (
     COUNT,
     CREATE,
@@ -244,7 +243,7 @@ async def test_every_request_during_an_outage_gets_a_whole_answer(
     mutation = 'mutation { createTask(input: {title: "lost"}) { __typename } }'
     for _round in range(3):
         responses = await asyncio.gather(*(
-            post(api, query, **{"X-Session-Id": str(uuid.uuid4())})
+            post(api, query, **{"X-Session-Id": mint_visit().text})
             for query in [COUNT, mutation] * 5
         ))
         for response in responses:
@@ -343,7 +342,7 @@ async def test_failing_visits_log_one_traceback(
     await outage.begin(app)
     with caplog.at_level(logging.WARNING, logger="graph.context"):
         for _ in range(10):
-            await post(api, "{ viewer { id } }", **{"X-Session-Id": str(uuid.uuid4())})
+            await post(api, "{ viewer { id } }", **{"X-Session-Id": mint_visit().text})
     assert len(tracebacks(caplog, logging.WARNING, "graph.context")) == 1
     await outage.end()
 

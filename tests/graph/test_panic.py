@@ -6,7 +6,6 @@ Isolation (another user's events and exercises) is in test_panic_isolation.py.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
@@ -224,10 +223,10 @@ async def test_press_panic_logs_the_assistant_call(gql: GraphQL, db: AsyncSessio
 async def test_press_panic_records_the_visit_it_was_pressed_in(
     gql: GraphQL, db: AsyncSession
 ) -> None:
-    sid = str(uuid.uuid4())
-    await gql(PRESS, {"input": {"intensity": 3}}, headers={"X-Session-Id": sid})
-    assert (await stored_event(db)).session_id == sid
-    assert (await db.scalar(select(AiLog.session_id))) == sid
+    visit = gql.visit()
+    await gql(PRESS, {"input": {"intensity": 3}}, headers={"X-Session-Id": visit.text})
+    assert (await stored_event(db)).session_id == visit.visit_id
+    assert (await db.scalar(select(AiLog.session_id))) == visit.visit_id
 
 
 async def test_press_panic_leaves_the_session_null_when_the_visit_row_is_gone(

@@ -69,7 +69,7 @@ async def test_with_no_owner_predicate_the_policies_alone_keep_every_answer_the_
     assert await probe.view(intruder) == intruder_view, "the intruder's own data changed"
     assert await probe.victim_snapshot() == before, "alice's data changed (API)"
     assert await table_rows(db) == rows_before, "the tables changed"
-    viewers = {"alice", "bob", f"session:{intruder.session_id}"}
+    viewers = {"alice", "bob", f"session:{intruder.visit.visit_id}"}
     bare = [sql for sql, parameters in seen if unscoped(sql, parameters, viewers)]
     assert len(bare) > 100, "the owner predicate was not removed: this proved nothing"
 

@@ -744,9 +744,10 @@ async def test_concurrent_removes_of_one_step_remove_it_once(
 async def test_create_task_records_the_visit_it_was_created_in(
     gql: GraphQL, db: AsyncSession
 ) -> None:
-    sid = str(uuid.uuid4())
-    await gql.data(CREATE, {"input": {"title": "from a visit"}}, headers={"X-Session-Id": sid})
-    assert await db.scalar(select(Task.session_id)) == sid
+    visit = gql.visit()
+    headers = {"X-Session-Id": visit.text}
+    await gql.data(CREATE, {"input": {"title": "from a visit"}}, headers=headers)
+    assert await db.scalar(select(Task.session_id)) == visit.visit_id
 
 
 async def test_create_task_leaves_the_session_null_when_the_visit_row_is_gone(

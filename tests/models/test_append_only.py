@@ -1,7 +1,10 @@
 """On SQLite the database itself keeps audit_logs and ai_logs append-only: triggers (migration
 0007) refuse UPDATE and DELETE, whoever sends them, but for claimSession's one change (a
-visitor's audit entry moving to a signed-in user). PostgreSQL holds the same by privileges
-(tests/models/test_privileges.py): its owner may still purge, its application role may not."""
+visitor's audit entry moving to a signed-in user); a REPLACE, which deletes the row it
+conflicts with, is refused too (migration 0009's BEFORE INSERT triggers, and
+`recursive_triggers` on every connection, models/database.py). PostgreSQL holds the same by
+privileges (tests/models/test_privileges.py): its owner may still purge, its application
+role may not."""
 
 from __future__ import annotations
 
@@ -83,3 +86,53 @@ async def test_moving_an_entry_cannot_change_anything_else(logs: AsyncConnection
     await logs.execute(text(AUDIT), {"id": "visited", "user": "session:visit-1"})
     await refused(logs, "UPDATE audit_logs SET user_id = 'alice', status = 'error'"
                         " WHERE id = 'visited'")
+
+
+# --- REPLACE (issue 22: it rewrote an entry past the UPDATE and DELETE triggers) ------------
+
+REPLACE_AUDIT = (
+    "{verb} INTO audit_logs (id, user_id, document_type, input_data, generated_text, status)"
+    " VALUES ('entry-1', 'mallory', 'letter', '{{}}', '{{}}', 'success')"
+)
+REPLACE_AI_LOG = (
+    "{verb} INTO ai_logs (id, user_id, purpose, provider, model, prompt)"
+    " VALUES (:id, 'alice', 'chat_reply', 'offline', 'rules', 'rewritten')"
+)
+REPLACING = ["INSERT OR REPLACE", "REPLACE"]
+
+
+@pytest.mark.parametrize("verb", REPLACING)
+async def test_an_audit_entry_cannot_be_replaced(logs: AsyncConnection, verb: str) -> None:
+    await refused(logs, REPLACE_AUDIT.format(verb=verb))
+    assert await logs.scalar(text("SELECT user_id FROM audit_logs")) == "alice"
+
+
+@pytest.mark.parametrize("verb", REPLACING)
+async def test_an_ai_log_cannot_be_replaced(logs: AsyncConnection, verb: str) -> None:
+    existing = await logs.scalar(text("SELECT id FROM ai_logs"))
+    with pytest.raises(IntegrityError, match="is append-only"):
+        async with logs.begin_nested():
+            await logs.execute(text(REPLACE_AI_LOG.format(verb=verb)), {"id": existing})
+    assert await logs.scalar(text("SELECT prompt FROM ai_logs")) == "hello"
+
+
+async def test_an_upsert_cannot_rewrite_an_audit_entry(logs: AsyncConnection) -> None:
+    await refused(logs, REPLACE_AUDIT.format(verb="INSERT") +
+                  " ON CONFLICT (id) DO UPDATE SET generated_text = '{\"x\": 1}'")
+    assert await logs.scalar(text("SELECT generated_text FROM audit_logs")) == "{}"
+
+
+async def test_replace_is_refused_without_the_pragma_too(logs: AsyncConnection) -> None:
+    """The triggers hold on a connection that never turned recursive_triggers on (the sqlite3
+    shell, another tool): the BEFORE INSERT trigger refuses an existing id by itself."""
+    was = await logs.scalar(text("PRAGMA recursive_triggers"))
+    await logs.exec_driver_sql("PRAGMA recursive_triggers=OFF")
+    try:
+        await refused(logs, REPLACE_AUDIT.format(verb="REPLACE"))
+    finally:  # the harness's one connection serves every test after this one
+        await logs.exec_driver_sql(f"PRAGMA recursive_triggers={int(was)}")
+    assert await logs.scalar(text("SELECT user_id FROM audit_logs")) == "alice"
+
+
+async def test_every_connection_has_recursive_triggers_on(logs: AsyncConnection) -> None:
+    assert await logs.scalar(text("PRAGMA recursive_triggers")) == 1

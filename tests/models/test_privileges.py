@@ -17,8 +17,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain import scope
+from domain.visit_credentials import visit_id_of
 from models import Base
-from models.privileges import APP_PRIVILEGES
+from models.privileges import APP_FUNCTIONS, APP_PRIVILEGES
 from models.rls import DatabaseViewer, settings_sql
 from tests.conftest import APP_ROLE, ON_POSTGRES
 
@@ -194,50 +195,212 @@ async def test_only_the_admin_claim_reads_every_users_audit_entries(
         assert (await run(count)).scalar() == 3
 
 
-CLAIMING = "SELECT set_config('app.claim', 'session:visit-1', true)"
-MOVE = "UPDATE audit_logs SET user_id = :to WHERE user_id = :owner"
+# --- issue 22: no setting moves a row to another owner -------------------------------------
+
+FORGED_CLAIM = "SELECT set_config('app.claim', 'bob', true)"
 
 
-@app_role
-async def test_a_claim_moves_the_visitors_audit_entries_to_the_viewer(
-    connection: AsyncConnection,
-) -> None:
-    await connection.execute(text(AUDIT), {"id": "visited", "user": "session:visit-1"})
-    async with acting_as_app(connection, "alice") as run:
-        await run(CLAIMING)
-        moved = await run(MOVE, to="alice", owner="session:visit-1")
-        assert moved.rowcount == 1
-        assert (await run("SELECT user_id FROM audit_logs")).scalar() == "alice"
-
-
-@app_role
-async def test_without_a_claim_no_audit_entry_changes_owner(connection: AsyncConnection) -> None:
-    await connection.execute(text(AUDIT), {"id": "visited", "user": "session:visit-1"})
+async def bobs_rows(connection: AsyncConnection) -> None:
+    await connection.execute(text("INSERT INTO tasks (user_id, title) VALUES ('bob', 'b')"))
     await connection.execute(text(AUDIT), {"id": "bobs", "user": "bob"})
-    async with acting_as_app(connection, "alice") as run:
-        for owner in ("session:visit-1", "bob"):
-            assert (await run(MOVE, to="alice", owner=owner)).rowcount == 0
-    owners = await connection.execute(text("SELECT user_id FROM audit_logs ORDER BY id"))
-    assert owners.scalars().all() == ["bob", "session:visit-1"]
+
+
+async def owners_of(connection: AsyncConnection, table: str) -> list[str]:
+    rows = await connection.execute(text(f"SELECT user_id FROM {table} ORDER BY user_id"))
+    return list(rows.scalars())
 
 
 @app_role
-async def test_a_claim_cannot_hand_the_visitors_entries_to_someone_else(
-    connection: AsyncConnection,
-) -> None:
-    await connection.execute(text(AUDIT), {"id": "visited", "user": "session:visit-1"})
-    async with acting_as_app(connection, "alice") as run:
-        await run(CLAIMING)
-        with pytest.raises(DBAPIError, match="row-level security"):
-            await run(MOVE, to="mallory", owner="session:visit-1")
+async def test_a_forged_app_claim_moves_no_one_elses_tasks(connection: AsyncConnection) -> None:
+    """Migration 0007 let any statement set `app.claim` and then move that owner's rows to
+    its viewer: `set_config('app.claim','bob',true)`, then UPDATE as mallory."""
+    await bobs_rows(connection)
+    async with acting_as_app(connection, "mallory") as run:
+        await run(FORGED_CLAIM)
+        moved = await run("UPDATE tasks SET user_id = 'mallory' WHERE user_id = 'bob'")
+        assert moved.rowcount == 0
+    assert await owners_of(connection, "tasks") == ["bob"]
 
 
 @app_role
-async def test_a_claim_cannot_change_anything_else_of_an_audit_entry(
+async def test_a_forged_app_claim_moves_no_one_elses_audit_entries(
     connection: AsyncConnection,
 ) -> None:
-    await connection.execute(text(AUDIT), {"id": "visited", "user": "session:visit-1"})
-    async with acting_as_app(connection, "alice") as run:
-        await run(CLAIMING)
+    await bobs_rows(connection)
+    async with acting_as_app(connection, "mallory") as run:
+        await run(FORGED_CLAIM)
         with pytest.raises(DBAPIError, match="permission denied for table audit_logs"):
-            await run("UPDATE audit_logs SET user_id = 'alice', status = 'error'")
+            await run("UPDATE audit_logs SET user_id = 'mallory' WHERE user_id = 'bob'")
+    assert await owners_of(connection, "audit_logs") == ["bob"]
+
+
+@app_role
+@pytest.mark.parametrize("table", ["tasks", "conversations", "panic_events"])
+async def test_no_policy_lets_a_row_change_owner(connection: AsyncConnection, table: str) -> None:
+    arrange = {
+        "tasks": "INSERT INTO tasks (user_id, title) VALUES ('alice', 'a')",
+        "conversations": "INSERT INTO conversations (id, user_id) VALUES ('c1', 'alice')",
+        "panic_events": "INSERT INTO panic_events (user_id) VALUES ('alice')",
+    }
+    await connection.execute(text(arrange[table]))
+    error = await refused(connection, f"UPDATE {table} SET user_id = 'mallory'")
+    assert "row-level security" in error
+    assert await owners_of(connection, table) == ["alice"]
+
+
+@app_role
+async def test_a_visitors_audit_entry_cannot_be_moved_by_an_update_either(
+    connection: AsyncConnection,
+) -> None:
+    """The only move is `claim_visit`'s: the application role has no UPDATE of audit_logs."""
+    await connection.execute(text(AUDIT), {"id": "visited", "user": "session:visit-1"})
+    error = await refused(connection, "UPDATE audit_logs SET user_id = 'alice'")
+    assert "permission denied for table audit_logs" in error
+
+
+# --- claim_visit: the owner's function, given the visit credential's secret ------------------
+
+SECRET = bytes(range(16))
+VISIT = visit_id_of(SECRET)
+VISITOR = f"session:{VISIT}"
+CLAIM_VISIT = "SELECT moved_table, moved_rows FROM claim_visit(:secret)"
+AS_OWNER = "SELECT set_config('role', 'none', true)"
+
+
+async def visit_row(connection: AsyncConnection, claimed_by: str | None) -> None:
+    await connection.execute(
+        text("INSERT INTO sessions (session_id, claimed_by, last_seen_at)"
+             " VALUES (:visit, :claimer, now())"),
+        {"visit": VISIT, "claimer": claimed_by},
+    )
+
+
+async def visitors_and_bobs_rows(connection: AsyncConnection) -> None:
+    for owner in (VISITOR, "bob"):
+        await connection.execute(
+            text("INSERT INTO tasks (user_id, title) VALUES (:u, 't')"), {"u": owner}
+        )
+        await connection.execute(text(AUDIT), {"id": f"entry-{owner}", "user": owner})
+
+
+@app_role
+async def test_claim_visit_moves_the_visitors_rows_to_the_claimer_the_visit_records(
+    connection: AsyncConnection,
+) -> None:
+    await visit_row(connection, "alice")
+    await visitors_and_bobs_rows(connection)
+    async with acting_as_app(connection, "alice") as run:
+        moved = dict((await run(CLAIM_VISIT, secret=SECRET)).all())
+        await run(AS_OWNER)  # to read every owner's rows before the block undoes the move
+        assert await owners_of(connection, "tasks") == ["alice", "bob"]
+        assert await owners_of(connection, "audit_logs") == ["alice", "bob"]
+    assert moved == {"tasks": 1, "conversations": 0, "panic_events": 0, "audit_logs": 1}
+
+
+@app_role
+async def test_claim_visit_moves_nothing_of_an_unclaimed_visit(
+    connection: AsyncConnection,
+) -> None:
+    await visit_row(connection, None)
+    await visitors_and_bobs_rows(connection)
+    error = await refused_by_function(connection, "alice", SECRET)
+    assert "no signed-in user has claimed this visit" in error
+    assert await owners_of(connection, "tasks") == ["bob", VISITOR]
+
+
+@app_role
+async def test_claim_visit_needs_the_visits_secret_not_its_id(
+    connection: AsyncConnection,
+) -> None:
+    """Knowing the id (an admin reads it in every audit entry's owner) aims at nothing: the
+    function derives the visit from the secret it is given."""
+    await visit_row(connection, "mallory")
+    await visitors_and_bobs_rows(connection)
+    for guess in (VISIT.encode(), bytes(16), SECRET[::-1]):
+        await refused_by_function(connection, "mallory", guess)
+    assert await owners_of(connection, "tasks") == ["bob", VISITOR]
+
+
+@app_role
+async def test_claim_visit_never_moves_to_a_visitor(connection: AsyncConnection) -> None:
+    await visit_row(connection, "session:someone-else")
+    await visitors_and_bobs_rows(connection)
+    await refused_by_function(connection, "alice", SECRET)
+    assert await owners_of(connection, "tasks") == ["bob", VISITOR]
+
+
+@app_role
+async def test_claim_visit_moves_the_tables_claim_session_declares(
+    connection: AsyncConnection,
+) -> None:
+    await visit_row(connection, "alice")
+    async with acting_as_app(connection, "alice") as run:
+        tables = {name for name, _ in (await run(CLAIM_VISIT, secret=SECRET)).all()}
+    assert tables == {inspect(model).local_table.name for model in scope.CLAIMED}
+
+
+async def refused_by_function(connection: AsyncConnection, user: str, secret: bytes) -> str:
+    async with acting_as_app(connection, user) as run:
+        with pytest.raises(DBAPIError) as error:
+            await run(CLAIM_VISIT, secret=secret)
+    return str(error.value.orig)
+
+
+@postgres
+@pytest.mark.parametrize("function", APP_FUNCTIONS)
+async def test_the_functions_run_as_the_owner_with_a_pinned_search_path_and_no_public_grant(
+    connection: AsyncConnection, function: str
+) -> None:
+    row = (await connection.execute(
+        text("SELECT prosecdef, proconfig, proacl::text FROM pg_proc"
+             " WHERE oid = to_regprocedure(:f)"), {"f": function},
+    )).one()
+    definer, config, acl = row
+    assert definer
+    assert config == ["search_path=public, pg_temp"]
+    assert acl is not None and not any(item.startswith("=") for item in acl.strip("{}").split(","))
+
+
+# --- prune_visits -----------------------------------------------------------------------------
+
+
+@app_role
+async def test_prune_visits_deletes_only_what_is_past_the_retention(
+    connection: AsyncConnection,
+) -> None:
+    for name, days in (("old", 40), ("older", 90), ("recent", 1)):
+        await connection.execute(
+            text("INSERT INTO sessions (session_id, last_seen_at)"
+                 " VALUES (:n, now() - make_interval(days => :d))"), {"n": name, "d": days},
+        )
+    left = "SELECT session_id FROM sessions ORDER BY session_id"
+    async with acting_as_app(connection, None) as run:
+        assert (await run("SELECT prune_visits(30, 1)")).scalar() == 1
+        await run(AS_OWNER)
+        assert (await run(left)).scalars().all() == ["old", "recent"]  # the oldest went first
+    async with acting_as_app(connection, None) as run:
+        assert (await run("SELECT prune_visits(30, 100)")).scalar() == 2
+        await run(AS_OWNER)
+        assert (await run(left)).scalars().all() == ["recent"]
+
+
+@app_role
+@pytest.mark.parametrize(("days", "rows"), [(0, 10), (-5, 10), (30, 0), (30, 100_000)])
+async def test_prune_visits_refuses_a_retention_under_a_day_or_an_unbounded_batch(
+    connection: AsyncConnection, days: int, rows: int
+) -> None:
+    await connection.execute(
+        text("INSERT INTO sessions (session_id, last_seen_at) VALUES ('s', now())")
+    )
+    async with acting_as_app(connection, None) as run:
+        with pytest.raises(DBAPIError, match="prune_visits"):
+            await run("SELECT prune_visits(:d, :r)", d=days, r=rows)
+    assert await connection.scalar(text("SELECT count(*) FROM sessions")) == 1
+
+
+@app_role
+async def test_the_application_role_cannot_delete_a_visit_itself(
+    connection: AsyncConnection,
+) -> None:
+    error = await refused(connection, "DELETE FROM sessions")
+    assert "permission denied for table sessions" in error

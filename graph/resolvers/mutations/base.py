@@ -3,9 +3,9 @@
 The domain raises `domain.errors` exceptions; a mutation never builds an error payload
 itself. Every mutation is declared with `mutation(...)`, whose field extension turns an
 expected failure into its payload union's error member (`payload_of`): not found,
-invalid (with per-field problems), a conflict, the assistant unavailable. A `Forbidden`
-and anything unexpected stay GraphQL errors (FORBIDDEN; masked). `in_transaction` runs the
-work in one transaction, which any failure rolls back.
+invalid (with per-field problems), a conflict, the assistant unavailable, rate limited. A
+`Forbidden` and anything unexpected stay GraphQL errors (FORBIDDEN; masked).
+`in_transaction` runs the work in one transaction, which any failure rolls back.
 """
 
 from __future__ import annotations
@@ -19,19 +19,20 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldE
 
 from domain.assistant import generations
 from domain.assistant.generations import Generation
-from domain.errors import AssistantUnavailable, Invalid, NotFound
+from domain.errors import AssistantUnavailable, Invalid, NotFound, RateLimited
 from graph.context import Info
 from graph.ids import encode_id
 from graph.types.errors import (
     AssistantError,
     NotFoundError,
+    RateLimitedError,
     UserError,
     ValidationError,
 )
 from graph.types.node import NODE_TYPES
 
 T = TypeVar("T")
-EXPECTED = (NotFound, Invalid, AssistantUnavailable)
+EXPECTED = (NotFound, Invalid, AssistantUnavailable, RateLimited)
 
 
 def payload_of(failure: Exception) -> UserError:
@@ -42,6 +43,9 @@ def payload_of(failure: Exception) -> UserError:
         return ValidationError.of(failure.problems)
     if isinstance(failure, AssistantUnavailable):
         return AssistantError(message=failure.message, code="ASSISTANT_ERROR")
+    if isinstance(failure, RateLimited):
+        return RateLimitedError(message=failure.message, code="RATE_LIMITED",
+                                retry_after_seconds=failure.retry_after_seconds)
     raise failure
 
 

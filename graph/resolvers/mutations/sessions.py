@@ -1,4 +1,5 @@
-"""`claimSession`: a signed-in user takes over the data of their anonymous visit."""
+"""Visits: `startVisit` issues a visit credential; `claimSession` lets a signed-in user take
+over the data of their anonymous visit, given that credential."""
 
 from __future__ import annotations
 
@@ -10,24 +11,41 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import models
 from domain import sessions as service
 from domain.errors import NotFound
-from domain.visits import InvalidSessionId, parse_session_id
-from graph.context import Info
+from domain.visit_credentials import InvalidVisitCredential
+from graph.context import Info, request_ip
 from graph.errors import NotAuthenticated
 from graph.resolvers.mutations.base import in_transaction, mutation
-from graph.types.errors import NotFoundError, payload_union
+from graph.types.errors import NotFoundError, RateLimitedError, payload_union
+
+
+@strawberry.type(description="A new visit: send its credential as X-Session-Id from now on.")
+class StartVisitSuccess:
+    session_id: str = strawberry.field(description=(
+        "The visit's credential (46 characters): send it as the X-Session-Id header on every "
+        "request of the visit, and as claimSession's sessionId. It is the visit's bearer "
+        "secret: keep it as you keep a token, never in a URL."
+    ))
+
+
+StartVisitPayload: TypeAlias = Annotated[
+    StartVisitSuccess | RateLimitedError,
+    payload_union("StartVisitPayload", "startVisit"),
+]
 
 
 @strawberry.input(description="The anonymous visit to claim.")
 class ClaimSessionInput:
     session_id: str = strawberry.field(description=(
-        "The anonymous visit's X-Session-Id (a UUID, at most 64 characters); it must also be "
-        "this request's X-Session-Id header."
+        "The visit's credential, as startVisit answered it (at most 64 characters); it must "
+        "also be this request's X-Session-Id header."
     ))
 
 
 @strawberry.type(description="The visit's data now belongs to the viewer.")
 class ClaimSessionSuccess:
-    session_id: str = strawberry.field(description="The claimed visit's id.")
+    session_id: str = strawberry.field(
+        description="The claimed visit's id (as `viewer.sessionId` shows it; not a credential)."
+    )
     tasks_moved: int = strawberry.field(description="Tasks moved to the viewer.")
     conversations_moved: int = strawberry.field(description="Conversations moved to the viewer.")
     panic_events_moved: int = strawberry.field(description="Panic events moved to the viewer.")
@@ -45,8 +63,28 @@ ClaimSessionPayload: TypeAlias = Annotated[
 @strawberry.type
 class SessionMutations:
     @mutation(
+        description="Start a visit: the server issues its credential (a client never makes "
+        "one; X-Session-Id values the server did not issue are refused with HTTP 400 "
+        "INVALID_SESSION_ID). Needs a token, or ANONYMOUS_SESSIONS on. Writes nothing: the "
+        "visit is recorded by its first request with an identity. A client may start a "
+        "bounded number of visits an hour (VISIT_STARTS_PER_HOUR); past it, RateLimitedError."
+    )
+    async def start_visit(self, info: Info) -> StartVisitPayload:
+        context = info.context
+        viewer = context.viewer
+        signed_in = viewer.user_id is not None and not viewer.is_anonymous
+        if not signed_in and not context.settings.anonymous_sessions:
+            raise NotAuthenticated()
+        credential = context.resources.visits.start(
+            user_id=viewer.user_id if signed_in else None,
+            ip=request_ip(context.resources, context.request) if context.request else None,
+        )
+        return StartVisitSuccess(session_id=credential.text)
+
+    @mutation(
         description="Move what the anonymous visit owns now (tasks, conversations, panic "
-        "events, audit entries) to the signed-in viewer. Send it with the same X-Session-Id. "
+        "events, audit entries) to the signed-in viewer. Send the visit's credential both as "
+        "X-Session-Id and as `sessionId`: the credential, not the visit's id, is the proof. "
         "The first user to claim a visit keeps it: they may claim again later to pick up "
         "newer work; to anyone else it is a NotFoundError."
     )
@@ -58,22 +96,25 @@ class SessionMutations:
             strawberry.argument(description="The visit to claim."),
         ],
     ) -> ClaimSessionPayload:
-        viewer = info.context.viewer
+        context = info.context
+        viewer = context.viewer
         if viewer.is_anonymous:
             raise NotAuthenticated()
         try:
-            session_id = parse_session_id(input.session_id)
-        except InvalidSessionId as malformed:
-            raise NotFound(models.Visit, None, named=input.session_id) from malformed
-        # Only the visit this request comes from: the header must name it too (no proof of
-        # possession: docs/decisions.md, "The visit id is a bearer secret").
-        if session_id != viewer.session_id:
-            raise NotFound(models.Visit, session_id, named=input.session_id)
+            credential = context.resources.visits.verify(input.session_id)
+        except InvalidVisitCredential as forged:
+            raise NotFound(models.Visit, None, named=input.session_id) from forged
+        # Only the visit this request comes from: the header must hold the credential too.
+        if credential.visit_id != viewer.session_id:
+            raise NotFound(models.Visit, None, named=input.session_id)
 
         async def work(session: AsyncSession, user_id: str) -> ClaimSessionSuccess:
-            moved = await service.claim(session, session_id=session_id, user_id=user_id)
+            try:
+                moved = await service.claim(session, credential=credential, user_id=user_id)
+            except NotFound as missing:  # named as it was asked for, like the refusals above
+                raise NotFound(models.Visit, None, named=input.session_id) from missing
             return ClaimSessionSuccess(
-                session_id=session_id,
+                session_id=credential.visit_id,
                 tasks_moved=moved[models.Task],
                 conversations_moved=moved[models.Conversation],
                 panic_events_moved=moved[models.PanicEvent],

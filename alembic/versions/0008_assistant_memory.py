@@ -3,7 +3,7 @@ between messages (the task "it" means; a proposal waiting for its yes)
 
 Independent of any other revision's tables: two nullable columns on conversations.
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-07 18:00:00
 """
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 from alembic import op
 
-revision: str = "0009"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
