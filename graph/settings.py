@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
     # Live subscriptions (graph/live/), per process: subscriptions of one user (every socket
     # of theirs) and of all users; sockets of one signed-in user; sockets without a token
-    # (no identity, or an anonymous session: its id is the client's choice).
+    # (no identity, or an anonymous session: a new one costs a client one startVisit).
     max_subscriptions_per_user: int = Field(default=100, ge=1)
     max_subscriptions_per_process: int = Field(default=10_000, ge=1)
     max_sockets_per_user: int = Field(default=32, ge=1)

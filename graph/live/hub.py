@@ -1,8 +1,8 @@
 """The live layer's entry points, for every transport: a connection (`Live.connect`) and its
 subscriptions (`LiveConnection.subscribe`), each refused past its cap with a code.
 
-Caps, per process: sockets without a token (MAX_ANONYMOUS_SOCKETS; an anonymous session's id
-is the client's choice, so such sockets count here, not per user), sockets of one user
+Caps, per process: sockets without a token (MAX_ANONYMOUS_SOCKETS; an anonymous session costs
+a client one `startVisit`, so such sockets count here, not per visit), sockets of one user
 (MAX_SOCKETS_PER_USER), operations in flight on one connection
 (MAX_SUBSCRIPTIONS_PER_CONNECTION, queries and mutations sent over it included),
 subscriptions of one user (MAX_SUBSCRIPTIONS_PER_USER) and of the process
@@ -78,9 +78,9 @@ class _User:
     subscriptions: int = 0
 
 
-# The budget of every viewer without a token: anonymous-session ids are the client's choice,
-# so a budget each would be a budget per request. The cost: one anonymous client can slow
-# every anonymous subscriber's deliveries (never a signed-in user's).
+# The budget of every viewer without a token: a new anonymous session costs one `startVisit`,
+# so a budget each would be a budget a client can renew at will. The cost: one anonymous
+# client can slow every anonymous subscriber's deliveries (never a signed-in user's).
 _ANONYMOUS = "anonymous"
 
 
