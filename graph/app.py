@@ -28,9 +28,10 @@ from graph.http.limits import BodySizeLimit, RequestTimeout
 from graph.http.persisted import ManifestError, PersistedQueries
 from graph.http.responses import refusal
 from graph.http.router import ClarityRouter
+from graph.live import Live
 from graph.migrations import current_revision, head_revision
 from graph.observability import FirstThenCounted, RequestIdMiddleware
-from graph.pubsub import build_broker
+from graph.pubsub import Backlog, build_broker
 from graph.schema import build_schema
 from graph.settings import Settings
 from graph.visits import build_visits, pruning
@@ -133,10 +134,13 @@ def create_app(
             closer = getattr(assistant, "aclose", None)
             if closer is not None:
                 resources.push_async_callback(closer)
-            broker = build_broker(settings.database_url)
+            broker = build_broker(settings.database_url, Backlog(
+                settings.live_backlog_per_user, settings.live_backlog_per_process))
             await broker.start()
             resources.push_async_callback(broker.stop)
             await resources.enter_async_context(pruning(factory, broker, settings))
+            live = Live(settings, schema, router.encode_json)
+            resources.push_async_callback(live.stop)  # streams end before the broker stops
             app.state.resources = Resources(
                 settings=settings,
                 session_factory=factory,
@@ -145,6 +149,7 @@ def create_app(
                 assistant=assistant,
                 broker=broker,
                 persisted_queries=checked.persisted_queries,
+                live=live,
             )
             yield
 
@@ -152,15 +157,17 @@ def create_app(
     app = FastAPI(
         title="Clarity Graph", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
+    schema = build_schema(settings)
     router = ClarityRouter(
-        build_schema(settings),
+        schema,
         # FastAPI takes generator dependencies; strawberry's hint predates them.
         context_getter=get_context,  # type: ignore[arg-type]
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         # Only graphql-transport-ws: the legacy graphql-ws protocol had an auth bypass.
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
-        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        # Enforced by the live layer instead, with a code (graph/live/hub.py).
+        max_subscriptions_per_connection=None,
         allowed_origins=allowed_origins(settings),
     )
     router.persisted_queries = checked.persisted_queries

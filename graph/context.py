@@ -28,6 +28,7 @@ from models.base import utcnow
 
 if TYPE_CHECKING:
     from domain.assistant import Assistant
+    from graph.live import Live, LiveConnection, LiveStream
 
 logger = logging.getLogger(__name__)
 # A visit's first request in a process records it: during an outage each such one fails.
@@ -45,6 +46,7 @@ class Resources:
     assistant: Assistant
     broker: LocalBroker
     persisted_queries: PersistedQueries
+    live: Live  # subscriptions: shared streams, caps, budgets (graph/live/)
 
 
 class Context(BaseContext):
@@ -72,6 +74,34 @@ class Context(BaseContext):
         if self.viewer.user_id is None:
             raise NotAuthenticated()
         return self.viewer.user_id
+
+    # Live subscriptions (graph/live/). A subscription runs in a stream with a context of
+    # its own (`live_stream`: its reader of events and its pace), shared by every identical
+    # subscription of the process. A WebSocket's context holds its place in the live layer
+    # (`live_connection`, from connection_init on) and gives each query or mutation sent
+    # over it a context of its own (`for_operation`).
+    live_stream: LiveStream | None = None
+    live_connection: LiveConnection | None = None
+
+    def for_operation(self) -> Context:
+        """This context's identity and request, with a session and loaders of its own: the
+        operations of one socket run side by side, and one's rollback must not expire the
+        rows another reads."""
+        resources = self.resources
+        db = RequestDatabase(resources.session_factory, resources.broker, self.viewer)
+        context = Context(resources, self.viewer, db)
+        context.request, context.connection_params = self.request, self.connection_params
+        context.response, context.background_tasks = self.response, self.background_tasks
+        return context
+
+    async def renew_reads(self) -> None:
+        """Close this context's session and start a new one, with new loaders: what the next
+        delivery reads is fresh, and nothing it reads can be expired by the last one."""
+        previous = self.db
+        self.db = RequestDatabase(self.resources.session_factory, self.resources.broker,
+                                  self.viewer)
+        self.loaders = Loaders(self.db, self.viewer)
+        await previous.close()
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

@@ -14,6 +14,16 @@ for a rolled-back change:
 
 Delivery is at most once: a subscriber whose LISTEN connection is down (the database
 restarted) misses what is committed until the broker has reconnected.
+
+What waits to be delivered is bounded, and nothing is dropped unseen. Each reader (one per
+running subscription stream, `subscribe`) queues the events of the kinds it asked for; the
+events waiting across all of one user's readers are at most `Backlog.per_user`, and across
+the process at most `Backlog.per_process`. Past a bound, the reader furthest behind (the
+longest queue: of that user, or of the user with the most waiting) is cut: its queue is
+dropped and its next `get` raises `FellBehind`, which its subscriber is told
+(graph/live/source.py). Every other reader keeps everything it was sent. Before, each reader
+held 1,000 events and dropped the rest with a log line the client never saw: a burst of
+12 bulk changes over 100 tasks lost 190 of 1,200.
 """
 
 from __future__ import annotations
@@ -21,8 +31,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Collection
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -38,16 +49,88 @@ from models.tls import split_tls
 logger = logging.getLogger(__name__)
 
 CHANNEL = "clarity_events"
-QUEUE_LIMIT = 1_000
 CONNECT_TIMEOUT_SECONDS = 5.0
 RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)  # seconds; the last one repeats
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """How many events may wait to be delivered: all of one user's readers together, and
+    every reader of the process (LIVE_BACKLOG_PER_USER, LIVE_BACKLOG_PER_PROCESS; these
+    defaults are the settings' own). An event waiting costs ~100 bytes."""
+
+    per_user: int = 10_000
+    per_process: int = 200_000
+
+
+class FellBehind(Exception):
+    """A reader was cut: more events waited for it than the backlog allows."""
+
+
+class Reader:
+    """One subscription stream's events, in the order they were committed."""
+
+    def __init__(self, broker: LocalBroker, user_id: str, kinds: Collection[str] | None) -> None:
+        self.user_id = user_id
+        self._broker = broker
+        self._kinds = frozenset(kinds) if kinds is not None else None
+        self._events: deque[Event] = deque()
+        self._ready = asyncio.Event()
+        self.cut = False
+
+    def wants(self, event: Event) -> bool:
+        return not self.cut and (self._kinds is None or event.kind in self._kinds)
+
+    def waiting(self) -> int:
+        return len(self._events)
+
+    def empty(self) -> bool:
+        return not self._events
+
+    async def get(self) -> Event:
+        """The next event; `FellBehind` once this reader has been cut."""
+        while not self._events:
+            if self.cut:
+                raise FellBehind
+            self._ready.clear()
+            await self._ready.wait()
+        self._broker.taken(self, 1)
+        return self._events.popleft()
+
+    def push(self, event: Event) -> None:
+        self._events.append(event)
+        self._ready.set()
+
+    def keep_only(self, kinds: Collection[str]) -> None:
+        """From now on only events of `kinds`; those of other kinds already waiting go."""
+        self._kinds = frozenset(kinds)
+        kept = deque(event for event in self._events if event.kind in self._kinds)
+        self._broker.taken(self, len(self._events) - len(kept))
+        self._events = kept
+
+    def close(self) -> None:
+        """Stop receiving (idempotent)."""
+        self._broker.unsubscribe(self)
+
+    def drop(self) -> int:
+        """Cut this reader: forget what it had waiting; its next `get` raises."""
+        dropped = len(self._events)
+        self._events.clear()
+        self.cut = True
+        self._ready.set()
+        return dropped
 
 
 class LocalBroker:
     """Delivers to subscribers in this process."""
 
-    def __init__(self) -> None:
-        self._queues: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+    def __init__(self, backlog: Backlog = Backlog()) -> None:
+        self.backlog = backlog
+        self._readers: dict[str, set[Reader]] = defaultdict(set)
+        self._waiting: dict[str, int] = defaultdict(int)  # events queued, per user
+        self._waiting_total = 0
+        self._cuts = FirstThenCounted(logger, "subscribers falling behind",
+                                      level=logging.WARNING)
 
     async def start(self) -> None:
         return None
@@ -65,31 +148,69 @@ class LocalBroker:
             self.deliver(event)
 
     def deliver(self, event: Event) -> None:
-        for queue in list(self._queues.get(event.user_id, ())):
-            try:
-                queue.put_nowait(event)
-            except asyncio.QueueFull:
-                # A subscriber that stopped reading loses events rather than growing memory.
-                logger.warning("subscriber queue full; an event was dropped")
+        user_id = event.user_id
+        for reader in self._readers.get(user_id, ()):
+            if reader.wants(event):
+                reader.push(event)
+                self._waiting[user_id] += 1
+                self._waiting_total += 1
+        while self._waiting.get(user_id, 0) > self.backlog.per_user:
+            self._cut_longest(user_id)
+        while self._waiting_total > self.backlog.per_process:
+            self._cut_longest(max(self._waiting, key=self._waiting.__getitem__))
+
+    def taken(self, reader: Reader, count: int) -> None:
+        """`count` of `reader`'s events left its queue."""
+        self._waiting_total -= count
+        left = self._waiting[reader.user_id] - count
+        if left:
+            self._waiting[reader.user_id] = left
+        else:
+            del self._waiting[reader.user_id]
+
+    def _cut_longest(self, user_id: str) -> None:
+        reader = max(self._readers[user_id], key=Reader.waiting)
+        waiting = reader.waiting()
+        self.taken(reader, reader.drop())
+        self._cuts.failed(
+            "a subscription fell behind (%d events waiting for it, %d for its user); it is "
+            "told FELL_BEHIND", waiting, self._waiting.get(user_id, 0), exc_info=None,
+        )
+
+    def reader(self, user_id: str, kinds: Collection[str] | None = None) -> Reader:
+        """A reader of `user_id`'s events (of `kinds` only, when given), receiving from now
+        until it is closed."""
+        reader = Reader(self, user_id, kinds)
+        self._readers[user_id].add(reader)
+        return reader
+
+    def unsubscribe(self, reader: Reader) -> None:
+        readers = self._readers.get(reader.user_id)
+        if readers is None or reader not in readers:
+            return
+        self.taken(reader, reader.drop())
+        readers.discard(reader)
+        if not readers:
+            del self._readers[reader.user_id]
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, user_id: str) -> AsyncIterator[asyncio.Queue[Event]]:
-        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=QUEUE_LIMIT)
-        self._queues[user_id].add(queue)
+    async def subscribe(
+        self, user_id: str, kinds: Collection[str] | None = None
+    ) -> AsyncIterator[Reader]:
+        """A reader of `user_id`'s events (of `kinds` only, when given) while the block runs."""
+        reader = self.reader(user_id, kinds)
         try:
-            yield queue
+            yield reader
         finally:
-            self._queues[user_id].discard(queue)
-            if not self._queues[user_id]:
-                del self._queues[user_id]
+            reader.close()
 
 
 class PostgresBroker(LocalBroker):
     """Publishes with NOTIFY in the writing transaction and delivers what LISTEN hears, its
     own events included, so every process (this one too) delivers the same way."""
 
-    def __init__(self, database_url: str) -> None:
-        super().__init__()
+    def __init__(self, database_url: str, backlog: Backlog = Backlog()) -> None:
+        super().__init__(backlog)
         # The same TLS as the engine's (models/tls.py): asyncpg's DSN takes no CA file.
         url, self._tls = split_tls(make_url(database_url).set(drivername="postgresql"))
         self._dsn = url.render_as_string(hide_password=False)
@@ -179,7 +300,7 @@ class PostgresBroker(LocalBroker):
             logger.warning("ignored a malformed notification")
 
 
-def build_broker(database_url: str) -> LocalBroker:
+def build_broker(database_url: str, backlog: Backlog = Backlog()) -> LocalBroker:
     if make_url(database_url).get_backend_name() == "postgresql":
-        return PostgresBroker(database_url)
-    return LocalBroker()
+        return PostgresBroker(database_url, backlog)
+    return LocalBroker(backlog)

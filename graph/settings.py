@@ -66,6 +66,25 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(default=30.0, gt=0)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Live subscriptions (graph/live/), per process: subscriptions of one user (every socket
+    # of theirs) and of all users; sockets of one signed-in user; sockets without a token
+    # (no identity, or an anonymous session: a new one costs a client one startVisit).
+    max_subscriptions_per_user: int = Field(default=100, ge=1)
+    max_subscriptions_per_process: int = Field(default=10_000, ge=1)
+    max_sockets_per_user: int = Field(default=32, ge=1)
+    max_anonymous_sockets: int = Field(default=100, ge=0)
+    # Each delivery's estimated cost (as a query's, MAX_COST's units) is paid from its user's
+    # budget, refilled at this rate up to the burst; a user past it waits (per process).
+    live_cost_per_second: float = Field(default=10_000, gt=0)
+    live_cost_burst: float = Field(default=20_000, gt=0)
+    # Events waiting to be delivered (graph/pubsub.py Backlog): past either, the stream
+    # furthest behind is ended with FELL_BEHIND. Results waiting to be sent on one socket,
+    # in characters of JSON, and on all sockets: past either, the subscription whose result
+    # does not fit is ended with FELL_BEHIND.
+    live_backlog_per_user: int = Field(default=10_000, ge=1)
+    live_backlog_per_process: int = Field(default=200_000, ge=1)
+    live_send_buffer_per_socket: int = Field(default=4 * 1024 * 1024, ge=1024)
+    live_send_buffer_per_process: int = Field(default=256 * 1024 * 1024, ge=1024)
     # uvicorn, under `clarity-graph serve`: a keep-alive connection idle this long after a
     # response is closed; past `limit_concurrency` open connections or running requests a
     # request is answered 503 at once; connections waiting to be accepted; how long SIGTERM

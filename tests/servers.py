@@ -4,6 +4,7 @@ graphql-transport-ws client to subscribe to them."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -174,3 +175,113 @@ def serve_pid(base: str) -> int:
         if b"serve" in command and port.encode() in command:
             return pid
     raise LookupError(f"no serve process on port {port}")
+
+
+# Live subscriptions (tests/graph/test_live_*.py): many operations on one socket, and a
+# client that stops reading. (A server that counts its statements: bench/counting.py.)
+
+class Operations(Subscriber):
+    """A socket carrying many operations, each under its own id."""
+
+    async def start(self, operation_id: str, query: str,
+                    variables: dict[str, Any] | None = None) -> None:
+        await self.socket.send(json.dumps({
+            "id": operation_id, "type": "subscribe",
+            "payload": {"query": query, "variables": variables or {}},
+        }))
+
+    async def complete(self, operation_id: str) -> None:
+        await self.socket.send(json.dumps({"id": operation_id, "type": "complete"}))
+
+    async def settled(self) -> None:
+        """Return once the server has handled every message sent before (a socket's
+        messages are handled in order): its subscriptions listen, its completes are done.
+        Nothing else may arrive meanwhile."""
+        await self.socket.send(json.dumps({"type": "ping"}))
+        assert (await self.next(wait=10))["type"] == "pong"
+
+    async def messages(self, count: int, wait: float = 10.0) -> list[dict[str, Any]]:
+        """The next `count` messages, whatever their operation."""
+        async with asyncio.timeout(wait):
+            return [await self.next(wait) for _ in range(count)]
+
+
+async def open_operations(base: str, user: str | None, sockets: list[Any],
+                          subscribe: dict[str, str] | None = None) -> Operations:
+    """`open_subscriber`'s socket as Operations, with the operations `subscribe` names (by
+    id) started and listening."""
+    operations = Operations((await open_subscriber(base, user, sockets)).socket)
+    for operation_id, query in (subscribe or {}).items():
+        await operations.start(operation_id, query)
+    if subscribe:
+        await operations.settled()
+    return operations
+
+
+class StalledSocket:
+    """A graphql-transport-ws client on a bare TCP socket that reads nothing until told to:
+    what the server sends piles up in the kernel's buffers, then in the server's. (The
+    websockets client keeps reading in the background whatever its `max_queue`.)"""
+
+    def __init__(self, base: str, user: str) -> None:
+        port = int(base.rsplit(":", 1)[1])
+        self.sock = socket.socket()
+        # A small window (set before connecting, when it is negotiated): the server's sends
+        # block after a few MB, not tens.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect(("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((
+            f"GET /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Protocol: {PROTOCOL}\r\n\r\n"
+        ).encode())
+        self._buffer = b""
+        while b"\r\n\r\n" not in self._buffer:
+            self._buffer += self.sock.recv(4096)
+        head, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        authorization = f"Bearer {token(user)}"
+        self.send({"type": "connection_init", "payload": {"authorization": authorization}})
+        assert self.receive()["type"] == "connection_ack"
+
+    def send(self, message: dict[str, Any]) -> None:
+        data, mask = json.dumps(message).encode(), os.urandom(4)
+        size = len(data)
+        head = bytes([0x81])  # a final text frame
+        if size < 126:
+            head += bytes([0x80 | size])
+        elif size < 65536:
+            head += bytes([0x80 | 126]) + size.to_bytes(2, "big")
+        else:
+            head += bytes([0x80 | 127]) + size.to_bytes(8, "big")
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def receive(self, wait: float = 10.0) -> dict[str, Any]:
+        """The next message (the server's frames are unmasked; a ping is skipped). Blocking:
+        call it when nothing else in the test needs the event loop."""
+        self.sock.settimeout(wait)
+        while True:
+            header = self._read(2)
+            size = header[1] & 0x7F
+            if size == 126:
+                size = int.from_bytes(self._read(2), "big")
+            elif size == 127:
+                size = int.from_bytes(self._read(8), "big")
+            payload = self._read(size)
+            if header[0] & 0x0F == 0x1:  # text
+                message: dict[str, Any] = json.loads(payload)
+                return message
+            assert header[0] & 0x0F in (0x9, 0xA), f"not a text frame: {header!r}"
+
+    def _read(self, count: int) -> bytes:
+        while len(self._buffer) < count:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:count], self._buffer[count:]
+        return data
+
+    def close(self) -> None:
+        self.sock.close()

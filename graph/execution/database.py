@@ -7,8 +7,8 @@ another, never in parallel; requests still run in parallel with each other, and 
 a request to a handful of statements anyway.
 
 Every session opened here acts for the request's viewer (`models.rls`: PostgreSQL's
-row-level security reads it per transaction), and so does `short_session`, for work that
-must not hold the request's connection (a subscription's deliveries).
+row-level security reads it per transaction). A subscription's delivery has a
+RequestDatabase of its own (`Context.renew_reads`), so it never holds another's connection.
 """
 
 from __future__ import annotations
@@ -118,10 +118,6 @@ class RequestDatabase:
         self._viewer = database_viewer(viewer)
         if self._session is not None:
             set_viewer(self._session, self._viewer)
-
-    def short_session(self) -> AsyncSession:
-        """A session of its own (not the request's), acting for the request's viewer."""
-        return viewer_session(self._factory, self._viewer)
 
     def on_reset(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever objects read earlier may be stale: after every write

@@ -41,6 +41,7 @@ class SubscriptionsOverWebSocketOnly(SchemaExtension):
             and context.graphql_document is not None
             and context.operation_type is OperationType.SUBSCRIPTION
             and not isinstance(getattr(context.context, "request", None), WebSocket)
+            and getattr(context.context, "live_stream", None) is None  # graph/live's streams
         ):
             error = GraphQLError(
                 "Subscriptions are served over the WebSocket transport (graphql-transport-ws).",

@@ -191,21 +191,24 @@ class ClarityRouter(GraphQLRouter[Context, None]):
         return data
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Authenticate a WebSocket from `connection_init`'s payload.
+        """Authenticate a WebSocket from `connection_init`'s payload, then open its place in
+        the live layer (graph/live/), which refuses a socket past its caps.
 
         A bad token closes the socket (4403); no token leaves the identity the upgrade request
-        had, and subscriptions that need one answer UNAUTHENTICATED.
+        had, and subscriptions that need one answer UNAUTHENTICATED. A socket past a cap
+        (MAX_ANONYMOUS_SOCKETS, MAX_SOCKETS_PER_USER) is closed with 1013 by the handler
+        (graph/http/websocket.py), which catches the LiveRefused raised here.
         """
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         authorization = params.get("authorization") or params.get("Authorization")
+        if authorization:
+            try:
+                viewer = resolve_viewer(
+                    context.resources, str(authorization), context.viewer.session_id
+                )
+            except AuthenticationFailed as error:
+                raise ConnectionRejectionError({"message": error.message}) from error
+            context.act_as(viewer)
+        context.live_connection = context.resources.live.connect(context)
         accepted: UnsetType = UNSET
-        if not authorization:
-            return accepted
-        try:
-            viewer = resolve_viewer(
-                context.resources, str(authorization), context.viewer.session_id
-            )
-        except AuthenticationFailed as error:
-            raise ConnectionRejectionError({"message": error.message}) from error
-        context.act_as(viewer)
         return accepted

@@ -5,12 +5,15 @@
 Each delivery starts from an event (`domain.events`: a kind, the owner, a key) that the
 broker routes to the owner's subscriptions only, and loads its row scoped to the subscriber
 (`domain.scope`): what is not the viewer's by then is not delivered. A deletion has no row
-to load; its key, routed to the owner, is the change.
+to load; its key, routed to the owner, is the change. Every subscription runs in a stream of
+the live layer (graph/live/), shared by identical subscriptions, with its own session and
+loaders for each delivery.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Annotated, Any
 
 import strawberry
@@ -22,6 +25,7 @@ from domain.events import Event, EventKind
 from graph.context import Context, Info
 from graph.errors import ClientError
 from graph.ids import decode_key, encode_id
+from graph.live.source import deliveries
 from graph.types.changes import ChangeKind, ConversationChange, PanicEventChange, TaskChange
 from graph.types.chat import Message
 from graph.types.panic import GroundingExercise
@@ -38,11 +42,10 @@ PANIC_KINDS = frozenset({
 
 
 async def _load(context: Context, statement: Select[Any]) -> Any:
-    # A short session per delivery: a long-lived one would hold a connection (and, on
-    # SQLite, an old snapshot) for as long as the subscription lives. It acts for the
-    # subscriber, like the request's own (row-level security reads it).
-    async with context.db.short_session() as session:
-        return await session.scalar(statement)
+    # Through the delivery's own session (graph/live/source.py renews it per delivery, so
+    # it holds no connection while the stream waits); it acts for the subscriber, like a
+    # request's (row-level security reads it).
+    return await context.db.scalar(statement)
 
 
 async def _owned(context: Context, model: Any, key: object) -> Any:
@@ -52,18 +55,6 @@ async def _owned(context: Context, model: Any, key: object) -> Any:
     if row is not None:
         context.loaders.by_id(model).prime(key, row)
     return row
-
-
-async def _events(context: Context, kinds: frozenset[EventKind]) -> AsyncGenerator[Event, None]:
-    async with context.resources.broker.subscribe(context.user_id) as queue:
-        while True:
-            # The previous delivery's nested fields are resolved by now: end its read
-            # transaction and forget its cached rows, so waiting holds no connection and the
-            # next delivery reads fresh data.
-            await context.db.release()
-            event = await queue.get()
-            if event.kind in kinds:
-                yield event
 
 
 async def _task_change(context: Context, event: Event) -> TaskChange | None:
@@ -124,7 +115,10 @@ _LIVE = (
 
 @strawberry.type(description=(
     "Live events, over the WebSocket only (graphql-transport-ws; the token goes in "
-    "connection_init). Delivery is at most once: nothing missed while disconnected is replayed."
+    "connection_init). Delivery is at most once: nothing missed while disconnected is "
+    "replayed. A subscription that falls behind is ended with an `error` whose code is "
+    "FELL_BEHIND (refetch, then subscribe again); one past a cap is refused with "
+    "TOO_MANY_SUBSCRIPTIONS."
 ))
 class Subscription:
     @strawberry.subscription(description=(
@@ -147,15 +141,16 @@ class Subscription:
         )
         if not owned:
             raise ClientError("Not found.", code="NOT_FOUND")
-        async for event in _events(context, frozenset({EventKind.MESSAGE})):
-            row = await _load(
-                context,
-                scope.owned(models.Message, user_id).where(
-                    models.Message.id == event.key, models.Message.conversation_id == key
-                ),
-            )
-            if row is not None:
-                yield Message.from_model(row)
+        async with aclosing(deliveries(context, frozenset({EventKind.MESSAGE}))) as events:
+            async for event in events:
+                row = await _load(
+                    context,
+                    scope.owned(models.Message, user_id).where(
+                        models.Message.id == event.key, models.Message.conversation_id == key
+                    ),
+                )
+                if row is not None:
+                    yield Message.from_model(row)
 
     @strawberry.subscription(description=(
         "Every change to any of the viewer's tasks, as its TaskEvent. A deletion writes no "
@@ -163,10 +158,11 @@ class Subscription:
     ))
     async def task_events(self, info: Info) -> AsyncGenerator[TaskEvent, None]:
         context = info.context
-        async for event in _events(context, frozenset({EventKind.TASK_EVENT})):
-            change = await _task_change(context, event)
-            if change is not None and change.event is not None:
-                yield change.event
+        async with aclosing(deliveries(context, frozenset({EventKind.TASK_EVENT}))) as events:
+            async for event in events:
+                change = await _task_change(context, event)
+                if change is not None and change.event is not None:
+                    yield change.event
 
     @strawberry.subscription(description=(
         "Every change to the viewer's tasks: created, updated (fields, status, steps) and "
@@ -174,10 +170,11 @@ class Subscription:
     ))
     async def task_changes(self, info: Info) -> AsyncGenerator[TaskChange, None]:
         context = info.context
-        async for event in _events(context, TASK_KINDS):
-            change = await _task_change(context, event)
-            if change is not None:
-                yield change
+        async with aclosing(deliveries(context, TASK_KINDS)) as events:
+            async for event in events:
+                change = await _task_change(context, event)
+                if change is not None:
+                    yield change
 
     @strawberry.subscription(description=(
         "Every change to the viewer's conversations: started, renamed, a message added (each "
@@ -187,10 +184,11 @@ class Subscription:
         self, info: Info
     ) -> AsyncGenerator[ConversationChange, None]:
         context = info.context
-        async for event in _events(context, CONVERSATION_KINDS):
-            change = await _conversation_change(context, event)
-            if change is not None:
-                yield change
+        async with aclosing(deliveries(context, CONVERSATION_KINDS)) as events:
+            async for event in events:
+                change = await _conversation_change(context, event)
+                if change is not None:
+                    yield change
 
     @strawberry.subscription(description=(
         "Every change to the viewer's panic events: pressed, an exercise completed, resolved "
@@ -198,7 +196,8 @@ class Subscription:
     ))
     async def panic_event_changes(self, info: Info) -> AsyncGenerator[PanicEventChange, None]:
         context = info.context
-        async for event in _events(context, PANIC_KINDS):
-            change = await _panic_change(context, event)
-            if change is not None:
-                yield change
+        async with aclosing(deliveries(context, PANIC_KINDS)) as events:
+            async for event in events:
+                change = await _panic_change(context, event)
+                if change is not None:
+                    yield change

@@ -21,7 +21,15 @@ from domain import tasks
 from domain.events import Event, EventKind, stage
 from domain.viewers import Viewer
 from graph.execution.database import RequestDatabase
-from graph.pubsub import CHANNEL, LocalBroker, PostgresBroker, build_broker
+from graph.pubsub import (
+    CHANNEL,
+    Backlog,
+    FellBehind,
+    LocalBroker,
+    PostgresBroker,
+    Reader,
+    build_broker,
+)
 from models import Task
 from tests.conftest import DATABASE_URL, ON_POSTGRES, session_as
 
@@ -220,3 +228,66 @@ async def test_a_listen_connection_that_fails_to_listen_is_closed(
     with pytest.raises(asyncio.CancelledError):
         await broker.start()
     assert len(opened) == 1 and opened[0].is_closed()
+
+
+# What waits is bounded, and whatever is dropped is told (graph/pubsub.py Backlog).
+
+
+def _event(user: str, key: int, kind: str = EventKind.TASK_EVENT) -> Event:
+    return Event(kind, user, key)
+
+
+async def _take(reader: Reader, count: int) -> list[int | str]:
+    return [(await asyncio.wait_for(reader.get(), DELIVERY_TIMEOUT)).key for _ in range(count)]
+
+
+async def test_a_reader_gets_every_event_of_a_burst_past_the_old_queue_limit() -> None:
+    broker = LocalBroker()
+    async with broker.subscribe("alice") as reader:
+        for key in range(1_200):  # the old per-queue limit was 1,000: 200 were dropped
+            broker.deliver(_event("alice", key))
+        assert await _take(reader, 1_200) == list(range(1_200))
+
+
+async def test_past_the_users_backlog_the_reader_furthest_behind_is_cut_and_told() -> None:
+    broker = LocalBroker(Backlog(per_user=3, per_process=100))
+    async with broker.subscribe("alice") as behind, broker.subscribe("alice") as keeping_up:
+        for key in range(3):
+            broker.deliver(_event("alice", key))
+            assert await _take(keeping_up, 1) == [key]
+        broker.deliver(_event("alice", 3))  # 4 waiting for alice: 3 of them for `behind`
+        with pytest.raises(FellBehind):
+            await behind.get()
+        assert await _take(keeping_up, 1) == [3]  # nothing the other reader was sent is lost
+
+
+async def test_past_the_process_backlog_the_user_with_the_most_waiting_is_cut() -> None:
+    broker = LocalBroker(Backlog(per_user=100, per_process=4))
+    async with broker.subscribe("alice") as hers, broker.subscribe("bob") as his:
+        broker.deliver(_event("bob", 0))
+        for key in range(4):
+            broker.deliver(_event("alice", key))  # the fifth waiting in the process
+        with pytest.raises(FellBehind):
+            await hers.get()
+        assert await _take(his, 1) == [0]
+
+
+async def test_a_reader_counts_only_the_kinds_it_asked_for() -> None:
+    broker = LocalBroker(Backlog(per_user=2, per_process=100))
+    async with broker.subscribe("alice", {EventKind.MESSAGE}) as messages:
+        for key in range(10):  # task events: not this reader's, never waiting for it
+            broker.deliver(_event("alice", key))
+        broker.deliver(_event("alice", 99, EventKind.MESSAGE))
+        assert await _take(messages, 1) == [99]
+        assert messages.empty()
+
+
+async def test_a_closed_reader_leaves_nothing_counted() -> None:
+    broker = LocalBroker(Backlog(per_user=2, per_process=2))
+    async with broker.subscribe("alice"):
+        broker.deliver(_event("alice", 0))
+        broker.deliver(_event("alice", 1))  # the backlog is full, and then let go
+    async with broker.subscribe("alice") as fresh:
+        broker.deliver(_event("alice", 2))
+        broker.deliver(_event("alice", 3))
+        assert await _take(fresh, 2) == [2, 3]

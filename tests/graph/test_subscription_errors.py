@@ -12,12 +12,11 @@ last one runs a real server process with a delivery that fails, over graphql-tra
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from graph.errors import MASKED_MESSAGE
 from graph.execution.database import RequestDatabase
 from graph.http.websocket import ClarityTransportWSHandler
 from graph.ids import encode_id
+from graph.pubsub import Reader
 from graph.resolvers import subscriptions
 from graph.resolvers.queries import tasks as task_queries
 from graph.schema import build_schema
@@ -49,7 +49,8 @@ from graph.settings import Settings
 from graph.types import task as task_types
 from models import TaskEvent as TaskEventModel
 from tests.conftest import GraphQL, make_settings
-from tests.servers import running_server
+from tests.graph.test_subscriptions import create_task
+from tests.servers import open_operations, running_server
 
 LEAKY = "SELECT secret FROM ai_logs WHERE user_id = 'alice' /srv/app/graph/x.py eyJhbGci"
 LEAKS = ("SELECT", "secret", "ai_logs", "/srv/app", "Traceback", "eyJhbGci")
@@ -122,15 +123,14 @@ async def subs(
 ) -> AsyncIterator[Subscriptions]:
     resources: Resources = app.state.resources
     runner = Subscriptions(build_schema(settings), resources)
-    listen = resources.broker.subscribe
+    listen = resources.broker.reader
 
-    @contextlib.asynccontextmanager
-    async def signalling(user_id: str) -> AsyncIterator[asyncio.Queue[Event]]:
-        async with listen(user_id) as queue:
-            runner.subscribed.set()
-            yield queue
+    def signalling(user_id: str, kinds: Collection[str] | None = None) -> Reader:
+        reader = listen(user_id, kinds)
+        runner.subscribed.set()
+        return reader
 
-    monkeypatch.setattr(resources.broker, "subscribe", signalling)
+    monkeypatch.setattr(resources.broker, "reader", signalling)
     yield runner
     await runner.close()
 
@@ -359,3 +359,50 @@ async def test_a_client_leaving_while_its_result_is_sent_is_not_logged_as_an_err
         assert caplog.records == []
         await handler.handle_task_exception(RuntimeError("a real failure"))
     assert [record.getMessage() for record in caplog.records] == ["Exception in worker task"]
+
+
+FIELD_FAULT = f'''
+"""Test fault injection (tests/graph/test_subscription_errors.py): a delivery's nested field
+(`TaskEvent.task`) fails, after the delivery's own read succeeded."""
+from graph.types import task
+
+
+async def _parent_task(info, task_id):
+    raise RuntimeError({LEAKY!r})
+
+
+task._parent_task = _parent_task
+'''
+
+
+@pytest.fixture(scope="module")
+def failing_field_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    workdir = tmp_path_factory.mktemp("fielderr")
+    hooks = workdir / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(FIELD_FAULT)
+    path = os.pathsep.join(p for p in (str(hooks), os.environ.get("PYTHONPATH")) if p)
+    with running_server(workdir, PYTHONPATH=path) as base:
+        yield base
+
+
+async def test_a_delivery_whose_field_fails_unexpectedly_is_masked_and_ends_the_stream(
+    failing_field_server: str,
+) -> None:
+    # decisions.md: a delivery that fails unexpectedly "answers the masked error ... and ends
+    # that subscription". A nested field's failure did not end it (issue 22, case 3).
+    base = failing_field_server
+    user = f"fielderr-{uuid.uuid4().hex[:8]}"
+    sockets: list[Any] = []
+    socket = await open_operations(base, user, sockets, {"1": TASK_EVENTS})
+    try:
+        await create_task(base, user, "x")
+        failed = await socket.next(WAIT_SECONDS)
+        assert failed["type"] == "next" and failed["payload"]["data"] is None
+        (error,) = failed["payload"]["errors"]
+        assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+        assert error["path"] == ["taskEvents", "task"]
+        assert await socket.next(WAIT_SECONDS) == {"id": "1", "type": "complete"}
+    finally:
+        for opened in sockets:
+            await opened.close()

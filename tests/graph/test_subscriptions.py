@@ -243,7 +243,9 @@ async def test_subscriptions_per_connection_are_capped(strict_server: str, conne
     refused = await subscriber.next(wait=5)
     assert refused["id"] == "2"
     assert refused["type"] == "error"
-    assert refused["payload"][0]["message"] == "Subscription limit reached"
+    assert refused["payload"][0]["extensions"] == {
+        "code": "TOO_MANY_SUBSCRIPTIONS", "limit": "connection", "max": 2,
+    }
 
 
 async def test_a_socket_that_never_sends_connection_init_is_closed(strict_server: str) -> None:
