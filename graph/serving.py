@@ -228,6 +228,6 @@ async def _reach_database(settings: Settings) -> None:
     """Opens and closes what a worker opens first: the LISTEN connection."""
     from graph.pubsub import build_broker
 
-    broker = build_broker(settings.database_url)
+    broker = build_broker(settings.listener_database_url)
     await broker.start()
     await broker.stop()
