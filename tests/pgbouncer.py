@@ -81,6 +81,10 @@ def running_pgbouncer(urls: Sequence[str], pool_size: int = 20) -> Iterator[int]
             _wait_for(port, process, directory / "pgbouncer.log")
             yield port
         finally:
+            if process.poll() is not None:  # it died under the tests: say why, if it said
+                log = directory / "pgbouncer.log"
+                tail = log.read_text()[-2000:] if log.exists() else ""
+                print(f"pgbouncer had exited ({process.returncode}): {tail}", file=sys.stderr)
             process.terminate()
             try:
                 process.wait(timeout=5)

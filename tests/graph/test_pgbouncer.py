@@ -185,6 +185,29 @@ async def test_notify_in_a_pooled_transaction_reaches_a_direct_listener(bouncer:
         await broker.stop()
 
 
+@needs_pgbouncer
+async def test_listen_through_pgbouncer_is_accepted_and_hears_nothing(two_servers: str) -> None:
+    # Why LISTEN_DATABASE_URL exists: the LISTEN ran on a server connection that went back to
+    # the pool when it ended; a NOTIFY, from a client of the same pool or directly, is
+    # delivered to whichever backend listens, and PgBouncer forwards it to no one.
+    listener = await asyncpg.connect(plain_dsn(two_servers), statement_cache_size=0)
+    heard: list[str] = []
+    others = [await asyncpg.connect(plain_dsn(two_servers), statement_cache_size=0)
+              for _ in range(2)]
+    direct = await asyncpg.connect(plain_dsn(DIRECT_URL))
+    try:
+        await listener.add_listener("pgbouncer_probe", lambda *args: heard.append(args[-1]))
+        for n in range(3):
+            await asyncio.gather(*(other.execute(f"SELECT pg_notify('pgbouncer_probe', 'p{n}')")
+                                   for other in others))
+        await direct.execute("SELECT pg_notify('pgbouncer_probe', 'direct')")
+        await asyncio.sleep(1.0)
+        assert heard == []
+    finally:
+        for connection in (listener, *others, direct):
+            await connection.close()
+
+
 def test_pgbouncer_without_a_direct_listen_url_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
