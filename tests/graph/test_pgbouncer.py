@@ -211,7 +211,8 @@ async def test_listen_through_pgbouncer_is_accepted_and_hears_nothing(two_server
 def test_pgbouncer_without_a_direct_listen_url_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("LISTEN_DATABASE_URL", raising=False)
+    for name in ("LISTEN_DATABASE_URL", "DATABASE_POOLER"):  # set when run through one
+        monkeypatch.delenv(name, raising=False)
     url = "postgresql+asyncpg://app@pgbouncer:6432/clarity"
     with pytest.raises(ValidationError, match="LISTEN_DATABASE_URL"):
         Settings(database_url=url, database_pooler="pgbouncer")
