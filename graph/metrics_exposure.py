@@ -130,6 +130,9 @@ def metrics_server(settings: Settings, api_port: int, path: str | None) -> Itera
         return
     if settings.metrics_port == api_port:
         raise ConfigurationError("METRICS_PORT must differ from the API's port")
+    if settings.is_production and settings.metrics_host not in ("127.0.0.1", "::1", "localhost"):
+        logger.warning("METRICS_PORT is served without a token on %s: only the scraper's "
+                       "network should reach it", settings.metrics_host)
     chosen = multiprocess_registry(path) if path else REGISTRY
     server: Any
     server, thread = start_http_server(settings.metrics_port, settings.metrics_host,

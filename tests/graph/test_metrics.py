@@ -273,3 +273,15 @@ async def test_serve_exposes_the_figures_on_the_metrics_port_during_a_load(
     assert moved(before, after, "clarity_live_notifications_published_total") == 1
     if ON_POSTGRES:  # every worker hears each notification
         assert moved(before, after, "clarity_live_notifications_received_total") == 2
+
+
+def test_production_serves_metrics_on_their_own_port_only(tmp_path: Path) -> None:
+    """Production without METRICS_TOKEN: the API's port has no /metrics; METRICS_PORT does,
+    bound to loopback."""
+    metrics_port = free_port()
+    with running_server(tmp_path, ENVIRONMENT="production", JWT_SECRET=STRONG_TOKEN,
+                        METRICS_PORT=str(metrics_port)) as base:
+        assert httpx.get(f"{base}/metrics").status_code == 404
+        response = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics")
+    assert response.status_code == 200
+    assert "clarity_db_pool_in_use" in response.text
