@@ -30,6 +30,7 @@ from graph.extensions.rules import (
     directives_per_field_rule,
 )
 from graph.http.persisted import RegisterPersistedQuery
+from graph.metrics import OperationMetrics
 from graph.observability import OperationLog, tracing_extension
 from graph.resolvers.mutations.audit import AuditMutations
 from graph.resolvers.mutations.breakdown import BreakdownMutations
@@ -143,6 +144,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
         partial(WebSocketOperationTimeout, settings.request_timeout_seconds),
     ]
     extensions.append(OperationLog)
+    extensions.append(OperationMetrics)
     if settings.tracing:
         tracer = tracing_extension()
         if tracer is None:

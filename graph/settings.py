@@ -138,6 +138,14 @@ class Settings(BaseSettings):
     # the provider's Retry-After, all within ASSISTANT_TIMEOUT_SECONDS.
     assistant_retries: int = Field(default=3, ge=0, le=10)
 
+    # /metrics (graph/metrics_exposure.py): a bearer token for it (production serves it
+    # beside the API only with one); a port of its own (its own small server, bound to
+    # METRICS_HOST); how many operation names get a label of their own (the rest: "other").
+    metrics_token: SecretStr | None = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    metrics_host: str = "127.0.0.1"
+    metrics_operation_names: int = Field(default=200, ge=0, le=10_000)
+
     log_level: str = "INFO"
     # auto: JSON for collectors, short human lines when stderr is a terminal (graph/terminal.py)
     log_format: Literal["auto", "json", "text"] = "auto"

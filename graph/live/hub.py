@@ -33,6 +33,7 @@ from graph.execution.database import RequestDatabase
 from graph.live.budget import CostBudget
 from graph.live.feeds import Feed, Subscriber
 from graph.live.refusals import TOO_MANY_SOCKETS, LiveRefused, too_many_subscriptions
+from graph.metrics import subscribed
 from graph.settings import Settings
 
 
@@ -202,6 +203,7 @@ class LiveConnection:
         self.in_flight = 0  # operations: subscriptions, and queries and mutations sent over it
         self.queued = 0  # characters of results waiting to be sent on it
         self._subscribers: set[Subscriber] = set()
+        self._uncount: dict[Subscriber, Callable[[], None]] = {}  # graph/metrics.py's gauge
         self._closed = False
 
     def admit(self) -> None:
@@ -226,12 +228,14 @@ class LiveConnection:
         subscriber = Subscriber(self, feed)
         feed.attach(subscriber)
         self._subscribers.add(subscriber)
+        self._uncount[subscriber] = subscribed(self.context.request, request.operation)
         return subscriber
 
     def forget(self, subscriber: Subscriber) -> None:
         """`subscriber` has closed."""
         if subscriber in self._subscribers:
             self._subscribers.discard(subscriber)
+            self._uncount.pop(subscriber)()
             self.release()
             self.hub.uncount_subscription(self.context.viewer)
 
