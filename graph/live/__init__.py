@@ -25,7 +25,13 @@ policy is decided here, so it is the same on every transport:
 """
 
 from graph.live.feeds import Delivery, Feed, Subscriber
-from graph.live.hub import Live, LiveConnection, LiveRequest, subscription_request
+from graph.live.hub import (
+    Live,
+    LiveConnection,
+    LiveRequest,
+    request_errors,
+    subscription_request,
+)
 from graph.live.refusals import FELL_BEHIND, TOO_MANY_SUBSCRIPTIONS, LiveRefused
 
 # What a live stream's resolvers see of it (`Context.live_stream`).
@@ -41,5 +47,6 @@ __all__ = [
     "LiveRequest",
     "LiveStream",
     "Subscriber",
+    "request_errors",
     "subscription_request",
 ]
