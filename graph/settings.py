@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     suggestions: bool | None = None
     request_timeout_seconds: float = Field(default=30.0, gt=0)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    # Operations in one HTTP batch (a JSON array, Apollo's BatchHttpLink); graph/http/batching.py.
+    max_batch_operations: int = Field(default=10, ge=1, le=100)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
     # Live subscriptions (graph/live/), per process: subscriptions of one user (every socket
     # of theirs) and of all users; sockets of one signed-in user; sockets without a token

@@ -42,7 +42,7 @@ KNOWN_CODES = {
 # Refusals of the HTTP transport itself (router.py, limits.py; a visit credential the server
 # did not issue, context.py), seen by the corpus only.
 TRANSPORT_CODES = {"METHOD_NOT_ALLOWED", "UNSUPPORTED_MEDIA_TYPE", "PAYLOAD_TOO_LARGE",
-                   "INVALID_SESSION_ID"}
+                   "INVALID_SESSION_ID", "EMPTY_BATCH", "TOO_MANY_OPERATIONS"}
 TABLES = sorted(table.name for table in Base.metadata.sorted_tables)
 # Words of a table name a generated value could hardly produce (`tasks` or `sessions` alone
 # are ordinary words a validation message may use).
