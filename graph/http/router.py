@@ -12,6 +12,8 @@
   send without a CORS preflight, so refusing them is the CSRF guard), other bad requests 400.
 - Persisted queries (graph/http/persisted.py) are resolved in `parse_http_body`, for GET and POST,
   before anything is parsed: a hash becomes its text, or the request is refused.
+- A request that accepts `text/event-stream` is answered as an event stream, graphql-sse's
+  distinct connections mode (graph/http/sse.py), after the same parsing and persisted rules.
 - A JSON array POSTed is a batch (Apollo's BatchHttpLink): bounded, its costs added up, its
   operations run in order, each with a context of its own (graph/http/batching.py). Each
   operation's answer has its own errors; the batch's status is 200 unless refused whole.
@@ -44,6 +46,8 @@ from graph.http.caching import caching
 from graph.http.limits import MAX_JSON_DEPTH, json_too_deep
 from graph.http.persisted import PersistedQueries, PersistedQueryError
 from graph.http.responses import GRAPHQL_RESPONSE, JSON, media_type, refusal
+from graph.http.sse import respond as event_stream
+from graph.http.sse import wants_event_stream
 from graph.http.websocket import ClarityTransportWSHandler
 
 # How long a client should wait before retrying during an outage: a restarting PostgreSQL
@@ -163,6 +167,9 @@ class ClarityRouter(GraphQLRouter[Context, None]):
             return await super().run(request, context=context, root_value=root_value)
         accept = request.headers.get("accept", "")
         try:
+            if wants_event_stream(accept):  # graphql-sse (graph/http/sse.py)
+                parsed = self.parse_http_body(self.request_adapter_class(request))
+                return await event_stream(request, context, parsed, self.allowed_origins)
             response = await super().run(request, context=context, root_value=root_value)
         except HTTPException as error:
             return _transport_refusal(error, accept)
