@@ -44,7 +44,8 @@ class Stream:
 
 @contextlib.asynccontextmanager
 async def stream(base: str, bearer: str | None = None, *, body: Any = None,
-                 params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> AsyncIterator[Stream]:
+                 params: dict[str, str] | None = None,
+                 headers: dict[str, str] | None = None) -> AsyncIterator[Stream]:
     """An event stream of /graphql: POST `body` (JSON), or GET with `params`."""
     sent = {"Accept": EVENT_STREAM, **(headers or {})}
     if bearer is not None:
