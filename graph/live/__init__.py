@@ -1,6 +1,7 @@
 """Live subscriptions, for every transport: shared streams, caps, budgets, backpressure.
 
-A transport (the WebSocket today, graph/http/websocket.py) is a thin user of this package:
+A transport (the WebSocket, graph/http/websocket.py; Server-Sent Events, graph/http/sse.py)
+is a thin user of this package:
 it opens a `LiveConnection` once it knows who the client is (`Live.connect`), hands it each
 subscription operation (`LiveConnection.subscribe`, after `subscription_request` told a
 subscription from a query or a mutation), and sends what the `Subscriber` gives it. Every
