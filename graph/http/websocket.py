@@ -4,6 +4,10 @@
   else closes the socket with 4400 and a reason, as the protocol asks. (Strawberry indexes
   frames as dicts: a list, a number, `null` or an object `id` raised inside its loop and
   dropped the socket without a close frame, logging tracebacks.)
+- An operation's own errors (a syntax error, more than MAX_TOKENS, an unknown operation name,
+  validation, a limit) are an `error` message for its id, with HTTP's codes; the socket and
+  its other operations carry on (they closed it with 4400 once, which graphql-transport-ws
+  keeps for malformed messages).
 - A `subscribe` goes through the same persisted-query rules as an HTTP request
   (`graph/http/persisted.py`): persisted-only mode refuses ad-hoc text, a hash becomes its text.
   Every other limit (depth, aliases, cost, tokens, introspection, suggestions, input sizes)
