@@ -57,6 +57,25 @@ def check_size(count: int, maximum: int) -> None:
         )
 
 
+_FIELDS: dict[str, tuple[type, str]] = {
+    "query": (str, "a string"), "operationName": (str, "a string"),
+    "variables": (dict, "an object"), "extensions": (dict, "an object"),
+}
+
+
+def check_items(items: list[Any]) -> str | None:
+    """Why a batch's operations are malformed (strawberry checks a single operation's fields,
+    not a batch's), or None."""
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            return f"Operation {number} of the batch is not a JSON object."
+        for key, (expected, described) in _FIELDS.items():
+            value = item.get(key)
+            if value is not None and not isinstance(value, expected):
+                return f"Operation {number} of the batch: `{key}` must be {described} or null."
+    return None
+
+
 def check_cost(schema: GraphQLSchema, operations: list[Any], settings: Settings) -> None:
     """The operations' estimated costs together against MAX_COST; BatchRefused over it.
     An operation that does not parse or validate counts nothing: it is refused on its own,

@@ -41,7 +41,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from graph.auth import AuthenticationFailed
 from graph.context import Context, resolve_viewer
 from graph.errors import SERVICE_UNAVAILABLE
-from graph.http.batching import BatchRefused, check_cost, check_size
+from graph.http.batching import BatchRefused, check_cost, check_items, check_size
 from graph.http.caching import caching
 from graph.http.limits import MAX_JSON_DEPTH, json_too_deep
 from graph.http.persisted import PersistedQueries, PersistedQueryError
@@ -140,8 +140,8 @@ class ClarityRouter(GraphQLRouter[Context, None]):
         if isinstance(parsed, list):  # a batch: bounded before anything in it is read
             check_size(len(parsed), self.schema.config.batching_config["max_operations"]
                        if self.schema.config.batching_config else 0)
-            if not all(isinstance(item, dict) for item in parsed):
-                raise HTTPException(400, "Each operation of a batch must be a JSON object.")
+            if (problem := check_items(parsed)) is not None:
+                raise HTTPException(400, problem)
         return parsed
 
     async def parse_http_body(

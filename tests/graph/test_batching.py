@@ -120,10 +120,25 @@ def test_the_costs_of_a_batch_are_added_up_against_max_cost(
     assert extensions["maxCost"] == 100 and extensions["cost"] > 100 and extensions["batch"]
 
 
-def test_each_operation_of_a_batch_must_be_an_object(server: tuple[str, Path]) -> None:
-    response = post(server[0], [{"query": VIEWER}, "nope"])
+@pytest.mark.parametrize("item", [
+    "nope", {"query": 5}, {"query": VIEWER, "variables": "x"},
+    {"query": VIEWER, "extensions": [1]}, {"query": VIEWER, "operationName": 5},
+])
+def test_each_operation_of_a_batch_must_be_well_formed(
+    server: tuple[str, Path], item: Any
+) -> None:
+    response = post(server[0], [{"query": VIEWER}, item])
     assert response.status_code == 400
     assert code(response) == "BAD_REQUEST"
+    assert "Operation 2 of the batch" in response.json()["errors"][0]["message"]
+
+
+def test_an_operation_without_a_query_is_refused_in_its_place(server: tuple[str, Path]) -> None:
+    response = post(server[0], [{"query": VIEWER}, {}])
+    assert response.status_code == 200
+    first, empty = response.json()
+    assert first["data"] == {"viewer": {"id": "batcher"}}
+    assert empty["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
 def sha(text: str) -> str:

@@ -335,7 +335,9 @@ CORPUS: dict[str, Any] = {
     "query an object": b'{"query": {"a": 1}}',
     "query a list": b'{"query": ["{ viewer { id } }"]}',
     "body an array": b"[]",
-    "body an array of operations": b'[{"query": "{ viewer { id } }"}]',
+    # A batch of operations is served (graph/http/batching.py, tests/graph/test_batching.py).
+    "body an array of non-objects": b'[{"query": "{ viewer { id } }"}, 1, null]',
+    "body an array over MAX_BATCH_OPERATIONS": b'[' + b','.join([b'{}'] * 11) + b']',
     "body a string": b'"{ viewer { id } }"',
     "body a number": b"42",
     "body null": b"null",
