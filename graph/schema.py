@@ -112,7 +112,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         subscription=Subscription,
         types=list(NODE_TYPES.values()),
         extensions=schema_extensions(settings),
-        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(
+            auto_camel_case=True, scalar_map=SCALAR_MAP,
+            # HTTP batches (graph/http/batching.py bounds and runs them).
+            batching_config={"max_operations": settings.max_batch_operations},
+        ),
     )
 
 

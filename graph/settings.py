@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     suggestions: bool | None = None
     request_timeout_seconds: float = Field(default=30.0, gt=0)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    # Operations in one HTTP batch (a JSON array, Apollo's BatchHttpLink); graph/http/batching.py.
+    max_batch_operations: int = Field(default=10, ge=1, le=100)
+    # A comment line on an idle event stream (graph/http/sse.py), under proxies' idle timeouts.
+    sse_heartbeat_seconds: float = Field(default=12.0, gt=0, le=300)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
     # Live subscriptions (graph/live/), per process: subscriptions of one user (every socket
     # of theirs) and of all users; sockets of one signed-in user; sockets without a token
