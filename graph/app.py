@@ -56,6 +56,7 @@ def engine_options(settings: Settings) -> EngineOptions:
         connect_timeout_seconds=settings.db_connect_timeout_seconds,
         pool_timeout_seconds=settings.db_pool_timeout_seconds,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        pgbouncer=settings.database_pooler == "pgbouncer",
     )
 
 
@@ -142,7 +143,7 @@ def create_app(
             closer = getattr(assistant, "aclose", None)
             if closer is not None:
                 resources.push_async_callback(closer)
-            broker = build_broker(settings.database_url, Backlog(
+            broker = build_broker(settings.listener_database_url, Backlog(
                 settings.live_backlog_per_user, settings.live_backlog_per_process))
             await broker.start()
             resources.push_async_callback(broker.stop)

@@ -307,6 +307,10 @@ class PostgresBroker(LocalBroker):
 
 
 def build_broker(database_url: str, backlog: Backlog = Backlog()) -> LocalBroker:
+    """`database_url` is where LISTEN connects (the settings' `listener_database_url`): a
+    direct one, never a PgBouncer in transaction mode, which accepts LISTEN and then hands
+    the server connection to other clients, so nothing is heard. NOTIFY goes with the write
+    transaction, on the app's own engine, and works through it."""
     if make_url(database_url).get_backend_name() == "postgresql":
         return PostgresBroker(database_url, backlog)
     return LocalBroker(backlog)

@@ -230,9 +230,21 @@ def _check_before_workers(settings: Settings) -> None:
 
 
 async def _reach_database(settings: Settings) -> None:
-    """Opens and closes what a worker opens first: the LISTEN connection."""
-    from graph.pubsub import build_broker
+    """Opens and closes what a worker opens first: the LISTEN connection; and, when that
+    goes elsewhere (LISTEN_DATABASE_URL, past a PgBouncer), one statement on DATABASE_URL."""
+    from sqlalchemy import text
 
-    broker = build_broker(settings.database_url)
+    from graph.app import engine_options
+    from graph.pubsub import build_broker
+    from models.database import create_engine
+
+    broker = build_broker(settings.listener_database_url)
     await broker.start()
     await broker.stop()
+    if settings.listener_database_url != settings.database_url:
+        engine = create_engine(engine_options(settings))
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        finally:
+            await engine.dispose()

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -22,6 +22,13 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./clarity.db",
         validation_alias=AliasChoices("DATABASE_URL", "ASYNC_DATABASE_URI", "database_url"),
     )
+    # PostgreSQL through PgBouncer in transaction pool mode (docs/database.md): `pgbouncer`
+    # turns off prepared-statement caching and sends the statement timeout in each BEGIN.
+    # LISTEN needs a connection of its own for the process's life, which such a pool cannot
+    # give: LISTEN_DATABASE_URL is the direct URL the live events' listener uses (unset:
+    # DATABASE_URL).
+    database_pooler: Literal["none", "pgbouncer"] = "none"
+    listen_database_url: str | None = None
     environment: Literal["development", "production"] = "development"
 
     jwt_secret: SecretStr | None = None
@@ -185,6 +192,27 @@ class Settings(BaseSettings):
     @property
     def suggestions_enabled(self) -> bool:
         return self.suggestions if self.suggestions is not None else not self.is_production
+
+    @model_validator(mode="after")
+    def _listen_apart_from_pgbouncer(self) -> Settings:
+        if self.is_sqlite:
+            return self  # in-process events: no LISTEN, no pooler
+        if self.listen_database_url is not None \
+                and not self.listen_database_url.startswith("postgresql"):
+            raise ValueError("LISTEN_DATABASE_URL must be a PostgreSQL URL")
+        if self.database_pooler == "pgbouncer" and self.listen_database_url is None:
+            # LISTEN through a transaction-mode pool is accepted and then hears nothing.
+            raise ValueError("DATABASE_POOLER=pgbouncer needs LISTEN_DATABASE_URL, a direct "
+                             "URL for the live events' LISTEN connection")
+        return self
+
+    @property
+    def listener_database_url(self) -> str:
+        """Where the live events' LISTEN connection goes: LISTEN_DATABASE_URL, else
+        DATABASE_URL (and DATABASE_URL on SQLite, whose events stay in-process)."""
+        if self.is_sqlite:
+            return self.database_url
+        return self.listen_database_url or self.database_url
 
     @property
     def is_sqlite(self) -> bool:

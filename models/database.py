@@ -59,6 +59,10 @@ class EngineOptions:
     pool_timeout_seconds: float = 10.0
     sqlite_busy_timeout_ms: int = 5_000
     echo: bool = False
+    # PostgreSQL behind PgBouncer in transaction pool mode (docs/database.md, "Through
+    # PgBouncer"): no prepared statement outlives its transaction, and the statement timeout
+    # travels in each BEGIN, since PgBouncer refuses it as a startup parameter.
+    pgbouncer: bool = False
 
 
 def create_engine(options: EngineOptions, **overrides: Any) -> AsyncEngine:
@@ -76,10 +80,8 @@ def create_engine(options: EngineOptions, **overrides: Any) -> AsyncEngine:
             max_overflow=options.max_overflow,
             pool_timeout=options.pool_timeout_seconds,
             connect_args={
-                "server_settings": {"statement_timeout": str(options.statement_timeout_ms)},
                 "timeout": options.connect_timeout_seconds,
-                # Carries each transaction's viewer in its BEGIN (models/rls.py).
-                "connection_class": ViewerConnection,
+                **_statements_args(options),
                 **tls,
             },
         )
@@ -89,8 +91,58 @@ def create_engine(options: EngineOptions, **overrides: Any) -> AsyncEngine:
         _configure_sqlite(engine.sync_engine, options, in_memory=_is_memory(url.database))
     else:
         forget_on_checkin(engine.sync_engine)
+        if options.pgbouncer:
+            _timeout_in_every_begin(engine.sync_engine, options.statement_timeout_ms)
     _count_statements(engine.sync_engine)
     return engine
+
+
+def _statements_args(options: EngineOptions) -> dict[str, Any]:
+    """asyncpg's arguments for the statement timeout and prepared statements."""
+    if not options.pgbouncer:
+        return {
+            "server_settings": {"statement_timeout": str(options.statement_timeout_ms)},
+            # Carries each transaction's viewer in its BEGIN (models/rls.py).
+            "connection_class": ViewerConnection,
+        }
+    # A prepared statement lives on a server connection, and PgBouncer (before 1.21, or
+    # without max_prepared_statements) hands that connection to another client after each
+    # transaction: a named statement then collides ("prepared statement
+    # "__asyncpg_stmt_1__" already exists", the next client counting from 1 too) or is
+    # missing (a cached one, on another server connection: "does not exist"). With both
+    # caches off asyncpg prepares every statement unnamed, inside its transaction, and the
+    # dialect passes no name (its `prepared_statement_name_func` would name them again, and
+    # named ones outlive the transaction on the server). Cost: a Parse per execution.
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "connection_class": PooledViewerConnection,
+    }
+
+
+class PooledViewerConnection(ViewerConnection):
+    """A ViewerConnection whose every BEGIN also sets the statement timeout, for that
+    transaction only: PgBouncer refuses `statement_timeout` as a startup parameter, and a
+    session-level SET would leak into other clients' transactions on that server connection."""
+
+    begin_settings: str | None = None
+
+    # asyncpg's own signature, its timeout keyword included (ASYNC109 asks for another).
+    async def execute(
+        self, query: str, *args: Any, timeout: float | None = None  # noqa: ASYNC109
+    ) -> str:
+        if self.begin_settings is not None and not args and query.startswith("BEGIN"):
+            query = f"{query.rstrip().rstrip(';')}; {self.begin_settings}"
+        result: str = await super().execute(query, *args, timeout=timeout)
+        return result
+
+
+def _timeout_in_every_begin(engine: Engine, statement_timeout_ms: int) -> None:
+    settings = f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}"
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.driver_connection.begin_settings = settings
 
 
 def create_session_factory(bind: AsyncEngine | Any) -> async_sessionmaker[AsyncSession]:

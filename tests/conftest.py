@@ -48,6 +48,9 @@ from models.rls import DatabaseViewer, viewer_session
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or "sqlite+aiosqlite:///:memory:"
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
+# The suite run through PgBouncer in transaction pool mode (tests/pgbouncer.py sets it, with
+# LISTEN_DATABASE_URL direct): the harness's engines are configured for it as the app's are.
+THROUGH_PGBOUNCER = ON_POSTGRES and os.environ.get("DATABASE_POOLER") == "pgbouncer"
 OWNER_DATABASE_URL = os.environ.get("TEST_OWNER_DATABASE_URL") or DATABASE_URL
 # The application role the app's statements run as, when it is not the owner.
 APP_ROLE = (
@@ -93,7 +96,9 @@ def make_settings(**overrides: Any) -> Settings:
 async def engine() -> AsyncIterator[AsyncEngine]:
     """The owner's engine: it migrates, grants, and holds each test's connection."""
     overrides = {"poolclass": StaticPool} if not ON_POSTGRES else {}
-    engine = create_engine(EngineOptions(url=OWNER_DATABASE_URL), **overrides)
+    engine = create_engine(
+        EngineOptions(url=OWNER_DATABASE_URL, pgbouncer=THROUGH_PGBOUNCER), **overrides
+    )
     async with engine.begin() as connection:
         await connection.run_sync(downgrade_connection)  # a clean slate after an aborted run
         await connection.run_sync(upgrade_connection)
@@ -155,7 +160,7 @@ async def real_session_factory(
     url = DATABASE_URL if ON_POSTGRES else f"sqlite+aiosqlite:///{tmp_path / 'real.db'}"
     if not ON_POSTGRES:
         await asyncio.to_thread(upgrade_head, url)
-    real_engine = create_engine(EngineOptions(url=url))
+    real_engine = create_engine(EngineOptions(url=url, pgbouncer=THROUGH_PGBOUNCER))
     yield create_session_factory(real_engine)
     await real_engine.dispose()
 
