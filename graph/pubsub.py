@@ -99,6 +99,7 @@ class Reader:
         self._reads: tuple[Fetch, Head] | None = None  # the broker's unless `read_through`
         self._ready = asyncio.Event()
         self.cut = False
+        self.idle = False  # waiting in `get` for something to read
 
     def wants(self, kind: str) -> bool:
         return not self.cut and (self._kinds is None or kind in self._kinds)
@@ -145,7 +146,11 @@ class Reader:
                 await self._read()
                 continue
             self._ready.clear()
-            await self._ready.wait()
+            self.idle = True
+            try:
+                await self._ready.wait()
+            finally:
+                self.idle = False
         return self._page.popleft()
 
     async def _read(self) -> None:

@@ -83,6 +83,7 @@ class Subscriptions:
         self.schema = schema
         self.resources = resources
         self.subscribed = asyncio.Event()
+        self.readers: list[Reader] = []
         self._streams: list[AsyncGenerator[Any, None]] = []
         self._databases: list[RequestDatabase] = []
 
@@ -116,8 +117,17 @@ class Subscriptions:
         queue then keeps what arrives between deliveries)."""
         pending = asyncio.ensure_future(self.next(stream))
         await asyncio.wait_for(self.subscribed.wait(), WAIT_SECONDS)
+        await self.idle()
         await announce(self.resources, event)
         return await pending
+
+    async def idle(self) -> None:
+        """Until the newest stream waits for a change: the tests' connection is shared, so
+        nothing else may use it while the stream reads."""
+        async with asyncio.timeout(WAIT_SECONDS):
+            # A poll: the reader has no event for "now waiting", and a test needs none.
+            while not (self.readers and self.readers[-1].idle):  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
 
     async def close(self) -> None:
         for stream in self._streams:
@@ -140,6 +150,7 @@ async def subs(
 
     def signalling(user_id: str, kinds: Collection[str] | None = None) -> Reader:
         reader = listen(user_id, kinds)
+        runner.readers.append(reader)
         runner.subscribed.set()
         return reader
 

@@ -54,6 +54,7 @@ async def test_no_subscription_delivers_another_users_row(
         )
         pending = asyncio.ensure_future(subs.next(stream))
         await asyncio.wait_for(subs.subscribed.wait(), WAIT_SECONDS)
+        await subs.idle()
         # Alice's rows, in events that reached Bob by mistake, then one of his own.
         await announce(subs.resources, *(Event(kind, "bob", theirs[KEYED_BY[kind]])
                                          for kind in kinds),
