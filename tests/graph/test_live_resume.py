@@ -175,6 +175,27 @@ async def test_every_change_stream_carries_a_cursor_and_resumes(
         assert await again.nothing_within(0.3), field
 
 
+async def test_identical_resuming_subscriptions_each_replay_for_themselves(
+    servers: list[str], users: tuple[str, str], connect: Any
+) -> None:
+    # Sharing a stream would give the second subscriber only what the first had not been
+    # given yet: a subscription with `after` has a stream of its own.
+    alice, base = users[0], servers[0]
+    live = await subscribe(connect, base, alice)
+    await asyncio.sleep(REGISTERED)
+    await new_task(base, alice, "first")
+    cursor = (await changes(live, 1))[0]["cursor"]
+    missed = await new_task(base, alice, "missed")
+    early = await subscribe(connect, base, alice, cursor)
+    assert (await changes(early, 1))[0]["nodeId"] == missed
+    late = await subscribe(connect, base, alice, cursor)
+    assert (await changes(late, 1))[0]["nodeId"] == missed
+    marker = await new_task(base, alice, "marker")
+    for subscriber in (live, early, late):
+        assert [c["nodeId"] for c in await changes(subscriber, 1 + (subscriber is live))
+                ][-1] == marker
+
+
 async def error_of(subscriber: Subscriber) -> dict[str, Any]:
     message = await subscriber.next(WAIT)
     assert message["type"] == "error", message
