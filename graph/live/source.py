@@ -67,6 +67,11 @@ def _reads(context: Context) -> tuple[Fetch, Head]:
 
     async def fetch(user_id: str, after: int, kinds: Collection[str] | None,
                     limit: int) -> list[Event]:
+        # A snapshot of its own: a read transaction keeps its first statement's snapshot
+        # (REPEATABLE READ; SQLite's WAL), and a page read after a wake in the same one as
+        # an earlier page would not see what the wake announced. Nothing is lost by ending
+        # it: a page is read between deliveries, never during one.
+        await context.db.release()
         return as_events(await context.db.rows(changes_after(user_id, after, kinds, limit)))
 
     async def head(user_id: str) -> int:
