@@ -395,7 +395,11 @@ class PostgresBroker(LocalBroker):
         return self._connection is not None and not self._connection.is_closed()
 
     def committed(self, events: list[Event]) -> None:
-        return None  # LISTEN delivers, in this process as in every other
+        # LISTEN wakes readers, in this process as in every other; what this process just
+        # committed is known here first: a stream accepted from now starts after it.
+        highest = max((event.id or 0 for event in events), default=0)
+        if highest and (self.head is None or highest > self.head):
+            self.head = highest
 
     async def _listen(self) -> None:
         import asyncpg
