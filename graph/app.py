@@ -29,6 +29,7 @@ from graph.http.persisted import ManifestError, PersistedQueries
 from graph.http.responses import refusal
 from graph.http.router import ClarityRouter
 from graph.live import Live
+from graph.live.retention import pruning_changes
 from graph.metrics import configure as configure_metrics
 from graph.metrics import watch_pool
 from graph.metrics_exposure import check_metrics_settings, forget_this_process, mount_metrics
@@ -144,10 +145,11 @@ def create_app(
             if closer is not None:
                 resources.push_async_callback(closer)
             broker = build_broker(settings.listener_database_url, Backlog(
-                settings.live_backlog_per_user, settings.live_backlog_per_process))
+                settings.live_backlog_per_user, settings.live_backlog_per_process), factory)
             await broker.start()
             resources.push_async_callback(broker.stop)
             await resources.enter_async_context(pruning(factory, broker, settings))
+            await resources.enter_async_context(pruning_changes(factory, broker, settings))
             live = Live(settings, schema, router.encode_json)
             resources.push_async_callback(live.stop)  # streams end before the broker stops
             app.state.resources = Resources(

@@ -21,6 +21,9 @@ policy is decided here, so it is the same on every transport:
   (graph/pubsub.py), results waiting to be sent per socket and per process (feeds.py,
   hub.py): past a bound, the subscription furthest behind ends with an `error` FELL_BEHIND;
   the others carry on.
+- **Resuming** (graph/live/resume.py): a change stream given `after` (a cursor it
+  delivered) first replays the viewer's changes since, from the change outbox, then goes on
+  live, with no gap and no duplicate; such a stream is never shared.
 - **Caps with codes** (graph/live/hub.py): sockets (anonymous, per user), operations per
   connection, subscriptions per user and per process.
 """

@@ -10,12 +10,14 @@ from typing import Any
 # subscriptions stay open.
 TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
 # An `error` message for the operation: it fell behind (its changes waited past the backlog,
-# or its results waited to be sent past the send buffer) and was ended. What it missed is
-# not replayed: refetch what the screen shows, then subscribe again.
+# or its results waited to be sent past the send buffer) and was ended. A change stream
+# resumes from the last cursor it delivered (graph/live/resume.py); any other refetches what
+# the screen shows, then subscribes again.
 FELL_BEHIND = "FELL_BEHIND"
 FELL_BEHIND_MESSAGE = (
     "This subscription fell behind and was ended; changes were missed. Refetch what it "
-    "shows, then subscribe again."
+    "shows, then subscribe again (a change stream may instead subscribe with `after` set "
+    "to the last cursor it received)."
 )
 # A socket refused at `connection_init` past a socket cap (`limit`: "anonymous" or "user").
 TOO_MANY_SOCKETS = "TOO_MANY_SOCKETS"

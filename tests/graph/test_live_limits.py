@@ -49,7 +49,8 @@ CAPS = {
 CONVERSATION_CHANGES = "subscription { conversationChanges { kind nodeId } }"
 FELL_BEHIND = {"message": (
     "This subscription fell behind and was ended; changes were missed. Refetch what it "
-    "shows, then subscribe again."), "extensions": {"code": "FELL_BEHIND"}}
+    "shows, then subscribe again (a change stream may instead subscribe with `after` set "
+    "to the last cursor it received)."), "extensions": {"code": "FELL_BEHIND"}}
 
 
 def refusal(operation_id: str, limit: str, maximum: int) -> dict[str, Any]:

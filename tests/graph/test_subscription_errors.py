@@ -41,13 +41,14 @@ from graph.errors import MASKED_MESSAGE
 from graph.execution.database import RequestDatabase
 from graph.http.websocket import ClarityTransportWSHandler
 from graph.ids import encode_id
-from graph.pubsub import Reader
+from graph.pubsub import LocalBroker, Reader
 from graph.resolvers import subscriptions
 from graph.resolvers.queries import tasks as task_queries
 from graph.schema import build_schema
 from graph.settings import Settings
 from graph.types import task as task_types
 from models import TaskEvent as TaskEventModel
+from models.rls import DatabaseViewer, viewer_session
 from tests.conftest import GraphQL, make_settings
 from tests.graph.test_subscriptions import create_task
 from tests.servers import open_operations, running_server
@@ -63,6 +64,18 @@ def explode(*_args: Any, **_kwargs: Any) -> Any:
     raise RuntimeError(LEAKY)
 
 
+async def announce(resources: Resources, *events: Event) -> None:
+    """Record `events` (one owner's) in the change outbox and announce them, as a committed
+    write does: one transaction (the tests' connection is shared: one writer at a time)."""
+    factory = resources.session_factory
+    session = viewer_session(factory, DatabaseViewer(events[0].user_id))
+    async with session, session.begin():
+        recorded = await resources.broker.publish(session, list(events))
+    # Woken in-process, whatever the engine: the harness's transaction is never committed,
+    # so PostgreSQL never sends its NOTIFY.
+    LocalBroker.committed(resources.broker, recorded)
+
+
 class Subscriptions:
     """Runs subscriptions through the schema as the WebSocket transport does, one viewer."""
 
@@ -70,6 +83,7 @@ class Subscriptions:
         self.schema = schema
         self.resources = resources
         self.subscribed = asyncio.Event()
+        self.readers: list[Reader] = []
         self._streams: list[AsyncGenerator[Any, None]] = []
         self._databases: list[RequestDatabase] = []
 
@@ -103,8 +117,17 @@ class Subscriptions:
         queue then keeps what arrives between deliveries)."""
         pending = asyncio.ensure_future(self.next(stream))
         await asyncio.wait_for(self.subscribed.wait(), WAIT_SECONDS)
-        self.resources.broker.deliver(event)
+        await self.idle()
+        await announce(self.resources, event)
         return await pending
+
+    async def idle(self) -> None:
+        """Until the newest stream waits for a change: the tests' connection is shared, so
+        nothing else may use it while the stream reads."""
+        async with asyncio.timeout(WAIT_SECONDS):
+            # A poll: the reader has no event for "now waiting", and a test needs none.
+            while not (self.readers and self.readers[-1].idle):  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
 
     async def close(self) -> None:
         for stream in self._streams:
@@ -127,6 +150,7 @@ async def subs(
 
     def signalling(user_id: str, kinds: Collection[str] | None = None) -> Reader:
         reader = listen(user_id, kinds)
+        runner.readers.append(reader)
         runner.subscribed.set()
         return reader
 
