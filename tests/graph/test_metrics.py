@@ -24,7 +24,15 @@ from graph.auth import ConfigurationError
 from graph.metrics import POOL_IN_USE, POOL_WAITING, watch_pool
 from graph.pubsub import build_broker
 from models.database import EngineOptions, create_engine
-from tests.conftest import DATABASE_URL, ON_POSTGRES, TEST_SECRET, GqlWith, GraphQL, make_settings
+from tests.conftest import (
+    DATABASE_URL,
+    ON_POSTGRES,
+    TEST_SECRET,
+    GqlWith,
+    GraphQL,
+    make_settings,
+    session_as,
+)
 from tests.servers import free_port, open_subscriber, running_server, token
 
 Figures = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -197,18 +205,18 @@ async def test_notifications_are_counted_and_their_lag_measured(
 ) -> None:
     """A committed transaction's event: published once, received once by the listener (on
     PostgreSQL by LISTEN, the publishing process hearing its own), its lag observed."""
-    url = DATABASE_URL if ON_POSTGRES else "sqlite+aiosqlite:///unused.db"
-    broker = build_broker(url)
+    broker = build_broker(DATABASE_URL, factory=real_session_factory)
     await broker.start()
     metrics_before = figures(_exposition())
     user = f"lag-{uuid.uuid4().hex[:8]}"
     try:
         async with broker.subscribe(user) as reader:
             event = Event(EventKind.TASK_DELETED.value, user, 123)
-            async with real_session_factory() as session, session.begin():
-                await broker.publish(session, [event])
-            broker.committed([event])
-            assert await asyncio.wait_for(reader.get(), 5) == event
+            async with session_as(real_session_factory, user) as session, session.begin():
+                recorded = await broker.publish(session, [event])
+            broker.committed(recorded)
+            heard = await asyncio.wait_for(reader.get(), 5)
+            assert (heard.kind, heard.user_id, heard.key) == (event.kind, user, 123)
     finally:
         await broker.stop()
     after = figures(_exposition())
