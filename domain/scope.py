@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, select
 from domain.errors import Forbidden
 from models import Conversation, GroundingExercise, Message, PanicEvent, Task, TaskEvent, TaskStep
 from models.audit import AuditLog
+from models.outbox import ChangeOutbox
 
 if TYPE_CHECKING:
     from domain.viewers import Viewer
@@ -39,6 +40,9 @@ OWNERSHIP: dict[type, Ownership] = {
     Conversation: Ownership(Conversation.user_id, claimed=True),
     PanicEvent: Ownership(PanicEvent.user_id, claimed=True),
     AuditLog: Ownership(AuditLog.user_id, claimed=True),
+    # Not claimed: a visitor's changes stay the visitor's, and expire with the retention (a
+    # cursor is a stream's, and claimSession starts the claimer's streams afresh).
+    ChangeOutbox: Ownership(ChangeOutbox.user_id),
     TaskStep: Ownership(Task.user_id, Task, TaskStep.task_id == Task.id),
     TaskEvent: Ownership(Task.user_id, Task, TaskEvent.task_id == Task.id),
     Message: Ownership(

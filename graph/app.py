@@ -30,6 +30,7 @@ from graph.http.persisted import ManifestError, PersistedQueries
 from graph.http.responses import refusal
 from graph.http.router import ClarityRouter
 from graph.live import Live
+from graph.live.retention import pruning_changes
 from graph.migrations import current_revision, head_revision
 from graph.observability import FirstThenCounted, RequestIdMiddleware
 from graph.pubsub import Backlog, build_broker
@@ -136,10 +137,11 @@ def create_app(
             if closer is not None:
                 resources.push_async_callback(closer)
             broker = build_broker(settings.database_url, Backlog(
-                settings.live_backlog_per_user, settings.live_backlog_per_process))
+                settings.live_backlog_per_user, settings.live_backlog_per_process), factory)
             await broker.start()
             resources.push_async_callback(broker.stop)
             await resources.enter_async_context(pruning(factory, broker, settings))
+            await resources.enter_async_context(pruning_changes(factory, broker, settings))
             live = Live(settings, schema, router.encode_json)
             resources.push_async_callback(live.stop)  # streams end before the broker stops
             app.state.resources = Resources(

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # does not fit is ended with FELL_BEHIND.
     live_backlog_per_user: int = Field(default=10_000, ge=1)
     live_backlog_per_process: int = Field(default=200_000, ge=1)
+    # The change outbox (graph/live/retention.py): a change is kept this long for streams
+    # resuming from a cursor, then pruned (every CHANGE_PRUNE_INTERVAL_SECONDS).
+    change_retention_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)
+    change_prune_interval_seconds: float = Field(default=60.0, gt=0)
     live_send_buffer_per_socket: int = Field(default=4 * 1024 * 1024, ge=1024)
     live_send_buffer_per_process: int = Field(default=256 * 1024 * 1024, ge=1024)
     # uvicorn, under `clarity-graph serve`: a keep-alive connection idle this long after a

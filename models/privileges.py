@@ -5,7 +5,7 @@ nothing and may do only what `APP_PRIVILEGES` says: no DDL (PostgreSQL 15+ gives
 CREATE on the public schema, and `grant` takes it from the role itself on older versions),
 `audit_logs` SELECT and INSERT only (append-only even against a bug or an injected
 statement), `ai_logs` INSERT only (never read back), the rest as each table requires.
-Row-level security (migrations 0007, 0009) then limits every row it may touch to its
+Row-level security (migrations 0007, 0009, 0010) then limits every row it may touch to its
 viewer's, and lets no row change owner. What must cross owners runs as the tables' owner, in
 the SECURITY DEFINER functions of `APP_FUNCTIONS`, which the role may only EXECUTE.
 
@@ -35,14 +35,20 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     # Append-only: claimSession moves a visitor's entries through `claim_visit` below.
     "audit_logs": ("SELECT", "INSERT"),
     "ai_logs": ("INSERT",),  # written, never read back
+    # Written with each change, read by its owner's streams; pruned by `prune_changes` below.
+    "change_outbox": ("SELECT", "INSERT"),
     "alembic_version": ("SELECT",),  # readiness: is the database at the head revision?
 }
 
 
 # The owner's SECURITY DEFINER functions (migration 0009) the role may call, by signature:
 # claimSession's move of a visitor's rows to its claimer (given the visit credential's secret),
-# and the lifespan's pruning of visits past their retention.
-APP_FUNCTIONS = ("claim_visit(bytea)", "prune_visits(integer, integer)")
+# the lifespan's pruning of visits past their retention, and the change outbox's.
+APP_FUNCTIONS = ("claim_visit(bytea)", "prune_visits(integer, integer)",
+                 # Migration 0010: recording changes (SECURITY INVOKER: under the policies),
+                 # pruning them past their retention and the last id (the owner's).
+                 "record_changes(text[], text[], text[])", "prune_changes(integer, integer)",
+                 "last_change_id()")
 
 
 class GrantRefused(ValueError):

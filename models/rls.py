@@ -1,6 +1,6 @@
 """Row-level security, the application's half: every transaction carries its viewer.
 
-PostgreSQL's policies (migrations 0007 and 0009) read transaction-local settings, never a
+PostgreSQL's policies (migrations 0007, 0009 and 0010) read transaction-local settings, never a
 column the client sends: `app.viewer` (the owner id the transaction acts for), `app.admin`
 (`on` for an admin: audit analytics across users) and `app.visit` (the request's visit id:
 its `sessions` row). Unset or empty, they match nothing: a transaction without a viewer sees

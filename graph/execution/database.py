@@ -198,8 +198,8 @@ class RequestDatabase:
                     await session.connection(execution_options={SQLITE_IMMEDIATE: True})
                     yield session
                     await session.flush()  # staged rows get their ids
-                    events = staged(session)
-                    await self._broker.publish(session, events)
+                    # Recorded in the change outbox, with their ids (graph/pubsub.py).
+                    events = await self._broker.publish(session, staged(session))
                 self._worked = True  # committed
             finally:
                 self._reset()

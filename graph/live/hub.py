@@ -33,6 +33,7 @@ from graph.execution.database import RequestDatabase
 from graph.live.budget import CostBudget
 from graph.live.feeds import Feed, Subscriber
 from graph.live.refusals import TOO_MANY_SOCKETS, LiveRefused, too_many_subscriptions
+from graph.live.resume import resumes
 from graph.settings import Settings
 
 
@@ -157,8 +158,10 @@ class Live:
     def feed_for(self, connection: LiveConnection, request: LiveRequest) -> Feed:
         """The stream of `request` as `connection`'s viewer: the running one, or a new one."""
         viewer = connection.context.viewer
-        key = (viewer.user_id, viewer.is_admin, viewer.session_id, request.query,
-               request.operation_name, _canonical(request.variables))
+        key: Hashable = (viewer.user_id, viewer.is_admin, viewer.session_id, request.query,
+                         request.operation_name, _canonical(request.variables))
+        if resumes(request.operation, request.variables):
+            key = object()  # it replays its own history first: a stream of its own (resume.py)
         feed = self.feeds.get(key)
         if feed is None:
             resources = connection.context.resources

@@ -25,6 +25,7 @@ from domain.events import Event, EventKind
 from graph.context import Context, Info
 from graph.errors import ClientError
 from graph.ids import decode_key, encode_id
+from graph.live.resume import encode_cursor
 from graph.live.source import deliveries
 from graph.types.changes import ChangeKind, ConversationChange, PanicEventChange, TaskChange
 from graph.types.chat import Message
@@ -57,48 +58,55 @@ async def _owned(context: Context, model: Any, key: object) -> Any:
     return row
 
 
+def _cursor(event: Event) -> str:
+    return encode_cursor(event.id or 0)
+
+
 async def _task_change(context: Context, event: Event) -> TaskChange | None:
     if event.kind == EventKind.TASK_DELETED:
-        return TaskChange.deleted(int(event.key))
+        return TaskChange.deleted(int(event.key), _cursor(event))
     row = await _load(context, scope.owned(models.TaskEvent, context.user_id)
                       .where(models.TaskEvent.id == event.key))
-    return TaskChange.of_event(row) if row is not None else None
+    return TaskChange.of_event(row, _cursor(event)) if row is not None else None
 
 
 async def _conversation_change(context: Context, event: Event) -> ConversationChange | None:
+    cursor = _cursor(event)
     if event.kind == EventKind.CONVERSATION_DELETED:
         return ConversationChange(kind=ChangeKind.DELETED, node_id=_gid("Conversation", event.key),
-                                  message=None, _conversation_id=str(event.key))
+                                  cursor=cursor, message=None, _conversation_id=str(event.key))
     if event.kind == EventKind.MESSAGE:
         message = await _owned(context, models.Message, event.key)
         if message is None:
             return None
         key = message.conversation_id
         return ConversationChange(kind=ChangeKind.UPDATED, node_id=_gid("Conversation", key),
-                                  message=Message.from_model(message), _conversation_id=key)
+                                  cursor=cursor, message=Message.from_model(message),
+                                  _conversation_id=key)
     if await _owned(context, models.Conversation, event.key) is None:
         return None
     created = event.kind == EventKind.CONVERSATION_CREATED
     return ConversationChange(
-        kind=ChangeKind.CREATED if created else ChangeKind.UPDATED,
+        kind=ChangeKind.CREATED if created else ChangeKind.UPDATED, cursor=cursor,
         node_id=_gid("Conversation", event.key), message=None, _conversation_id=str(event.key),
     )
 
 
 async def _panic_change(context: Context, event: Event) -> PanicEventChange | None:
+    cursor = _cursor(event)
     if event.kind == EventKind.EXERCISE_COMPLETED:
         exercise = await _owned(context, models.GroundingExercise, event.key)
         if exercise is None:
             return None
         key = exercise.panic_event_id
         return PanicEventChange(kind=ChangeKind.UPDATED, node_id=_gid("PanicEvent", key),
-                                exercise=GroundingExercise.from_model(exercise),
+                                cursor=cursor, exercise=GroundingExercise.from_model(exercise),
                                 _panic_event_id=key)
     if await _owned(context, models.PanicEvent, event.key) is None:
         return None
     pressed = event.kind == EventKind.PANIC_PRESSED
     return PanicEventChange(
-        kind=ChangeKind.CREATED if pressed else ChangeKind.UPDATED,
+        kind=ChangeKind.CREATED if pressed else ChangeKind.UPDATED, cursor=cursor,
         node_id=_gid("PanicEvent", event.key), exercise=None, _panic_event_id=int(event.key),
     )
 
@@ -109,14 +117,24 @@ def _gid(type_name: str, key: object) -> strawberry.ID:
 
 _LIVE = (
     "Delivered once the change committed (never for one rolled back), to the owner alone; "
-    "each delivery reads the object as it is then."
+    "each delivery reads the object as it is then. With `after`, every change since that "
+    "cursor's is given first, in commit order, then the live ones."
 )
+AFTER = strawberry.argument(description=(
+    "Resume after this change (a `cursor` this subscription delivered): every change "
+    "committed since is given first, once and in order, then the live ones. A cursor no "
+    "longer kept (CHANGE_RETENTION_SECONDS) or not the viewer's ends the subscription with "
+    "CURSOR_EXPIRED: refetch, then subscribe without `after`. One that is not a cursor: "
+    "BAD_USER_INPUT."
+))
 
 
 @strawberry.type(description=(
     "Live events, over the WebSocket only (graphql-transport-ws; the token goes in "
-    "connection_init). Delivery is at most once: nothing missed while disconnected is "
-    "replayed. A subscription that falls behind is ended with an `error` whose code is "
+    "connection_init). The change streams (taskChanges, conversationChanges, "
+    "panicEventChanges) resume: each change carries a `cursor`, and subscribing with "
+    "`after` replays what was missed since it; the other streams start from now. A "
+    "subscription that falls behind is ended with an `error` whose code is "
     "FELL_BEHIND (refetch, then subscribe again); one past a cap is refused with "
     "TOO_MANY_SUBSCRIPTIONS."
 ))
@@ -168,9 +186,11 @@ class Subscription:
         "Every change to the viewer's tasks: created, updated (fields, status, steps) and "
         f"deleted, one per task changed (a bulk mutation sends one per task). {_LIVE}"
     ))
-    async def task_changes(self, info: Info) -> AsyncGenerator[TaskChange, None]:
+    async def task_changes(
+        self, info: Info, after: Annotated[str | None, AFTER] = None
+    ) -> AsyncGenerator[TaskChange, None]:
         context = info.context
-        async with aclosing(deliveries(context, TASK_KINDS)) as events:
+        async with aclosing(deliveries(context, TASK_KINDS, after)) as events:
             async for event in events:
                 change = await _task_change(context, event)
                 if change is not None:
@@ -181,10 +201,10 @@ class Subscription:
         f"of an exchange: the viewer's and the assistant's) and deleted. {_LIVE}"
     ))
     async def conversation_changes(
-        self, info: Info
+        self, info: Info, after: Annotated[str | None, AFTER] = None
     ) -> AsyncGenerator[ConversationChange, None]:
         context = info.context
-        async with aclosing(deliveries(context, CONVERSATION_KINDS)) as events:
+        async with aclosing(deliveries(context, CONVERSATION_KINDS, after)) as events:
             async for event in events:
                 change = await _conversation_change(context, event)
                 if change is not None:
@@ -194,9 +214,11 @@ class Subscription:
         "Every change to the viewer's panic events: pressed, an exercise completed, resolved "
         f"(each once: repeating a completion or a resolution changes nothing). {_LIVE}"
     ))
-    async def panic_event_changes(self, info: Info) -> AsyncGenerator[PanicEventChange, None]:
+    async def panic_event_changes(
+        self, info: Info, after: Annotated[str | None, AFTER] = None
+    ) -> AsyncGenerator[PanicEventChange, None]:
         context = info.context
-        async with aclosing(deliveries(context, PANIC_KINDS)) as events:
+        async with aclosing(deliveries(context, PANIC_KINDS, after)) as events:
             async for event in events:
                 change = await _panic_change(context, event)
                 if change is not None:

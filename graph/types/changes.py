@@ -45,6 +45,11 @@ class Change:
         "The changed object's global id (its `id`), for every kind: a deletion carries nothing "
         "else."
     ))
+    cursor: str = strawberry.field(description=(
+        "This change's place in the viewer's changes (opaque). Keep the last one received: "
+        "after a reconnect, subscribe with `after` set to it to be given every change since, "
+        "in order, then the live ones. Kept for CHANGE_RETENTION_SECONDS (a day by default)."
+    ))
 
     @strawberry.field(description=(
         "The deleted object's global id (nodeId) when kind is DELETED, else null: for "
@@ -66,15 +71,15 @@ class TaskChange(Change):
     _task_id: strawberry.Private[int]
 
     @classmethod
-    def of_event(cls, row: models.TaskEvent) -> TaskChange:
+    def of_event(cls, row: models.TaskEvent, cursor: str) -> TaskChange:
         kind = ChangeKind.CREATED if row.event_type == "created" else ChangeKind.UPDATED
-        return cls(kind=kind, node_id=_gid("Task", row.task_id),
+        return cls(kind=kind, node_id=_gid("Task", row.task_id), cursor=cursor,
                    event=TaskEvent.from_model(row), _task_id=row.task_id)
 
     @classmethod
-    def deleted(cls, task_id: int) -> TaskChange:
-        return cls(kind=ChangeKind.DELETED, node_id=_gid("Task", task_id), event=None,
-                   _task_id=task_id)
+    def deleted(cls, task_id: int, cursor: str) -> TaskChange:
+        return cls(kind=ChangeKind.DELETED, node_id=_gid("Task", task_id), cursor=cursor,
+                   event=None, _task_id=task_id)
 
     @strawberry.field(description=(
         "The task as it is now; null for DELETED, or when it is no longer the viewer's by "

@@ -48,6 +48,7 @@ from graph.schema import build_schema
 from graph.settings import Settings
 from graph.types import task as task_types
 from models import TaskEvent as TaskEventModel
+from models.rls import DatabaseViewer, viewer_session
 from tests.conftest import GraphQL, make_settings
 from tests.graph.test_subscriptions import create_task
 from tests.servers import open_operations, running_server
@@ -61,6 +62,16 @@ WAIT_SECONDS = 5.0
 
 def explode(*_args: Any, **_kwargs: Any) -> Any:
     raise RuntimeError(LEAKY)
+
+
+async def announce(resources: Resources, *events: Event) -> None:
+    """Record `events` (one owner's) in the change outbox and announce them, as a committed
+    write does: one transaction (the tests' connection is shared: one writer at a time)."""
+    factory = resources.session_factory
+    session = viewer_session(factory, DatabaseViewer(events[0].user_id))
+    async with session, session.begin():
+        recorded = await resources.broker.publish(session, list(events))
+    resources.broker.committed(recorded)
 
 
 class Subscriptions:
@@ -103,7 +114,7 @@ class Subscriptions:
         queue then keeps what arrives between deliveries)."""
         pending = asyncio.ensure_future(self.next(stream))
         await asyncio.wait_for(self.subscribed.wait(), WAIT_SECONDS)
-        self.resources.broker.deliver(event)
+        await announce(self.resources, event)
         return await pending
 
     async def close(self) -> None:
