@@ -38,7 +38,7 @@ from tests.servers import (
     token,
 )
 
-DELAY = 2.0  # DRAIN_DELAY_SECONDS in these servers
+DELAY = 3.0  # DRAIN_DELAY_SECONDS in these servers
 TASK_CHANGES = "subscription { taskChanges { kind } }"
 QUERY = {"query": "{ viewer { id } }"}
 SERVICE_RESTART = 1012
@@ -77,7 +77,7 @@ async def test_uvicorns_handler_is_in_place_while_the_lifespan_runs() -> None:
 
 async def answered(base: str, **headers: str) -> httpx.Response:
     """A query on a fresh connection."""
-    async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=15) as client:
         return await client.post("/graphql", json=QUERY,
                                  headers={"Authorization": f"Bearer {token('drain')}", **headers})
 
@@ -136,7 +136,8 @@ async def test_sigterm_drains_then_stops(tmp_path: Path, sockets: list[Any]) -> 
         os.kill(pid, signal.SIGTERM)
         signalled = time.monotonic()
 
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+        # Each answered on a new connection: the listener is still open (no timing assumed).
+        async with httpx.AsyncClient(base_url=base, timeout=15) as client:
             ready = await client.get("/readyz")
             assert (ready.status_code, ready.json()) == (503, {"status": "draining"})
             assert (await client.get("/healthz")).status_code == 200
@@ -145,18 +146,17 @@ async def test_sigterm_drains_then_stops(tmp_path: Path, sockets: list[Any]) -> 
         assert during.headers["connection"] == "close"
         late = await open_subscriber(base, "drain", sockets)  # upgrades are served too
         await late.subscribe(TASK_CHANGES)
-        assert time.monotonic() - signalled < DELAY  # all of that was within the delay
 
-        assert await seconds_until_refused(base, signalled, DELAY + 3) >= DELAY - 0.2
+        assert await seconds_until_refused(base, signalled, DELAY + 10) >= DELAY - 0.2
 
         writer.write(rest)  # the running request finishes after the listener closed
-        head = await asyncio.wait_for(reader.read(65536), 5)
+        head = await asyncio.wait_for(reader.read(65536), 15)
         assert head.startswith(b"HTTP/1.1 200"), head
         assert b'"id":"drain"' in head
         writer.close()
         for socket in (subscriber.socket, late.socket):
             with pytest.raises(websockets.ConnectionClosed) as closed:
-                await asyncio.wait_for(socket.recv(), 5)
+                await asyncio.wait_for(socket.recv(), 15)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == SERVICE_RESTART
         for _ in range(50):
             if not is_running(pid):
@@ -164,7 +164,7 @@ async def test_sigterm_drains_then_stops(tmp_path: Path, sockets: list[Any]) -> 
             await asyncio.sleep(0.1)
         assert not is_running(pid)
     log = server_log(tmp_path)
-    assert "SIGTERM: draining for 2 s" in log and "not uvicorn's" not in log
+    assert "SIGTERM: draining for 3 s" in log and "not uvicorn's" not in log
 
 
 @pytest.mark.slow
@@ -184,14 +184,18 @@ async def test_every_worker_drains(tmp_path: Path, engine: AsyncEngine) -> None:
         pid = serve_pid(base)
         os.kill(pid, signal.SIGTERM)
         signalled = time.monotonic()
-        await asyncio.sleep(0.5)  # the supervisor checks its signals twice a second
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=15) as client:
+            # The supervisor checks its signals twice a second, then passes SIGTERM on.
+            for _ in range(int(DELAY / 0.1)):
+                ready = await client.get("/readyz", headers={"Connection": "close"})
+                if ready.status_code == 503:
+                    break
+                await asyncio.sleep(0.1)
             # Fresh connections, so the kernel hands them to either worker: every one drains.
             for _ in range(8):
                 ready = await client.get("/readyz", headers={"Connection": "close"})
                 assert ready.status_code == 503
         assert (await answered(base)).json()["data"]["viewer"]["id"] == "drain"
-        assert time.monotonic() - signalled < DELAY
         while is_running(pid):
             assert time.monotonic() - signalled < DELAY + 10
             await asyncio.sleep(0.1)

@@ -55,7 +55,8 @@ CLIENTS_PER_USER = 2
 PAUSE = 0.02  # between one client's requests: a steady load, not a benchmark
 CREATE = """mutation($input: CreateTaskInput!) { createTask(input: $input) { __typename } }"""
 READ = "{ tasks(first: 5) { edges { node { title } } } }"
-TASK_CHANGES = "subscription { taskChanges { kind task { title } } }"
+TASK_CHANGES = """subscription($after: String) {
+  taskChanges(after: $after) { kind cursor task { title } } }"""
 SERVICE_RESTART = 1012
 
 
@@ -156,10 +157,11 @@ async def client(base: str, user: str, name: str, stop: asyncio.Event, tally: Ta
 
 @dataclass
 class Listener:
-    """One user's live subscriber through HAProxy, connecting again after each close, until
-    cancelled."""
+    """One user's live subscriber through HAProxy, connecting again after each close with the
+    last cursor it received, until cancelled."""
 
     user: str
+    cursor: str | None = None
     titles: list[str] = field(default_factory=list)
     closes: list[int | None] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -181,15 +183,17 @@ class Listener:
         await socket.send(json.dumps({"type": "connection_init",
                                       "payload": {"authorization": f"Bearer {token(self.user)}"}}))
         assert json.loads(await socket.recv())["type"] == "connection_ack"
-        await socket.send(json.dumps({"id": "1", "type": "subscribe",
-                                      "payload": {"query": TASK_CHANGES}}))
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": TASK_CHANGES, "variables": {"after": self.cursor}}}))
         await socket.send(json.dumps({"type": "ping"}))  # answered once the subscribe is handled
         async for frame in socket:
             message = json.loads(frame)
             if message["type"] == "pong":
                 self.connected.set()
-            elif message["type"] == "next":
-                self.titles.append(message["payload"]["data"]["taskChanges"]["task"]["title"])
+            elif message["type"] == "next" and "errors" not in message["payload"]:
+                change = message["payload"]["data"]["taskChanges"]
+                self.titles.append(change["task"]["title"])
+                self.cursor = change["cursor"]
             else:
                 self.failures.append(f"unexpected: {message}")
 
@@ -255,6 +259,8 @@ async def test_a_rolling_restart_loses_nothing(
                   for listener in listeners]
     try:
         await every_one_connected(listeners)
+        # A first change each, so every subscriber holds a cursor before any restart.
+        await wait_for_titles(listeners, await one_write_each(base, users, "before", tally))
         clients = [asyncio.create_task(client(base, user, f"{user}-{n}", stop, tally))
                    for user in users for n in range(CLIENTS_PER_USER)]
         started = time.monotonic()
@@ -264,17 +270,16 @@ async def test_a_rolling_restart_loses_nothing(
         stop.set()
         await asyncio.wait_for(asyncio.gather(*clients), 30)
         duration = time.monotonic() - started
-        # Every subscriber is connected again and gets what is written now.
+        # Changes resume in commit order: once the last write is in, every one before is.
         await every_one_connected(listeners)
-        after = await last_writes(base, users)
-        await wait_for_titles(listeners, after)
+        await wait_for_titles(listeners, await one_write_each(base, users, "after", tally))
     finally:
         for task in subscribed:
             task.cancel()
         await asyncio.gather(*subscribed, return_exceptions=True)
 
     stored = await stored_titles(engine, users)
-    written = {title for titles in tally.written.values() for title in titles} | set(after)
+    written = {title for titles in tally.written.values() for title in titles}
     duplicates = sorted(title for title, count in stored.items() if count > 1)
     lost = sorted(written - set(stored))
     unacknowledged = sorted(set(stored) - written)
@@ -287,21 +292,26 @@ async def test_a_rolling_restart_loses_nothing(
     assert [failure for listener in listeners for failure in listener.failures] == []
     assert (lost, duplicates, unacknowledged) == ([], [], [])
     assert closes and set(closes) == {SERVICE_RESTART}
+    for listener in listeners:  # each of its user's changes, exactly once
+        assert sorted(listener.titles) == sorted(tally.written[listener.user])
 
 
 async def every_one_connected(listeners: list[Listener]) -> None:
     await asyncio.wait_for(asyncio.gather(*(lis.connected.wait() for lis in listeners)), 30)
 
 
-async def last_writes(base: str, users: list[str]) -> dict[str, str]:
-    """One more write per user, once the restarts are over: title -> user."""
-    made = {f"after-{user}": user for user in users}
+async def one_write_each(
+    base: str, users: list[str], name: str, tally: Tally
+) -> dict[str, str]:
+    """A write per user outside the load, each counted as written: title -> user."""
+    made = {f"{name}-{user}": user for user in users}
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
         for title, user in made.items():
             response = await http.post(
                 "/graphql", json={"query": CREATE, "variables": {"input": {"title": title}}},
                 headers={"Authorization": f"Bearer {token(user)}"})
             assert response.json()["data"]["createTask"]["__typename"] == "CreateTaskSuccess"
+            tally.written.setdefault(user, []).append(title)
     return made
 
 
