@@ -32,6 +32,7 @@ from graph.errors import MASKED_MESSAGE, SERVICE_UNAVAILABLE
 from graph.extensions.analysis import analyse, effective_variables
 from graph.live.budget import DELIVERY_OVERHEAD, SEND_OVERHEAD, CostBudget
 from graph.live.refusals import FELL_BEHIND, fell_behind_errors
+from graph.live.resume import RESUME_REFUSALS
 from graph.observability import FirstThenCounted, request_id
 
 if TYPE_CHECKING:
@@ -172,6 +173,9 @@ class Feed:
         codes = {(error.extensions or {}).get("code") for error in result.errors or ()}
         if FELL_BEHIND in codes:
             return Ending(fell_behind_errors())
+        if first and result.data is None and codes and codes <= RESUME_REFUSALS:
+            # A cursor it cannot resume from (graph/live/resume.py): the operation's `error`.
+            return Ending([dict(error.formatted) for error in result.errors or ()])
         self.results += 1
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:

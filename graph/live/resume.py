@@ -40,6 +40,8 @@ CURSOR_EXPIRED_MESSAGE = (
     "yours: changes after it cannot be replayed. Refetch what the screen shows, then "
     "subscribe without `after`."
 )
+# What ends a resuming subscription before its first delivery, as its `error` message.
+RESUME_REFUSALS = frozenset({CURSOR_EXPIRED, "BAD_USER_INPUT"})
 BAD_CURSOR_MESSAGE = "`after` is not a change cursor: pass a `cursor` a change carried."
 _PREFIX = "change:"
 _DECODED = re.compile(r"change:([1-9][0-9]{0,18})")

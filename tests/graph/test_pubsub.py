@@ -1,7 +1,7 @@
 """Announcing committed changes to subscribers (`graph/pubsub.py`, `RequestDatabase.transaction`).
 
 Through the real engine: the harness's rolled-back transaction would swallow PostgreSQL's
-NOTIFY (it is delivered on commit only).
+NOTIFY (it is delivered on commit only). The bounds are tested on an outbox in memory.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 
 import asyncpg
 import pytest
@@ -37,9 +37,12 @@ DELIVERY_TIMEOUT = 5.0
 
 
 @pytest.fixture
-async def broker() -> AsyncIterator[LocalBroker]:
-    """What `create_app` runs on this database: LISTEN/NOTIFY on PostgreSQL."""
-    broker = build_broker(DATABASE_URL)
+async def broker(
+    real_session_factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[LocalBroker]:
+    """What `create_app` runs on this database: LISTEN/NOTIFY on PostgreSQL, its readers
+    reading the change outbox."""
+    broker = build_broker(DATABASE_URL, factory=real_session_factory)
     await broker.start()
     yield broker
     await broker.stop()
@@ -58,7 +61,7 @@ class Refused(Exception):
 
 
 class BrokerThatCannotPublish(LocalBroker):
-    async def publish(self, session: AsyncSession, events: list[Event]) -> None:
+    async def publish(self, session: AsyncSession, events: list[Event]) -> list[Event]:
         raise Refused("the database refused NOTIFY")
 
 
@@ -85,7 +88,8 @@ async def test_a_committed_change_reaches_its_subscriber(
         row_id = await _write_task(db, user)
         event = await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT)
     await db.close()
-    assert event == Event("task_event", user, row_id)
+    assert (event.kind, event.user_id, event.key) == ("task_event", user, row_id)
+    assert event.id is not None  # its outbox id: the cursor a client resumes from
 
 
 async def test_a_rolled_back_change_is_never_announced(
@@ -161,16 +165,17 @@ async def test_a_text_key_is_delivered_as_it_was_staged(
             stage(session, EventKind.CONVERSATION_DELETED, user, key)
         event = await asyncio.wait_for(queue.get(), DELIVERY_TIMEOUT)
     await db.close()
-    assert event == Event(EventKind.CONVERSATION_DELETED, user, key)
+    assert (event.kind, event.user_id, event.key) == (EventKind.CONVERSATION_DELETED, user, key)
 
 
 @pytest.mark.parametrize("payload", [
-    '["no_such_kind", "alice", 1]', '["task_event", 7, 1]', '["task_event", "alice", null]',
-    "not json",
+    '["alice", {"no_such_kind": 1}, 1]', '[7, {"task_event": 1}, 1]',
+    '["alice", {"task_event": 1}, null]', '["alice", {"task_event": "1"}, 1]',
+    '["task_event", "alice", 1]', "not json",
 ])
 async def test_a_notification_it_cannot_read_is_ignored(payload: str) -> None:
     broker = PostgresBroker(DATABASE_URL)  # never started: only its reading of a payload
-    async with broker.subscribe("alice") as queue:
+    async with broker.subscribe("alice", {EventKind.TASK_EVENT}) as queue:
         broker._heard(None, 0, CHANNEL, payload)
         assert queue.empty()
 
@@ -193,17 +198,20 @@ async def test_a_lost_listen_connection_is_reopened(
     finally:
         await admin.close()
     # Delivery itself proves the reconnect: until the broker LISTENs again, what commits is
-    # not heard (at most once), so write until an event arrives.
+    # not announced, so write until an event arrives. Nothing written meanwhile is lost: the
+    # reconnect wakes every reader, which reads the outbox.
     db = RequestDatabase(real_session_factory, broker, Viewer(user))
-    heard: set[int | str] = set()
-    written: set[int | str] = set()
+    heard: list[int | str] = []
+    written: list[int | str] = []
     async with broker.subscribe(user) as queue, asyncio.timeout(DELIVERY_TIMEOUT * 4):
         while not heard:
-            written.add(await _write_task(db, user))
+            written.append(await _write_task(db, user))
             with contextlib.suppress(TimeoutError):
-                heard.add((await asyncio.wait_for(queue.get(), 0.3)).key)
+                heard.append((await asyncio.wait_for(queue.get(), 0.3)).key)
+        while len(heard) < len(written):
+            heard.append((await queue.get()).key)
     await db.close()
-    assert heard <= written
+    assert heard == written
 
 
 @pytest.mark.postgres_only
@@ -233,8 +241,36 @@ async def test_a_listen_connection_that_fails_to_listen_is_closed(
 # What waits is bounded, and whatever is dropped is told (graph/pubsub.py Backlog).
 
 
-def _event(user: str, key: int, kind: str = EventKind.TASK_EVENT) -> Event:
-    return Event(kind, user, key)
+class Outbox:
+    """An outbox in memory (the bounds are the broker's alone): commits get ids in order."""
+
+    def __init__(self, broker: LocalBroker) -> None:
+        self.events: list[Event] = []
+        self.broker = broker
+        broker.reads_from(self.fetch, self.head, self.last)
+
+    async def fetch(self, user: str, after: int, kinds: Collection[str] | None,
+                    limit: int) -> list[Event]:
+        return [event for event in self.events if event.user_id == user and
+                (event.id or 0) > after and (kinds is None or event.kind in kinds)][:limit]
+
+    async def head(self, user: str) -> int:
+        return max((event.id or 0 for event in self.events if event.user_id == user), default=0)
+
+    async def last(self) -> int:
+        return len(self.events)
+
+    def commit(self, user: str, key: int, kind: str = EventKind.TASK_EVENT) -> None:
+        event = Event(kind, user, key, len(self.events) + 1)
+        self.events.append(event)
+        self.broker.committed([event])
+
+
+async def _broker(backlog: Backlog = Backlog()) -> tuple[LocalBroker, Outbox]:
+    broker = LocalBroker(backlog)
+    outbox = Outbox(broker)
+    await broker.start()  # its readers start after the last change recorded
+    return broker, outbox
 
 
 async def _take(reader: Reader, count: int) -> list[int | str]:
@@ -242,52 +278,52 @@ async def _take(reader: Reader, count: int) -> list[int | str]:
 
 
 async def test_a_reader_gets_every_event_of_a_burst_past_the_old_queue_limit() -> None:
-    broker = LocalBroker()
+    broker, outbox = await _broker()
     async with broker.subscribe("alice") as reader:
         for key in range(1_200):  # the old per-queue limit was 1,000: 200 were dropped
-            broker.deliver(_event("alice", key))
+            outbox.commit("alice", key)
         assert await _take(reader, 1_200) == list(range(1_200))
 
 
 async def test_past_the_users_backlog_the_reader_furthest_behind_is_cut_and_told() -> None:
-    broker = LocalBroker(Backlog(per_user=3, per_process=100))
+    broker, outbox = await _broker(Backlog(per_user=3, per_process=100))
     async with broker.subscribe("alice") as behind, broker.subscribe("alice") as keeping_up:
         for key in range(3):
-            broker.deliver(_event("alice", key))
+            outbox.commit("alice", key)
             assert await _take(keeping_up, 1) == [key]
-        broker.deliver(_event("alice", 3))  # 4 waiting for alice: 3 of them for `behind`
+        outbox.commit("alice", 3)  # 4 waiting for alice: 3 of them for `behind`
         with pytest.raises(FellBehind):
             await behind.get()
         assert await _take(keeping_up, 1) == [3]  # nothing the other reader was sent is lost
 
 
 async def test_past_the_process_backlog_the_user_with_the_most_waiting_is_cut() -> None:
-    broker = LocalBroker(Backlog(per_user=100, per_process=4))
+    broker, outbox = await _broker(Backlog(per_user=100, per_process=4))
     async with broker.subscribe("alice") as hers, broker.subscribe("bob") as his:
-        broker.deliver(_event("bob", 0))
+        outbox.commit("bob", 0)
         for key in range(4):
-            broker.deliver(_event("alice", key))  # the fifth waiting in the process
+            outbox.commit("alice", key)  # the fifth waiting in the process
         with pytest.raises(FellBehind):
             await hers.get()
         assert await _take(his, 1) == [0]
 
 
 async def test_a_reader_counts_only_the_kinds_it_asked_for() -> None:
-    broker = LocalBroker(Backlog(per_user=2, per_process=100))
+    broker, outbox = await _broker(Backlog(per_user=2, per_process=100))
     async with broker.subscribe("alice", {EventKind.MESSAGE}) as messages:
         for key in range(10):  # task events: not this reader's, never waiting for it
-            broker.deliver(_event("alice", key))
-        broker.deliver(_event("alice", 99, EventKind.MESSAGE))
+            outbox.commit("alice", key)
+        outbox.commit("alice", 99, EventKind.MESSAGE)
         assert await _take(messages, 1) == [99]
         assert messages.empty()
 
 
 async def test_a_closed_reader_leaves_nothing_counted() -> None:
-    broker = LocalBroker(Backlog(per_user=2, per_process=2))
+    broker, outbox = await _broker(Backlog(per_user=2, per_process=2))
     async with broker.subscribe("alice"):
-        broker.deliver(_event("alice", 0))
-        broker.deliver(_event("alice", 1))  # the backlog is full, and then let go
+        outbox.commit("alice", 0)
+        outbox.commit("alice", 1)  # the backlog is full, and then let go
     async with broker.subscribe("alice") as fresh:
-        broker.deliver(_event("alice", 2))
-        broker.deliver(_event("alice", 3))
+        outbox.commit("alice", 2)
+        outbox.commit("alice", 3)
         assert await _take(fresh, 2) == [2, 3]

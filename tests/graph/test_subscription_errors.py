@@ -41,7 +41,7 @@ from graph.errors import MASKED_MESSAGE
 from graph.execution.database import RequestDatabase
 from graph.http.websocket import ClarityTransportWSHandler
 from graph.ids import encode_id
-from graph.pubsub import Reader
+from graph.pubsub import LocalBroker, Reader
 from graph.resolvers import subscriptions
 from graph.resolvers.queries import tasks as task_queries
 from graph.schema import build_schema
@@ -71,7 +71,9 @@ async def announce(resources: Resources, *events: Event) -> None:
     session = viewer_session(factory, DatabaseViewer(events[0].user_id))
     async with session, session.begin():
         recorded = await resources.broker.publish(session, list(events))
-    resources.broker.committed(recorded)
+    # Woken in-process, whatever the engine: the harness's transaction is never committed,
+    # so PostgreSQL never sends its NOTIFY.
+    LocalBroker.committed(resources.broker, recorded)
 
 
 class Subscriptions:
