@@ -63,8 +63,9 @@ SERVICE_RESTART = 1012
 class Server:
     """One `clarity-graph serve` on a fixed port, started again on the same port."""
 
-    def __init__(self, workdir: Path, *args: str) -> None:
+    def __init__(self, workdir: Path, *args: str, drain_delay: str = DRAIN_DELAY) -> None:
         self.workdir, self.args, self.port = workdir, args, free_port()
+        self.drain_delay = drain_delay
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -77,7 +78,7 @@ class Server:
 
     def start(self) -> None:
         env = {**os.environ, "JWT_SECRET": TEST_SECRET, "LOG_LEVEL": "WARNING",
-               "DATABASE_URL": DATABASE_URL, "DRAIN_DELAY_SECONDS": DRAIN_DELAY,
+               "DATABASE_URL": DATABASE_URL, "DRAIN_DELAY_SECONDS": self.drain_delay,
                "WORKERS": "1"}
         for name in ("ASYNC_DATABASE_URI", "ENVIRONMENT", "TEST_DATABASE_URL"):
             env.pop(name, None)
