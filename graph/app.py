@@ -21,6 +21,7 @@ from domain.assistant import Assistant, OfflineAssistant
 from domain.visits import Visits
 from graph.auth import AuthenticationFailed, ConfigurationError, TokenVerifier
 from graph.context import Resources, get_context
+from graph.drain import Drain
 from graph.errors import BadRequest
 from graph.http.clients import ProxiedClientLimit
 from graph.http.cors import add_cors, allowed_origins
@@ -200,6 +201,7 @@ def create_app(
     app.add_api_route("/healthz", _healthz, methods=["GET"])
     app.add_api_route("/readyz", _readyz, methods=["GET"])
     mount_metrics(app, settings)  # not in production without METRICS_TOKEN
+    app.state.drain = Drain(settings.drain_delay)  # begun by SIGTERM under `serve`
     return app
 
 
@@ -233,6 +235,8 @@ async def _healthz() -> dict[str, str]:
 
 
 async def _readyz(request: Request) -> JSONResponse:
+    if request.app.state.drain.draining:  # SIGTERM: out of rotation, still serving (/healthz 200)
+        return JSONResponse({"status": "draining"}, status_code=503)
     resources: Resources = request.app.state.resources
     try:
         async with resources.session_factory() as session:

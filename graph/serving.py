@@ -32,6 +32,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from graph.auth import ConfigurationError
+from graph.drain import drain_on_sigterm
 from graph.http.edge import EdgeHttpProtocol, EdgeWebSocketProtocol, check_settings
 from graph.http.edge import configure as configure_edge
 from graph.metrics_exposure import metrics_server, multiprocess_dir
@@ -42,7 +43,8 @@ logger = logging.getLogger(__name__)
 # uvicorn's exit status for a server that could not start (uvicorn.config.STARTUP_FAILURE).
 STARTUP_FAILURE = 3
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-PARENT_POLL_SECONDS = 1.0  # where there is no parent-death signal (not Linux)
+PARENT_POLL_SECONDS = 1.0
+WORKER_HEALTHCHECK_SECONDS = 30  # where there is no parent-death signal (not Linux)
 SQLITE_REFUSAL = (
     "{count} workers on SQLite: live events are delivered in-process there, so a subscriber "
     "on one worker would miss what another commits, and SQLite takes one writer at a time. "
@@ -83,6 +85,10 @@ def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
         "limit_concurrency": settings.limit_concurrency,
         "backlog": settings.listen_backlog,
         "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+        # uvicorn's supervisor kills a worker that does not answer its ping within this, and
+        # a starting worker answers only once its imports are done: at uvicorn's 5 s, on a
+        # busy host (2 cores, a load of 5) workers were killed and replaced for ever.
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
         # The client address comes from X-Forwarded-For only through TRUSTED_PROXIES
         # (domain/visits.py); uvicorn's own rewriting (on by default, trusting 127.0.0.1)
         # would have decided it first.
@@ -108,6 +114,7 @@ def serve_here(settings: Settings, options: dict[str, Any], announce: Callable[[
         upgrade_head(settings.database_url)  # the embedded default is ready with no extra step
     configure_edge(settings)
     app = create_app(settings)
+    drain_on_sigterm(app, app.state.drain)
     _freeze()
     announce()
     # workers=1 said outright: left out, uvicorn would read WEB_CONCURRENCY instead.
@@ -172,6 +179,7 @@ def worker_app() -> FastAPI:
         # gets here. Raised from the factory, uvicorn would restart the worker for ever; a
         # failed lifespan start-up is what makes its supervisor stop and `serve` exit 3.
         return _refusing_app(error)
+    drain_on_sigterm(app, app.state.drain)  # each worker drains itself on SIGTERM
     _freeze()
     return app
 
@@ -190,8 +198,9 @@ def exit_with_supervisor() -> None:
     lives on as an orphan, holding the port, serving with no one to restart or stop it.
 
     On Linux the kernel sends the worker SIGTERM when its parent dies (prctl's parent-death
-    signal), which uvicorn handles as it always does: the listener closes, running requests
-    get up to SHUTDOWN_TIMEOUT_SECONDS to finish, WebSockets are closed with 1012. Elsewhere
+    signal), handled as any SIGTERM (graph/drain.py): DRAIN_DELAY_SECONDS of draining, then
+    the listener closes, running requests get up to SHUTDOWN_TIMEOUT_SECONDS to finish,
+    WebSockets are closed with 1012. Elsewhere
     a thread watches the parent's pid once a second and sends the same SIGTERM. A parent that
     died before either was set up is caught by the pid check right after."""
     parent = multiprocessing.parent_process()  # uvicorn spawns its workers with multiprocessing

@@ -13,6 +13,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
+# Over a proxy's health check interval x failures to mark a server down (1-2 s usually).
+PRODUCTION_DRAIN_DELAY_SECONDS = 5.0
 
 
 class Settings(BaseSettings):
@@ -113,6 +115,9 @@ class Settings(BaseSettings):
     limit_concurrency: int = Field(default=1000, ge=2)
     listen_backlog: int = Field(default=2048, ge=1)
     shutdown_timeout_seconds: int = Field(default=20, ge=1)
+    # On SIGTERM, how long `serve` goes on serving with /readyz at 503 before it closes its
+    # listener (graph/drain.py); unset: 5 s in production, 0 (at once) in development.
+    drain_delay_seconds: float | None = Field(default=None, ge=0, le=60)
     # The edge under `serve` (graph/http/edge.py, graph/http/clients.py), per worker: a
     # request's headers must all arrive within HEADER_TIMEOUT_SECONDS of its first byte (a new
     # connection's, of being accepted), else 408 and closed; one client address (an IPv6
@@ -217,6 +222,12 @@ class Settings(BaseSettings):
         if self.is_sqlite:
             return self.database_url
         return self.listen_database_url or self.database_url
+
+    @property
+    def drain_delay(self) -> float:
+        if self.drain_delay_seconds is not None:
+            return self.drain_delay_seconds
+        return PRODUCTION_DRAIN_DELAY_SECONDS if self.is_production else 0.0
 
     @property
     def is_sqlite(self) -> bool:
