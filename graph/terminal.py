@@ -90,7 +90,7 @@ def banner(
     if not settings.is_production:
         lines.append(
             f"  token       {command} token --user alice"
-            "  (in the playground's Headers tab: {\"Authorization\": \"Bearer <token>\"})"
+            "  (paste it over <token> in the playground's Headers tab)"
         )
     lines.append("  stop        Ctrl+C")
     return lines
