@@ -516,7 +516,8 @@ async def test_graphiql_opens_with_a_first_query_and_a_headers_template_that_run
         await page.evaluate(f"{_editor(HEADERS_EDITOR)}.setValue({json.dumps(filled)})")
         await page.click(".graphiql-execute-button")
         shown = await page.wait_for(
-            f"(() => {{ const t = {result}; return t.includes({json.dumps(TITLE)}) ? t : null }})()",
+            f"(() => {{ const t = {result};"
+            f" return t.includes({json.dumps(TITLE)}) ? t : null }})()",
             "the first query's answer with the token",
         )
         assert json.loads(shown)["data"]["viewer"]["id"] == "alice"
