@@ -62,8 +62,8 @@ class NotFoundError(UserError):
     )
 
     @classmethod
-    def of(cls, node_id: str) -> NotFoundError:
-        return cls(message="Not found.", code="NOT_FOUND", missing_id=strawberry.ID(node_id))
+    def of(cls, node_id: str, message: str) -> NotFoundError:
+        return cls(message=message, code="NOT_FOUND", missing_id=strawberry.ID(node_id))
 
 
 @strawberry.type(
