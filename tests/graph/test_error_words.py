@@ -7,6 +7,9 @@ cursor, a bad DateTime), as a variable and as a literal, through HTTP, as the ar
 only fault (the others get a sample that coerces). Plus unknown fields and arguments, and
 every domain error's message as a query and a mutation answer it. No message may hold a
 Python word: `None`, a Python repr, a class name, a library's name, or a bare "Not found.".
+
+Budget: about 900 requests in one test (~30 s on SQLite on an idle 2-core machine); a literal
+is sent only where its wording differs from a variable's (null, input objects).
 """
 
 from __future__ import annotations
@@ -144,6 +147,14 @@ def literal(value: Any, type_: GraphQLInputType) -> str:
     return json.dumps(value)
 
 
+def literal_worded(value: Any) -> bool:
+    """Whether a literal `value` meets wording of its own (validation, not coercion): null,
+    and input objects (graphql-core prints a literal object its own way). A literal scalar
+    is coerced by the same code as a variable's value: sent once, as a variable (budget)."""
+    return value is None or isinstance(value, dict) or (
+        isinstance(value, list) and len(value) == 1 and literal_worded(value[0]))
+
+
 def operations(schema: GraphQLSchema) -> list[tuple[str, str, dict[str, Any]]]:
     """(what, document, variables): each argument's every bad value, as a variable and as a
     literal, the other required arguments given a sample."""
@@ -161,6 +172,8 @@ def operations(schema: GraphQLSchema) -> list[tuple[str, str, dict[str, Any]]]:
                     what = f"{field_name}({arg_name}: {json.dumps(bad)[:60]})"
                     cases.append((what, f"{kind}($v: {arg.type}{declared}) {{ {field_name}"
                                   f"({arg_name}: $v{passed}) {shown} }}", {"v": bad, **others}))
+                    if not literal_worded(bad):
+                        continue
                     cases.append((what + " literal", f"{kind}({declared[2:]}) {{ {field_name}"
                                   f"({arg_name}: {literal(bad, arg.type)}{passed}) {shown} }}"
                                   if declared else f"{kind} {{ {field_name}({arg_name}:"
@@ -187,7 +200,7 @@ def messages(payload: Any) -> list[str]:
 async def test_no_error_the_schema_can_answer_holds_a_python_word(gql: GraphQL) -> None:
     schema = await introspect(gql)
     cases = operations(schema)
-    assert len(cases) > 1_000, len(cases)  # every argument of every operation, many values
+    assert len(cases) > 600, len(cases)  # every argument of every operation, many values
     offenders: dict[str, str] = {}
     seen = 0
     for what, document, variables in cases:
@@ -198,7 +211,7 @@ async def test_no_error_the_schema_can_answer_holds_a_python_word(gql: GraphQL) 
             words = python_words(message)
             if words and message not in offenders:
                 offenders[message] = f"{what}: {words}"
-    assert seen > 1_000, seen
+    assert seen > 600, seen
     print(f"{len(cases)} requests, {seen} messages checked")
     assert not offenders, "\n".join(f"{how}\n    {text[:300]}" for text, how in offenders.items())
 
