@@ -266,8 +266,10 @@ _REWORDINGS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda match: f"{match['rest']} not to be null."),
     (re.compile(r"(?s)(?<=^Variable '\$)(?P<head>.*), found: (?P<value>[\[{'\"(].*|None|True"
                 r"|False)\.$"), _as_json),
-    (re.compile(r'Value cannot represent a (?P<type>DateTime|Date): "(?P<value>.*?)"\..*$'),
-     _time_hint),
+    # Not our own wording (graph/types/scalars.py: "It needs a UTC offset"), only the
+    # parser's (dateutil's "Expected 4 digits, got 'yest'").
+    (re.compile(r'Value cannot represent a (?P<type>DateTime|Date): "(?P<value>.*?)"\.'
+                r'(?! It needs a UTC offset).*$'), _time_hint),
 ]
 
 
