@@ -6,6 +6,7 @@ them, as a GraphQL error with a code; the domain knows neither.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 
@@ -23,7 +24,13 @@ class NotFound(DomainError):
     when that was no key at all (a malformed reference)."""
 
     def __init__(self, entity: type, key: object, *, named: str | None = None) -> None:
-        super().__init__("Not found.")
+        # What was not found and what to do, in words: "Not found." told a client neither.
+        what = re.sub(r"(?<!^)(?=[A-Z])", " ", entity.__name__).lower()  # TaskStep: task step
+        super().__init__(
+            f"No {what} with that id: it does not exist, was deleted, or is not yours. Send an"
+            " id this API answered (a list or `node` gives the current ones)."
+        )
+        self.what = what
         self.entity = entity
         self.key = key
         self.named = named

@@ -19,7 +19,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from domain.assistant import Assistant, OfflineAssistant
 from domain.visits import Visits
-from graph.auth import AuthenticationFailed, ConfigurationError, TokenVerifier
+from graph.auth import AuthenticationFailed, ConfigurationError, TokenVerifier, log_refusal
 from graph.context import Resources, get_context
 from graph.drain import Drain
 from graph.errors import BadRequest
@@ -207,6 +207,8 @@ def create_app(
 
 async def _unauthenticated(request: Request, exc: Exception) -> Response:
     message = exc.message if isinstance(exc, AuthenticationFailed) else "unauthenticated"
+    if isinstance(exc, AuthenticationFailed):
+        log_refusal(exc, request.url.path)  # the reason, never the token
     return refusal(
         401, f"Authentication failed: {message}.", "UNAUTHENTICATED",
         request.headers.get("accept", ""), {"WWW-Authenticate": 'Bearer error="invalid_token"'},

@@ -51,18 +51,43 @@ class AuthenticationFailed(Exception):
         self.message = message
 
 
+def log_refusal(error: AuthenticationFailed, path: str) -> None:
+    """One line on the server's log for a refused token: the reason (expired, bad signature,
+    malformed...) and where, never the token, so whoever runs the server sees why a client
+    got 401 while the client only saw the answer."""
+    logger.warning("401 refused a bearer token: %s", error.message, extra={"path": path})
+
+
 class ConfigurationError(Exception):
     """The settings cannot verify tokens (production without a key, unreadable key file)."""
 
 
+DEV_SECRET_NAME = Path("clarity-graph") / "jwt-secret"
+
+
+def dev_secret_file(settings: Settings) -> tuple[Path, str]:
+    """Where development keeps its generated secret, and why there.
+
+    One fixed place per user, not the current folder: `serve` run from the project and
+    `clarity-graph token` run from anywhere else used to make two secrets, and the token
+    was refused. JWT_DEV_SECRET_FILE when set; else the XDG config folder
+    ($XDG_CONFIG_HOME, else ~/.config) as every desktop tool keeps its per-user state."""
+    if settings.jwt_dev_secret_file is not None:
+        return settings.jwt_dev_secret_file.expanduser(), "JWT_DEV_SECRET_FILE is set"
+    configured = os.environ.get("XDG_CONFIG_HOME", "")
+    if configured and Path(configured).is_absolute():  # the spec ignores a relative one
+        return Path(configured) / DEV_SECRET_NAME, "the XDG config folder ($XDG_CONFIG_HOME)"
+    return Path.home() / ".config" / DEV_SECRET_NAME, "the XDG config folder (~/.config)"
+
+
 def load_dev_secret(settings: Settings, *, create: bool) -> str:
-    """The development HS256 secret, generated once and kept in a local file.
+    """The development HS256 secret, generated once and kept in `dev_secret_file`.
 
     The file is created with mode 0600 from the start (never world-readable for a moment),
-    and atomically, so two processes starting together end up sharing one secret. An empty
-    file (an interrupted first run) is never used as a key.
+    its folder 0700, and atomically, so two processes starting together end up sharing one
+    secret. An empty file (an interrupted first run) is never used as a key.
     """
-    path = settings.jwt_dev_secret_file
+    path, _why = dev_secret_file(settings)
     existing = _read_secret(path)
     if existing:
         return existing
@@ -70,6 +95,7 @@ def load_dev_secret(settings: Settings, *, create: bool) -> str:
         raise ConfigurationError(f"no JWT_SECRET and no development secret at {path}")
     secret = secrets.token_urlsafe(48)
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     except OSError as error:
         raise ConfigurationError(f"cannot write the development secret {path}: {error}") from error
@@ -128,7 +154,7 @@ def hs_secret(settings: Settings) -> str | None:
     if settings.is_production:
         raise ConfigurationError("production needs JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWKS_FILE")
     logger.warning(
-        "JWT_SECRET is not set: using the development secret in %s", settings.jwt_dev_secret_file
+        "JWT_SECRET is not set: using the development secret in %s", dev_secret_file(settings)[0]
     )
     return load_dev_secret(settings, create=True)
 
@@ -293,6 +319,17 @@ def _storable(text: str) -> bool:
     """Printable text: no control characters (NUL included), no lone surrogates (both are
     Unicode's "Other" categories), no separators but the space."""
     return text.isprintable()
+
+
+def signing_key_origin(settings: Settings) -> str:
+    """Which secret `mint_token` signs with and why, for `clarity-graph token` to say."""
+    if settings.jwt_secret is not None:
+        return "signed with JWT_SECRET (set in the environment)"
+    path, why = dev_secret_file(settings)
+    return (
+        f"signed with the development secret {path} (JWT_SECRET is not set; {why}); a server"
+        " run by this user with the same settings reads the same file"
+    )
 
 
 def mint_token(settings: Settings, *, user_id: str, admin: bool, ttl_seconds: int) -> str:

@@ -84,9 +84,11 @@ def _grant(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> int:
-    from graph.auth import mint_token
+    from graph.auth import mint_token, signing_key_origin
 
-    print(mint_token(settings, user_id=args.user, admin=args.admin, ttl_seconds=args.ttl))
+    token = mint_token(settings, user_id=args.user, admin=args.admin, ttl_seconds=args.ttl)
+    print(f"clarity-graph token: {signing_key_origin(settings)}", file=sys.stderr)
+    print(token)
     return 0
 
 

@@ -13,10 +13,13 @@ its errors are logged first-then-counted (`graph.observability.FirstThenCounted`
 
 from __future__ import annotations
 
+import ast
+import json
 import logging
+import re
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -192,6 +195,7 @@ def present(error: GraphQLError) -> GraphQLError:
             extensions={**(error.extensions or {}), **original.extensions},
         )
     if _is_expected(error):
+        error.message = plain_words(error.message)
         return error
     error_id = uuid.uuid4().hex
     where = ".".join(str(part) for part in error.path or ())
@@ -209,6 +213,71 @@ def present(error: GraphQLError) -> GraphQLError:
         path=error.path,
         extensions={"code": code, "errorId": error_id},
     )
+
+
+# graphql-core's coercion and validation messages, as Python says them, in the API's words:
+# "not to be None" is Python's null, and a variable's value was printed as a Python repr
+# (`found: {'title': 'x'}`). Each rule says what to send instead. Reworded here, the one
+# place every shown error passes (`present`); tests/graph/test_error_words.py sends every
+# kind of bad value the schema can receive and fails on a Python word in any answer.
+def _variable_required(match: re.Match[str]) -> str:
+    return f"Variable '${match['name']}' is required: give a {match['type']}, not null."
+
+
+def _variable_missing(match: re.Match[str]) -> str:
+    return f"Variable '${match['name']}' is required: give a {match['type']}."
+
+
+def _null_where_required(match: re.Match[str]) -> str:
+    return f"Expected a value of type '{match['type']}!', found null: give a {match['type']}."
+
+
+def _variable_null_in_position(match: re.Match[str]) -> str:
+    return (f"Variable '${match['name']}' is null where a {match['type']} is required: give it a"
+            " value, or declare it non-null.")
+
+
+def _as_json(match: re.Match[str]) -> str:
+    """A variable's value graphql-core printed as a Python repr, shown as JSON (or left out
+    when it was shortened and no longer parses)."""
+    try:
+        value = ast.literal_eval(match["value"])
+    except (ValueError, SyntaxError, RecursionError, MemoryError):
+        return f"{match['head']}."
+    return f"{match['head']}, found: {json.dumps(value)}."
+
+
+def _time_hint(match: re.Match[str]) -> str:
+    example = ("ISO 8601 with a UTC offset, e.g. 2024-05-01T09:00:00Z"
+               if match["type"] == "DateTime" else "YYYY-MM-DD, e.g. 2024-05-01")
+    return f'Value cannot represent a {match["type"]}: "{match["value"]}". Write {example}.'
+
+
+_REWORDINGS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"^Variable '\$(?P<name>\w+)' has invalid value: Expected value of non-null"
+                r" type '(?P<type>[^'!]+)!' not to be None\.$"), _variable_required),
+    (re.compile(r"^Variable '\$(?P<name>\w+)' has invalid value: Expected a value of non-null"
+                r" type '(?P<type>[^'!]+)!' to be provided\.$"), _variable_missing),
+    (re.compile(r"Expected value of non-null type '(?P<type>[^'!]+)!' not to be None\."),
+     _null_where_required),
+    (re.compile(r"Expected variable '\$(?P<name>\w+)' provided to non-null type"
+                r" '(?P<type>[^'!]+)!?' not to be None\."), _variable_null_in_position),
+    (re.compile(r"(?<=^Variable '\$)(?P<rest>.*) not to be None\."),
+     lambda match: f"{match['rest']} not to be null."),
+    (re.compile(r"(?s)(?<=^Variable '\$)(?P<head>.*), found: (?P<value>[\[{'\"(].*|None|True"
+                r"|False)\.$"), _as_json),
+    # Not our own wording (graph/types/scalars.py: "It needs a UTC offset"), only the
+    # parser's (dateutil's "Expected 4 digits, got 'yest'").
+    (re.compile(r'Value cannot represent a (?P<type>DateTime|Date): "(?P<value>.*?)"\.'
+                r'(?! It needs a UTC offset).*$'), _time_hint),
+]
+
+
+def plain_words(message: str) -> str:
+    """`message` with graphql-core's Python words replaced by the API's."""
+    for pattern, reword in _REWORDINGS:
+        message = pattern.sub(reword, message)
+    return message.replace(" not to be None.", " not to be null.")
 
 
 def mask(result: Any) -> None:

@@ -34,8 +34,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
 
     jwt_secret: SecretStr | None = None
-    # Where development keeps the generated HS256 secret that `clarity-graph token` also reads.
-    jwt_dev_secret_file: Path = Path(".clarity-jwt-secret")
+    # Where development keeps the generated HS256 secret that `clarity-graph token` also reads;
+    # unset: $XDG_CONFIG_HOME/clarity-graph/jwt-secret, else ~/.config/... (graph/auth.py
+    # `dev_secret_file`), one place whatever folder either is run from.
+    jwt_dev_secret_file: Path | None = None
     jwt_public_key_file: Path | None = None
     jwks_file: Path | None = None
     jwt_algorithms: CommaList = ["HS256"]

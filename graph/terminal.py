@@ -9,6 +9,10 @@ which database, where the playground is and how to get a token, then a line per 
 from __future__ import annotations
 
 import logging
+import os
+import shlex
+import shutil
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
@@ -49,8 +53,31 @@ def is_terminal(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
-def banner(settings: Settings, host: str, port: int) -> list[str]:
-    """What `serve` prints before it listens, when a person is watching."""
+def own_command(argv0: str | None = None, executable: str | None = None) -> str:
+    """How to run this same `clarity-graph` again, as a person would paste it.
+
+    `clarity-graph` when that name on PATH is this very script; the script's absolute path
+    when it was run by path (`.venv/bin/clarity-graph` with the venv not activated: the
+    bare name would be "command not found" or another install); `python -m graph.cli` with
+    this interpreter when run as a module. Paths are absolute, not resolved: a venv's python
+    is a symlink whose target knows nothing of the venv."""
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    executable = sys.executable if executable is None else executable
+    if os.path.basename(argv0) != "clarity-graph":  # `python -m graph.cli`: argv0 is cli.py
+        return f"{shlex.quote(executable)} -m graph.cli"
+    script = os.path.abspath(argv0) if os.sep in argv0 else shutil.which(argv0) or argv0
+    on_path = shutil.which("clarity-graph")
+    if on_path is not None and os.path.samefile(on_path, script):
+        return "clarity-graph"
+    return shlex.quote(script)
+
+
+def banner(
+    settings: Settings, host: str, port: int, command: str | None = None
+) -> list[str]:
+    """What `serve` prints before it listens, when a person is watching. `command` is how
+    to run `clarity-graph` (`own_command`), so the token line runs as printed."""
+    command = own_command() if command is None else command
     base = f"http://{host}:{port}/graphql"
     database = make_url(settings.database_url).render_as_string(hide_password=True)
     lines = [
@@ -62,8 +89,8 @@ def banner(settings: Settings, host: str, port: int) -> list[str]:
         lines.append(f"  playground  {base}  (open it in a browser)")
     if not settings.is_production:
         lines.append(
-            "  token       clarity-graph token --user alice"
-            "  (in the playground's Headers tab: {\"Authorization\": \"Bearer <token>\"})"
+            f"  token       {command} token --user alice"
+            "  (paste it over <token> in the playground's Headers tab)"
         )
     lines.append("  stop        Ctrl+C")
     return lines

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,9 @@ from models.privileges import grant
 from models.rls import DatabaseViewer, viewer_session
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+# A test without JWT_SECRET makes the development secret (graph/auth.py `dev_secret_file`):
+# in a folder of the run's own, never the user's ~/.config; servers the tests start inherit it.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="clarity-test-config-")
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or "sqlite+aiosqlite:///:memory:"
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
 # The suite run through PgBouncer in transaction pool mode (tests/pgbouncer.py sets it, with

@@ -3,12 +3,15 @@
 - Every module of the project's packages imports, in a fresh interpreter, against what is
   installed. The packages are the ones `[tool.setuptools.packages.find] include` names, walked
   with pkgutil, so a module moved or added is checked without touching this file.
-- The environment is `requirements.lock`: each distribution the lock pins (for this platform)
-  is installed at exactly its locked version. Skipped under `.ci/newest` (CLARITY_NEWEST=1),
-  which runs the suite against the newest releases on purpose.
-- The lock satisfies pyproject.toml's ranges (else it is stale: regenerate it), and the
-  libraries whose internals we use, strawberry-graphql and graphql-core, are named with an
-  upper bound that admits one minor series.
+- The environment is the locks: each distribution `requirements.lock` (the runtime) or
+  `requirements-test.lock` (the test and lint tools, nothing the runtime lock pins) pins
+  for this platform is installed at exactly its locked version. Skipped under `.ci/newest`
+  (CLARITY_NEWEST=1), which runs the suite against the newest releases on purpose.
+- The runtime lock alone satisfies the project's dependencies (the README's run command
+  installs it alone); both together satisfy the `test` extra; no package is pinned in both
+  (else they could disagree). Else they are stale: regenerate them. The libraries whose
+  internals we use, strawberry-graphql and graphql-core, are named with an upper bound that
+  admits one minor series.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = ROOT / "pyproject.toml"
 LOCK = ROOT / "requirements.lock"
+TEST_LOCK = ROOT / "requirements-test.lock"
 REINSTALL = (
-    ".venv/bin/pip install --require-hashes -r requirements.lock"
+    ".venv/bin/pip install --require-hashes -r requirements.lock -r requirements-test.lock"
     " && .venv/bin/pip install --no-deps --no-build-isolation -e ."
 )
 
@@ -85,19 +89,23 @@ def _top_level_packages() -> list[str]:
     return found
 
 
-def _locked() -> dict[str, tuple[str, Marker | None]]:
-    """requirements.lock's pins: canonical name -> (version, environment marker)."""
+def _locked(lock: Path = LOCK) -> dict[str, tuple[str, Marker | None]]:
+    """A lock's pins: canonical name -> (version, environment marker)."""
     pins: dict[str, tuple[str, Marker | None]] = {}
     pin = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
-    for line in LOCK.read_text().splitlines():
+    for line in lock.read_text().splitlines():
         if not line or line[0] in " #-":
             continue
         match = pin.match(line)
-        assert match, f"requirements.lock: not a pinned requirement: {line!r}"
+        assert match, f"{lock.name}: not a pinned requirement: {line!r}"
         name, version, marker = match.groups()
         pins[canonicalize_name(name)] = (version, Marker(marker) if marker else None)
-    assert pins, "requirements.lock pins nothing"
+    assert pins, f"{lock.name} pins nothing"
     return pins
+
+
+def _all_locked() -> dict[str, tuple[str, Marker | None]]:
+    return {**_locked(LOCK), **_locked(TEST_LOCK)}
 
 
 def _declared() -> list[Requirement]:
@@ -143,7 +151,7 @@ def test_the_environment_is_the_lock() -> None:
             "not against requirements.lock"
         )
     drift: list[str] = []
-    for name, (version, marker) in sorted(_locked().items()):
+    for name, (version, marker) in sorted(_all_locked().items()):
         if marker is not None and not marker.evaluate():
             continue  # not for this platform
         try:
@@ -154,35 +162,55 @@ def test_the_environment_is_the_lock() -> None:
         if Version(installed) != Version(version):
             drift.append(f"{name}: locked {version}, installed {installed}")
     assert not drift, (
-        "this environment is not requirements.lock (install from the lock: "
+        "this environment is not the locks (install from them: "
         f"{REINSTALL}; or set CLARITY_NEWEST=1 to run against other versions on purpose):\n"
         + "\n".join(drift)
     )
 
 
-def test_the_lock_satisfies_pyproject() -> None:
-    """A range moved in pyproject.toml without regenerating the lock shows here."""
-    locked = _locked()
-    data = _pyproject()
-    # The lock is compiled with the `test` extra and every dependency group; `otel` stays out.
-    in_lock = (
-        list(data["project"]["dependencies"]) + data["project"]["optional-dependencies"]["test"]
-    )
-    for group in data.get("dependency-groups", {}).values():
-        in_lock += [item for item in group if isinstance(item, str)]
+def _requirements(texts: list[str]) -> list[Requirement]:
+    return [
+        requirement for requirement in map(Requirement, texts)
+        if requirement.marker is None or requirement.marker.evaluate({"extra": ""})
+    ]
+
+
+def _stale(requirements: list[Requirement], locked: dict[str, tuple[str, Marker | None]],
+           where: str) -> list[str]:
     stale: list[str] = []
-    for requirement in map(Requirement, in_lock):
-        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
-            continue
+    for requirement in requirements:
         name = canonicalize_name(requirement.name)
         if name not in locked:
-            stale.append(f"{requirement}: not in requirements.lock")
+            stale.append(f"{requirement}: not in {where}")
         elif not requirement.specifier.contains(locked[name][0], prereleases=True):
-            stale.append(f"{requirement}: requirements.lock has {locked[name][0]}")
-    assert not stale, (
-        "requirements.lock is stale; regenerate it (docs/dependencies.md):\n"
-        + "\n".join(stale)
+            stale.append(f"{requirement}: {where} has {locked[name][0]}")
+    return stale
+
+
+def test_the_locks_satisfy_pyproject() -> None:
+    """A range moved in pyproject.toml without regenerating the locks shows here. The
+    runtime lock is compiled with every dependency group (the build backend) and no extra;
+    the test lock with the `test` extra, less what the runtime lock pins; `otel` stays out."""
+    data = _pyproject()
+    runtime = list(data["project"]["dependencies"])
+    for group in data.get("dependency-groups", {}).values():
+        runtime += [item for item in group if isinstance(item, str)]
+    stale = _stale(_requirements(runtime), _locked(LOCK), "requirements.lock")
+    stale += _stale(
+        _requirements(data["project"]["optional-dependencies"]["test"]), _all_locked(),
+        "requirements.lock + requirements-test.lock",
     )
+    assert not stale, (
+        "the locks are stale; regenerate them (docs/dependencies.md):\n" + "\n".join(stale)
+    )
+
+
+def test_the_test_lock_pins_only_what_the_runtime_lock_does_not() -> None:
+    both = sorted(set(_locked(LOCK)) & set(_locked(TEST_LOCK)))
+    assert not both, f"pinned in both locks (regenerate them, docs/dependencies.md): {both}"
+    tools = {"pytest", "pytest-asyncio", "hypothesis", "hypothesis-graphql", "mypy", "ruff"}
+    assert tools <= set(_locked(TEST_LOCK)), "the test tools belong in requirements-test.lock"
+    assert tools.isdisjoint(_locked(LOCK)), "the run command would install test tools"
 
 
 def _has_upper_bound(requirement: Requirement) -> bool:
@@ -228,6 +256,6 @@ _LOOK_ALIKES = {
 
 
 def test_no_look_alike_distribution_is_locked_or_declared() -> None:
-    names = set(_locked()) | {canonicalize_name(r.name) for r in _declared()}
+    names = set(_all_locked()) | {canonicalize_name(r.name) for r in _declared()}
     found = {name: _LOOK_ALIKES[name] for name in names & set(_LOOK_ALIKES)}
     assert not found, f"look-alike distributions (the real one in brackets): {found}"

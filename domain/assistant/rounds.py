@@ -17,7 +17,7 @@ from domain.assistant.generations import Transactions
 from domain.assistant.references import number_of
 from domain.assistant.toolkit import Ambiguous, Outcome, ToolContext
 from domain.assistant.tools import checked_arguments
-from domain.errors import DomainError, Invalid
+from domain.errors import DomainError, Invalid, NotFound
 from models import Task
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def _refusal(call: Planned, error: Exception) -> Refusal:
         return Refusal("That didn't work: " + "; ".join(
             f"{k} {v}" for k, v in error.problems.items()) + ".")
     if isinstance(error, DomainError):  # not found, a rule of the domain: rolled back
-        return Refusal(error.message if error.message != "Not found." else "That task is gone.")
+        return Refusal("That task is gone." if isinstance(error, NotFound) else error.message)
     error_id = uuid.uuid4().hex
     logger.error("the %s tool failed: error %s", call.tool, error_id, exc_info=error)
     return Refusal(f"Something went wrong on our side (error {error_id}); nothing was changed.")

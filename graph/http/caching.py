@@ -8,7 +8,8 @@
 - Everything else (POST, so every mutation; any answer with errors; refusals) is
   `Cache-Control: no-store`.
 - Every answer varies by who asks and what they accept: `Vary: Authorization, X-Session-Id,
-  Accept` (CORS adds `Origin`).
+  Accept, Origin`. CORS adds `Origin` again on cross-origin answers; `OneVary` (outside CORS)
+  merges every `Vary` into one header naming each value once, so a cache sees `Origin` once.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from __future__ import annotations
 import hashlib
 
 import orjson
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Origin too, always: Starlette's CORS adds it only when the request has an Origin, and a
 # browser may reuse an answer stored without one for a cross-origin fetch (no CORS headers).
@@ -41,8 +44,7 @@ def matches(if_none_match: str, tag: str) -> bool:
 def caching(request: Request, response: Response, *, errors: bool, data: object) -> Response:
     """Cache headers for a GraphQL answer, or the 304 that replaces it; `data` is the
     answer's `data` entry."""
-    vary = [v for v in (response.headers.get("vary") or "").split(",") if v.strip()]
-    response.headers["Vary"] = ", ".join([*vary, *VARY])
+    response.headers["Vary"] = merge_vary([*response.headers.getlist("vary"), *VARY])
     if request.method != "GET" or response.status_code != 200 or errors:
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -53,3 +55,40 @@ def caching(request: Request, response: Response, *, errors: bool, data: object)
         kept = {k: v for k, v in response.headers.items() if k in ("vary", "cache-control", "etag")}
         return Response(status_code=304, headers=kept)
     return response
+
+
+def merge_vary(values: list[str]) -> str:
+    """Every `Vary` value once, in first-seen order (header names are case-insensitive)."""
+    seen: dict[str, str] = {}
+    for value in values:
+        for name in (part.strip() for part in value.split(",")):
+            if name and name.lower() not in seen:
+                seen[name.lower()] = name
+    return ", ".join(seen.values())
+
+
+class OneVary:
+    """ASGI middleware: the response's `Vary` headers merged into one, each value once.
+
+    The one place duplicates are removed: Starlette's CORS appends `Origin` to a `Vary` that
+    `caching` already ends with `Origin` (and a 304 keeps it), so without this a cross-origin
+    answer said `Vary: ..., Origin, Origin`. Added outside CORS (`graph/http/cors.py`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_once(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                values = headers.getlist("vary")
+                if values:
+                    del headers["vary"]
+                    headers["Vary"] = merge_vary(values)
+            await send(message)
+
+        await self.app(scope, receive, send_once)

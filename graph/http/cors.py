@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from strawberry.http.websocket_origin import normalize_origin
 
 from graph.auth import ConfigurationError
+from graph.http.caching import OneVary
 from graph.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 ALLOWED_HEADERS = [
     "Authorization",  # the bearer token
     "Content-Type",  # application/json (not safelisted: it is what makes a preflight)
+    "If-None-Match",  # a persisted GET revalidating its cached answer by ETag (Apollo, a
+    # browser's fetch with cache: "no-cache"): not safelisted, so it needs a preflight's yes
     "X-Session-Id",  # the anonymous visit
     "X-Request-Id",  # a client's own request id, kept when sane and echoed back
     "apollographql-client-name",  # Apollo Client 4's client awareness
@@ -127,3 +130,4 @@ def add_cors(app: FastAPI, settings: Settings) -> None:
         expose_headers=EXPOSED_HEADERS,
         max_age=PREFLIGHT_MAX_AGE_SECONDS,
     )
+    app.add_middleware(OneVary)  # outside CORS: its `Origin` and caching's are one value

@@ -158,7 +158,10 @@ class Subscription:
             .where(models.Conversation.id == key),
         )
         if not owned:
-            raise ClientError("Not found.", code="NOT_FOUND")
+            raise ClientError(
+                "No conversation with that id: it does not exist, was deleted, or is not yours."
+                " Subscribe with an id from `conversations`.", code="NOT_FOUND",
+            )
         async with aclosing(deliveries(context, frozenset({EventKind.MESSAGE}))) as events:
             async for event in events:
                 row = await _load(

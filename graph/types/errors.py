@@ -62,8 +62,20 @@ class NotFoundError(UserError):
     )
 
     @classmethod
-    def of(cls, node_id: str) -> NotFoundError:
-        return cls(message="Not found.", code="NOT_FOUND", missing_id=strawberry.ID(node_id))
+    def of(cls, node_id: str, message: str) -> NotFoundError:
+        return cls(message=message, code="NOT_FOUND", missing_id=strawberry.ID(node_id))
+
+
+@strawberry.type(description=(
+    "Deprecated: never answered since 0.1.0, kept so operations that spread `... on "
+    "AlreadyClaimedError` still validate (GraphQL cannot mark a type @deprecated). A visit "
+    "belongs to its first claimer, who may claim it again; to anyone else `claimSession` "
+    "answers NotFoundError. Drop the spread; this type goes in 0.3.0. Code ALREADY_CLAIMED."
+))
+class AlreadyClaimedError(UserError):
+    # Restored as it was before 8b2a286 removed it without a deprecation step: a client
+    # still sending the spread got a validation error and no answer at all.
+    pass
 
 
 @strawberry.type(

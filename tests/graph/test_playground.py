@@ -41,3 +41,17 @@ def test_extensions_are_classes_or_factories_never_shared_instances() -> None:
     for extension in schema_extensions(make_settings(environment="production")):
         assert not isinstance(extension, SchemaExtension)
         assert isinstance(extension(), SchemaExtension)  # a fresh one per operation
+
+
+async def test_the_playground_opens_as_clarity_graph_with_a_first_query_and_a_token_template(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await _page(client)
+    assert "<title>Clarity Graph</title>" in page
+    assert "Strawberry" not in page and "strawberry" not in page
+    assert "query FirstLook {" in page and "viewer {" in page and "tasks(first: 5)" in page
+    assert "clarity-graph token --user alice" in page
+    assert '"Authorization": "Bearer <token>"' in page
+    assert 'defaultEditorToolsVisibility: "headers"' in page
+    # Offline: every script and stylesheet is our own file (no CDN).
+    assert "https://" not in page.replace("http://www.w3.org/2000/svg", "")

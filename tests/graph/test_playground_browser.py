@@ -487,3 +487,41 @@ async def test_a_subscription_run_as_soon_as_it_is_typed_goes_over_the_websocket
             ),
             "the subscription sent over the socket",
         )
+
+
+async def test_graphiql_opens_with_a_first_query_and_a_headers_template_that_runs(
+    served: Served, tmp_path: Path
+) -> None:
+    """Titled Clarity Graph; the first query and the token template are there; run as they
+    are the answer says to sign in (the placeholder is not sent: no 401), and with <token>
+    replaced the same query answers the viewer's tasks."""
+    async with asyncio.timeout(TEST_TIMEOUT), browser_page(tmp_path) as page:
+        await open_graphiql(page, served.base)
+        assert await page.evaluate("document.title") == "Clarity Graph"
+        query = await page.evaluate(f"{_editor(QUERY_EDITOR)}.getValue()")
+        assert "query FirstLook" in query and "tasks(first: 5)" in query
+        template = await page.wait_for(
+            f"document.querySelector({json.dumps(HEADERS_EDITOR)})?.CodeMirror.getValue()",
+            "the headers editor, open with its template",
+        )
+        assert json.loads(template) == {"Authorization": "Bearer <token>"}
+        result = f"document.querySelector({json.dumps(RESULT)}).CodeMirror.getValue()"
+        await page.click(".graphiql-execute-button")
+        unsigned = await page.wait_for(
+            f"(() => {{ const t = {result}; return t.includes('UNAUTHENTICATED') ? t : null }})()",
+            "UNAUTHENTICATED for the query run without a token",
+        )
+        assert "Sign in" in unsigned
+        filled = template.replace("<token>", served.token)
+        await page.evaluate(f"{_editor(HEADERS_EDITOR)}.setValue({json.dumps(filled)})")
+        await page.click(".graphiql-execute-button")
+        shown = await page.wait_for(
+            f"(() => {{ const t = {result};"
+            f" return t.includes({json.dumps(TITLE)}) ? t : null }})()",
+            "the first query's answer with the token",
+        )
+        assert json.loads(shown)["data"]["viewer"]["id"] == "alice"
+        statuses = [p["response"]["status"] for p in page.of("Network.responseReceived")]
+        assert 401 not in statuses
+        assert page.failed_requests() == []
+        assert page.page_errors() == []

@@ -32,7 +32,7 @@ def test_a_human_line_is_short_with_its_extras_after_the_message() -> None:
 
 def test_the_banner_says_where_what_and_how_to_get_a_token() -> None:
     lines = banner(make_settings(database_url="sqlite+aiosqlite:///./clarity.db"),
-                   "127.0.0.1", 8000)
+                   "127.0.0.1", 8000, command="clarity-graph")
     text = "\n".join(lines)
     assert "listening   http://127.0.0.1:8000/graphql" in text
     assert "playground" in text and "clarity-graph token --user alice" in text
@@ -102,7 +102,8 @@ def test_serve_on_a_terminal_prints_a_few_human_lines(tmp_path: Path) -> None:
         pass
     assert printed[0].startswith("Clarity Graph (development)"), printed
     assert any("listening" in line for line in printed)
-    assert any("clarity-graph token" in line for line in printed)
+    # run as `python -m graph.cli`: the token line says so (tests/graph/test_first_hour.py)
+    assert any("-m graph.cli token --user alice" in line for line in printed), printed
     assert not any(line.lstrip().startswith("{") for line in printed), printed
     assert not any("alembic" in line for line in printed), printed
     assert len(printed) <= 10, printed  # the banner and the development-secret warning

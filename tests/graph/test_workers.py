@@ -113,10 +113,11 @@ def test_the_parent_makes_the_development_secret_before_the_workers(
 ) -> None:
     # Made once here, every worker reads the same secret instead of racing to make its own.
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", UNREACHABLE)  # stops it right after, before uvicorn
     monkeypatch.delenv("JWT_SECRET", raising=False)
     main(["serve", "--workers", "2"])
-    assert (tmp_path / ".clarity-jwt-secret").read_text().strip()
+    assert (tmp_path / "clarity-graph" / "jwt-secret").read_text().strip()
 
 
 # Loaded at every interpreter's start (PYTHONPATH): in the workers alone, a manifest that

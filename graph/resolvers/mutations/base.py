@@ -56,7 +56,7 @@ def not_found(failure: NotFound) -> NotFoundError:
     named = failure.named or (
         encode_id(name, failure.key) if name in NODE_TYPES else str(failure.key)
     )
-    return NotFoundError.of(named)
+    return NotFoundError.of(named, failure.message)
 
 
 class ExpectedFailures(FieldExtension):

@@ -15,7 +15,12 @@ from domain.visit_credentials import InvalidVisitCredential
 from graph.context import Info, request_ip
 from graph.errors import NotAuthenticated
 from graph.resolvers.mutations.base import in_transaction, mutation
-from graph.types.errors import NotFoundError, RateLimitedError, payload_union
+from graph.types.errors import (
+    AlreadyClaimedError,
+    NotFoundError,
+    RateLimitedError,
+    payload_union,
+)
 
 
 @strawberry.type(description="A new visit: send its credential as X-Session-Id from now on.")
@@ -55,7 +60,8 @@ class ClaimSessionSuccess:
 
 
 ClaimSessionPayload: TypeAlias = Annotated[
-    ClaimSessionSuccess | NotFoundError,
+    # AlreadyClaimedError is never answered: a deprecated member, kept for old operations.
+    ClaimSessionSuccess | NotFoundError | AlreadyClaimedError,
     payload_union("ClaimSessionPayload", "claimSession"),
 ]
 
