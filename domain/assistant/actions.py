@@ -11,6 +11,7 @@ reach the model or the user.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from domain.assistant.references import (
     matching_ids,
     number_of,
     resolve_step,
+    steps_of,
     target,
 )
 from domain.assistant.toolkit import STATUS_WORDS, Outcome, ToolContext, ToolError, quoted
@@ -81,7 +83,7 @@ async def update_task(session: AsyncSession, context: ToolContext, args: dict[st
 async def _to_status(
     session: AsyncSession, context: ToolContext, args: dict[str, Any], status: str
 ) -> Outcome:
-    task = await target(session, context, args)
+    task = await target(session, context, args, prefer_open=status != "cancelled")
     bound, data = {"task_id": task.id}, {"title": task.title, "status": status}
     words = STATUS_WORDS[status]
     asked = f"cancel {quoted(task)}" if status == "cancelled" else (
@@ -117,13 +119,27 @@ async def reopen_task(session: AsyncSession, context: ToolContext, args: dict[st
 
 
 async def add_step(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
-    task = await target(session, context, args)
+    new_title = args.get("or_new_task")
+    if new_title and "task_id" not in args and not await _names_a_task(
+            session, context, str(args.get("task") or "")):
+        return await _instead_new(session, context, str(new_title))
+    task = await target(session, context, args, prefer_open=True)
     content = str(args["content"])[:STEP_CONTENT_MAX]
     step = await service.add_step(session, task, content, None)
     return Outcome(f"Added step {step.step_number} to {quoted(task)}: {content}",
                    {"title": task.title, "step": step.step_number}, changed=True,
                    proposal=f"add the step {quoted(content)} to {quoted(task)}",
                    touched=(task.id,), bound={"task_id": task.id})
+
+
+async def _instead_new(session: AsyncSession, context: ToolContext, title: str) -> Outcome:
+    """The new task an "add X to Y" meant when no task is Y; once, however many steps X was
+    read as (the task just made is the focus)."""
+    if context.focus is not None:
+        made = await session.get(Task, context.focus)
+        if made is not None and made.title == title:
+            return Outcome("", {"title": title})
+    return await create_task(session, context, {"title": title})
 
 
 async def _bound_step(
@@ -142,7 +158,7 @@ async def _bound_step(
 async def complete_step(
     session: AsyncSession, context: ToolContext, args: dict[str, Any]
 ) -> Outcome:
-    task = await target(session, context, args)
+    task = await target(session, context, args, prefer_open=True)
     step = await _bound_step(session, context, task, args)
     return await _check_step(session, task, step, done=args.get("done", True) is not False)
 
@@ -198,8 +214,55 @@ async def check_off(session: AsyncSession, context: ToolContext, args: dict[str,
         if done:
             return await _to_status(session, context, named, "completed")
         return await reopen_task(session, context, named)
-    task, step = await _open_step(session, context, words, done=not done)
-    return await _check_step(session, task, step, done=done)
+    found = await _step_of_named_task(session, context, words, done=not done)
+    if found is None:
+        found = await _open_step(session, context, words, done=not done)
+    return await _check_step(session, *found, done=done)
+
+
+_STEP_OF = re.compile(r" (?:on|in|for|of|from) ", re.I)
+
+
+async def _step_of_named_task(
+    session: AsyncSession, context: ToolContext, words: str, *, done: bool
+) -> tuple[Task, TaskStep] | None:
+    """"wine on the dinner party thing": a step (by its words, checked or not as `done`
+    says) of the one open task named after the last "on"/"in"/"for"/"of"/"from", when no
+    step matches the words whole; None when the words do not read so."""
+    rows = (await session.execute(
+        scope.owned_columns(TaskStep, context.user_id, TaskStep.id, TaskStep.content)
+        .where(Task.status.in_(OPEN_STATUSES), TaskStep.completed.is_(done)))).all()
+    if matching.best(matching.words(words), ((row[0], row[1]) for row in rows)):
+        return None
+    for split in reversed(list(_STEP_OF.finditer(words))):
+        named, ref = words[: split.start()], words[split.end():]
+        titles = await candidates(session, context.user_id)
+        keys = matching.best(matching.words(ref), ((k, t) for k, t, s in titles
+                                                   if s in OPEN_STATUSES))
+        if len(keys) != 1 or not matching.significant(matching.words(named)):
+            continue
+        task = await target(session, context, {"task_id": keys[0]})
+        steps = [s for s in await steps_of(session, context.user_id, task)
+                 if s.completed is done]
+        best = matching.best(matching.words(named), ((s.id, s.content) for s in steps))
+        if len(best) == 1:
+            return task, next(s for s in steps if s.id == best[0])
+    return None
+
+
+async def names_something(
+    session: AsyncSession, context: ToolContext, words: str, *, steps: bool
+) -> bool:
+    """Whether `words` name a task (a pronoun, a number, words of a title) or, with `steps`,
+    an open step of an open task."""
+    if await _names_a_task(session, context, words):
+        return True
+    if not steps:
+        return False
+    rows = (await session.execute(
+        scope.owned_columns(TaskStep, context.user_id, TaskStep.id, TaskStep.content)
+        .where(Task.status.in_(OPEN_STATUSES), TaskStep.completed.is_(False)))).all()
+    return bool(matching.best(matching.words(words), ((row[0], row[1]) for row in rows)))
 
 
 async def _names_a_task(session: AsyncSession, context: ToolContext, words: str) -> bool:

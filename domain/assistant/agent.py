@@ -37,6 +37,7 @@ from domain.assistant.rounds import (
     carry_out,
     choose,
     dry_run,
+    expanded,
     planned_call,
 )
 from domain.assistant.toolkit import Outcome, ToolCall, ToolContext
@@ -147,6 +148,7 @@ async def _round(
     options: TurnOptions,
 ) -> list[Message] | None:
     """Carry out one round of calls, or propose it (returns None: the turn is over)."""
+    planned = await expanded(db, context, planned)
     if await _proposed(db, context, planned, result, options):
         return None
     outcomes = [await carry_out(db, context, call) for call in planned]
