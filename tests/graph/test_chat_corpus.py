@@ -103,19 +103,27 @@ def _apply(state: State, op: Op) -> State:
     return replace(state, steps=tuple(steps))
 
 
-def expected(before: Snapshot, ops: tuple[Op, ...]) -> tuple[dict[int, State | None], list[str]]:
-    """What every task should be after the case (None: deleted), and the new tasks' titles."""
+def expected(
+    before: Snapshot, ops: tuple[Op, ...]
+) -> tuple[dict[int, State | None], list[str], dict[str, State]]:
+    """What every task should be after the case (None: deleted), the new tasks' titles, and
+    the whole state of each new task a later op changes ("add X", then "add a note to it")."""
     after: dict[int, State | None] = {key: folded(state) for key, state in before.items()}
     by_title = {fold(state.title): key for key, state in before.items()}
     created: list[str] = []
+    made: dict[str, State] = {}
     for op in ops:
         if op.kind == "new":
             created.append(fold(op.args[0]))
             continue
+        if fold(op.args[0]) not in by_title and fold(op.args[0]) in created:
+            title = fold(op.args[0])
+            made[title] = folded(_apply(made.get(title, State(title, "pending", None, ())), op))
+            continue
         key = by_title[fold(op.args[0])]
         current = after[key]
         after[key] = None if op.kind == "gone" or current is None else folded(_apply(current, op))
-    return after, created
+    return after, created, made
 
 
 @dataclass
@@ -130,7 +138,7 @@ class Verdict:
 def judge(case: Case, before: Snapshot, after: Snapshot, reply: str) -> Verdict:
     """Right: exactly the expected data and reply. Harmful: a task the case does not name
     changed, a task went that should not have, or a task appeared that nobody asked for."""
-    wanted, created = expected(before, case.expect)
+    wanted, created, changed_new = expected(before, case.expect)
     named = {fold(op.args[0]) for op in case.expect if op.kind != "new"}
     wrong, harm = [], []
     for key, state in before.items():
@@ -143,6 +151,11 @@ def judge(case: Case, before: Snapshot, after: Snapshot, reply: str) -> Verdict:
     if Counter(made) != Counter(created):
         wrong.append(f"created {made}, expected {created}")
         harm += [f"created {title!r}" for title in made if title not in created]
+    for title, state in changed_new.items():
+        actual = [folded(after[key]) for key in after
+                  if key not in before and fold(after[key].title) == title]
+        if state not in actual:
+            wrong.append(f"new task {title!r}: {actual} != {state}")
     words = [word for word in case.reply if word != ASKS]
     missing = [word for word in words if word.casefold() not in reply.casefold()]
     if ASKS in case.reply and "?" not in reply:
