@@ -21,6 +21,7 @@ from domain import scope
 from domain import tasks as service
 from domain.assistant import answers, matching
 from domain.assistant.breakdown_offline import offline_breakdown
+from domain.assistant.listing import STEPS
 from domain.assistant.references import (
     candidates,
     is_pronoun,
@@ -208,16 +209,48 @@ async def check_off(session: AsyncSession, context: ToolContext, args: dict[str,
         task = await target(session, context, args)
         step = await _bound_step(session, context, task, args)
         return await _check_step(session, task, step, done=done)
-    words = str(args.get("what") or "")
+    words, verb = str(args.get("what") or ""), str(args.get("verb") or "")
+    if "task_id" not in args and (shown := await _shown_step(session, context, words)):
+        return await _check_step(session, *shown, done=done)
     if "task_id" in args or await _names_a_task(session, context, words):
         named = args if "task_id" in args else {"task": words}
+        if verb:
+            task = await target(session, context, named, prefer_open=True)
+            _verb_fits(verb, words, task.title)
+            named = {"task_id": task.id}
         if done:
             return await _to_status(session, context, named, "completed")
         return await reopen_task(session, context, named)
     found = await _step_of_named_task(session, context, words, done=not done)
     if found is None:
         found = await _open_step(session, context, words, done=not done)
+    if verb:
+        _verb_fits(verb, words, found[1].content)
     return await _check_step(session, *found, done=done)
+
+
+def _verb_fits(verb: str, words: str, text: str) -> None:
+    """Refuses a check-off whose verb is none of the thing's words ("delayed the report" is
+    not "Write the report")."""
+    if matching.score([verb.casefold()], text) is None:
+        raise ToolError(f"No task or open step matches “{verb} {words}”.")
+
+
+async def _shown_step(
+    session: AsyncSession, context: ToolContext, words: str
+) -> tuple[Task, TaskStep] | None:
+    """After a task's steps were shown, a number or "the last one" is one of those steps."""
+    listing, number = context.listing, number_of(words)
+    if listing is None or listing.status != STEPS or number is None or not listing.search:
+        return None
+    task = await target(session, context, {"task_id": int(listing.search)})
+    steps = await steps_of(session, context.user_id, task)
+    wanted = listing.ids[-1] if number == -1 else None
+    found = [s for s in steps if s.id == wanted or (wanted is None and s.step_number == number)]
+    if not found:
+        raise ToolError(f"“{task.title}” has no step {number} (it has {len(steps)}). "
+                        "Which step do you mean?")
+    return task, found[0]
 
 
 _STEP_OF = re.compile(r" (?:on|in|for|of|from) ", re.I)
@@ -247,6 +280,15 @@ async def _step_of_named_task(
         best = matching.best(matching.words(named), ((s.id, s.content) for s in steps))
         if len(best) == 1:
             return task, next(s for s in steps if s.id == best[0])
+    # The task named no task ("coffee on the grocery list"): the step's own words decide
+    # when they name exactly one open step.
+    for split in _STEP_OF.finditer(words):
+        alone = matching.best(matching.words(words[: split.start()]),
+                              ((row[0], row[1]) for row in rows))
+        if len(alone) == 1:
+            step = await session.scalar(
+                scope.owned(TaskStep, context.user_id).where(TaskStep.id == alone[0]))
+            return await target(session, context, {"task_id": step.task_id}), step
     return None
 
 

@@ -11,7 +11,9 @@ Two words match when, compared case-insensitively:
   words of 5 to 7 letters within 1, words of 8 or more within 2. Words of 3 or 4 letters
   may only have two neighbouring letters swapped ("tirp" / "trip", "dnoe" / "done"): "call"
   / "tall" or "bill" / "pill" are different words, not typos; shorter words must be equal;
-  and a word inside the other is never a typo of it ("lumber" / "plumber").
+  and a word inside the other is never a typo of it ("lumber" / "plumber"); or
+- the typed word (4 letters or more) is the start of the known one, at least 2 letters
+  longer: an abbreviation ("prep" / "prepare").
 
 A possessive is its word ("emma's" is "emma").
 
@@ -40,9 +42,11 @@ FILLER: Final = frozenset({
     "items", "thing", "things", "list", "step", "steps", "please", "pls", "just", "really",
     "actually", "now", "yet", "already", "again", "also", "still", "so", "very", "bit", "today",
     # Words that say what kind of errand a task is, not which one ("the vet visit").
-    "visit", "stuff", "errand",
+    "visit", "stuff", "errand", "him", "he", "she", "they", "them", "me", "too",
 })
-EXACT_UP_TO: Final = 4  # letters: shorter words must be equal
+_LONG_FILLER: Final = tuple(sorted(word for word in FILLER if len(word) >= 4))
+EXACT_UP_TO: Final = 4  # letters: shorter words must be equal (or two letters swapped)
+ABBREVIATION_MIN: Final = 4  # letters: a shorter start of a word is no abbreviation of it
 ONE_EDIT_UP_TO: Final = 7  # letters: longer words may be two edits apart
 _SUFFIXES: Final = (("ies", "y"), ("ied", "y"), ("ing", ""), ("es", ""), ("ed", ""),
                     ("s", ""))
@@ -80,9 +84,18 @@ def swapped(typed: str, known: str) -> bool:
             and OSA.distance(typed, known, score_cutoff=1) == 1)
 
 
+def abbreviates(typed: str, known: str) -> bool:
+    """Whether `typed` (4 letters or more) is the start of a longer word ("prep" /
+    "prepare", "info" / "information")."""
+    return len(typed) >= ABBREVIATION_MIN and len(known) >= len(typed) + 2 and known.startswith(
+        typed)
+
+
 def same_word(typed: str, known: str) -> bool:
     """Whether `typed` is `known`: equal, the same stem, or a typo of it (module doc)."""
     if typed == known or stem(typed) == stem(known) or swapped(typed, known):
+        return True
+    if abbreviates(typed, known):
         return True
     if typed in known or known in typed:  # "lumber" is no typo of "plumber": a fragment
         return False
@@ -96,7 +109,15 @@ def within(typed: str, known: str, edits: int) -> bool:
 
 
 def significant(ref: Sequence[str]) -> list[str]:
-    return [word for word in ref if word not in FILLER]
+    """The words of `ref` that name something: not filler, nor a typo of a filler word of
+    4 letters or more ("lsit" is "list")."""
+    return [word for word in ref if word not in FILLER and not _filler_typo(word)]
+
+
+def _filler_typo(word: str) -> bool:
+    return len(word) >= 4 and any(
+        len(known) >= 4 and (swapped(word, known) or (
+            allowed_edits(word) and same_word(word, known))) for known in _LONG_FILLER)
 
 
 @dataclass(frozen=True)
@@ -147,6 +168,8 @@ def _close(word: str, vocabulary: list[str], by_stem: dict[str, set[str]]) -> se
     """The words of `vocabulary` that are `word` by `same_word` (`by_stem`: its words by
     their stem)."""
     matched = {word} | by_stem.get(stem(word), set())
+    if len(word) >= ABBREVIATION_MIN:
+        matched |= {known for known in vocabulary if abbreviates(word, known)}
     edits = allowed_edits(word) or (1 if len(word) in (3, 4) else 0)
     if edits:
         for known, _, _ in process.extract(word, vocabulary, scorer=OSA.distance,

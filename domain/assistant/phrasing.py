@@ -36,8 +36,9 @@ __all__ = ["GREETING", "HELP", "NOT_UNDERSTOOD", "SHORT_HELP", "THANKS", "Plan",
            "plan"]
 
 
-def plan(message: str) -> Plan:
-    """The tool calls for `message`, or a direct reply.
+def plan(message: str, previous: str | None = None) -> Plan:
+    """The tool calls for `message`, or a direct reply. `previous`: the user's message
+    before it, for "and the present too" (the same change, to another task).
 
     Two requests joined by "and" ("finished the vet and started the bike") are planned each
     on its own when both parts are changes to tasks; a message no rule reads whole is read
@@ -49,9 +50,11 @@ def plan(message: str) -> Plan:
     whole = _planned(text)
     if whole.calls or whole.text != NOT_UNDERSTOOD:
         return whole
+    if previous and (again := _again(text, previous)) is not None:
+        return again
     head = _CLAUSE.split(text, maxsplit=1)[0]
     if head != text and (first := _planned(w.normalize(head))).calls and all(
-            call.name in _CHANGES for call in first.calls):
+            call.name in _CHANGES | _READS for call in first.calls):
         return first
     return whole
 
@@ -66,8 +69,27 @@ def _planned(text: str) -> Plan:
 # Changes to existing tasks: what a clause or each side of "and" may be read as alone.
 _CHANGES: Final = frozenset({"check_off", "set_status", "reopen_task", "complete_step",
                              "complete_task"})
-_CLAUSE = re.compile(r" ?[,;] | - ")
+_READS: Final = frozenset({"list_tasks", "show_task", "task_progress", "count_tasks"})
+_CLAUSE = re.compile(r" ?[,;] | - |[!?.]+ ")
 _AND_THEN = re.compile(r",? and (?:then |also )?|, then ", re.I)
+
+
+_TOO = re.compile(r"(?:and |also )?(?:(?:the )?same (?:for|with) (?P<same>.+)|(?P<task>.+?)"
+                  r" (?:too|as well|also))", re.I)
+
+
+def _again(text: str, previous: str) -> Plan | None:
+    """"and X too" after a change of one task: the same change, to X."""
+    said = _TOO.fullmatch(text)
+    ref = w.task_ref(said["same"] or said["task"]) if said else None
+    if ref is None:
+        return None
+    before = _planned(w.normalize(previous))
+    if len(before.calls) != 1 or before.calls[0].name not in _CHANGES:
+        return None
+    call = before.calls[0]
+    key = "what" if "what" in call.arguments else "task"
+    return Plan(calls=(ToolCall(call.name, {**call.arguments, key: ref}),))
 
 
 def _joined(text: str) -> Plan | None:
@@ -111,6 +133,7 @@ _ALL = (r"(?:all|everything|every task|all (?:of )?(?:my |the )?(?:tasks|todos|i
         r"|my (?:whole |entire )?list|my (?:tasks|todos))")
 _BULK_VERB = (r"(?P<verb>complete|finish|check off|tick off|close|delete|remove|erase|clear"
               r"|trash|get rid of|wipe|nuke|cancel|drop|abandon|start|reopen|pause)")
+_CLOSED = r"finished|done|completed|complete|cancelled|canceled"
 _ABOUT = r"(?:about|with|mentioning|related to|to do with|for|on|matching|containing|called)"
 _SHOW = r"(?:show|view|display|open|see|read|pull up|bring up|check)"
 _STEP_WORDS = r"(?:the )?(?P<words>.+?) (?:step|item|bit)"
@@ -129,7 +152,7 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"(?: (?:so much|very much|a lot|again|cool|thanks|great))?", b.reply(THANKS)),
     (r"(?:yes|yeah|yep|yup|sure|confirm|go ahead|do it)(?: please| go ahead| do it)?",
      b.reply(b.NOTHING_WAITING)),
-    (r"(?:no|nope|nah|never ?mind|don't|cancel|stop)(?: thanks| thank you)?",
+    (r"(?:no|nope|nah|never ?mind|don't|stop)(?: thanks| thank you)?",
      b.reply(b.LEFT_ALONE)),
     (r"(?:delete|remove|complete|finish|done|start|cancel|mark|reopen|rename|check off"
      r"|tick off|finished|it's done|it is done)", b.reply(b.WHICH)),
@@ -161,8 +184,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      rf" {w.TASK}", b.asked("task_progress")),
     (rf"what(?:'s| is) next (?:on|for|in|with) {w.TASK}", b.asked("task_progress")),
     (rf"what steps (?:does|do) {w.TASK_FIRST} have", b.each("show_task")),
-    (r"(?:is|are) there (?:still )?(?:anything|something|much|stuff) (?:left|remaining"
-     r"|still to do|to do)"
+    (r"(?:(?:is|are) there )?(?:still )?(?:anything|something|much|stuff) (?:still )?(?:left"
+     r"|remaining|still to do|to do)"
      rf" {_ON_TASK}", b.asked("task_progress")),
     (r"how far (?:along )?(?:am i|are we|is it|have i got)? ?(?:with|on|in) "
      rf"{w.TASK}", b.asked("task_progress")),
@@ -199,6 +222,11 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"(?: to do)?|what(?: else)? is there to do|what(?:'s| is) on (?:for )?today",
      b.listed()),
     (w.LIST_BARE.pattern, b.listed()),
+    (r"what (?:did|have) (?:i|we) (?:cancel|cancelled|canceled|drop|dropped|abandon"
+     r"|abandoned|scrap|scrapped)", b.listed(status="cancelled")),
+    (rf"how many (?:tasks |things |todos |items |of them )?(?:are |do i have |have i got )?"
+     rf"{w.LIST_STATUS}", b.counted),
+    (rf"what about {w.TASK}", b.asked("task_progress")),
     # "Anything I cancelled?", "which ones are done": the list of that status.
     (r"(?:anything|any tasks|which ones|which tasks|what tasks|which|what)(?: (?:have |did )?"
      r"i(?:'ve| have)?)? (?P<status>cancelled|canceled|finished|completed|done|started"
@@ -212,23 +240,36 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (rf"(?:search|find|look(?: for| up)?) (?:(?:in|through) )?{w.ALL}(?:(?:my|the) )?"
      rf"(?:{w.LIST_STATUS} )?(?:(?:tasks?|todos|items) )?(?:(?:for|about|with|containing"
      r"|matching|mentioning|called|named|titled) )?(?P<query>.+)", b.search),
-    (r"(?:anything|something|any tasks?|do i have (?:anything|any tasks?)) (?:about|on|for"
-     r"|with|mentioning|to do with) (?P<query>.+)", b.search),
+    (r"(?:(?:is|are) there |do i have |have i got )?(?:anything|something|any tasks?)"
+     r" (?:about|on|for|with|mentioning|to do with) (?P<query>.+?)(?: on there| in there"
+     r"| on (?:my|the) list)?", b.search),
     # Changes to many tasks: before the one-task rules whose verbs they share.
     (rf"(?:mark|set|make|move|put) {_ALL} (?:as |to |in )?(?P<to>done|complete|completed"
      r"|finished|cancelled|in progress|not started|pending|open)", b.bulk),
     (rf"{_BULK_VERB} {_ALL} (?:{_ABOUT}) (?P<about>.+)", b.bulk),
     (rf"{_BULK_VERB} (?:both|the two)(?: of)?(?: the| my)? (?P<about>.+?) (?:tasks|ones|todos"
      r"|items|things)", b.bulk),
+    (r"(?:mark|set) (?:both|the two)(?: of)?(?: the| my)? (?P<about>.+?) (?:tasks|ones|todos"
+     r"|items|things) (?:as )?(?P<to>done|complete|completed|finished|cancelled|in progress"
+     r"|not started|pending|open)", b.bulk),
+    (rf"{_BULK_VERB}(?: out)? (?:everything|all(?: the)?(?: tasks| ones)?)(?: that's| that is"
+     rf"| that are| which are)? (?P<status>{_CLOSED}) (?:or|and) (?P<other>{_CLOSED})",
+     b.bulk_two),
     (rf"{_BULK_VERB} {_ALL}(?: (?:{w.LIST_STATUS}) (?:tasks|ones|items))?(?: on my list)?",
      b.bulk),
     (rf"{_BULK_VERB} (?:all|every) (?:my |the )?{w.LIST_STATUS} (?:tasks|ones|items)", b.bulk),
     (rf"(?P<verb>complete|finish|delete|remove|cancel|start|reopen) every(?:thing| task)"
      rf" {_ABOUT} (?P<about>.+)", b.bulk),
     # Steps, before the task rules whose verbs they share.
-    (rf"add (?:a |an |another |the )?(?:new )?(?:\d+ |two |three |some )?(?P<kind>steps?|things"
-     rf"|items) (?:to|for|in|on) {w.TASK_FIRST} ?[:\-] (?P<content>.+)", b.add_step),
+    (r"(?:add|put) (?:a |an |another |the )?(?:new )?(?:\d+ |two |three |some )?"
+     rf"(?P<kind>steps?|things|items) (?:to|for|in|on) {w.TASK_FIRST} ?[:\-] (?P<content>.+)",
+     b.add_step),
     (rf"add to {w.TASK_FIRST} ?: (?P<content>.+)", b.add_step),
+    (rf"for {w.TASK_FIRST},? (?:i|we) (?:also |still )?(?:need|have|must|should|gotta|want)"
+     r"(?: to)? (?P<content>.+)", b.add_steps),
+    (r"(?:mark|check off|tick off|tick|check|cross off|complete|done with|did|finished|got)"
+     rf" (?:the )?first (?P<count>\d|two|three|four|five)(?: steps| items| things| ones)?"
+     rf" {w.OF} {w.TASK}", b.first_steps),
     (rf"{w.TASK_FIRST} (?:also |still )?needs? (?:a |an |another |one more )?(?:new )?step"
      r" ?:? (?P<content>.+)", b.add_step),
     (r"add (?:a |an |another |the )?(?:new )?(?P<kind>steps?)(?: called| named| saying)?:? "
@@ -276,7 +317,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      b.create),
     (r"(?:add|create|new|reminder|new reminder) ?: ?(?P<title>.+)", b.create),
     (r"remind me (?:to |about |that (?:i (?:need|have) to )?)?(?P<title>.+)", b.create),
-    (r"(?:add|adding|put|putting|write|jot|note|stick)(?: down)? (?P<title>.+) (?:to|on|onto|in)"
+    (r"(?:add|adding|put|putting|write|jot|note|stick|pop|chuck|throw)(?: down)? (?P<title>.+)"
+     r" (?:to|on|onto|in)"
      r" (?:my |the )?(?:task |to-?do |todo |to do )?(?:list|tasks|todos)", b.create),
     (r"(?:add|put|stick) (?P<content>\"[^\"]+\"|'[^']+') (?:to|on|onto|in|into|under)"
      rf" {w.TASK}", b.add_step),
@@ -288,8 +330,14 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (rf"(?:change|set|update|edit|modify) {w.TASK_FIRST}(?:'s|s')? (?:description|details"
      r"|notes?|desc)(?: to| as| with|:)? (?P<description>.+)", b.update("description")),
     (rf"describe {w.TASK_FIRST} as (?P<description>.+)", b.update("description")),
-    (rf"(?:the )?(?:description|details|notes?|desc) (?:for|of|on) {w.TASK_FIRST} ?:"
+    (rf"(?:the )?(?:description|details|notes?|desc) (?:for|of|on) {w.TASK_FIRST} ?(?::| -)"
      r" ?(?P<description>.+)", b.update("description")),
+    (rf"(?:add|put|write|leave|stick) (?:a )?(?:note|description) (?:on|to|for) {w.TASK_FIRST}"
+     r" (?:saying|that says|to say) (?P<description>.+)", b.update("description")),
+    (rf"{w.TASK_FIRST} ?(?:-|:) (?:add |put |write )?(?:a )?(?:note|description) ?: ?"
+     r"(?P<description>.+)", b.update("description")),
+    (rf"{w.TASK_FIRST} (?:also )?needs? (?:a )?(?:note|description) ?: ?(?P<description>.+)",
+     b.update("description")),
     (rf"(?:change|set|update|edit|modify)(?: the)? (?:title|name) (?:of|for) {w.TASK_FIRST}"
      r"(?: to| as|:) (?P<title>.+)", b.update("title")),
     (rf"(?:change|set|update|edit|modify) {w.TASK_FIRST}(?:'s|s')? (?:title|name)(?: to| as|:)?"
@@ -303,12 +351,18 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r" (?P<title>\"[^\"]+\"|'[^']+')", b.update("title")),
     # Statuses.
     (rf"(?:mark|set|change|move|put|switch|update|make) (?:the )?(?:status of )?{w.TASK_FIRST}"
-     rf"(?:'s status| status)?(?: as| to| in| into| on|:)? {w.SET_STATUS}", b.set_status),
+     rf"(?:'s status| status)?(?: back)?(?: as| to| in| into| on|:)? {w.SET_STATUS}",
+     b.set_status),
     (rf"(?:check|tick|cross|mark) {w.TASK_FIRST} off(?: (?:my |the )?(?:task |to-?do )?list)?",
      b.check_off()),
     (rf"(?:mark|set) {w.TASK_FIRST} (?:as )?{_DONE_PARTICIPLE}", b.check_off()),
+    (rf"{w.TASK_FIRST} ?(?:-|:|=) ?{_DONE_PARTICIPLE}", b.check_off()),
+    (rf"(?P<task>it)'?s (?:all |now )?{_DONE_PARTICIPLE}", b.check_off()),
+    (rf"{w.TASK_FIRST} (?:is|are) back on(?: (?:my|the) list)?", b.each("reopen_task")),
+    (rf"(?:bring|put) {w.TASK_FIRST} back(?: on (?:my|the) list)?", b.each("reopen_task")),
     (r"(?:complete|completed|finish|finished|done(?: with)?|close|check off|checked off"
-     r"|tick off|ticked off|cross off|crossed off|mark off|accomplished|wrap up|wrapped up)"
+     r"|tick off|ticked off|cross off|crossed off|mark off|accomplished|wrap up|wrapped up"
+     r"|tick of|check of|cross of)"
      rf" ?:? {w.TASK}", b.check_off()),
     (r"(?:i|we)(?:'ve| have| just| already| finally)* (?:finished|completed|done|did"
      rf"|accomplished|wrapped up|checked off|ticked off|crossed off)(?: with)? {w.TASK}",
@@ -359,8 +413,9 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r" (?P<verb>[a-z]{3,}ed)", b.check_off_with("verb")),
     # "Biscuit went to the vet": the task that names both.
     (rf"{w.TASK_FIRST} (?:went|has been|have been|got) to (?P<verb>.+)",
-     b.check_off_with("verb")),
+     b.check_off_with("verb", as_verb=False)),
     (r"(?:(?:i|we) (?:need|have|must|should|gotta|got|ought) to|i(?:'ve| have) got to"
+     r"|(?:i|we)(?:'ve)? gotta"
      r"|(?:i|we) (?:must|should)(?: really| probably| definitely)?|gotta|got to|have to|need to"
      r"|remember to|don't (?:let me )?forget to|(?:to-?do|to do|todo|note to self|task) ?:?)"
      r" ?:? ?(?P<title>.+)", b.create),

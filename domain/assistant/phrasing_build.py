@@ -92,16 +92,18 @@ def check_off(*, done: bool = True) -> Builder:
     return build
 
 
-def check_off_with(group: str) -> Builder:
-    """check_off naming the thing by the `task` group and the words of `group` together
-    ("checked the forecast": "checked forecast"), so it completes only a task or step whose
-    own words include that verb or place."""
+def check_off_with(group: str, *, as_verb: bool = True) -> Builder:
+    """check_off of what the `task` group names, whose own words must include the verb in
+    `group` ("checked the forecast": the step "Check the weather forecast"); with `as_verb`
+    false, the words of `group` are part of the name ("Biscuit went to the vet")."""
 
     def build(match: re.Match[str]) -> Plan | None:
         ref = w.task_ref(match["task"])
         extra = w.clean(match[group])
         if ref is None or ref.isdigit() or not extra or "," in extra:
             return None
+        if as_verb:
+            return calls(ToolCall("check_off", {"what": ref, "verb": extra}))
         return calls(ToolCall("check_off", {"what": f"{extra} {ref}"}))
 
     return build
@@ -142,8 +144,8 @@ def search(match: re.Match[str]) -> Plan | None:
     return calls(ToolCall("list_tasks", {**list_arguments(match), "search": query}))
 
 
-_AND = re.compile(r" ?[,;] ?(?:and then |and also |and |then |also )?| and (?:then |also )?",
-                  re.I)
+_AND = re.compile(r" ?[,;] ?(?:and then |and also |and |then |also )?(?:to )?"
+                  r"| and (?:then |also )?(?:to )?", re.I)
 
 
 def several(title: str, *, listed_out: bool) -> list[str]:
@@ -197,6 +199,27 @@ def add_step(match: re.Match[str]) -> Plan | None:
 
 _INTO = re.compile(r" (?:to|on|onto|in|into|under) ", re.I)
 _TO = re.compile(r" (?:to|onto|into) ", re.I)
+
+
+def add_steps(match: re.Match[str]) -> Plan | None:
+    """add_step for each step `content` lists ("sort the cake stall and find volunteers")."""
+    ref = w.task_ref(match["task"])
+    if ref is None:
+        return None
+    return calls(*(ToolCall("add_step", {"task": ref, "content": item})
+                   for item in several(match["content"], listed_out=False)))
+
+
+_COUNT_WORDS: Final = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def first_steps(match: re.Match[str]) -> Plan | None:
+    """complete_step for steps 1..n ("tick off the first 2 on the shopping")."""
+    ref, count = w.task_ref(match["task"]), match["count"].lower()
+    if ref is None:
+        return None
+    n = int(count) if count.isdigit() else _COUNT_WORDS[count]
+    return calls(*(ToolCall("complete_step", {"task": ref, "step": k}) for k in range(1, n + 1)))
 
 
 def add_step_to_named(match: re.Match[str]) -> Plan | None:
@@ -309,11 +332,19 @@ BULK_BY_WORD: Final = {
     "tick off": "complete", "close": "complete", "completed": "complete",
     "finished": "complete", "delete": "delete", "remove": "delete", "erase": "delete",
     "clear": "delete", "trash": "delete", "get rid of": "delete", "wipe": "delete",
-    "nuke": "delete",
+    "nuke": "delete", "clear out": "delete",
     "cancel": "cancel", "drop": "cancel", "abandon": "cancel", "cancelled": "cancel",
     "start": "start", "in progress": "start", "reopen": "reopen", "open": "reopen",
     "pause": "pause", "pending": "pause", "not started": "pause",
 }
+
+
+def bulk_two(match: re.Match[str]) -> Plan | None:
+    """One change to the tasks of two statuses ("clear out everything finished or
+    cancelled"): a change_tasks call for each."""
+    action = BULK_BY_WORD[match["verb"].lower()]
+    statuses = dict.fromkeys(w.LIST_STATUSES[match[g].lower()] for g in ("status", "other"))
+    return calls(*(ToolCall("change_tasks", {"action": action, "status": s}) for s in statuses))
 
 
 def bulk(match: re.Match[str]) -> Plan | None:

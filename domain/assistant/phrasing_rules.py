@@ -15,6 +15,7 @@ position of a long text; normalizing uses index loops, not end-anchored searches
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 from domain.assistant import matching
@@ -109,6 +110,8 @@ _ALIASES: Final = {
     "arent": "aren't", "thats": "that's", "cant": "can't", "didnt": "didn't",
     "havent": "haven't", "hasnt": "hasn't", "todo's": "todos", "to-dos": "todos",
     "2day": "today", "gonna": "going to", "wanna": "want to", "pleas": "please",
+    "dun": "done", "w": "with", "w/": "with", "tho": "though", "hows": "how's",
+    "wheres": "where's", "theres": "there's", "youre": "you're", "wasnt": "wasn't",
 }
 # The command words a typo is corrected to, where a command word is expected.
 COMMANDS: Final = (
@@ -135,6 +138,7 @@ _REF_PREFIX = _p(
     r"(?:(?:called|named|titled) )?(?:(?:number|no\.?) )?"
 )
 _NUMBER = _p(r"#? ?(\d+)")
+_REMARK = re.compile(r"[,;!?]")
 _ORDINALS: Final = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh",
                     "eighth", "ninth", "tenth")
 _COUNTS: Final = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -153,7 +157,7 @@ _ITEM_SEPARATOR = _p(r" ?[,;] ?(?:and then |and |then )?")
 def normalize(message: str) -> str:
     """Single spaces, straight quotes, shorthand spelled out, no politeness or filler
     around the request, and typos of command words corrected where a command is expected."""
-    text = " ".join(message.translate(_QUOTES).split())
+    text = " ".join(_unadorned(message.translate(_QUOTES)).split())
     # Shorthand is spelled out in the request, not in what follows a colon: that is the
     # user's own text for a title, a step or a description, kept as typed.
     request, colon, dictated = text.partition(": ")
@@ -162,6 +166,22 @@ def normalize(message: str) -> str:
     for _ in range(3):  # filler may come in layers: "hey, could you please ..., thanks!"
         text = _trimmed(text)
     return _corrected(text)
+
+
+def _unadorned(text: str) -> str:
+    """`text` without the emoji and symbols around it ("🏖️ add ...", "... done ✅"): they
+    carry feeling, not a request; inside the text they stay (a title may hold one)."""
+    start, end = 0, len(text)
+    while start < end and (text[start].isspace() or _adornment(text[start])):
+        start += 1
+    while end > start and (text[end - 1].isspace() or _adornment(text[end - 1])):
+        end -= 1
+    return text[start:end]
+
+
+def _adornment(char: str) -> bool:
+    kind = unicodedata.category(char)
+    return kind in ("So", "Sk", "Cf", "Mn") or (kind == "Cn" and ord(char) > 0x2000)
 
 
 def _trimmed(text: str) -> str:
@@ -241,8 +261,8 @@ def task_ref(words: str) -> str | None:
         return clean(text) or None  # quoted: exactly the title the user wrote
     if " ".join(text.casefold().split()) in PRONOUNS and number_of(text) is None:
         return text  # "the one": a pronoun, kept whole ("the last one" is a number)
-    if "," in text:  # "the X, it's not happening": a remark, not a title (`plan` splits)
-        return None
+    if _REMARK.search(text):  # "the X, it's not happening": a remark, not a title (`plan`
+        return None  # reads the clause before it)
     if spelled := _SPELLED.fullmatch(text):  # "the second one", "task three"
         return str(_SPELLED_NUMBERS[(spelled["ordinal"] or spelled["count"]).lower()])
     prefix = _REF_PREFIX.match(text)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import scope
 from domain import tasks as service
 from domain.assistant import matching
-from domain.assistant.listing import Listing, listed_tasks
+from domain.assistant.listing import STEPS, Listing, listed_tasks
 from domain.assistant.toolkit import Ambiguous, ToolContext, ToolError
 from domain.errors import NotFound
 from models import Task, TaskStep
@@ -128,18 +128,25 @@ async def resolve_task_id(
 
 async def _numbered(session: AsyncSession, context: ToolContext, number: int) -> int:
     listing = context.listing
+    if listing is not None and listing.status == STEPS:
+        raise ToolError("The last list I showed was the steps of a task. Which task do you "
+                        "mean? Name it, or say “list my tasks” to see their numbers.")
     if listing is None:  # nothing shown yet: the app's default list, newest first
         if number == -1:
+            if context.focus is not None:  # "the last one": the task last named
+                return context.focus
             raise ToolError("The last of which list? Say “list my tasks” first.")
         shown = await listed_tasks(session, context.user_id, status="all", search=None,
                                    offset=max(number - 1, 0), limit=1)
         if not shown.ids or number < 1:
-            raise ToolError(f"You have no task number {number}.")
+            raise ToolError(f"You have no task number {number}. Which task do you mean?")
+        context.unsure = True
         return shown.ids[0]
     number = listing.offset + len(listing.ids) if number == -1 else number
     task_id = listing.id_of(number)
     if task_id is None:
-        raise ToolError(f"The last list showed numbers {listing.span()}; there is no {number}.")
+        raise ToolError(f"The last list showed numbers {listing.span()}; there is no "
+                        f"{number}. Which one do you mean?")
     return task_id
 
 

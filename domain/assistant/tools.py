@@ -131,6 +131,9 @@ TOOLS = (
                    max_len=REF_MAX),
              Param("done", "boolean", "False to undo instead: reopen the task, uncheck the "
                    "step."),
+             Param("verb", "string", "The user's past-tense verb when it is not a word for "
+                   "done (\"checked\" the forecast): only a task or step whose own words "
+                   "include that verb is meant.", max_len=50),
          )),
     Tool("change_tasks", "One change to several tasks at once: all tasks of a status, or all "
          "whose titles match `about`. Asks the user to confirm first.", (
