@@ -147,6 +147,11 @@ class LocalBroker:
         for event in events:
             self.deliver(event)
 
+    async def announce(self, event: Event) -> None:
+        """An ephemeral event (a reply's draft, graph/drafts.py), outside any transaction:
+        delivered now, stored nowhere."""
+        self.deliver(event)
+
     def deliver(self, event: Event) -> None:
         user_id = event.user_id
         for reader in self._readers.get(user_id, ()):
@@ -216,6 +221,7 @@ class PostgresBroker(LocalBroker):
         self._dsn = url.render_as_string(hide_password=False)
         self._connection: Any = None
         self._reconnecting: asyncio.Task[None] | None = None
+        self._announcing = asyncio.Lock()
         self._stopped = False
         self._reconnect_failures = FirstThenCounted(
             logger, "LISTEN reconnect failing", level=logging.WARNING
@@ -251,6 +257,16 @@ class PostgresBroker(LocalBroker):
 
     def committed(self, events: list[Event]) -> None:
         return None  # LISTEN delivers, in this process as in every other
+
+    async def announce(self, event: Event) -> None:
+        """NOTIFY on the LISTEN connection (no transaction, no table); dropped while it is
+        down, as every event is then. One statement at a time on that connection."""
+        if not self.listening:
+            return
+        payload = orjson.dumps([event.kind, event.user_id, event.key]).decode()
+        async with self._announcing:
+            with contextlib.suppress(Exception):  # at most once: a lost draft is no error
+                await self._connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
 
     async def _listen(self) -> None:
         import asyncpg

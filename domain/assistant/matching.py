@@ -44,7 +44,8 @@ FILLER: Final = frozenset({
     # Words that say what kind of errand a task is, not which one ("the vet visit").
     "visit", "stuff", "errand", "him", "he", "she", "they", "them", "me", "too",
 })
-_LONG_FILLER: Final = tuple(sorted(word for word in FILLER if len(word) >= 4))
+_LONG_FILLER: Final = ("item", "items", "list", "step", "steps", "task", "tasks", "thing",
+                       "things", "todo", "todos")
 EXACT_UP_TO: Final = 4  # letters: shorter words must be equal (or two letters swapped)
 ABBREVIATION_MIN: Final = 4  # letters: a shorter start of a word is no abbreviation of it
 ONE_EDIT_UP_TO: Final = 7  # letters: longer words may be two edits apart
@@ -109,8 +110,8 @@ def within(typed: str, known: str, edits: int) -> bool:
 
 
 def significant(ref: Sequence[str]) -> list[str]:
-    """The words of `ref` that name something: not filler, nor a typo of a filler word of
-    4 letters or more ("lsit" is "list")."""
+    """The words of `ref` that name something: not filler, nor a typo of a task noun
+    ("lsit" is "list"; "form" stays, though it is "from" swapped)."""
     return [word for word in ref if word not in FILLER and not _filler_typo(word)]
 
 
