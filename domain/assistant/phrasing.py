@@ -70,7 +70,7 @@ def _planned(text: str) -> Plan:
 _CHANGES: Final = frozenset({"check_off", "set_status", "reopen_task", "complete_step",
                              "complete_task"})
 _READS: Final = frozenset({"list_tasks", "show_task", "task_progress", "count_tasks"})
-_CLAUSE = re.compile(r" ?[,;] | - |[!?.]+ ")
+_CLAUSE = re.compile(r" ?[,;] | - |(?<![!?.])[!?.]++ ")  # one try per run of marks: linear
 _AND_THEN = re.compile(r",? and (?:then |also )?|, then ", re.I)
 
 
@@ -227,6 +227,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (rf"how many (?:tasks |things |todos |items |of them )?(?:are |do i have |have i got )?"
      rf"{w.LIST_STATUS}", b.counted),
     (rf"what about {w.TASK}", b.asked("task_progress")),
+    (rf"(?:check|see|tell me) (?:if|whether) {w.TASK_FIRST} (?:is|are|has been) (?:already )?"
+     rf"{w.DONE}(?: yet)?", b.asked("task_progress", asking_done=True)),
     # "Anything I cancelled?", "which ones are done": the list of that status.
     (r"(?:anything|any tasks|which ones|which tasks|what tasks|which|what)(?: (?:have |did )?"
      r"i(?:'ve| have)?)? (?P<status>cancelled|canceled|finished|completed|done|started"
@@ -407,8 +409,9 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     # Any other past tense or participle completes only what it is the verb of: "checked
     # the forecast" is "Check the weather forecast", "the cables are adjusted" is "Adjust
     # the cables"; "the report is delayed" names nothing ("delay" is in no title).
+    # ("wanted to X", "needed to X": an intention, not a thing done.)
     (r"(?:(?:i|we)(?:'ve| have| just| finally| already)* )?(?P<verb>[a-z]{3,}ed)"
-     r" (?P<task>.+)", b.check_off_with("verb")),
+     r" (?!to )(?P<task>.+)", b.check_off_with("verb")),
     (rf"{w.TASK_FIRST}(?: (?:is|are|has been|have been)|'s|'re)(?: now| already| finally| all)?"
      r" (?P<verb>[a-z]{3,}ed)", b.check_off_with("verb")),
     # "Biscuit went to the vet": the task that names both.

@@ -153,11 +153,11 @@ def judge(case: Case, before: Snapshot, after: Snapshot, reply: str) -> Verdict:
     if Counter(made) != Counter(created):
         wrong.append(f"created {made}, expected {created}")
         harm += [f"created {title!r}" for title in made if title not in created]
-    for title, state in changed_new.items():
-        actual = [folded(after[key]) for key in after
-                  if key not in before and fold(after[key].title) == title]
-        if state not in actual:
-            wrong.append(f"new task {title!r}: {actual} != {state}")
+    for title, new_state in changed_new.items():
+        now = [folded(after[key]) for key in after
+               if key not in before and fold(after[key].title) == title]
+        if new_state not in now:
+            wrong.append(f"new task {title!r}: {now} != {new_state}")
     words = [word for word in case.reply if word != ASKS]
     missing = [word for word in words if word.casefold() not in reply.casefold()]
     if ASKS in case.reply and "?" not in reply:
