@@ -179,8 +179,13 @@ async def _check_step(session: AsyncSession, task: Task, step: TaskStep, *, done
 
 
 async def remove_step(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
-    task = await target(session, context, args)
-    step = await _bound_step(session, context, task, args)
+    if args.get("task") == args.get("step") and "task_id" not in args and not (
+            await _names_a_task(session, context, str(args.get("task") or ""))):
+        # The step named alone ("take the candles step off"): the one open step it matches.
+        task, step = await _open_step(session, context, str(args["step"]), done=False)
+    else:
+        task = await target(session, context, args)
+        step = await _bound_step(session, context, task, args)
     number, content = step.step_number, step.content
     bound = {"task_id": task.id, "step_id": step.id}
     await service.remove_step(session, step, task)

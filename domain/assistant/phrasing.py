@@ -301,6 +301,9 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (r"(?:delete|remove|erase|trash|get rid of|take)"
      rf" {w.TASK_FIRST} (?:from|off|out of) (?:my |the )?(?:task |to-?do |todo )?(?:list|tasks"
      r"|todos)", b.each("delete_task")),
+    # A step named without its task: the one open step those words match (asked first).
+    (rf"(?:remove|delete|drop|erase|take|cross|strike) {_STEP_WORDS}(?: off| out)?",
+     b.lone_step("remove_step")),
     (r"(?:remove|delete|take|cross|strike|drop|erase) (?:the )?(?P<words>.+?) (?:off|from|out of)"
      rf" {w.TASK}", b.step("remove_step")),
     (r"(?:mark|check off|tick off|tick|check|cross off|complete|finish|done with) "

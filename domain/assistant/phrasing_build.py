@@ -291,6 +291,19 @@ def step(tool: str, *, last_first: bool = False, **fixed: Any) -> Builder:
     return build
 
 
+def lone_step(tool: str) -> Builder:
+    """`tool` for a step named by its words alone: the task reference is those words too,
+    and the action, finding no task by them, takes the one open step they match."""
+
+    def build(match: re.Match[str]) -> Plan | None:
+        words = w.clean(match["words"])
+        if not w.WORD.search(words) or w.task_ref(words) is None:
+            return None
+        return calls(ToolCall(tool, {"task": words, "step": words}))
+
+    return build
+
+
 def update(field: str) -> Builder:
     """update_task setting `field` (title or description) from the group of that name."""
 
