@@ -14,7 +14,9 @@ from typing import Any
 import orjson
 import pytest
 
-from graph.drafts import PAYLOAD_MAX_BYTES, Draft, _event
+from domain.assistant.conversation import ReplyText
+from graph.drafts import PAYLOAD_MAX_BYTES, Draft, DraftPublisher, _event
+from graph.pubsub import LocalBroker
 from tests.conftest import DATABASE_URL, ON_POSTGRES
 from tests.fake_openai import FakeOpenAI, model, says
 from tests.graph.test_subscriptions import connect, users
@@ -92,3 +94,22 @@ def test_a_long_draft_is_cut_to_fit_a_notify_payload_and_says_so() -> None:
     assert len(orjson.dumps([event.kind, event.user_id, event.key])) <= PAYLOAD_MAX_BYTES
     short = Draft.of(_event("alice", "c1", "d1", "hello", done=True).key)
     assert short == Draft("c1", "d1", "hello", True, False)
+
+
+async def test_drafts_are_throttled_to_one_each_interval_and_end_with_done() -> None:
+    broker, now = LocalBroker(), [0.0]
+    reader = broker.reader("alice")
+    drafts = DraftPublisher(broker, "alice", "c1", clock=lambda: now[0])
+    for step, text in enumerate(["He", "Hel", "Hell", "Hello", "Hello!"]):
+        now[0] = step * 0.04  # a piece each 40 ms: drafts at 0, 120 ms (and not between)
+        await drafts.grown(ReplyText("c1", "d1", text))
+    await drafts.finish("d1", "Hello!")
+    seen = []
+    while not reader.empty():
+        draft = Draft.of((await reader.get()).key)
+        assert draft is not None
+        seen.append((draft.text, draft.done))
+    assert seen == [("He", False), ("Hello", False), ("Hello!", True)]
+    silent = DraftPublisher(broker, "alice", "c1")
+    await silent.finish("d2", "never streamed")
+    assert reader.empty()  # no draft was shown, so there is none to drop
