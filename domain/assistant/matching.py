@@ -42,7 +42,8 @@ FILLER: Final = frozenset({
     "items", "thing", "things", "list", "step", "steps", "please", "pls", "just", "really",
     "actually", "now", "yet", "already", "again", "also", "still", "so", "very", "bit", "today",
     # Words that say what kind of errand a task is, not which one ("the vet visit").
-    "visit", "stuff", "errand", "him", "he", "she", "they", "them", "me", "too",
+    "visit", "stuff", "errand", "appointment", "appt",
+    "him", "he", "she", "they", "them", "me", "too",
 })
 _LONG_FILLER: Final = ("item", "items", "list", "step", "steps", "task", "tasks", "thing",
                        "things", "todo", "todos")
@@ -201,6 +202,8 @@ def correct(word: str, vocabulary: Sequence[str]) -> str:
         return word
     edits = allowed_edits(word) or (1 if len(word) == 4 else 0)
     if not edits:
+        if len(word) != 3:  # a swap is all a 3-letter word may differ by
+            return word
         return next((known for known in vocabulary if swapped(word, known)), word)
     found = process.extract(word, vocabulary, scorer=OSA.distance, score_cutoff=edits, limit=2)
     if not found:

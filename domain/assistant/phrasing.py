@@ -53,8 +53,10 @@ def plan(message: str, previous: str | None = None) -> Plan:
     if previous and (again := _again(text, previous)) is not None:
         return again
     head = _CLAUSE.split(text, maxsplit=1)[0]
-    if head != text and (first := _planned(w.normalize(head))).calls and all(
-            call.name in _CHANGES | _READS for call in first.calls):
+    first = _planned(w.normalize(head)) if head != text else whole
+    if first.calls and all(call.name in _CHANGES | _READS for call in first.calls):
+        return first
+    if not first.calls and first.text != NOT_UNDERSTOOD:  # "thanks, that's all"
         return first
     return whole
 
@@ -109,10 +111,6 @@ def _status_verb(part: str) -> bool:
     return bool(_STATUS_START.match(part))
 
 
-_STATUS_START = re.compile(
-    r"(?:(?:i|we)(?:'ve| have| just)* )?(?:start|started|begin|began|begun|finish|finished"
-    r"|complete|completed|done|did|reopen|reopened|cancel|cancelled|canceled|pause|paused"
-    r"|mark|marked|check|checked|tick|ticked|[a-z]{3,}ed) ", re.I)
 
 
 _DONE_WORDS = r"(?:done|complete|completed|finished|over|sorted|ticked off|checked off|crossed off)"
@@ -149,7 +147,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"(?: (?:there|again|you|friend|all|everyone))?(?:,? how are you(?: doing)?)?"
      r"|how are you(?: doing)?|how's it going", b.reply(GREETING)),
     (r"(?:thanks|thank you|thx|cheers|great|perfect|awesome|cool|nice|ok|okay|got it)"
-     r"(?: (?:so much|very much|a lot|again|cool|thanks|great))?", b.reply(THANKS)),
+     r"(?: (?:so much|very much|a lot|again|cool|thanks|great))?|that's (?:all|it)(?: for now)?"
+     r"|that is all|all good|nothing else", b.reply(THANKS)),
     (r"(?:yes|yeah|yep|yup|sure|confirm|go ahead|do it)(?: please| go ahead| do it)?",
      b.reply(b.NOTHING_WAITING)),
     (r"(?:no|nope|nah|never ?mind|don't|stop)(?: thanks| thank you)?",
@@ -439,3 +438,7 @@ def _as_task(match: re.Match[str], group: str) -> re.Match[str]:
 
 
 _RULES: Final = tuple((re.compile(pattern, re.I), build) for pattern, build in _TABLE)
+_STATUS_START = re.compile(
+    r"(?:(?:i|we)(?:'ve| have| just)* )?(?:start|started|begin|began|begun|finish|finished"
+    r"|complete|completed|done|did|reopen|reopened|cancel|cancelled|canceled|pause|paused"
+    r"|mark|marked|check|checked|tick|ticked|[a-z]{3,}ed|" + _PAST[3:-1] + ") ", re.I)

@@ -95,8 +95,7 @@ _LEADING = _p(
 _TRAILING_WORDS: Final = tuple(sorted((
     "please", "thanks", "thank you", "thank you so much", "thanks a lot", "for me", "yay",
     "now", "instead", "if you can", "if you could", "that would be great", "cheers", "lol",
-    "asap", "ta", "right now", "at the moment", "finally", "then", "this morning",
-    "this afternoon", "this evening", "tonight", "yesterday", "earlier", "just now",
+    "asap", "ta", "right now", "at the moment", "finally", "then",
     # "..., add that": the request to add what came before.
     "add that", "add it", "add this", "add that to my list", "add it to my list",
 ), key=len, reverse=True))
@@ -121,6 +120,7 @@ COMMANDS: Final = (
     "begin", "reopen", "cancel", "pause", "step", "steps", "check", "tick", "left", "many",
     "description", "title", "progress", "working", "describe", "everything", "please",
     "thanks", "thank", "uncheck", "what's", "much", "things", "items", "hello", "hey", "how",
+    "that's",
 )
 # What a task is marked as ("mark it as dnoe"): corrected where a status is expected.
 _STATUS_WORDS: Final = ("done", "complete", "completed", "finished", "started", "pending",
@@ -139,6 +139,9 @@ _REF_PREFIX = _p(
 )
 _NUMBER = _p(r"#? ?(\d+)")
 _REMARK = re.compile(r"[,;!?]")
+# When something was done, at the end of a reference to it ("rehearsed with tom this morning").
+_WHEN = re.compile(r"(?: (?:today|tonight|yesterday|earlier|just now|at last|this (?:morning"
+                   r"|afternoon|evening|week)|last (?:night|week)))+$", re.I)
 _ORDINALS: Final = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh",
                     "eighth", "ninth", "tenth")
 _COUNTS: Final = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -228,7 +231,7 @@ def _corrected(text: str) -> str:
 
 def _correct_word(word: str, vocabulary: tuple[str, ...]) -> str:
     core = word.rstrip(":,.!?")
-    if core.casefold() in COMMANDS:
+    if not core or core.casefold() in COMMANDS:
         return word
     if vocabulary is _BEFORE_COLON and len(core) == 3:  # "tsk:" is "task:", a word alone
         fixed = next((known for known in vocabulary
@@ -265,6 +268,7 @@ def task_ref(words: str) -> str | None:
         return None  # reads the clause before it)
     if spelled := _SPELLED.fullmatch(text):  # "the second one", "task three"
         return str(_SPELLED_NUMBERS[(spelled["ordinal"] or spelled["count"]).lower()])
+    text = _WHEN.sub("", text)  # "the report today": the report (a new title keeps its "today")
     prefix = _REF_PREFIX.match(text)
     text = clean(text[prefix.end():] if prefix else text)
     if number := _NUMBER.fullmatch(text):
