@@ -29,6 +29,9 @@ from graph.http.persisted import ManifestError, PersistedQueries
 from graph.http.responses import refusal
 from graph.http.router import ClarityRouter
 from graph.live import Live
+from graph.metrics import configure as configure_metrics
+from graph.metrics import watch_pool
+from graph.metrics_exposure import check_metrics_settings, forget_this_process, mount_metrics
 from graph.migrations import current_revision, head_revision
 from graph.observability import FirstThenCounted, RequestIdMiddleware
 from graph.pubsub import Backlog, build_broker
@@ -78,6 +81,7 @@ def check_settings(settings: Settings) -> Checked:
     except ManifestError as error:
         raise ConfigurationError(str(error)) from error
     _check_assistant_key(settings)
+    check_metrics_settings(settings)  # an empty METRICS_TOKEN, or a weak one in production
     return Checked(verifier, persisted_queries, visits)
 
 
@@ -121,14 +125,18 @@ def create_app(
     # A bad or weak setting stops start-up here, before a server is started: `serve` says
     # which in one line (exit 2). The APQ cache and the manifest are per app.
     checked = check_settings(settings)
+    configure_metrics(settings.metrics_operation_names,
+                      list(checked.persisted_queries.manifest.values()))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as resources:
+            resources.callback(forget_this_process)  # its live gauges leave the workers' sum
             factory = session_factory
             if factory is None:
                 engine = create_engine(engine_options(settings))
                 resources.push_async_callback(engine.dispose)
+                watch_pool(engine.sync_engine)
                 factory = create_session_factory(engine)
             assistant = build_assistant(settings)
             closer = getattr(assistant, "aclose", None)
@@ -188,6 +196,7 @@ def create_app(
         app.mount("/playground", StaticFiles(directory=VENDOR), name="playground")
     app.add_api_route("/healthz", _healthz, methods=["GET"])
     app.add_api_route("/readyz", _readyz, methods=["GET"])
+    mount_metrics(app, settings)  # not in production without METRICS_TOKEN
     return app
 
 

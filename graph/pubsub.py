@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import Event, EventKind
+from graph.metrics import NOTIFY_CLOCK, delivered_locally
 from graph.observability import FirstThenCounted
 from models.tls import split_tls
 
@@ -144,8 +146,10 @@ class LocalBroker:
 
     def committed(self, events: list[Event]) -> None:
         """After the commit."""
+        committed_at = time.monotonic()
         for event in events:
             self.deliver(event)
+        delivered_locally(len(events), committed_at)
 
     async def announce(self, event: Event) -> None:
         """An ephemeral event (a reply's draft, graph/drafts.py), outside any transaction:
@@ -254,6 +258,7 @@ class PostgresBroker(LocalBroker):
         # One statement for all of a transaction's events, whatever their number.
         payload = func.unnest(bindparam("payloads", payloads, type_=ARRAY(TEXT))).column_valued()
         await session.execute(select(func.pg_notify(CHANNEL, payload)))
+        NOTIFY_CLOCK.sent(payloads)  # heard back by this process's LISTEN: the lag
 
     def committed(self, events: list[Event]) -> None:
         return None  # LISTEN delivers, in this process as in every other
@@ -306,6 +311,7 @@ class PostgresBroker(LocalBroker):
         self._reconnecting = None
 
     def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        NOTIFY_CLOCK.heard(payload)
         try:
             kind, user_id, key = orjson.loads(payload)
             if not isinstance(user_id, str) or not isinstance(key, int | str):

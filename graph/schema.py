@@ -30,6 +30,7 @@ from graph.extensions.rules import (
     directives_per_field_rule,
 )
 from graph.http.persisted import RegisterPersistedQuery
+from graph.metrics import OperationMetrics
 from graph.observability import OperationLog, tracing_extension
 from graph.resolvers.mutations.audit import AuditMutations
 from graph.resolvers.mutations.breakdown import BreakdownMutations
@@ -111,7 +112,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         subscription=Subscription,
         types=list(NODE_TYPES.values()),
         extensions=schema_extensions(settings),
-        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(
+            auto_camel_case=True, scalar_map=SCALAR_MAP,
+            # HTTP batches (graph/http/batching.py bounds and runs them).
+            batching_config={"max_operations": settings.max_batch_operations},
+        ),
     )
 
 
@@ -143,6 +148,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
         partial(WebSocketOperationTimeout, settings.request_timeout_seconds),
     ]
     extensions.append(OperationLog)
+    extensions.append(OperationMetrics)
     if settings.tracing:
         tracer = tracing_extension()
         if tracer is None:

@@ -34,6 +34,7 @@ from fastapi import FastAPI
 from graph.auth import ConfigurationError
 from graph.http.edge import EdgeHttpProtocol, EdgeWebSocketProtocol, check_settings
 from graph.http.edge import configure as configure_edge
+from graph.metrics_exposure import metrics_server, multiprocess_dir
 from graph.observability import configure_logging, human_output
 from graph.settings import Settings
 
@@ -110,7 +111,8 @@ def serve_here(settings: Settings, options: dict[str, Any], announce: Callable[[
     _freeze()
     announce()
     # workers=1 said outright: left out, uvicorn would read WEB_CONCURRENCY instead.
-    uvicorn.run(app, workers=1, **options)
+    with metrics_server(settings, options["port"], None):  # METRICS_PORT, when set
+        uvicorn.run(app, workers=1, **options)
 
 
 def serve_workers(
@@ -134,7 +136,10 @@ def serve_workers(
     supervisor = logging.getLogger("uvicorn.error")
     supervisor.addHandler(errors)
     try:
-        uvicorn.run("graph.serving:worker_app", factory=True, workers=count, **options)
+        # The workers' figures in files of one directory, summed by any scrape (the
+        # multiprocess mode of prometheus-client: graph/metrics_exposure.py).
+        with multiprocess_dir() as path, metrics_server(settings, options["port"], path):
+            uvicorn.run("graph.serving:worker_app", factory=True, workers=count, **options)
     finally:
         supervisor.removeHandler(errors)
     return STARTUP_FAILURE if errors.seen else 0

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     suggestions: bool | None = None
     request_timeout_seconds: float = Field(default=30.0, gt=0)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    # Operations in one HTTP batch (a JSON array, Apollo's BatchHttpLink); graph/http/batching.py.
+    max_batch_operations: int = Field(default=10, ge=1, le=100)
+    # A comment line on an idle event stream (graph/http/sse.py), under proxies' idle timeouts.
+    sse_heartbeat_seconds: float = Field(default=12.0, gt=0, le=300)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
     # Live subscriptions (graph/live/), per process: subscriptions of one user (every socket
     # of theirs) and of all users; sockets of one signed-in user; sockets without a token
@@ -137,6 +141,14 @@ class Settings(BaseSettings):
     # Retries of one provider call answered 429 or 5xx (or not answered), with backoff and
     # the provider's Retry-After, all within ASSISTANT_TIMEOUT_SECONDS.
     assistant_retries: int = Field(default=3, ge=0, le=10)
+
+    # /metrics (graph/metrics_exposure.py): a bearer token for it (production serves it
+    # beside the API only with one); a port of its own (its own small server, bound to
+    # METRICS_HOST); how many operation names get a label of their own (the rest: "other").
+    metrics_token: SecretStr | None = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    metrics_host: str = "127.0.0.1"
+    metrics_operation_names: int = Field(default=200, ge=0, le=10_000)
 
     log_level: str = "INFO"
     # auto: JSON for collectors, short human lines when stderr is a terminal (graph/terminal.py)

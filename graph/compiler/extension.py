@@ -35,6 +35,7 @@ from graph.compiler.plan import Compiler, Plan
 from graph.compiler.split import Split
 from graph.extensions.cache import BoundedLRU, string_bytes
 from graph.extensions.documents import document_bytes
+from graph.metrics import PLAN_HIT, PLAN_MISS
 
 logger = logging.getLogger(__name__)
 PLANS_CACHED = 10_000
@@ -123,6 +124,7 @@ class CompiledReads:
             return None  # graphql-core reports the variables' errors
         key = (text, name, *(_hashable(variables.coerced.get(v)) for v in shape))
         plan = self.plans.get(key)
+        (PLAN_MISS if plan is None else PLAN_HIT).inc()
         if plan is None:
             plan = self._compile(context.schema, operation, fragments, variables)
             self.plans.put(key, plan, key_bytes(key) + _held(plan, document, text))

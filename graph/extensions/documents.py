@@ -66,6 +66,7 @@ from graph.extensions.analysis import (
 )
 from graph.extensions.cache import BoundedLRU, string_bytes
 from graph.extensions.inputs import input_refusal
+from graph.metrics import DOCUMENT_HIT, DOCUMENT_MISS
 from graph.settings import Settings
 
 # Python's own limit on converting digits to an int (`sys.get_int_max_str_digits()`'s
@@ -201,6 +202,7 @@ class Documents:
 
     def parsed(self, text: str, parse_options: Any) -> _Known:
         known = self.known.get(text)
+        (DOCUMENT_MISS if known is None else DOCUMENT_HIT).inc()
         if known is None:
             document = parse(text, **parse_options)
             refusal = _scan(document)

@@ -9,6 +9,7 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.http.responses import send_refusal
+from graph.http.sse import is_event_stream
 
 # JSON nested deeper than this is refused before it is decoded: the decoder recurses, and a
 # few thousand levels of [[[...]]] would raise RecursionError (a 500). No operation needs more.
@@ -87,14 +88,15 @@ class RequestTimeout:
     """ASGI middleware: an HTTP request still running after the limit is cancelled and, if
     nothing was sent yet, answered 504. Cancellation rolls back an open transaction, so a
     timed-out mutation leaves nothing half-written. WebSockets are long-lived by design and
-    are not timed."""
+    are not timed, nor are event streams (graph/http/sse.py times their queries and mutations
+    itself)."""
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app
         self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or is_event_stream(scope):
             await self.app(scope, receive, send)
             return
         started = False

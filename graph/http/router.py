@@ -12,6 +12,11 @@
   send without a CORS preflight, so refusing them is the CSRF guard), other bad requests 400.
 - Persisted queries (graph/http/persisted.py) are resolved in `parse_http_body`, for GET and POST,
   before anything is parsed: a hash becomes its text, or the request is refused.
+- A request that accepts `text/event-stream` is answered as an event stream, graphql-sse's
+  distinct connections mode (graph/http/sse.py), after the same parsing and persisted rules.
+- A JSON array POSTed is a batch (Apollo's BatchHttpLink): bounded, its costs added up, its
+  operations run in order, each with a context of its own (graph/http/batching.py). Each
+  operation's answer has its own errors; the batch's status is 200 unless refused whole.
 """
 
 from __future__ import annotations
@@ -36,10 +41,13 @@ from strawberry.types.unset import UNSET, UnsetType
 from graph.auth import AuthenticationFailed
 from graph.context import Context, resolve_viewer
 from graph.errors import SERVICE_UNAVAILABLE
+from graph.http.batching import BatchRefused, check_cost, check_items, check_size
 from graph.http.caching import caching
 from graph.http.limits import MAX_JSON_DEPTH, json_too_deep
 from graph.http.persisted import PersistedQueries, PersistedQueryError
 from graph.http.responses import GRAPHQL_RESPONSE, JSON, media_type, refusal
+from graph.http.sse import respond as event_stream
+from graph.http.sse import wants_event_stream
 from graph.http.websocket import ClarityTransportWSHandler
 
 # How long a client should wait before retrying during an outage: a restarting PostgreSQL
@@ -129,6 +137,11 @@ class ClarityRouter(GraphQLRouter[Context, None]):
         # strawberry reads it with `.get` and would crash on a string, number or null.
         if isinstance(data, bytes) and not isinstance(parsed, dict | list):
             raise HTTPException(400, "The request body must be a JSON object.")
+        if isinstance(parsed, list):  # a batch: bounded before anything in it is read
+            check_size(len(parsed), self.schema.config.batching_config["max_operations"]
+                       if self.schema.config.batching_config else 0)
+            if (problem := check_items(parsed)) is not None:
+                raise HTTPException(400, problem)
         return parsed
 
     async def parse_http_body(
@@ -154,11 +167,16 @@ class ClarityRouter(GraphQLRouter[Context, None]):
             return await super().run(request, context=context, root_value=root_value)
         accept = request.headers.get("accept", "")
         try:
+            if wants_event_stream(accept):  # graphql-sse (graph/http/sse.py)
+                parsed = self.parse_http_body(self.request_adapter_class(request))
+                return await event_stream(request, context, parsed, self.allowed_origins)
             response = await super().run(request, context=context, root_value=root_value)
         except HTTPException as error:
             return _transport_refusal(error, accept)
         except PersistedQueryError as error:
             return refusal(error.status, error.message, error.code, accept)
+        except BatchRefused as refused:
+            return refused.response(accept)
         except UnsupportedMediaType:
             return refusal(415, "Send the request body as application/json.",
                            "UNSUPPORTED_MEDIA_TYPE", accept)
@@ -166,13 +184,42 @@ class ClarityRouter(GraphQLRouter[Context, None]):
             return response  # GraphiQL's page
         if wants_graphql_response(request):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
-            if getattr(request.state, "request_error", False):
+            if getattr(request.state, "batch", False):
+                pass  # each operation's answer tells its own errors; the batch is 200
+            elif getattr(request.state, "request_error", False):
                 response.status_code = 400
             elif getattr(request.state, "service_unavailable", False):
                 response.status_code = 503
                 response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
         return caching(request, response, errors=getattr(request.state, "had_errors", True),
                        data=getattr(request.state, "answered_data", None))
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        if not isinstance(request_data, list):
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response)
+        check_cost(context.resources.live.schema._schema, request_data, context.settings)
+        request.state.batch = True
+        results: list[ExecutionResult] = []
+        for item in request_data:  # in order: a mutation commits before the next one reads
+            operation_context = context.for_operation()
+            try:
+                results.append(await self.execute_single(
+                    request, request_adapter, sub_response, operation_context, root_value, item))
+            except HTTPException as error:  # an unknown operation name: refused in its place
+                results.append(ExecutionResult(data=None, errors=[GraphQLError(
+                    str(error.reason), extensions={"code": "BAD_REQUEST"})]))
+            finally:
+                await operation_context.db.close()
+        return results
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -4,6 +4,10 @@
   else closes the socket with 4400 and a reason, as the protocol asks. (Strawberry indexes
   frames as dicts: a list, a number, `null` or an object `id` raised inside its loop and
   dropped the socket without a close frame, logging tracebacks.)
+- An operation's own errors (a syntax error, more than MAX_TOKENS, an unknown operation name,
+  validation, a limit) are an `error` message for its id, with HTTP's codes; the socket and
+  its other operations carry on (they closed it with 4400 once, which graphql-transport-ws
+  keeps for malformed messages).
 - A `subscribe` goes through the same persisted-query rules as an HTTP request
   (`graph/http/persisted.py`): persisted-only mode refuses ad-hoc text, a hash becomes its text.
   Every other limit (depth, aliases, cost, tokens, introspection, suggestions, input sizes)
@@ -31,9 +35,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
 import orjson
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError
 from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -48,7 +51,13 @@ from strawberry.utils.aio import aclosing
 
 from graph.context import Context
 from graph.http.persisted import PersistedQueryError
-from graph.live import LiveConnection, LiveRefused, Subscriber, subscription_request
+from graph.live import (
+    LiveConnection,
+    LiveRefused,
+    Subscriber,
+    request_errors,
+    subscription_request,
+)
 
 # Operation ids are chosen by the client; bounded like any other input.
 OPERATION_ID_MAX = 128
@@ -246,20 +255,13 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def _pre_execution_error(
         self, operation: Operation[Context, None], result: PreExecutionError
     ) -> None:
-        """As strawberry answers one: a syntax error or an unknown operation closes the
-        socket (4400) with its message, as graphql-transport-ws asks; others are `error`s."""
+        """An operation that does not parse, names no operation the document has, or breaks
+        a limit: an `error` message for its id, as graphql-transport-ws asks of a
+        subscribe's operation errors. The socket and its other operations carry on; only a
+        malformed *message* closes it (4400, `frame_problem`, strawberry's 4409)."""
         assert result.errors
-        first = result.errors[0]
-        reason: str | None = None
-        if isinstance(first, GraphQLSyntaxError):
-            reason = first.message
-        elif isinstance(first.original_error, CannotGetOperationTypeError):
-            reason = first.original_error.as_http_error_reason()
-        if reason is None:
-            await operation.send_initial_errors(result.errors)
-            return
-        self.operations.pop(operation.id, None)
-        await self.websocket.close(code=4400, reason=reason)
+        await operation.send_initial_errors(request_errors(
+            result.errors, operation.query, self.context.settings.max_tokens))
 
     async def _refuse(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
         await self.send_message(cast(Message, {

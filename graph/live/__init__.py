@@ -1,6 +1,7 @@
 """Live subscriptions, for every transport: shared streams, caps, budgets, backpressure.
 
-A transport (the WebSocket today, graph/http/websocket.py) is a thin user of this package:
+A transport (the WebSocket, graph/http/websocket.py; Server-Sent Events, graph/http/sse.py)
+is a thin user of this package:
 it opens a `LiveConnection` once it knows who the client is (`Live.connect`), hands it each
 subscription operation (`LiveConnection.subscribe`, after `subscription_request` told a
 subscription from a query or a mutation), and sends what the `Subscriber` gives it. Every
@@ -25,7 +26,13 @@ policy is decided here, so it is the same on every transport:
 """
 
 from graph.live.feeds import Delivery, Feed, Subscriber
-from graph.live.hub import Live, LiveConnection, LiveRequest, subscription_request
+from graph.live.hub import (
+    Live,
+    LiveConnection,
+    LiveRequest,
+    request_errors,
+    subscription_request,
+)
 from graph.live.refusals import FELL_BEHIND, TOO_MANY_SUBSCRIPTIONS, LiveRefused
 
 # What a live stream's resolvers see of it (`Context.live_stream`).
@@ -41,5 +48,6 @@ __all__ = [
     "LiveRequest",
     "LiveStream",
     "Subscriber",
+    "request_errors",
     "subscription_request",
 ]

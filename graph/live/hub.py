@@ -21,18 +21,22 @@ import strawberry
 from graphql import (
     DocumentNode,
     GraphQLError,
+    GraphQLSyntaxError,
     OperationDefinitionNode,
     OperationType,
     get_operation_ast,
     parse,
 )
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from domain.viewers import Viewer
 from graph.context import Context
 from graph.execution.database import RequestDatabase
+from graph.extensions.documents import over_token_limit
 from graph.live.budget import CostBudget
 from graph.live.feeds import Feed, Subscriber
 from graph.live.refusals import TOO_MANY_SOCKETS, LiveRefused, too_many_subscriptions
+from graph.metrics import subscribed
 from graph.settings import Settings
 
 
@@ -62,6 +66,30 @@ def subscription_request(
     if operation is None or operation.operation is not OperationType.SUBSCRIPTION:
         return None
     return LiveRequest(query, dict(variables or {}), operation_name, document, operation)
+
+
+def request_errors(
+    errors: list[GraphQLError], query: str, max_tokens: int
+) -> list[GraphQLError]:
+    """An operation's refusal before execution, coded as HTTP codes it, for a transport that
+    streams it (graphql-transport-ws's `error`, graphql-sse's `next`): strawberry's stream
+    hands the errors over before the extensions' last hook codes a syntax error, so it is
+    coded here; an unknown operation name is HTTP's 400, BAD_REQUEST."""
+    coded = []
+    for error in errors:
+        original = error.original_error
+        if isinstance(error, GraphQLSyntaxError):
+            too_many = over_token_limit(query, error, max_tokens)
+            code = "TOO_MANY_TOKENS" if too_many else "GRAPHQL_PARSE_FAILED"
+            error.extensions = {**(error.extensions or {}), "code": code}
+        elif not (error.extensions or {}).get("code"):
+            if isinstance(original, CannotGetOperationTypeError):
+                error, code = GraphQLError(original.as_http_error_reason()), "BAD_REQUEST"
+            else:
+                code = "BAD_USER_INPUT"  # graph/errors.py's code for a request's other refusals
+            error.extensions = {**(error.extensions or {}), "code": code}
+        coded.append(error)
+    return coded
 
 
 def _canonical(variables: dict[str, Any]) -> str:
@@ -202,6 +230,7 @@ class LiveConnection:
         self.in_flight = 0  # operations: subscriptions, and queries and mutations sent over it
         self.queued = 0  # characters of results waiting to be sent on it
         self._subscribers: set[Subscriber] = set()
+        self._uncount: dict[Subscriber, Callable[[], None]] = {}  # graph/metrics.py's gauge
         self._closed = False
 
     def admit(self) -> None:
@@ -226,12 +255,14 @@ class LiveConnection:
         subscriber = Subscriber(self, feed)
         feed.attach(subscriber)
         self._subscribers.add(subscriber)
+        self._uncount[subscriber] = subscribed(self.context.request, request.operation)
         return subscriber
 
     def forget(self, subscriber: Subscriber) -> None:
         """`subscriber` has closed."""
         if subscriber in self._subscribers:
             self._subscribers.discard(subscriber)
+            self._uncount.pop(subscriber)()
             self.release()
             self.hub.uncount_subscription(self.context.viewer)
 

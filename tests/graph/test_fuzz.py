@@ -42,7 +42,7 @@ KNOWN_CODES = {
 # Refusals of the HTTP transport itself (router.py, limits.py; a visit credential the server
 # did not issue, context.py), seen by the corpus only.
 TRANSPORT_CODES = {"METHOD_NOT_ALLOWED", "UNSUPPORTED_MEDIA_TYPE", "PAYLOAD_TOO_LARGE",
-                   "INVALID_SESSION_ID"}
+                   "INVALID_SESSION_ID", "EMPTY_BATCH", "TOO_MANY_OPERATIONS"}
 TABLES = sorted(table.name for table in Base.metadata.sorted_tables)
 # Words of a table name a generated value could hardly produce (`tasks` or `sessions` alone
 # are ordinary words a validation message may use).
@@ -335,7 +335,9 @@ CORPUS: dict[str, Any] = {
     "query an object": b'{"query": {"a": 1}}',
     "query a list": b'{"query": ["{ viewer { id } }"]}',
     "body an array": b"[]",
-    "body an array of operations": b'[{"query": "{ viewer { id } }"}]',
+    # A batch of operations is served (graph/http/batching.py, tests/graph/test_batching.py).
+    "body an array of non-objects": b'[{"query": "{ viewer { id } }"}, 1, null]',
+    "body an array over MAX_BATCH_OPERATIONS": b'[' + b','.join([b'{}'] * 11) + b']',
     "body a string": b'"{ viewer { id } }"',
     "body a number": b"42",
     "body null": b"null",

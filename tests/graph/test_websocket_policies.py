@@ -174,16 +174,22 @@ async def test_a_refusal_is_the_same_over_the_websocket_as_over_http(
     assert "Did you mean" not in http_message
 
 
-async def test_the_token_limit_closes_the_socket_with_the_http_message(
+async def test_the_token_limit_is_an_error_for_the_operation_with_the_http_message(
     strict: tuple[str, Path], connect: Any
 ) -> None:
+    # It closed the socket (4400) once; graphql-transport-ws answers an operation's errors
+    # with `error` and keeps the socket (tests/graph/test_transport_refusals.py).
     base, _ = strict
     query = "{ viewer { " + "id " * 200 + "} }"
-    http_message, _ = first_error(await over_http(base, query))
+    http_answer = first_error(await over_http(base, query))
     socket = await connect(base, token("policy-user"))
-    await socket.send({"id": "1", "type": "subscribe", "payload": {"query": query}})
-    assert await socket.closed() == (4400, http_message)
-    assert "more than 120 tokens" in http_message
+    refused = await socket.operation(query)
+    assert refused["type"] == "error"
+    assert first_error(refused) == http_answer == (
+        "Syntax Error: Document contains more than 120 tokens. Parsing aborted.",
+        "TOO_MANY_TOKENS",
+    )
+    assert (await socket.operation(KNOWN))["type"] == "next"  # the socket carries on
 
 
 async def test_persisted_only_refuses_an_ad_hoc_mutation_over_the_websocket(
