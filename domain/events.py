@@ -44,6 +44,9 @@ class EventKind(StrEnum):
     PANIC_PRESSED = "panic_pressed"  # a panic_events row
     PANIC_RESOLVED = "panic_resolved"
     EXERCISE_COMPLETED = "exercise_completed"  # a grounding_exercises row
+    # Ephemeral: a reply being written, its text in the key (graph/drafts.py); published
+    # with `announce`, never staged, never stored.
+    MESSAGE_DRAFT = "message_draft"
 
 
 # Kinds whose key is text (a conversation's); every other kind's is an integer.

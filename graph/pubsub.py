@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.events import (
     Event,
+    EventKind,
     as_events,
     changes_after,
     last_recorded,
@@ -62,6 +63,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "clarity_events"  # migration 0010's record_changes notifies on it
 CONNECT_TIMEOUT_SECONDS = 5.0
 RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)  # seconds; the last one repeats
+EPHEMERAL = 16  # ephemeral events (drafts) a reader keeps untaken; older ones are dropped
 PAGE = 100  # changes a reader reads from the outbox at once (held in memory until taken)
 
 # A reader's outbox reads: (user, after id, kinds or None, at most) -> changes in id order.
@@ -93,6 +95,10 @@ class Reader:
         self._broker = broker
         self._kinds = frozenset(kinds) if kinds is not None else None
         self._page: deque[Event] = deque()  # read, not yet taken
+        # Ephemeral events (drafts), offered rather than recorded: at most EPHEMERAL kept,
+        # the oldest dropped first (each draft carries its whole text, so a dropped one
+        # loses nothing the next does not hold).
+        self._ephemeral: deque[Event] = deque(maxlen=EPHEMERAL)
         self._pending = 0  # announced (of its kinds), not yet read: counted in the backlog
         # The last id read; from the process's last announced id (None before any: the
         # user's last recorded change is read first), so it gets what commits from now.
@@ -139,9 +145,17 @@ class Reader:
         self._stale = True
         self._ready.set()
 
+    def offer(self, event: Event) -> None:
+        """An ephemeral event of the reader's user: kept (bounded) if of its kinds."""
+        if self.wants(event.kind):
+            self._ephemeral.append(event)
+            self._ready.set()
+
     async def get(self) -> Event:
         """The next change; `FellBehind` once this reader has been cut."""
         while not self._page:
+            if self._ephemeral:
+                return self._ephemeral.popleft()
             if self.cut:
                 raise FellBehind
             if self._pending or self._stale:
@@ -285,6 +299,16 @@ class LocalBroker:
             self.deliver(user_id, counts, highest)
         delivered_locally(len(woken), committed_at)
 
+    async def announce(self, event: Event) -> None:
+        """An ephemeral event (a reply's draft, graph/drafts.py), outside any transaction:
+        offered now to the owner's readers that want its kind, stored nowhere, never
+        replayed."""
+        self.offer(event)
+
+    def offer(self, event: Event) -> None:
+        for reader in self._readers.get(event.user_id, ()):
+            reader.offer(event)
+
     def deliver(self, user_id: str, counts: Mapping[str, int], highest: int) -> None:
         """`counts` changes (by kind) were committed for `user_id`, the last with id
         `highest`: its readers are woken, and the backlog's bounds applied."""
@@ -373,6 +397,7 @@ class PostgresBroker(LocalBroker):
         self._dsn = url.render_as_string(hide_password=False)
         self._connection: Any = None
         self._reconnecting: asyncio.Task[None] | None = None
+        self._announcing = asyncio.Lock()
         self._stopped = False
         self._reconnect_failures = FirstThenCounted(
             logger, "LISTEN reconnect failing", level=logging.WARNING
@@ -412,6 +437,16 @@ class PostgresBroker(LocalBroker):
         highest = max((event.id or 0 for event in events), default=0)
         if highest and (self.head is None or highest > self.head):
             self.head = highest
+
+    async def announce(self, event: Event) -> None:
+        """NOTIFY on the LISTEN connection (no transaction, no table); dropped while it is
+        down, as every event is then. One statement at a time on that connection."""
+        if not self.listening:
+            return
+        payload = orjson.dumps([event.kind, event.user_id, event.key]).decode()
+        async with self._announcing:
+            with contextlib.suppress(Exception):  # at most once: a lost draft is no error
+                await self._connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
 
     async def _listen(self) -> None:
         import asyncpg
@@ -453,7 +488,17 @@ class PostgresBroker(LocalBroker):
 
     def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
-            user_id, counts, highest = orjson.loads(payload)
+            body = orjson.loads(payload)
+            if not isinstance(body, list) or len(body) != 3:
+                raise TypeError("a notification is a list of three")
+            if isinstance(body[1], str):
+                # [kind, owner, key]: an ephemeral event (`announce`, a draft), not a wake-up.
+                kind, owner, key = body
+                if not isinstance(key, int | str):
+                    raise TypeError("an ephemeral event has a key")
+                self.offer(Event(EventKind(kind), owner, key))
+                return
+            user_id, counts, highest = body
             if (not isinstance(user_id, str) or not isinstance(counts, dict)
                     or not isinstance(highest, int)
                     or not all(isinstance(n, int) for n in counts.values())):

@@ -41,9 +41,9 @@ def calls(*entries: dict[str, Any], tokens: int = 50) -> dict[str, Any]:
             "tokens": tokens}
 
 
-def says(text: str, *, tokens: int = 30) -> dict[str, Any]:
-    """A reply whose message answers in text."""
-    return {"message": {"role": "assistant", "content": text}, "tokens": tokens}
+def says(text: str, *, tokens: int = 30, pace: float = 0.0) -> dict[str, Any]:
+    """A reply whose message answers in text; streamed, a word each `pace` seconds."""
+    return {"message": {"role": "assistant", "content": text}, "tokens": tokens, "pace": pace}
 
 
 def fails(status: int = 500, *, retry_after: str | None = "0", body: str | None = None
@@ -102,7 +102,8 @@ class FakeOpenAI:
             entry.setdefault("id", f"call_{number}_{n}")
         tokens = int(reply["tokens"])
         if self.requests[-1].get("stream"):
-            return StreamingResponse(_events(number, message, tokens),
+            return StreamingResponse(_events(number, message, tokens,
+                                             float(reply.get("pace") or 0.0)),
                                      media_type="text/event-stream", headers=headers)
         return JSONResponse({
             "id": f"chatcmpl-{number}", "object": "chat.completion", "model": "fake-model",
@@ -119,7 +120,9 @@ def _chunk(number: int, delta: dict[str, Any], **more: Any) -> str:
     return f"data: {json.dumps(body)}\n\n"
 
 
-async def _events(number: int, message: dict[str, Any], tokens: int) -> AsyncIterator[str]:
+async def _events(
+    number: int, message: dict[str, Any], tokens: int, pace: float = 0.0
+) -> AsyncIterator[str]:
     """The message as OpenAI streams it: the text a word at a time, each tool call's name
     and then its arguments in two pieces, usage last, then [DONE]; a comment line first,
     as some servers send to keep the connection open."""
@@ -127,7 +130,7 @@ async def _events(number: int, message: dict[str, Any], tokens: int) -> AsyncIte
     yield _chunk(number, {"role": "assistant"})
     for word in re.findall(r"\S+\s*", message.get("content") or ""):
         yield _chunk(number, {"content": word})
-        await asyncio.sleep(0)
+        await asyncio.sleep(pace)
     for index, call in enumerate(message.get("tool_calls") or []):
         function, arguments = call["function"], call["function"]["arguments"]
         yield _chunk(number, {"tool_calls": [{"index": index, "id": call["id"], "type": "function",

@@ -146,7 +146,9 @@ class OfflineAssistant:
         if messages and messages[-1].get("role") == "tool":
             text = "\n".join(_tool_summary(m) for m in _last_results(messages))
             return await _said(text, on_text)
-        planned = plan(str(messages[-1].get("content") or "")) if messages else plan("")
+        earlier = [m for m in messages[:-1] if m.get("role") == "user"]
+        previous = str(earlier[-1].get("content") or "") if earlier else None
+        planned = plan(str(messages[-1].get("content") or ""), previous) if messages else plan("")
         if not planned.calls:
             return await _said(planned.text or "", on_text)
         calls = tuple(_request(n, call) for n, call in enumerate(planned.calls, start=1))

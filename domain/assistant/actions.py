@@ -11,6 +11,7 @@ reach the model or the user.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,12 +21,14 @@ from domain import scope
 from domain import tasks as service
 from domain.assistant import answers, matching
 from domain.assistant.breakdown_offline import offline_breakdown
+from domain.assistant.listing import STEPS
 from domain.assistant.references import (
     candidates,
     is_pronoun,
     matching_ids,
     number_of,
     resolve_step,
+    steps_of,
     target,
 )
 from domain.assistant.toolkit import STATUS_WORDS, Outcome, ToolContext, ToolError, quoted
@@ -81,7 +84,7 @@ async def update_task(session: AsyncSession, context: ToolContext, args: dict[st
 async def _to_status(
     session: AsyncSession, context: ToolContext, args: dict[str, Any], status: str
 ) -> Outcome:
-    task = await target(session, context, args)
+    task = await target(session, context, args, prefer_open=status != "cancelled")
     bound, data = {"task_id": task.id}, {"title": task.title, "status": status}
     words = STATUS_WORDS[status]
     asked = f"cancel {quoted(task)}" if status == "cancelled" else (
@@ -117,13 +120,27 @@ async def reopen_task(session: AsyncSession, context: ToolContext, args: dict[st
 
 
 async def add_step(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
-    task = await target(session, context, args)
+    new_title = args.get("or_new_task")
+    if new_title and "task_id" not in args and not await _names_a_task(
+            session, context, str(args.get("task") or "")):
+        return await _instead_new(session, context, str(new_title))
+    task = await target(session, context, args, prefer_open=True)
     content = str(args["content"])[:STEP_CONTENT_MAX]
     step = await service.add_step(session, task, content, None)
     return Outcome(f"Added step {step.step_number} to {quoted(task)}: {content}",
                    {"title": task.title, "step": step.step_number}, changed=True,
                    proposal=f"add the step {quoted(content)} to {quoted(task)}",
                    touched=(task.id,), bound={"task_id": task.id})
+
+
+async def _instead_new(session: AsyncSession, context: ToolContext, title: str) -> Outcome:
+    """The new task an "add X to Y" meant when no task is Y; once, however many steps X was
+    read as (the task just made is the focus)."""
+    if context.focus is not None:
+        made = await session.get(Task, context.focus)
+        if made is not None and made.title == title:
+            return Outcome("", {"title": title})
+    return await create_task(session, context, {"title": title})
 
 
 async def _bound_step(
@@ -142,7 +159,7 @@ async def _bound_step(
 async def complete_step(
     session: AsyncSession, context: ToolContext, args: dict[str, Any]
 ) -> Outcome:
-    task = await target(session, context, args)
+    task = await target(session, context, args, prefer_open=True)
     step = await _bound_step(session, context, task, args)
     return await _check_step(session, task, step, done=args.get("done", True) is not False)
 
@@ -162,8 +179,13 @@ async def _check_step(session: AsyncSession, task: Task, step: TaskStep, *, done
 
 
 async def remove_step(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
-    task = await target(session, context, args)
-    step = await _bound_step(session, context, task, args)
+    if args.get("task") == args.get("step") and "task_id" not in args and not (
+            await _names_a_task(session, context, str(args.get("task") or ""))):
+        # The step named alone ("take the candles step off"): the one open step it matches.
+        task, step = await _open_step(session, context, str(args["step"]), done=False)
+    else:
+        task = await target(session, context, args)
+        step = await _bound_step(session, context, task, args)
     number, content = step.step_number, step.content
     bound = {"task_id": task.id, "step_id": step.id}
     await service.remove_step(session, step, task)
@@ -192,14 +214,102 @@ async def check_off(session: AsyncSession, context: ToolContext, args: dict[str,
         task = await target(session, context, args)
         step = await _bound_step(session, context, task, args)
         return await _check_step(session, task, step, done=done)
-    words = str(args.get("what") or "")
+    words, verb = str(args.get("what") or ""), str(args.get("verb") or "")
+    if "task_id" not in args and (shown := await _shown_step(session, context, words)):
+        return await _check_step(session, *shown, done=done)
     if "task_id" in args or await _names_a_task(session, context, words):
         named = args if "task_id" in args else {"task": words}
+        if verb:
+            task = await target(session, context, named, prefer_open=True)
+            _verb_fits(verb, words, task.title)
+            named = {"task_id": task.id}
         if done:
             return await _to_status(session, context, named, "completed")
         return await reopen_task(session, context, named)
-    task, step = await _open_step(session, context, words, done=not done)
-    return await _check_step(session, task, step, done=done)
+    found = await _step_of_named_task(session, context, words, done=not done)
+    if found is None:
+        found = await _open_step(session, context, words, done=not done)
+    if verb:
+        _verb_fits(verb, words, found[1].content)
+    return await _check_step(session, *found, done=done)
+
+
+def _verb_fits(verb: str, words: str, text: str) -> None:
+    """Refuses a check-off whose verb is none of the thing's words ("delayed the report" is
+    not "Write the report")."""
+    if matching.score([verb.casefold()], text) is None:
+        raise ToolError(f"No task or open step matches “{verb} {words}”.")
+
+
+async def _shown_step(
+    session: AsyncSession, context: ToolContext, words: str
+) -> tuple[Task, TaskStep] | None:
+    """After a task's steps were shown, a number or "the last one" is one of those steps."""
+    listing, number = context.listing, number_of(words)
+    if listing is None or listing.status != STEPS or number is None or not listing.search:
+        return None
+    task = await target(session, context, {"task_id": int(listing.search)})
+    steps = await steps_of(session, context.user_id, task)
+    wanted = listing.ids[-1] if number == -1 else None
+    found = [s for s in steps if s.id == wanted or (wanted is None and s.step_number == number)]
+    if not found:
+        raise ToolError(f"“{task.title}” has no step {number} (it has {len(steps)}). "
+                        "Which step do you mean?")
+    return task, found[0]
+
+
+_STEP_OF = re.compile(r" (?:on|in|for|of|from) ", re.I)
+
+
+async def _step_of_named_task(
+    session: AsyncSession, context: ToolContext, words: str, *, done: bool
+) -> tuple[Task, TaskStep] | None:
+    """"wine on the dinner party thing": a step (by its words, checked or not as `done`
+    says) of the one open task named after the last "on"/"in"/"for"/"of"/"from", when no
+    step matches the words whole; None when the words do not read so."""
+    rows = (await session.execute(
+        scope.owned_columns(TaskStep, context.user_id, TaskStep.id, TaskStep.content)
+        .where(Task.status.in_(OPEN_STATUSES), TaskStep.completed.is_(done)))).all()
+    if matching.best(matching.words(words), ((row[0], row[1]) for row in rows)):
+        return None
+    for split in reversed(list(_STEP_OF.finditer(words))):
+        named, ref = words[: split.start()], words[split.end():]
+        titles = await candidates(session, context.user_id)
+        keys = matching.best(matching.words(ref), ((k, t) for k, t, s in titles
+                                                   if s in OPEN_STATUSES))
+        if len(keys) != 1 or not matching.significant(matching.words(named)):
+            continue
+        task = await target(session, context, {"task_id": keys[0]})
+        steps = [s for s in await steps_of(session, context.user_id, task)
+                 if s.completed is done]
+        best = matching.best(matching.words(named), ((s.id, s.content) for s in steps))
+        if len(best) == 1:
+            return task, next(s for s in steps if s.id == best[0])
+    # The task named no task ("coffee on the grocery list"): the step's own words decide
+    # when they name exactly one open step.
+    for split in _STEP_OF.finditer(words):
+        alone = matching.best(matching.words(words[: split.start()]),
+                              ((row[0], row[1]) for row in rows))
+        if len(alone) == 1:
+            step = await session.scalar(
+                scope.owned(TaskStep, context.user_id).where(TaskStep.id == alone[0]))
+            return await target(session, context, {"task_id": step.task_id}), step
+    return None
+
+
+async def names_something(
+    session: AsyncSession, context: ToolContext, words: str, *, steps: bool
+) -> bool:
+    """Whether `words` name a task (a pronoun, a number, words of a title) or, with `steps`,
+    an open step of an open task."""
+    if await _names_a_task(session, context, words):
+        return True
+    if not steps:
+        return False
+    rows = (await session.execute(
+        scope.owned_columns(TaskStep, context.user_id, TaskStep.id, TaskStep.content)
+        .where(Task.status.in_(OPEN_STATUSES), TaskStep.completed.is_(False)))).all()
+    return bool(matching.best(matching.words(words), ((row[0], row[1]) for row in rows)))
 
 
 async def _names_a_task(session: AsyncSession, context: ToolContext, words: str) -> bool:

@@ -30,6 +30,7 @@ import orjson
 from domain.assistant import Assistant, Call, Message, Turn, timed
 from domain.assistant import confirm as ask
 from domain.assistant.generations import CHAT_REPLY, Transactions
+from domain.assistant.references import number_of
 from domain.assistant.rounds import (
     CALLS_PER_ROUND_MAX,
     Planned,
@@ -37,6 +38,7 @@ from domain.assistant.rounds import (
     carry_out,
     choose,
     dry_run,
+    expanded,
     planned_call,
 )
 from domain.assistant.toolkit import Outcome, ToolCall, ToolContext
@@ -147,9 +149,16 @@ async def _round(
     options: TurnOptions,
 ) -> list[Message] | None:
     """Carry out one round of calls, or propose it (returns None: the turn is over)."""
+    planned = await expanded(db, context, planned)
     if await _proposed(db, context, planned, result, options):
         return None
-    outcomes = [await carry_out(db, context, call) for call in planned]
+    outcomes: list[Outcome | Refusal] = []
+    named: set[int] = set()
+    for call in planned:
+        outcomes.append(await carry_out(db, context, call))
+        named |= {context.focus} if context.focus is not None else set()
+    if len(named) > 1:  # several tasks named: "it" next would be a guess, so it asks
+        context.focus = None
     for call, outcome in zip(planned, outcomes, strict=True):
         if isinstance(outcome, Refusal):
             result.done.append(Done(call.tool, False, outcome.message, False))
@@ -170,13 +179,17 @@ async def _proposed(
 ) -> bool:
     """Whether the round needs a yes first; if so, ask (module doc) and say True."""
     changing = [c for c in planned if c.args is not None and ask.changes_data(c.tool)]
-    if not any(ask.destructive(c.tool, c.args or {}) for c in changing) and len(changing) < 2:
+    numbered = context.listing is None and any(_numbered(c) for c in changing)
+    if (not any(ask.destructive(c.tool, c.args or {}) for c in changing) and len(changing) < 2
+            and not numbered):
         return False
+    context.unsure = False
     tried = await dry_run(db, context, planned)
     kept = [(c, o) for c, o in zip(planned, tried, strict=True)
             if isinstance(o, Outcome) and c.args is not None and ask.changes_data(c.tool)]
     touched = {task for _, outcome in kept for task in outcome.touched}
-    if not any(ask.destructive(c.tool, c.args or {}) for c, _ in kept) and len(touched) < 2:
+    if (not any(ask.destructive(c.tool, c.args or {}) for c, _ in kept) and len(touched) < 2
+            and not context.unsure):
         return False
     reads = [o.say for c, o in zip(planned, tried, strict=True)
              if isinstance(o, Outcome) and not ask.changes_data(c.tool)]
@@ -190,6 +203,14 @@ async def _proposed(
     if len(touched) == 1:
         context.focus = next(iter(touched))
     return True
+
+
+def _numbered(call: Planned) -> bool:
+    """Whether a call names its task by a number (read in the default list when no list
+    was shown: asked first, `ToolContext.unsure`)."""
+    args = call.args or {}
+    ref = str(args.get("task") or args.get("what") or "")
+    return number_of(ref) not in (None, -1)
 
 
 async def _answers_waiting(

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
-from domain.assistant.listing import PAGE, listed_tasks
+from domain.assistant.listing import PAGE, STEPS, Listing, listed_tasks
 from domain.assistant.references import steps_of, target
 from domain.assistant.toolkit import STATUS_WORDS, Outcome, ToolContext, ToolError, quoted
 from models import Task, TaskStep
@@ -22,7 +22,7 @@ SUGGESTION_RULE = ("I suggest what you have already started first (the task in p
 async def list_tasks(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
     last = context.listing
     if args.get("more"):
-        if last is None or last.status == "matches":
+        if last is None or last.status in ("matches", STEPS):
             raise ToolError("There is no list to continue; ask for a list first.")
         status, search, offset = last.status, last.search, last.offset + len(last.ids)
     else:
@@ -47,6 +47,7 @@ async def _tasks_by_id(session: AsyncSession, user_id: str, ids: tuple[int, ...]
 async def show_task(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Outcome:
     task = await target(session, context, args)
     steps = await steps_of(session, context.user_id, task)
+    _shown_steps(context, task, steps)
     lines = [f"{quoted(task)} ({STATUS_WORDS.get(task.status, task.status)})"]
     if task.description:
         lines.append(task.description)
@@ -55,6 +56,13 @@ async def show_task(session: AsyncSession, context: ToolContext, args: dict[str,
             "steps": [{"step": s.step_number, "content": s.content, "done": s.completed}
                       for s in steps]}
     return Outcome("\n".join(lines), data)
+
+
+def _shown_steps(context: ToolContext, task: Task, shown: list[TaskStep]) -> None:
+    """Steps shown numbered are the last list: "2 is done" is then step 2 of this task."""
+    if shown:
+        context.listing = Listing(STEPS, str(task.id), 0, tuple(s.id for s in shown),
+                                  len(shown))
 
 
 def _plural(count: int, word: str) -> str:
@@ -90,6 +98,8 @@ async def task_progress(
     task = await target(session, context, args)
     steps = await steps_of(session, context.user_id, task)
     left = [s for s in steps if not s.completed]
+    if task.status in OPEN_STATUSES:
+        _shown_steps(context, task, left)
     state = STATUS_WORDS.get(task.status, task.status)
     said = f"{quoted(task)} is {state}"
     if steps:

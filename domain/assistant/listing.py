@@ -19,6 +19,9 @@ from models.folding import contains
 from models.task import OPEN_STATUSES
 
 PAGE = 20
+# A listing of one task's steps as shown (`search`: the task's id; `ids`: the steps shown):
+# after it, a bare number or "the last one" is a step of that task.
+STEPS = "steps"
 _WORDS = {"open": "open tasks", "all": "tasks", "pending": "pending tasks",
           "in_progress": "tasks in progress", "completed": "completed tasks",
           "failed": "failed tasks", "cancelled": "cancelled tasks"}

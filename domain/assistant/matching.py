@@ -8,9 +8,14 @@ Two words match when, compared case-insensitively:
   "called" / "call", "writing" / "write", "groceries" / "grocery"); or
 - they are close enough to be a typo of each other (rapidfuzz's optimal string alignment
   distance: an inserted, dropped or changed letter, or two neighbours swapped, counts one):
-  words of 5 to 7 letters within 1, words of 8 or more within 2. Words of 4 letters or
-  fewer must be equal: "call" / "tall" or "bill" / "pill" are different words, not typos;
-  and a word inside the other is never a typo of it ("lumber" / "plumber").
+  words of 5 to 7 letters within 1, words of 8 or more within 2. Words of 3 or 4 letters
+  may only have two neighbouring letters swapped ("tirp" / "trip", "dnoe" / "done"): "call"
+  / "tall" or "bill" / "pill" are different words, not typos; shorter words must be equal;
+  and a word inside the other is never a typo of it ("lumber" / "plumber"); or
+- the typed word (4 letters or more) is the start of the known one, at least 2 letters
+  longer: an abbreviation ("prep" / "prepare").
+
+A possessive is its word ("emma's" is "emma").
 
 A reference matches a text when every significant word of it (`significant`: not an
 article, pronoun, filler or task noun) matches some word of the text: "call mum" is not
@@ -36,8 +41,14 @@ FILLER: Final = frozenset({
     "with", "about", "from", "by", "and", "or", "task", "tasks", "todo", "todos", "item",
     "items", "thing", "things", "list", "step", "steps", "please", "pls", "just", "really",
     "actually", "now", "yet", "already", "again", "also", "still", "so", "very", "bit", "today",
+    # Words that say what kind of errand a task is, not which one ("the vet visit").
+    "visit", "stuff", "errand", "appointment", "appt",
+    "him", "he", "she", "they", "them", "me", "too",
 })
-EXACT_UP_TO: Final = 4  # letters: shorter words must be equal
+_LONG_FILLER: Final = ("item", "items", "list", "step", "steps", "task", "tasks", "thing",
+                       "things", "todo", "todos")
+EXACT_UP_TO: Final = 4  # letters: shorter words must be equal (or two letters swapped)
+ABBREVIATION_MIN: Final = 4  # letters: a shorter start of a word is no abbreviation of it
 ONE_EDIT_UP_TO: Final = 7  # letters: longer words may be two edits apart
 _SUFFIXES: Final = (("ies", "y"), ("ied", "y"), ("ing", ""), ("es", ""), ("ed", ""),
                     ("s", ""))
@@ -49,8 +60,9 @@ def words(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """`word` without a plural or verb ending, and without a final "e" ("write" -> "writ",
-    "writing" -> "writ"); a stem keeps at least 3 letters."""
+    """`word` without a possessive, a plural or verb ending, and without a final "e"
+    ("write" -> "writ", "writing" -> "writ"); a stem keeps at least 3 letters."""
+    word = word.removesuffix("'s")
     for suffix, replacement in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)] + replacement
@@ -68,9 +80,24 @@ def allowed_edits(word: str) -> int:
     return 1 if len(word) <= ONE_EDIT_UP_TO else 2
 
 
+def swapped(typed: str, known: str) -> bool:
+    """Whether a short word (3 or 4 letters) is `known` with two neighbours swapped."""
+    return (len(typed) == len(known) in (3, 4) and sorted(typed) == sorted(known)
+            and OSA.distance(typed, known, score_cutoff=1) == 1)
+
+
+def abbreviates(typed: str, known: str) -> bool:
+    """Whether `typed` (4 letters or more) is the start of a longer word ("prep" /
+    "prepare", "info" / "information")."""
+    return len(typed) >= ABBREVIATION_MIN and len(known) >= len(typed) + 2 and known.startswith(
+        typed)
+
+
 def same_word(typed: str, known: str) -> bool:
     """Whether `typed` is `known`: equal, the same stem, or a typo of it (module doc)."""
-    if typed == known or stem(typed) == stem(known):
+    if typed == known or stem(typed) == stem(known) or swapped(typed, known):
+        return True
+    if abbreviates(typed, known):
         return True
     if typed in known or known in typed:  # "lumber" is no typo of "plumber": a fragment
         return False
@@ -84,7 +111,15 @@ def within(typed: str, known: str, edits: int) -> bool:
 
 
 def significant(ref: Sequence[str]) -> list[str]:
-    return [word for word in ref if word not in FILLER]
+    """The words of `ref` that name something: not filler, nor a typo of a task noun
+    ("lsit" is "list"; "form" stays, though it is "from" swapped)."""
+    return [word for word in ref if word not in FILLER and not _filler_typo(word)]
+
+
+def _filler_typo(word: str) -> bool:
+    return len(word) >= 4 and any(
+        len(known) >= 4 and (swapped(word, known) or (
+            allowed_edits(word) and same_word(word, known))) for known in _LONG_FILLER)
 
 
 @dataclass(frozen=True)
@@ -135,7 +170,9 @@ def _close(word: str, vocabulary: list[str], by_stem: dict[str, set[str]]) -> se
     """The words of `vocabulary` that are `word` by `same_word` (`by_stem`: its words by
     their stem)."""
     matched = {word} | by_stem.get(stem(word), set())
-    edits = allowed_edits(word)
+    if len(word) >= ABBREVIATION_MIN:
+        matched |= {known for known in vocabulary if abbreviates(word, known)}
+    edits = allowed_edits(word) or (1 if len(word) in (3, 4) else 0)
     if edits:
         for known, _, _ in process.extract(word, vocabulary, scorer=OSA.distance,
                                            score_cutoff=edits, limit=None):
@@ -165,7 +202,9 @@ def correct(word: str, vocabulary: Sequence[str]) -> str:
         return word
     edits = allowed_edits(word) or (1 if len(word) == 4 else 0)
     if not edits:
-        return word
+        if len(word) != 3:  # a swap is all a 3-letter word may differ by
+            return word
+        return next((known for known in vocabulary if swapped(word, known)), word)
     found = process.extract(word, vocabulary, scorer=OSA.distance, score_cutoff=edits, limit=2)
     if not found:
         return word

@@ -36,13 +36,81 @@ __all__ = ["GREETING", "HELP", "NOT_UNDERSTOOD", "SHORT_HELP", "THANKS", "Plan",
            "plan"]
 
 
-def plan(message: str) -> Plan:
-    """The tool calls for `message`, or a direct reply."""
+def plan(message: str, previous: str | None = None) -> Plan:
+    """The tool calls for `message`, or a direct reply. `previous`: the user's message
+    before it, for "and the present too" (the same change, to another task).
+
+    Two requests joined by "and" ("finished the vet and started the bike") are planned each
+    on its own when both parts are changes to tasks; a message no rule reads whole is read
+    by its first clause when that is such a change and the rest a remark ("checked the
+    forecast, looks sunny")."""
     text = w.normalize(message)
+    if (joined := _joined(text)) is not None:
+        return joined
+    whole = _planned(text)
+    if whole.calls or whole.text != NOT_UNDERSTOOD:
+        return whole
+    if previous and (again := _again(text, previous)) is not None:
+        return again
+    head = _CLAUSE.split(text, maxsplit=1)[0]
+    first = _planned(w.normalize(head)) if head != text else whole
+    if first.calls and all(call.name in _CHANGES | _READS for call in first.calls):
+        return first
+    if not first.calls and first.text != NOT_UNDERSTOOD:  # "thanks, that's all"
+        return first
+    return whole
+
+
+def _planned(text: str) -> Plan:
     for pattern, build in _RULES:
         if (match := pattern.fullmatch(text)) and (planned := build(match)) is not None:
             return planned
     return Plan(text=NOT_UNDERSTOOD)
+
+
+# Changes to existing tasks: what a clause or each side of "and" may be read as alone.
+_CHANGES: Final = frozenset({"check_off", "set_status", "reopen_task", "complete_step",
+                             "complete_task"})
+_READS: Final = frozenset({"list_tasks", "show_task", "task_progress", "count_tasks"})
+_CLAUSE = re.compile(r" ?[,;] | - |(?<![!?.])[!?.]++ ")  # one try per run of marks: linear
+_AND_THEN = re.compile(r",? and (?:then |also )?|, then ", re.I)
+
+
+_TOO = re.compile(r"(?:and |also )?(?:(?:the )?same (?:for|with) (?P<same>.+)|(?P<task>.+?)"
+                  r" (?:too|as well|also))", re.I)
+
+
+def _again(text: str, previous: str) -> Plan | None:
+    """"and X too" after a change of one task: the same change, to X."""
+    said = _TOO.fullmatch(text)
+    ref = w.task_ref(said["same"] or said["task"]) if said else None
+    if ref is None:
+        return None
+    before = _planned(w.normalize(previous))
+    if len(before.calls) != 1 or before.calls[0].name not in _CHANGES:
+        return None
+    call = before.calls[0]
+    key = "what" if "what" in call.arguments else "task"
+    return Plan(calls=(ToolCall(call.name, {**call.arguments, key: ref}),))
+
+
+def _joined(text: str) -> Plan | None:
+    """Both sides of one "and", when each alone is a change of a task's status."""
+    parts = _AND_THEN.split(text)
+    if len(parts) != 2:
+        return None
+    plans = [_planned(w.normalize(part)) for part in parts]
+    if all(p.calls and all(c.name in _CHANGES for c in p.calls) for p in plans) and any(
+            _status_verb(part) for part in parts[1:]):
+        return Plan(calls=plans[0].calls + plans[1].calls)
+    return None
+
+
+def _status_verb(part: str) -> bool:
+    """Whether a part starts with its own verb ("started the bike"), not only a name."""
+    return bool(_STATUS_START.match(part))
+
+
 
 
 _DONE_WORDS = r"(?:done|complete|completed|finished|over|sorted|ticked off|checked off|crossed off)"
@@ -59,9 +127,11 @@ _DONE_PARTICIPLE = (r"(?:paid|booked|sent|posted|bought|fixed|cleaned|sorted|sor
                     r"|complete|completed|ticked off|checked off|crossed off|taken care of"
                     r"|dealt with|out of the way|over with)")
 _ALL = (r"(?:all|everything|every task|all (?:of )?(?:my |the )?(?:tasks|todos|items|things)"
-        r"|all of (?:it|them)|the (?:whole|entire) list|my (?:whole |entire )?list)")
+        r"|all of (?:it|them)|them all|the lot|the (?:whole|entire) list"
+        r"|my (?:whole |entire )?list|my (?:tasks|todos))")
 _BULK_VERB = (r"(?P<verb>complete|finish|check off|tick off|close|delete|remove|erase|clear"
-              r"|trash|get rid of|wipe|cancel|drop|abandon|start|reopen|pause)")
+              r"|trash|get rid of|wipe|nuke|cancel|drop|abandon|start|reopen|pause)")
+_CLOSED = r"finished|done|completed|complete|cancelled|canceled"
 _ABOUT = r"(?:about|with|mentioning|related to|to do with|for|on|matching|containing|called)"
 _SHOW = r"(?:show|view|display|open|see|read|pull up|bring up|check)"
 _STEP_WORDS = r"(?:the )?(?P<words>.+?) (?:step|item|bit)"
@@ -77,13 +147,18 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"(?: (?:there|again|you|friend|all|everyone))?(?:,? how are you(?: doing)?)?"
      r"|how are you(?: doing)?|how's it going", b.reply(GREETING)),
     (r"(?:thanks|thank you|thx|cheers|great|perfect|awesome|cool|nice|ok|okay|got it)"
-     r"(?: (?:so much|very much|a lot|again|cool|thanks|great))?", b.reply(THANKS)),
+     r"(?: (?:so much|very much|a lot|again|cool|thanks|great))?|that's (?:all|it)(?: for now)?"
+     r"|that is all|all good|nothing else", b.reply(THANKS)),
     (r"(?:yes|yeah|yep|yup|sure|confirm|go ahead|do it)(?: please| go ahead| do it)?",
      b.reply(b.NOTHING_WAITING)),
-    (r"(?:no|nope|nah|never ?mind|don't|cancel|stop)(?: thanks| thank you)?",
+    (r"(?:no|nope|nah|never ?mind|don't|stop)(?: thanks| thank you)?",
      b.reply(b.LEFT_ALONE)),
     (r"(?:delete|remove|complete|finish|done|start|cancel|mark|reopen|rename|check off"
      r"|tick off|finished|it's done|it is done)", b.reply(b.WHICH)),
+    # A request missing what it needs: asked for, never guessed.
+    (r"(?:(?:add|create|make|new)(?: me)?(?: a| an| another| one more)?(?: new)?"
+     r"(?: (?:task|todo|to-?do|reminder|item|one))?|remind me|new (?:task|todo|reminder))",
+     b.reply(b.WHAT_TASK)),
     # Questions answered from the data.
     (r"how many (?:open |pending |active )?(?:tasks?|things|todos|items)(?: (?:do|have) i(?: got)?"
      r"(?: (?P<left>left|to do|remaining|open))?| are there| are on my list| (?:do|have) i have"
@@ -95,6 +170,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      b.counted),
     (rf"how many (?:{w.LIST_STATUS} )(?:tasks|things|todos|items)(?: do i have| are there)?",
      b.counted),
+    (r"how many (?:tasks?|things|todos|items) (?:i(?:'ve| have)(?: got)?|have i got|do i have)"
+     r" (?P<left>left|open|remaining|to do|outstanding)", b.counted),
     (r"how many steps (?:are |do i have )?(?:left |remaining |to go |still open )?"
      rf"{_ON_TASK}", b.asked("task_progress")),
     (r"(?:what's|what is|what are|whats) (?:left|remaining|still (?:left|open|to do)|outstanding"
@@ -102,8 +179,12 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      b.asked("task_progress")),
     (r"what steps (?:are |do i have )?(?:still )?(?:left|remaining|open|to do|outstanding)"
      rf" {_ON_TASK}", b.asked("task_progress")),
-    (r"(?:is|are) there (?:still )?(?:anything|something|much|stuff) (?:left|remaining"
-     r"|still to do|to do)"
+    (r"what (?:do|else do) i (?:still )?(?:need|have)(?: to (?:do|get|buy))? (?:for|on|in)"
+     rf" {w.TASK}", b.asked("task_progress")),
+    (rf"what(?:'s| is) next (?:on|for|in|with) {w.TASK}", b.asked("task_progress")),
+    (rf"what steps (?:does|do) {w.TASK_FIRST} have", b.each("show_task")),
+    (r"(?:(?:is|are) there )?(?:still )?(?:anything|something|much|stuff) (?:still )?(?:left"
+     r"|remaining|still to do|to do)"
      rf" {_ON_TASK}", b.asked("task_progress")),
     (r"how far (?:along )?(?:am i|are we|is it|have i got)? ?(?:with|on|in) "
      rf"{w.TASK}", b.asked("task_progress")),
@@ -140,6 +221,19 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"(?: to do)?|what(?: else)? is there to do|what(?:'s| is) on (?:for )?today",
      b.listed()),
     (w.LIST_BARE.pattern, b.listed()),
+    (r"what (?:did|have) (?:i|we) (?:cancel|cancelled|canceled|drop|dropped|abandon"
+     r"|abandoned|scrap|scrapped)", b.listed(status="cancelled")),
+    (rf"how many (?:tasks |things |todos |items |of them )?(?:are |do i have |have i got )?"
+     rf"{w.LIST_STATUS}", b.counted),
+    (rf"what about {w.TASK}", b.asked("task_progress")),
+    (rf"(?:check|see|tell me) (?:if|whether) {w.TASK_FIRST} (?:is|are|has been) (?:already )?"
+     rf"{w.DONE}(?: yet)?", b.asked("task_progress", asking_done=True)),
+    # "Anything I cancelled?", "which ones are done": the list of that status.
+    (r"(?:anything|any tasks|which ones|which tasks|what tasks|which|what)(?: (?:have |did )?"
+     r"i(?:'ve| have)?)? (?P<status>cancelled|canceled|finished|completed|done|started"
+     r"|abandoned)", b.listed()),
+    (rf"(?:which|what)(?: ones| tasks| things| todos)? (?:are|have been|were) (?:already )?"
+     rf"{w.LIST_STATUS}", b.listed()),
     (r"what (?:have|did) (?:i|we) (?:already )?(?:finish|finished|complete|completed|do|done"
      r"|get done|got done|accomplish|accomplished|check off|checked off)"
      rf"(?: so far| today| already| yet)?|{w.WHATS} (?:been )?{w.DONE}(?: so far)?"
@@ -147,21 +241,38 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (rf"(?:search|find|look(?: for| up)?) (?:(?:in|through) )?{w.ALL}(?:(?:my|the) )?"
      rf"(?:{w.LIST_STATUS} )?(?:(?:tasks?|todos|items) )?(?:(?:for|about|with|containing"
      r"|matching|mentioning|called|named|titled) )?(?P<query>.+)", b.search),
-    (r"(?:anything|something|any tasks?|do i have (?:anything|any tasks?)) (?:about|on|for"
-     r"|with|mentioning|to do with) (?P<query>.+)", b.search),
+    (r"(?:(?:is|are) there |do i have |have i got )?(?:anything|something|any tasks?)"
+     r" (?:about|on|for|with|mentioning|to do with) (?P<query>.+?)(?: on there| in there"
+     r"| on (?:my|the) list)?", b.search),
     # Changes to many tasks: before the one-task rules whose verbs they share.
     (rf"(?:mark|set|make|move|put) {_ALL} (?:as |to |in )?(?P<to>done|complete|completed"
      r"|finished|cancelled|in progress|not started|pending|open)", b.bulk),
     (rf"{_BULK_VERB} {_ALL} (?:{_ABOUT}) (?P<about>.+)", b.bulk),
+    (rf"{_BULK_VERB} (?:both|the two)(?: of)?(?: the| my)? (?P<about>.+?) (?:tasks|ones|todos"
+     r"|items|things)", b.bulk),
+    (r"(?:mark|set) (?:both|the two)(?: of)?(?: the| my)? (?P<about>.+?) (?:tasks|ones|todos"
+     r"|items|things) (?:as )?(?P<to>done|complete|completed|finished|cancelled|in progress"
+     r"|not started|pending|open)", b.bulk),
+    (rf"{_BULK_VERB}(?: out)? (?:everything|all(?: the)?(?: tasks| ones)?)(?: that's| that is"
+     rf"| that are| which are)? (?P<status>{_CLOSED}) (?:or|and) (?P<other>{_CLOSED})",
+     b.bulk_two),
     (rf"{_BULK_VERB} {_ALL}(?: (?:{w.LIST_STATUS}) (?:tasks|ones|items))?(?: on my list)?",
      b.bulk),
     (rf"{_BULK_VERB} (?:all|every) (?:my |the )?{w.LIST_STATUS} (?:tasks|ones|items)", b.bulk),
     (rf"(?P<verb>complete|finish|delete|remove|cancel|start|reopen) every(?:thing| task)"
      rf" {_ABOUT} (?P<about>.+)", b.bulk),
     # Steps, before the task rules whose verbs they share.
-    (rf"add (?:a |an |another |the )?(?:new )?(?:\d+ |two |three |some )?(?P<kind>steps?|things"
-     rf"|items) (?:to|for|in|on) {w.TASK_FIRST} ?[:\-] (?P<content>.+)", b.add_step),
+    (r"(?:add|put) (?:a |an |another |the )?(?:new )?(?:\d+ |two |three |some )?"
+     rf"(?P<kind>steps?|things|items) (?:to|for|in|on) {w.TASK_FIRST} ?[:\-] (?P<content>.+)",
+     b.add_step),
     (rf"add to {w.TASK_FIRST} ?: (?P<content>.+)", b.add_step),
+    (rf"for {w.TASK_FIRST},? (?:i|we) (?:also |still )?(?:need|have|must|should|gotta|want)"
+     r"(?: to)? (?P<content>.+)", b.add_steps),
+    (r"(?:mark|check off|tick off|tick|check|cross off|complete|done with|did|finished|got)"
+     rf" (?:the )?first (?P<count>\d|two|three|four|five)(?: steps| items| things| ones)?"
+     rf" {w.OF} {w.TASK}", b.first_steps),
+    (rf"{w.TASK_FIRST} (?:also |still )?needs? (?:a |an |another |one more )?(?:new )?step"
+     r" ?:? (?P<content>.+)", b.add_step),
     (r"add (?:a |an |another |the )?(?:new )?(?P<kind>steps?)(?: called| named| saying)?:? "
      rf"(?P<content>.+) (?:to|for|in|on) {w.TASK}", b.add_step),
     (r"add (?P<content>.+) as (?:a |an |another )?(?:new )?(?P<kind>steps?) "
@@ -189,6 +300,9 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (r"(?:delete|remove|erase|trash|get rid of|take)"
      rf" {w.TASK_FIRST} (?:from|off|out of) (?:my |the )?(?:task |to-?do |todo )?(?:list|tasks"
      r"|todos)", b.each("delete_task")),
+    # A step named without its task: the one open step those words match (asked first).
+    (rf"(?:remove|delete|drop|erase|take|cross|strike) {_STEP_WORDS}(?: off| out)?",
+     b.lone_step("remove_step")),
     (r"(?:remove|delete|take|cross|strike|drop|erase) (?:the )?(?P<words>.+?) (?:off|from|out of)"
      rf" {w.TASK}", b.step("remove_step")),
     (r"(?:mark|check off|tick off|tick|check|cross off|complete|finish|done with) "
@@ -207,7 +321,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      b.create),
     (r"(?:add|create|new|reminder|new reminder) ?: ?(?P<title>.+)", b.create),
     (r"remind me (?:to |about |that (?:i (?:need|have) to )?)?(?P<title>.+)", b.create),
-    (r"(?:add|adding|put|putting|write|jot|note|stick)(?: down)? (?P<title>.+) (?:to|on|onto|in)"
+    (r"(?:add|adding|put|putting|write|jot|note|stick|pop|chuck|throw)(?: down)? (?P<title>.+)"
+     r" (?:to|on|onto|in)"
      r" (?:my |the )?(?:task |to-?do |todo |to do )?(?:list|tasks|todos)", b.create),
     (r"(?:add|put|stick) (?P<content>\"[^\"]+\"|'[^']+') (?:to|on|onto|in|into|under)"
      rf" {w.TASK}", b.add_step),
@@ -219,11 +334,20 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (rf"(?:change|set|update|edit|modify) {w.TASK_FIRST}(?:'s|s')? (?:description|details"
      r"|notes?|desc)(?: to| as| with|:)? (?P<description>.+)", b.update("description")),
     (rf"describe {w.TASK_FIRST} as (?P<description>.+)", b.update("description")),
+    (rf"(?:the )?(?:description|details|notes?|desc) (?:for|of|on) {w.TASK_FIRST} ?(?::| -)"
+     r" ?(?P<description>.+)", b.update("description")),
+    (rf"(?:add|put|write|leave|stick) (?:a )?(?:note|description) (?:on|to|for) {w.TASK_FIRST}"
+     r" (?:saying|that says|to say) (?P<description>.+)", b.update("description")),
+    (rf"{w.TASK_FIRST} ?(?:-|:) (?:add |put |write )?(?:a )?(?:note|description) ?: ?"
+     r"(?P<description>.+)", b.update("description")),
+    (rf"{w.TASK_FIRST} (?:also )?needs? (?:a )?(?:note|description) ?: ?(?P<description>.+)",
+     b.update("description")),
     (rf"(?:change|set|update|edit|modify)(?: the)? (?:title|name) (?:of|for) {w.TASK_FIRST}"
      r"(?: to| as|:) (?P<title>.+)", b.update("title")),
     (rf"(?:change|set|update|edit|modify) {w.TASK_FIRST}(?:'s|s')? (?:title|name)(?: to| as|:)?"
      r" (?P<title>.+)", b.update("title")),
     (rf"(?:rename|retitle) {w.TASK_FIRST}(?: to| as|:) (?P<title>.+)", b.update("title")),
+    (r"(?:rename|retitle)(?: (?P<task>.+))?", b.reply(b.WHAT_TITLE)),
     (rf"(?:call|name|title) {w.TASK_FIRST} (?P<title>\"[^\"]+\"|'[^']+')", b.update("title")),
     (rf"{w.TASK_FIRST} (?:task|one) should (?:be )?(?:called|named|renamed(?: to)?|say)"
      r" (?P<title>.+)", b.update("title")),
@@ -231,11 +355,18 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r" (?P<title>\"[^\"]+\"|'[^']+')", b.update("title")),
     # Statuses.
     (rf"(?:mark|set|change|move|put|switch|update|make) (?:the )?(?:status of )?{w.TASK_FIRST}"
-     rf"(?:'s status| status)?(?: as| to| in| into| on|:)? {w.SET_STATUS}", b.set_status),
+     rf"(?:'s status| status)?(?: back)?(?: as| to| in| into| on|:)? {w.SET_STATUS}",
+     b.set_status),
     (rf"(?:check|tick|cross|mark) {w.TASK_FIRST} off(?: (?:my |the )?(?:task |to-?do )?list)?",
      b.check_off()),
+    (rf"(?:mark|set) {w.TASK_FIRST} (?:as )?{_DONE_PARTICIPLE}", b.check_off()),
+    (rf"{w.TASK_FIRST} ?(?:-|:|=) ?{_DONE_PARTICIPLE}", b.check_off()),
+    (rf"(?P<task>it)'?s (?:all |now )?{_DONE_PARTICIPLE}", b.check_off()),
+    (rf"{w.TASK_FIRST} (?:is|are) back on(?: (?:my|the) list)?", b.each("reopen_task")),
+    (rf"(?:bring|put) {w.TASK_FIRST} back(?: on (?:my|the) list)?", b.each("reopen_task")),
     (r"(?:complete|completed|finish|finished|done(?: with)?|close|check off|checked off"
-     r"|tick off|ticked off|cross off|crossed off|mark off|accomplished|wrap up|wrapped up)"
+     r"|tick off|ticked off|cross off|crossed off|mark off|accomplished|wrap up|wrapped up"
+     r"|tick of|check of|cross of)"
      rf" ?:? {w.TASK}", b.check_off()),
     (r"(?:i|we)(?:'ve| have| just| already| finally)* (?:finished|completed|done|did"
      rf"|accomplished|wrapped up|checked off|ticked off|crossed off)(?: with)? {w.TASK}",
@@ -247,14 +378,17 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (rf"{w.TASK_FIRST} (?:isn't|is not|aren't|are not|wasn't) (?:actually |really )?{w.DONE}"
      r"(?: yet| after all)?", b.each("reopen_task")),
     (r"(?:start|begin|resume|restart|continue|pick up|work on|get started on|get going on"
-     rf"|kick off)(?: working on| work on| on| with)? {w.TASK}", b.BY_STATUS["in_progress"]),
+     r"|kick off|kicking off|starting|beginning)(?: working on| work on| on| with)?"
+     rf" {w.TASK}", b.BY_STATUS["in_progress"]),
     (rf"{w.IM}(?: now| currently| still)? (?:working on|doing|starting(?: on)?|on|busy with"
      rf"|tackling|started(?: on)?|beginning) {w.TASK}", b.BY_STATUS["in_progress"]),
     (rf"(?:now )?working on {w.TASK}", b.BY_STATUS["in_progress"]),
-    (r"(?:(?:i|we)(?:'ve| have| just)* )?(?:started|begun|began|picked up)(?: working on| on"
+    (r"(?:(?:i|we)(?:'ve| have| just)* )?(?:started|begun|began)(?: working on| on"
      rf"| with)? {w.TASK}", b.BY_STATUS["in_progress"]),
-    (r"(?:cancel|abandon|scrap|drop|give up on|never mind|nevermind|forget about|skip)"
-     rf" {w.TASK}", b.BY_STATUS["cancelled"]),
+    (r"(?:cancel|abandon|scrap|drop|give up on|never mind|nevermind|forget about|forget"
+     rf"|skip|ditch) {w.TASK}", b.BY_STATUS["cancelled"]),
+    (rf"(?:{w.IM} )?(?:not|no longer) (?:doing|going to do) {w.TASK_FIRST}"
+     r"(?: any ?more| after all)?", b.BY_STATUS["cancelled"]),
     (rf"(?:pause|stop working on|put off|postpone|defer|hold off on) {w.TASK}",
      b.BY_STATUS["pending"]),
     (rf"(?:update|change|edit|modify) {w.TASK_FIRST}(?: to say| so it says| ?:| to| into)"
@@ -274,10 +408,23 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (rf"(?:(?:i|we)(?:'ve| have| just| finally| already)* )?{_PAST} {w.TASK}", b.check_off()),
     (rf"{w.TASK_FIRST}(?: (?:is|are|has been|have been)|'s|'re)(?: now| already| finally| all)?"
      rf" {_DONE_PARTICIPLE}(?: now| already| at last)?", b.check_off()),
+    # Any other past tense or participle completes only what it is the verb of: "checked
+    # the forecast" is "Check the weather forecast", "the cables are adjusted" is "Adjust
+    # the cables"; "the report is delayed" names nothing ("delay" is in no title).
+    # ("wanted to X", "needed to X": an intention, not a thing done.)
+    (r"(?:(?:i|we)(?:'ve| have| just| finally| already)* )?(?P<verb>[a-z]{3,}ed)"
+     r" (?!to )(?P<task>.+)", b.check_off_with("verb")),
+    (rf"{w.TASK_FIRST}(?: (?:is|are|has been|have been)|'s|'re)(?: now| already| finally| all)?"
+     r" (?P<verb>[a-z]{3,}ed)", b.check_off_with("verb")),
+    # "Biscuit went to the vet": the task that names both.
+    (rf"{w.TASK_FIRST} (?:went|has been|have been|got) to (?P<verb>.+)",
+     b.check_off_with("verb", as_verb=False)),
     (r"(?:(?:i|we) (?:need|have|must|should|gotta|got|ought) to|i(?:'ve| have) got to"
+     r"|(?:i|we)(?:'ve)? gotta"
      r"|(?:i|we) (?:must|should)(?: really| probably| definitely)?|gotta|got to|have to|need to"
      r"|remember to|don't (?:let me )?forget to|(?:to-?do|to do|todo|note to self|task) ?:?)"
      r" ?:? ?(?P<title>.+)", b.create),
+    (r"add (?P<rest>.+ (?:to|onto|into) .+)", b.add_to),
     (r"(?:add|create) (?!(?:a |an |another |new |the )*(?:tasks?|steps?|to)\b)(?P<title>.+)",
      b.create),
 )
@@ -291,3 +438,7 @@ def _as_task(match: re.Match[str], group: str) -> re.Match[str]:
 
 
 _RULES: Final = tuple((re.compile(pattern, re.I), build) for pattern, build in _TABLE)
+_STATUS_START = re.compile(
+    r"(?:(?:i|we)(?:'ve| have| just)* )?(?:start|started|begin|began|begun|finish|finished"
+    r"|complete|completed|done|did|reopen|reopened|cancel|cancelled|canceled|pause|paused"
+    r"|mark|marked|check|checked|tick|ticked|[a-z]{3,}ed|" + _PAST[3:-1] + ") ", re.I)

@@ -51,6 +51,9 @@ NOT_UNDERSTOOD: Final = "Sorry, I didn't understand that. " + SHORT_HELP
 WHICH: Final = "Which task do you mean? Name it, or say “list my tasks” to pick one by number."
 NOTHING_WAITING: Final = "There is nothing waiting for a yes. What would you like to do?"
 LEFT_ALONE: Final = "OK, nothing changed."
+WHAT_TASK: Final = "What should the task say? For example: “add task: buy milk”."
+WHAT_TITLE: Final = ("What should the new title be? Say it like this: “rename the report to "
+                     "Write the Q3 report”.")
 
 Builder = Callable[[re.Match[str]], Plan | None]
 __all__ = ["Plan", "ToolCall"]
@@ -85,6 +88,23 @@ def check_off(*, done: bool = True) -> Builder:
         refs = w.task_refs(match["task"])
         extra = {} if done else {"done": False}
         return calls(*(ToolCall("check_off", {"what": ref, **extra}) for ref in refs))
+
+    return build
+
+
+def check_off_with(group: str, *, as_verb: bool = True) -> Builder:
+    """check_off of what the `task` group names, whose own words must include the verb in
+    `group` ("checked the forecast": the step "Check the weather forecast"); with `as_verb`
+    false, the words of `group` are part of the name ("Biscuit went to the vet")."""
+
+    def build(match: re.Match[str]) -> Plan | None:
+        ref = w.task_ref(match["task"])
+        extra = w.clean(match[group])
+        if ref is None or ref.isdigit() or not extra or "," in extra:
+            return None
+        if as_verb:
+            return calls(ToolCall("check_off", {"what": ref, "verb": extra}))
+        return calls(ToolCall("check_off", {"what": f"{extra} {ref}"}))
 
     return build
 
@@ -124,7 +144,8 @@ def search(match: re.Match[str]) -> Plan | None:
     return calls(ToolCall("list_tasks", {**list_arguments(match), "search": query}))
 
 
-_AND = re.compile(r" ?[,;] ?(?:and then |and |then )?| and (?:then )?", re.I)
+_AND = re.compile(r" ?[,;] ?(?:and then |and also |and |then |also )?(?:to )?"
+                  r"| and (?:then |also )?(?:to )?", re.I)
 
 
 def several(title: str, *, listed_out: bool) -> list[str]:
@@ -177,6 +198,28 @@ def add_step(match: re.Match[str]) -> Plan | None:
 
 
 _INTO = re.compile(r" (?:to|on|onto|in|into|under) ", re.I)
+_TO = re.compile(r" (?:to|onto|into) ", re.I)
+
+
+def add_steps(match: re.Match[str]) -> Plan | None:
+    """add_step for each step `content` lists ("sort the cake stall and find volunteers")."""
+    ref = w.task_ref(match["task"])
+    if ref is None:
+        return None
+    return calls(*(ToolCall("add_step", {"task": ref, "content": item})
+                   for item in several(match["content"], listed_out=False)))
+
+
+_COUNT_WORDS: Final = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def first_steps(match: re.Match[str]) -> Plan | None:
+    """complete_step for steps 1..n ("tick off the first 2 on the shopping")."""
+    ref, count = w.task_ref(match["task"]), match["count"].lower()
+    if ref is None:
+        return None
+    n = int(count) if count.isdigit() else _COUNT_WORDS[count]
+    return calls(*(ToolCall("complete_step", {"task": ref, "step": k}) for k in range(1, n + 1)))
 
 
 def add_step_to_named(match: re.Match[str]) -> Plan | None:
@@ -190,6 +233,37 @@ def add_step_to_named(match: re.Match[str]) -> Plan | None:
     if ref is None or not content:
         return None
     return calls(ToolCall("add_step", {"task": ref, "content": content}))
+
+
+# Verbs whose "to" is their own ("go to the bank", "send the form to Sam"): "add <verb> ...
+# to X" is then a new task, not a step of X.
+_TO_VERBS: Final = frozenset({
+    "add", "apply", "ask", "attach", "bring", "change", "commit", "complain", "convert",
+    "cycle", "deliver", "donate", "drive", "drop", "email", "explain", "fly", "forward", "get",
+    "give", "go", "hand", "head", "introduce", "invite", "lend", "link", "listen", "mail",
+    "move", "nip", "pay", "point", "pop", "post", "put", "reach", "refer", "reply", "report",
+    "respond", "return", "ride", "run", "say", "sell", "send", "ship", "show", "speak",
+    "stick", "submit", "switch", "take", "talk", "tell", "text", "transfer", "travel", "turn",
+    "upgrade", "upload", "walk", "wave", "write",
+})
+
+
+def add_to(match: re.Match[str]) -> Plan | None:
+    """"add X to Y": steps X (several when they each start with a verb) of the task Y, or, if
+    no task is Y, the new task "X to Y"; a new task at once when X's verb takes the "to"."""
+    rest = match["rest"]
+    last = next(reversed(list(_TO.finditer(rest))), None)
+    if last is None:
+        return None
+    content, target = rest[: last.start()], rest[last.end():]
+    ref = w.task_ref(target)
+    first = content.strip().split(" ", 1)[0].casefold()
+    if (ref is None or ref.isdigit() or first in _TO_VERBS or not w.WORD.search(content)
+            or ":" in rest):  # "add a note to X: ...": the rules for notes and steps
+        return None
+    title = w.clean(rest)
+    return calls(*(ToolCall("add_step", {"task": ref, "content": item, "or_new_task": title})
+                   for item in several(content, listed_out=False)))
 
 
 def step(tool: str, *, last_first: bool = False, **fixed: Any) -> Builder:
@@ -213,6 +287,19 @@ def step(tool: str, *, last_first: bool = False, **fixed: Any) -> Builder:
         if ref is None or not all(named):
             return None
         return calls(*(ToolCall(tool, {"task": ref, "step": n, **fixed}) for n in named))
+
+    return build
+
+
+def lone_step(tool: str) -> Builder:
+    """`tool` for a step named by its words alone: the task reference is those words too,
+    and the action, finding no task by them, takes the one open step they match."""
+
+    def build(match: re.Match[str]) -> Plan | None:
+        words = w.clean(match["words"])
+        if not w.WORD.search(words) or w.task_ref(words) is None:
+            return None
+        return calls(ToolCall(tool, {"task": words, "step": words}))
 
     return build
 
@@ -258,10 +345,19 @@ BULK_BY_WORD: Final = {
     "tick off": "complete", "close": "complete", "completed": "complete",
     "finished": "complete", "delete": "delete", "remove": "delete", "erase": "delete",
     "clear": "delete", "trash": "delete", "get rid of": "delete", "wipe": "delete",
+    "nuke": "delete", "clear out": "delete",
     "cancel": "cancel", "drop": "cancel", "abandon": "cancel", "cancelled": "cancel",
     "start": "start", "in progress": "start", "reopen": "reopen", "open": "reopen",
     "pause": "pause", "pending": "pause", "not started": "pause",
 }
+
+
+def bulk_two(match: re.Match[str]) -> Plan | None:
+    """One change to the tasks of two statuses ("clear out everything finished or
+    cancelled"): a change_tasks call for each."""
+    action = BULK_BY_WORD[match["verb"].lower()]
+    statuses = dict.fromkeys(w.LIST_STATUSES[match[g].lower()] for g in ("status", "other"))
+    return calls(*(ToolCall("change_tasks", {"action": action, "status": s}) for s in statuses))
 
 
 def bulk(match: re.Match[str]) -> Plan | None:

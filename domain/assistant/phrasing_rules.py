@@ -15,9 +15,11 @@ position of a long text; normalizing uses index loops, not end-anchored searches
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 from domain.assistant import matching
+from domain.assistant.references import PRONOUNS, number_of
 
 # How list filters are said: the word -> the list_tasks status.
 LIST_STATUSES: Final = {
@@ -83,11 +85,20 @@ _LEADING = _p(
     r"|oh|ah|um+|uh+|er+m?|hm+|right|well|just|actually|btw|by the way|quick one"
     r"|one more thing|oh and|and also|let's|lets|let us|(?:good )?(?:morning|afternoon|evening)"
     r"|great|cool|lovely|nice|perfect|brilliant|awesome|thanks|thank you"
-    r"|sorry to bother you(?: but)?|sorry|excuse me|yo|hiya)[ ,!:.]+)+"
+    r"|sorry to bother you(?: but)?|sorry|excuse me|yo|hiya|yeah|yep|basically|wait|no wait"
+    r"|wait no|no(?=,)|if (?:it'?s|it is) not too much trouble|i think|i guess"
+    r"|i'm (?:going to|about to)|i am (?:going to|about to)"
+    # "tell me" before a question is politeness; "tell me about X" is a request.
+    r"|(?:please )?tell me(?= (?:what|what's|how|which|whether|if|is|are|do|did)\b))[ ,!:.]+)+"
 )
-_TRAILING_WORDS: Final = ("please", "thanks", "thank you", "thank you so much", "thanks a lot",
-                          "for me", "yay", "now", "instead", "if you can", "if you could",
-                          "that would be great", "cheers", "lol", "asap", "ta")
+# Longest first: "right now" goes whole, not as "now" leaving "right".
+_TRAILING_WORDS: Final = tuple(sorted((
+    "please", "thanks", "thank you", "thank you so much", "thanks a lot", "for me", "yay",
+    "now", "instead", "if you can", "if you could", "that would be great", "cheers", "lol",
+    "asap", "ta", "right now", "at the moment", "finally", "then",
+    # "..., add that": the request to add what came before.
+    "add that", "add it", "add this", "add that to my list", "add it to my list",
+), key=len, reverse=True))
 _TRAILING_MARKS: Final = " .!?,;:-)(:"
 _QUOTES: Final = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 # Shorthand and the commonest slips, word for word (typos of longer words: `matching`).
@@ -98,6 +109,8 @@ _ALIASES: Final = {
     "arent": "aren't", "thats": "that's", "cant": "can't", "didnt": "didn't",
     "havent": "haven't", "hasnt": "hasn't", "todo's": "todos", "to-dos": "todos",
     "2day": "today", "gonna": "going to", "wanna": "want to", "pleas": "please",
+    "dun": "done", "w": "with", "w/": "with", "tho": "though", "hows": "how's",
+    "wheres": "where's", "theres": "there's", "youre": "you're", "wasnt": "wasn't",
 }
 # The command words a typo is corrected to, where a command word is expected.
 COMMANDS: Final = (
@@ -106,8 +119,12 @@ COMMANDS: Final = (
     "show", "list", "find", "search", "rename", "change", "update", "start", "started",
     "begin", "reopen", "cancel", "pause", "step", "steps", "check", "tick", "left", "many",
     "description", "title", "progress", "working", "describe", "everything", "please",
-    "thanks", "thank", "uncheck", "what's", "much", "things", "items", "hello", "hey",
+    "thanks", "thank", "uncheck", "what's", "much", "things", "items", "hello", "hey", "how",
+    "that's",
 )
+# What a task is marked as ("mark it as dnoe"): corrected where a status is expected.
+_STATUS_WORDS: Final = ("done", "complete", "completed", "finished", "started", "pending",
+                        "cancelled", "open")
 # What is left of a greeting that is no request ("hi there"): the greeting stays whole.
 _GREETING_TAILS: Final = frozenset({"there", "again", "you", "all", "everyone", "friend",
                                     "a lot", "so much", "very much"})
@@ -121,6 +138,10 @@ _REF_PREFIX = _p(
     r"(?:(?:called|named|titled) )?(?:(?:number|no\.?) )?"
 )
 _NUMBER = _p(r"#? ?(\d+)")
+_REMARK = re.compile(r"[,;!?]")
+# When something was done, at the end of a reference to it ("rehearsed with tom this morning").
+_WHEN = re.compile(r"(?: (?:today|tonight|yesterday|earlier|just now|at last|this (?:morning"
+                   r"|afternoon|evening|week)|last (?:night|week)))+$", re.I)
 _ORDINALS: Final = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh",
                     "eighth", "ninth", "tenth")
 _COUNTS: Final = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -139,11 +160,31 @@ _ITEM_SEPARATOR = _p(r" ?[,;] ?(?:and then |and |then )?")
 def normalize(message: str) -> str:
     """Single spaces, straight quotes, shorthand spelled out, no politeness or filler
     around the request, and typos of command words corrected where a command is expected."""
-    text = " ".join(message.translate(_QUOTES).split())
-    text = " ".join(_ALIASES.get(word.casefold(), word) for word in text.split(" "))
+    text = " ".join(_unadorned(message.translate(_QUOTES)).split())
+    # Shorthand is spelled out in the request, not in what follows a colon: that is the
+    # user's own text for a title, a step or a description, kept as typed.
+    request, colon, dictated = text.partition(": ")
+    text = " ".join(_ALIASES.get(word.casefold(), word) for word in request.split(" "))
+    text += colon + dictated
     for _ in range(3):  # filler may come in layers: "hey, could you please ..., thanks!"
         text = _trimmed(text)
     return _corrected(text)
+
+
+def _unadorned(text: str) -> str:
+    """`text` without the emoji and symbols around it ("🏖️ add ...", "... done ✅"): they
+    carry feeling, not a request; inside the text they stay (a title may hold one)."""
+    start, end = 0, len(text)
+    while start < end and (text[start].isspace() or _adornment(text[start])):
+        start += 1
+    while end > start and (text[end - 1].isspace() or _adornment(text[end - 1])):
+        end -= 1
+    return text[start:end]
+
+
+def _adornment(char: str) -> bool:
+    kind = unicodedata.category(char)
+    return kind in ("So", "Sk", "Cf", "Mn") or (kind == "Cn" and ord(char) > 0x2000)
 
 
 def _trimmed(text: str) -> str:
@@ -176,6 +217,8 @@ def _corrected(text: str) -> str:
         if _correct_word(folded[1], spots[1]) == "many":
             spots[2] = COMMANDS
     for index, word in enumerate(folded):
+        if index and folded[index - 1] == "as":
+            spots[index] = _STATUS_WORDS
         if word.endswith(":"):
             spots[index] = _BEFORE_COLON
         if index and folded[index - 1] == "my":
@@ -188,7 +231,7 @@ def _corrected(text: str) -> str:
 
 def _correct_word(word: str, vocabulary: tuple[str, ...]) -> str:
     core = word.rstrip(":,.!?")
-    if core.casefold() in COMMANDS:
+    if not core or core.casefold() in COMMANDS:
         return word
     if vocabulary is _BEFORE_COLON and len(core) == 3:  # "tsk:" is "task:", a word alone
         fixed = next((known for known in vocabulary
@@ -219,8 +262,13 @@ def task_ref(words: str) -> str | None:
     text = words.strip().rstrip(_TRAILING_MARKS)
     if _quoted(text):
         return clean(text) or None  # quoted: exactly the title the user wrote
+    if " ".join(text.casefold().split()) in PRONOUNS and number_of(text) is None:
+        return text  # "the one": a pronoun, kept whole ("the last one" is a number)
+    if _REMARK.search(text):  # "the X, it's not happening": a remark, not a title (`plan`
+        return None  # reads the clause before it)
     if spelled := _SPELLED.fullmatch(text):  # "the second one", "task three"
         return str(_SPELLED_NUMBERS[(spelled["ordinal"] or spelled["count"]).lower()])
+    text = _WHEN.sub("", text)  # "the report today": the report (a new title keeps its "today")
     prefix = _REF_PREFIX.match(text)
     text = clean(text[prefix.end():] if prefix else text)
     if number := _NUMBER.fullmatch(text):

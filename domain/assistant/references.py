@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import scope
 from domain import tasks as service
 from domain.assistant import matching
-from domain.assistant.listing import Listing, listed_tasks
+from domain.assistant.listing import STEPS, Listing, listed_tasks
 from domain.assistant.toolkit import Ambiguous, ToolContext, ToolError
 from domain.errors import NotFound
 from models import Task, TaskStep
@@ -79,9 +79,14 @@ def quoted(text: str) -> str | None:
     return None
 
 
-async def target(session: AsyncSession, context: ToolContext, args: dict[str, Any]) -> Task:
+async def target(
+    session: AsyncSession, context: ToolContext, args: dict[str, Any], *,
+    prefer_open: bool = False,
+) -> Task:
     """The task a call names, locked for the change: `task_id` when the call was resolved
-    already (a proposal confirmed), else its `task` reference."""
+    already (a proposal confirmed), else its `task` reference. With `prefer_open`, words
+    that match open and closed tasks equally name the open ones (finishing or starting a
+    task, or changing its steps, is about an open task); a rename or a delete asks."""
     if isinstance(args.get("task_id"), int):
         try:
             task = await service.owned_task(session, context.user_id, args["task_id"])
@@ -89,17 +94,22 @@ async def target(session: AsyncSession, context: ToolContext, args: dict[str, An
             raise ToolError("That task is gone.") from None
         context.focus = task.id
         return task
-    return await resolve_task(session, context, str(args.get("task") or ""))
+    return await resolve_task(session, context, str(args.get("task") or ""),
+                              prefer_open=prefer_open)
 
 
-async def resolve_task(session: AsyncSession, context: ToolContext, ref: str) -> Task:
-    task_id = await resolve_task_id(session, context, ref)
+async def resolve_task(
+    session: AsyncSession, context: ToolContext, ref: str, *, prefer_open: bool = False
+) -> Task:
+    task_id = await resolve_task_id(session, context, ref, prefer_open=prefer_open)
     task = await service.owned_task(session, context.user_id, task_id)
     context.focus = task.id
     return task
 
 
-async def resolve_task_id(session: AsyncSession, context: ToolContext, ref: str) -> int:
+async def resolve_task_id(
+    session: AsyncSession, context: ToolContext, ref: str, *, prefer_open: bool = False
+) -> int:
     """The id of the one task `ref` names (module doc); ToolError otherwise."""
     ref = " ".join(ref.split())
     if not ref or is_pronoun(ref):
@@ -110,7 +120,7 @@ async def resolve_task_id(session: AsyncSession, context: ToolContext, ref: str)
         number = number_of(ref)
         if number is not None:
             return await _numbered(session, context, number)
-        return await _titled(session, context, ref)
+        return await _titled(session, context, ref, prefer_open=prefer_open)
     except ToolError:
         context.focus = None
         raise
@@ -118,18 +128,25 @@ async def resolve_task_id(session: AsyncSession, context: ToolContext, ref: str)
 
 async def _numbered(session: AsyncSession, context: ToolContext, number: int) -> int:
     listing = context.listing
+    if listing is not None and listing.status == STEPS:
+        raise ToolError("The last list I showed was the steps of a task. Which task do you "
+                        "mean? Name it, or say “list my tasks” to see their numbers.")
     if listing is None:  # nothing shown yet: the app's default list, newest first
         if number == -1:
+            if context.focus is not None:  # "the last one": the task last named
+                return context.focus
             raise ToolError("The last of which list? Say “list my tasks” first.")
         shown = await listed_tasks(session, context.user_id, status="all", search=None,
                                    offset=max(number - 1, 0), limit=1)
         if not shown.ids or number < 1:
-            raise ToolError(f"You have no task number {number}.")
+            raise ToolError(f"You have no task number {number}. Which task do you mean?")
+        context.unsure = True
         return shown.ids[0]
     number = listing.offset + len(listing.ids) if number == -1 else number
     task_id = listing.id_of(number)
     if task_id is None:
-        raise ToolError(f"The last list showed numbers {listing.span()}; there is no {number}.")
+        raise ToolError(f"The last list showed numbers {listing.span()}; there is no "
+                        f"{number}. Which one do you mean?")
     return task_id
 
 
@@ -152,7 +169,9 @@ async def matching_ids(session: AsyncSession, user_id: str, ref: str) -> list[in
     return [key for key, _, _ in rows if key in found]
 
 
-async def _titled(session: AsyncSession, context: ToolContext, ref: str) -> int:
+async def _titled(
+    session: AsyncSession, context: ToolContext, ref: str, *, prefer_open: bool
+) -> int:
     rows = await candidates(session, context.user_id)
     exact = quoted(ref)
     if exact is not None:
@@ -161,7 +180,7 @@ async def _titled(session: AsyncSession, context: ToolContext, ref: str) -> int:
         found = matching.best(matching.words(ref), ((key, title) for key, title, _ in rows))
     if not found:
         raise ToolError(f"No task matches “{exact or ref}”.")
-    if len(found) > 1:
+    if len(found) > 1 and prefer_open:
         open_ones = [key for key, _, status in rows if key in found and status in OPEN_STATUSES]
         found = open_ones if 0 < len(open_ones) < len(found) else found
     if len(found) > 1:

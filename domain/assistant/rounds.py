@@ -4,6 +4,7 @@ or all tried in one transaction that is rolled back (a proposal's dry run)."""
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
 from domain.assistant import ToolRequest, matching
-from domain.assistant.actions import ACTIONS
+from domain.assistant.actions import ACTIONS, names_something
 from domain.assistant.generations import Transactions
 from domain.assistant.references import number_of
 from domain.assistant.toolkit import Ambiguous, Outcome, ToolContext
@@ -128,3 +129,36 @@ async def choose(
     titles: list[tuple[int, str]] = [(row[0], row[1]) for row in rows]
     best = matching.best(matching.words(content), titles)
     return best[0] if len(best) == 1 else None
+
+
+# The tools whose one reference may name several things joined by "and", and its argument.
+_SPLITTABLE = {"check_off": "what", "set_status": "task", "reopen_task": "task",
+               "complete_task": "task", "delete_task": "task", "show_task": "task",
+               "task_progress": "task"}
+_JOINED = re.compile(r",? (?:and|&) |, ", re.I)
+
+
+async def expanded(db: Transactions, context: ToolContext, planned: list[Planned]) -> list[Planned]:
+    """Each call whose reference is "X and Y" (or "X, Y and Z"), when that names nothing
+    whole but each part names something, as one call per part: "finish the vet and the
+    library books" is two tasks (then asked about, being several), "picked up the cheese
+    and the candles" two steps. A title with "and" in it ("salt and pepper") stays whole."""
+    result: list[Planned] = []
+    for call in planned:
+        key = _SPLITTABLE.get(call.tool)
+        words = str((call.args or {}).get(key or "") or "")
+        parts = [part for part in _JOINED.split(words) if part.strip()] if key else []
+        if call.args is None or key is None or len(parts) < 2 or len(parts) > CALLS_PER_ROUND_MAX:
+            result.append(call)
+            continue
+        steps = call.tool == "check_off"
+        async with db.transaction() as session:
+            whole = await names_something(session, context, words, steps=steps)
+            each = [await names_something(session, context, part, steps=steps)
+                    for part in parts]
+        if whole or not all(each):
+            result.append(call)
+            continue
+        result += [Planned(f"{call.id}_{n}", call.tool, {**call.args, key: part})
+                   for n, part in enumerate(parts, start=1)]
+    return result

@@ -35,6 +35,9 @@ class ToolContext:
     session_id: str | None
     listing: Listing | None = None
     focus: int | None = None
+    # A number was read in the app's default list because no list was shown here: what it
+    # changes is asked first (the user may see another order).
+    unsure: bool = False
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,8 @@ TOOLS = (
     Tool("add_step", "Add a step at the end of a task.", (
         TASK, Param("content", "string", "What the step says.", required=True,
                     max_len=STEP_CONTENT_MAX),
+        Param("or_new_task", "string", "When no task's title matches `task`, create a task "
+              "with this title instead (the user's words were a new task).", max_len=TITLE_MAX),
     )),
     Tool("complete_step", "Mark one step of a task as done (or, with done false, not done).",
          (TASK, STEP, Param("done", "boolean", "False to uncheck the step; default true."))),
@@ -129,6 +131,9 @@ TOOLS = (
                    max_len=REF_MAX),
              Param("done", "boolean", "False to undo instead: reopen the task, uncheck the "
                    "step."),
+             Param("verb", "string", "The user's past-tense verb when it is not a word for "
+                   "done (\"checked\" the forecast): only a task or step whose own words "
+                   "include that verb is meant.", max_len=50),
          )),
     Tool("change_tasks", "One change to several tasks at once: all tasks of a status, or all "
          "whose titles match `about`. Asks the user to confirm first.", (

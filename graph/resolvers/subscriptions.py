@@ -23,12 +23,14 @@ import models
 from domain import scope
 from domain.events import Event, EventKind
 from graph.context import Context, Info
+from graph.drafts import Draft
 from graph.errors import ClientError
 from graph.ids import decode_key, encode_id
 from graph.live.resume import encode_cursor
 from graph.live.source import deliveries
 from graph.types.changes import ChangeKind, ConversationChange, PanicEventChange, TaskChange
 from graph.types.chat import Message
+from graph.types.drafts import MessageDraft
 from graph.types.panic import GroundingExercise
 from graph.types.task import TaskEvent
 
@@ -172,6 +174,34 @@ class Subscription:
                 )
                 if row is not None:
                     yield Message.from_model(row)
+
+    @strawberry.subscription(description=(
+        "An assistant reply of one of the viewer's conversations as it is written: drafts "
+        "of the growing text (at most one each 100 ms, each the whole text so far), the last "
+        "with done true once the reply is stored. Ephemeral and at most once; the stored "
+        "message (messageAdded, conversationChanges) is the reply."
+    ))
+    async def message_drafts(
+        self, info: Info,
+        conversation_id: Annotated[strawberry.ID, strawberry.argument(description=(
+            "The conversation's global id; a missing one or another user's is a NOT_FOUND error."
+        ))],
+    ) -> AsyncGenerator[MessageDraft, None]:
+        context = info.context
+        key = decode_key(conversation_id, "Conversation")
+        owned = key is not None and await _load(
+            context,
+            scope.owned_columns(models.Conversation, context.user_id, models.Conversation.id)
+            .where(models.Conversation.id == key),
+        )
+        if not owned:
+            raise ClientError("Not found.", code="NOT_FOUND")
+        kinds = frozenset({EventKind.MESSAGE_DRAFT})
+        async with aclosing(deliveries(context, kinds)) as events:
+            async for event in events:
+                draft = Draft.of(event.key)
+                if draft is not None and draft.conversation_id == key:
+                    yield MessageDraft.of(draft)
 
     @strawberry.subscription(description=(
         "Every change to any of the viewer's tasks, as its TaskEvent. A deletion writes no "

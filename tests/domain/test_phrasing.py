@@ -248,14 +248,28 @@ def test_thanks_get_a_friendly_reply(message: str) -> None:
 
 @pytest.mark.parametrize(
     "message",
-    ["blorp zonk", "", "   ", "add task:", "add tasks", "add task: ---", "please", "!!!",
-     "complete task", "what is the meaning of life"],
+    ["blorp zonk", "", "   ", "add tasks", "please", "!!!", "complete task",
+     "what is the meaning of life"],
 )
 def test_what_is_not_understood_gets_a_short_help(message: str) -> None:
     planned = plan(message)
     assert planned.calls == () and planned.text is not None
     assert "didn't understand" in planned.text and "add task: buy milk" in planned.text
     assert len(planned.text) < len(HELP)
+
+
+@pytest.mark.parametrize(
+    "message", ["add task:", "add task: ---", "add a task", "remind me", "new task", "add"])
+def test_a_new_task_without_words_is_asked_for(message: str) -> None:
+    planned = plan(message)
+    assert planned.calls == () and planned.text is not None
+    assert "?" in planned.text and "add task: buy milk" in planned.text
+
+
+@pytest.mark.parametrize("message", ["rename it", "rename the report", "rename"])
+def test_a_rename_without_the_new_title_is_asked_for(message: str) -> None:
+    planned = plan(message)
+    assert planned.calls == () and planned.text is not None and "?" in planned.text
 
 
 _HOSTILE_STARTS = [

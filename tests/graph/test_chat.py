@@ -192,8 +192,10 @@ async def test_commands_never_touch_another_users_task(gql: GraphQL, db: AsyncSe
     theirs = await make_task(db, user_id="bob", title="bobs task")
     conversation = await make_conversation(db)
     for command, said in (
-        (f"complete task {theirs.id}", f"You have no task number {theirs.id}."),
-        (f"delete task {theirs.id}", f"You have no task number {theirs.id}."),
+        (f"complete task {theirs.id}",
+         f"You have no task number {theirs.id}. Which task do you mean?"),
+        (f"delete task {theirs.id}",
+         f"You have no task number {theirs.id}. Which task do you mean?"),
         ("complete bobs task", "No task or open step matches “bobs task”."),
     ):
         reply = (await send(gql, gid(conversation), command))["reply"]["content"]

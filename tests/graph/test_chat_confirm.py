@@ -114,12 +114,23 @@ async def test_a_failed_reference_clears_what_it_means(gql: GraphQL, db: AsyncSe
     assert await tasks(db) == before
 
 
-async def test_a_number_with_no_list_shown_follows_the_apps_order_and_names_the_task(
+async def test_a_number_with_no_list_shown_follows_the_apps_order_and_is_asked_first(
     gql: GraphQL, db: AsyncSession
 ) -> None:
+    before = await three_tasks(db)
+    conversation = await chat(db)
+    reply = await say(gql, conversation, "complete 1")
+    # The newest, as the app lists them; but the user may see another order: asked first.
+    assert reply.startswith("Do you want me to mark “Book the dentist” as completed?")
+    assert await tasks(db) == before
+    assert await say(gql, conversation, "yes") == "Marked “Book the dentist” as completed."
+
+
+async def test_after_a_list_a_number_acts_at_once(gql: GraphQL, db: AsyncSession) -> None:
     await three_tasks(db)
-    reply = await say(gql, await chat(db), "complete 1")
-    assert reply == "Marked “Book the dentist” as completed."  # the newest, as the app lists
+    conversation = await chat(db)
+    await say(gql, conversation, "list my tasks")
+    assert await say(gql, conversation, "complete 1") == "Marked “Book the dentist” as completed."
 
 
 

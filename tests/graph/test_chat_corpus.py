@@ -7,11 +7,13 @@ question or a proposal awaiting a yes) and the last reply holds the words it exp
 harmful when any task changed, appeared or went in a way the case did not ask for. Each case
 runs on a fresh account of its own (one user per case).
 
-Two corpora run: `chat_corpus` (191 messages, written before the rules) and
-`chat_corpus_second` (90 messages on another account, written after them as a check of how
-they generalise: it scored 76.7% with 4 harmful before the fixes it led to). Another corpus
-in the same format (a module defining CORPUS, and ACCOUNT if it differs) runs instead when
-CLARITY_CHAT_CORPUS names its file: a held-back corpus is scored by this same code.
+Four corpora run, each a test of its own: `chat_corpus` (191 messages, written before the
+rules), `chat_corpus_second` (90, another account, written after them: 76.7% with 4 harmful
+before the fixes it led to), `chat_corpus_third` (196, written blind: 71.9%, 6 harmful) and
+`chat_corpus_fifth` (150, written blind: 74.0%, 5 harmful); each module's docstring keeps
+its first run, docs/assistant.md the current scores. Another corpus in the same format (a
+module defining CORPUS, and ACCOUNT if it differs) runs instead when CLARITY_CHAT_CORPUS
+names its file: a held-back corpus is scored by this same code.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Task, TaskStep
 from tests.conftest import GraphQL
 from tests.factories import tick
-from tests.graph import chat_corpus, chat_corpus_second
+from tests.graph import chat_corpus, chat_corpus_fifth, chat_corpus_second, chat_corpus_third
 from tests.graph.chat_corpus import ASKS, Case, Op, Seed
 
 MIN_SCORE = 0.85
@@ -103,19 +105,27 @@ def _apply(state: State, op: Op) -> State:
     return replace(state, steps=tuple(steps))
 
 
-def expected(before: Snapshot, ops: tuple[Op, ...]) -> tuple[dict[int, State | None], list[str]]:
-    """What every task should be after the case (None: deleted), and the new tasks' titles."""
+def expected(
+    before: Snapshot, ops: tuple[Op, ...]
+) -> tuple[dict[int, State | None], list[str], dict[str, State]]:
+    """What every task should be after the case (None: deleted), the new tasks' titles, and
+    the whole state of each new task a later op changes ("add X", then "add a note to it")."""
     after: dict[int, State | None] = {key: folded(state) for key, state in before.items()}
     by_title = {fold(state.title): key for key, state in before.items()}
     created: list[str] = []
+    made: dict[str, State] = {}
     for op in ops:
         if op.kind == "new":
             created.append(fold(op.args[0]))
             continue
+        if fold(op.args[0]) not in by_title and fold(op.args[0]) in created:
+            title = fold(op.args[0])
+            made[title] = folded(_apply(made.get(title, State(title, "pending", None, ())), op))
+            continue
         key = by_title[fold(op.args[0])]
         current = after[key]
         after[key] = None if op.kind == "gone" or current is None else folded(_apply(current, op))
-    return after, created
+    return after, created, made
 
 
 @dataclass
@@ -130,7 +140,7 @@ class Verdict:
 def judge(case: Case, before: Snapshot, after: Snapshot, reply: str) -> Verdict:
     """Right: exactly the expected data and reply. Harmful: a task the case does not name
     changed, a task went that should not have, or a task appeared that nobody asked for."""
-    wanted, created = expected(before, case.expect)
+    wanted, created, changed_new = expected(before, case.expect)
     named = {fold(op.args[0]) for op in case.expect if op.kind != "new"}
     wrong, harm = [], []
     for key, state in before.items():
@@ -143,6 +153,11 @@ def judge(case: Case, before: Snapshot, after: Snapshot, reply: str) -> Verdict:
     if Counter(made) != Counter(created):
         wrong.append(f"created {made}, expected {created}")
         harm += [f"created {title!r}" for title in made if title not in created]
+    for title, new_state in changed_new.items():
+        now = [folded(after[key]) for key in after
+               if key not in before and fold(after[key].title) == title]
+        if new_state not in now:
+            wrong.append(f"new task {title!r}: {now} != {new_state}")
     words = [word for word in case.reply if word != ASKS]
     missing = [word for word in words if word.casefold() not in reply.casefold()]
     if ASKS in case.reply and "?" not in reply:
@@ -171,7 +186,7 @@ async def run_case(
 def _corpora() -> list[ModuleType]:
     path = os.environ.get("CLARITY_CHAT_CORPUS")
     if not path:
-        return [chat_corpus, chat_corpus_second]
+        return [chat_corpus, chat_corpus_second, chat_corpus_third, chat_corpus_fifth]
     spec = importlib.util.spec_from_file_location("held_back_corpus", Path(path))
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)

@@ -96,9 +96,13 @@ async def test_a_long_list_pages_with_more_and_numbers_continue(
 
 @pytest.mark.parametrize("phrase", ["complete task 12", "done 12", "Done 12.", "finished 12"])
 async def test_completing_by_number(gql: GraphQL, db: AsyncSession, phrase: str) -> None:
+    # No list shown yet: the number is read in the app's order and asked about first.
     await numbered_tasks(db, 13)
-    reply = await say(gql, await chat(db), phrase)
-    assert reply == "Marked “Task 12” as completed."
+    conversation = await chat(db)
+    asked = await say(gql, conversation, phrase)
+    assert asked.startswith("Do you want me to mark “Task 12” as completed?")
+    assert await status_of(db, "Task 12") == "pending"
+    assert await say(gql, conversation, "yes") == "Marked “Task 12” as completed."
     assert await status_of(db, "Task 12") == "completed"
     assert await status_of(db, "Task 13") == "pending"
 
@@ -129,8 +133,10 @@ async def test_delete_task_by_number_after_a_yes(gql: GraphQL, db: AsyncSession)
 
 async def test_update_task_by_number_renames_it(gql: GraphQL, db: AsyncSession) -> None:
     await numbered_tasks(db, 30)
-    reply = await say(gql, await chat(db), "update task 30: call at 5")
-    assert reply == "Renamed “Task 30” to “call at 5”."
+    conversation = await chat(db)
+    asked = await say(gql, conversation, "update task 30: call at 5")
+    assert asked.startswith("Do you want me to rename “Task 30” to “call at 5”?")
+    assert await say(gql, conversation, "yes") == "Renamed “Task 30” to “call at 5”."
     assert await status_of(db, "call at 5") == "pending"
 
 

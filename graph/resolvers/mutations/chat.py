@@ -14,6 +14,7 @@ from domain.assistant import conversation as turn
 from domain.errors import NotFound
 from domain.validation import Checks, text_problem
 from graph.context import Context, Info
+from graph.drafts import DraftPublisher
 from graph.ids import decode_key, encode_id
 from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import chat_payloads as payloads
@@ -56,9 +57,11 @@ class ChatMutations:
         key = decode_key(input.conversation_id, "Conversation")
         if key is None:
             raise NotFound(models.Conversation, key, named=input.conversation_id)
+        drafts = DraftPublisher(context.resources.broker, context.user_id, key)
         sent = await turn.send_message(
             context.db, context.resources.assistant, context.viewer, key, content,
-            options=_options(context))
+            options=_options(context), on_text=drafts.grown)
+        await drafts.finish(sent.stream_id, sent.reply.content)
         return payloads.SendMessageSuccess(
             message=Message.from_model(sent.message), reply=Message.from_model(sent.reply),
             conversation=Conversation.from_model(sent.conversation))
