@@ -63,6 +63,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "clarity_events"  # migration 0010's record_changes notifies on it
 CONNECT_TIMEOUT_SECONDS = 5.0
 RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)  # seconds; the last one repeats
+EPHEMERAL_KINDS = frozenset({EventKind.MESSAGE_DRAFT})  # announced, never recorded
 EPHEMERAL = 16  # ephemeral events (drafts) a reader keeps untaken; older ones are dropped
 PAGE = 100  # changes a reader reads from the outbox at once (held in memory until taken)
 
@@ -116,7 +117,7 @@ class Reader:
         return self._pending
 
     def empty(self) -> bool:
-        return not self._page and not self._pending
+        return not self._page and not self._pending and not self._ephemeral
 
     def resume(self, after: int) -> None:
         """Read from after outbox id `after` (a client's cursor, checked by the caller):
@@ -494,8 +495,10 @@ class PostgresBroker(LocalBroker):
             if isinstance(body[1], str):
                 # [kind, owner, key]: an ephemeral event (`announce`, a draft), not a wake-up.
                 kind, owner, key = body
-                if not isinstance(key, int | str):
-                    raise TypeError("an ephemeral event has a key")
+                # Only kinds that are ephemeral: an older process's change notifications
+                # had this shape too, and a change is read from the outbox, never taken so.
+                if EventKind(kind) not in EPHEMERAL_KINDS or not isinstance(key, int | str):
+                    raise TypeError("not an ephemeral event")
                 self.offer(Event(EventKind(kind), owner, key))
                 return
             user_id, counts, highest = body
