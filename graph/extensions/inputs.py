@@ -70,6 +70,9 @@ _CURSORS = ("Query.tasks", "Query.conversations", "Query.panicEvents", "Query.au
 
 GUARDED: dict[str, int] = {
     **{f"{field}({arg})": CURSOR_MAX for field in _CURSORS for arg in ("after", "before")},
+    # A change stream's resume cursor (`change:<outbox id>`, base64url): far under this.
+    **{f"Subscription.{field}(after)": CURSOR_MAX
+       for field in ("taskChanges", "conversationChanges", "panicEventChanges")},
     "TaskFilter.search": SEARCH_MAX,
     "ConversationFilter.search": SEARCH_MAX,
     "MessageFilter.search": SEARCH_MAX,

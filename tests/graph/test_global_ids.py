@@ -55,6 +55,10 @@ LISTENS = {
     "panicEventChanges": subscriptions.PANIC_KINDS,
     "messageAdded": frozenset({EventKind.MESSAGE}),
 }
+# Subscriptions of ephemeral events, announced and never recorded (a reply's drafts): their
+# key is the draft itself, not a row's, so this walk cannot make one from a table's key.
+# tests/graph/test_chat_drafts.py checks their global id and that another user gets none.
+EPHEMERAL = {"messageDrafts": "MessageDraft"}
 # The table each kind's key names (a deletion's key names a row that is gone).
 KEYED_BY = {
     EventKind.TASK_EVENT: "TaskEvent", EventKind.TASK_DELETED: "Task",
@@ -180,7 +184,8 @@ async def test_every_id_in_every_answer_is_a_global_id(gql: GraphQL) -> None:
     seen: set[tuple[str, str]] = set()
     problems = [p for answer in alice.answers for p in not_global(schema, answer, seen)]
     assert not problems, "\n".join(problems[:20])
-    changes = {(name, f) for name, f in id_fields(schema) if name.endswith("Change")}
+    changes = {(name, f) for name, f in id_fields(schema)
+               if name.endswith("Change") or name in EPHEMERAL.values()}
     assert id_fields(schema) - changes - USER_IDS - seen == set(), "ID fields no answer had"
 
 
@@ -202,11 +207,14 @@ async def test_every_subscription_delivers_global_ids(gql: GraphQL, subs: Subscr
     keys = {name: decode_key(sorted(ids)[0], name) for name, ids in alice.ids.items()}
     assert schema.subscription_type is not None
     fields = schema.subscription_type.fields
-    assert set(fields) == LISTENS.keys(), "name the event kinds a new subscription listens to"
+    assert set(fields) == LISTENS.keys() | EPHEMERAL.keys(), (
+        "name the event kinds a new subscription listens to")
     delivered: list[ExecutionResult] = []
     for name, definition in fields.items():
+        if name in EPHEMERAL:
+            continue
         variables = {"conversationId": sorted(alice.ids["Conversation"])[0]}
-        passed = {n: variables[n] for n in definition.args}
+        passed = {n: variables[n] for n in definition.args if n in variables}
         subs.subscribed.clear()
         stream = await subs.open(operation("subscription", name, definition,
                                            selection(schema, definition.type)), passed)
