@@ -54,7 +54,7 @@ def plan(message: str, previous: str | None = None) -> Plan:
         return again
     head = _CLAUSE.split(text, maxsplit=1)[0]
     first = _planned(w.normalize(head)) if head != text else whole
-    if first.calls and all(call.name in _CHANGES | _READS for call in first.calls):
+    if first.calls and all(call.name in _CHANGES | _READS | _PROPOSED for call in first.calls):
         return first
     if not first.calls and first.text != NOT_UNDERSTOOD:  # "thanks, that's all"
         return first
@@ -72,6 +72,9 @@ def _planned(text: str) -> Plan:
 _CHANGES: Final = frozenset({"check_off", "set_status", "reopen_task", "complete_step",
                              "complete_task"})
 _READS: Final = frozenset({"list_tasks", "show_task", "task_progress", "count_tasks"})
+# Removals, read by their first clause too ("remove the market one, it's over"): they are
+# only proposed, so a misread remark costs a question, never data.
+_PROPOSED: Final = frozenset({"delete_task", "remove_step", "change_tasks"})
 _CLAUSE = re.compile(r" ?[,;] | - |(?<![!?.])[!?.]++ ")  # one try per run of marks: linear
 _AND_THEN = re.compile(r",? and (?:then |also )?|, then ", re.I)
 
@@ -245,6 +248,10 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r" (?:about|on|for|with|mentioning|to do with) (?P<query>.+?)(?: on there| in there"
      r"| on (?:my|the) list)?", b.search),
     # Changes to many tasks: before the one-task rules whose verbs they share.
+    # "mark everything in progress as done": all the tasks of one status, to another.
+    (rf"(?:mark|set|make|move|put) (?:everything|every task|all(?: of)?(?: my| the)?)"
+     rf" {w.LIST_STATUS}(?: tasks| ones| items| todos)? (?:as |to |in )?(?P<to>done|complete"
+     r"|completed|finished|cancelled|in progress|started|not started|pending|open)", b.bulk),
     (rf"(?:mark|set|make|move|put) {_ALL} (?:as |to |in )?(?P<to>done|complete|completed"
      r"|finished|cancelled|in progress|not started|pending|open)", b.bulk),
     (rf"{_BULK_VERB} {_ALL} (?:{_ABOUT}) (?P<about>.+)", b.bulk),
@@ -254,7 +261,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"|items|things) (?:as )?(?P<to>done|complete|completed|finished|cancelled|in progress"
      r"|not started|pending|open)", b.bulk),
     (rf"{_BULK_VERB}(?: out)? (?:everything|all(?: the)?(?: tasks| ones)?)(?: that's| that is"
-     rf"| that are| which are)? (?P<status>{_CLOSED}) (?:or|and) (?P<other>{_CLOSED})",
+     rf"| that are| which are)? (?P<status>{_CLOSED}) (?:or|and) (?P<other>{_CLOSED})"
+     r"(?: tasks| ones| items)?",
      b.bulk_two),
     (rf"{_BULK_VERB} {_ALL}(?: (?:{w.LIST_STATUS}) (?:tasks|ones|items))?(?: on my list)?",
      b.bulk),

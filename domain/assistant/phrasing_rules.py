@@ -98,6 +98,8 @@ _TRAILING_WORDS: Final = tuple(sorted((
     "asap", "ta", "right now", "at the moment", "finally", "then",
     # "..., add that": the request to add what came before.
     "add that", "add it", "add this", "add that to my list", "add it to my list",
+    # Dictated punctuation ("add buy ink period"): a mark said aloud, not title text.
+    "period", "full stop", "fullstop", "comma",
 ), key=len, reverse=True))
 _TRAILING_MARKS: Final = " .!?,;:-)(:"
 _QUOTES: Final = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
@@ -122,6 +124,8 @@ COMMANDS: Final = (
     "thanks", "thank", "uncheck", "what's", "much", "things", "items", "hello", "hey", "how",
     "that's",
 )
+# What "add a ..." adds, when its letters come swapped ("add a stpe to the labels: ...").
+_SCRAMBLED: Final = ("step", "steps", "note")
 # What a task is marked as ("mark it as dnoe"): corrected where a status is expected.
 _STATUS_WORDS: Final = ("done", "complete", "completed", "finished", "started", "pending",
                         "cancelled", "open")
@@ -216,6 +220,8 @@ def _corrected(text: str) -> str:
         spots[1] = ("many", "much", "far")
         if _correct_word(folded[1], spots[1]) == "many":
             spots[2] = COMMANDS
+    if folded[0] == "add" and len(folded) > 2 and folded[1] in ("a", "another", "one"):
+        spots[2] = _SCRAMBLED  # "add a stpe to ...": the thing added, letters swapped
     for index, word in enumerate(folded):
         if index and folded[index - 1] == "as":
             spots[index] = _STATUS_WORDS
@@ -233,6 +239,10 @@ def _correct_word(word: str, vocabulary: tuple[str, ...]) -> str:
     core = word.rstrip(":,.!?")
     if not core or core.casefold() in COMMANDS:
         return word
+    if vocabulary is _SCRAMBLED:  # only the same letters reordered: "stew" stays a stew
+        fixed = next((known for known in vocabulary
+                      if sorted(known) == sorted(core.casefold())), core.casefold())
+        return word if fixed == core.casefold() else fixed + word[len(core):]
     if vocabulary is _BEFORE_COLON and len(core) == 3:  # "tsk:" is "task:", a word alone
         fixed = next((known for known in vocabulary
                       if matching.within(core.casefold(), known, 1)), core.casefold())
