@@ -192,7 +192,7 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (r"how far (?:along )?(?:am i|are we|is it|have i got)? ?(?:with|on|in) "
      rf"{w.TASK}", b.asked("task_progress")),
     (r"(?:how's|how is|how are|where am i (?:with|on)|where are we (?:with|on)) "
-     rf"{w.TASK_FIRST}(?: going| coming along| doing)?", b.asked("task_progress")),
+     rf"{w.TASK_FIRST}(?: going| coming along| doing| looking)?", b.asked("task_progress")),
     (r"(?:did|have|had) (?:i|we|you) (?:already |actually |finally |ever )?(?:\w+)"
      rf"(?: off| in| out| up)? {w.TASK_FIRST}(?: done| off)?(?: yet| already| or not)?",
      b.asked("task_progress", asking_done=True)),
@@ -273,6 +273,11 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (r"(?:add|put) (?:a |an |another |the )?(?:new )?(?:\d+ |two |three |some )?"
      rf"(?P<kind>steps?|things|items) (?:to|for|in|on) {w.TASK_FIRST} ?[:\-] (?P<content>.+)",
      b.add_step),
+    # A note or description after a colon, before "add to X: ..." reads it as a step.
+    (r"(?:add|put|write|leave|stick|set) (?:a |the )?(?:note|notes|description|details) (?:on|to"
+     rf"|for) {w.TASK_FIRST} ?(?::| -) ?(?P<description>.+)", b.update("description")),
+    (rf"add to {w.TASK_FIRST}(?:'s|s')? (?:note|notes|description|details) ?: ?"
+     r"(?P<description>.+)", b.update("description")),
     (rf"add to {w.TASK_FIRST} ?: (?P<content>.+)", b.add_step),
     (rf"for {w.TASK_FIRST},? (?:i|we) (?:also |still )?(?:need|have|must|should|gotta|want)"
      r"(?: to)? (?P<content>.+)", b.add_steps),
@@ -356,6 +361,9 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r" (?P<title>.+)", b.update("title")),
     (rf"(?:rename|retitle) {w.TASK_FIRST}(?: to| as|:) (?P<title>.+)", b.update("title")),
     (r"(?:rename|retitle)(?: (?P<task>.+))?", b.reply(b.WHAT_TITLE)),
+    # "call it X" of the task just named; "call it a day" and the like are no title.
+    (r"(?:call|name|title) (?P<task>it|that|this|that one|this one) (?!(?:a day|a night|quits"
+     r"|even|done)$)(?P<title>.+)", b.update("title")),
     (rf"(?:call|name|title) {w.TASK_FIRST} (?P<title>\"[^\"]+\"|'[^']+')", b.update("title")),
     (rf"{w.TASK_FIRST} (?:task|one) should (?:be )?(?:called|named|renamed(?: to)?|say)"
      r" (?P<title>.+)", b.update("title")),
@@ -410,6 +418,10 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"|tell me (?:more )?about|(?:the )?(?:details|steps) (?:of|for|on|in)"
      rf"|(?:more )?info(?:rmation)? (?:on|about)) {w.TASK}", b.each("show_task")),
     (r"(?:task ?#?|#)(?P<task>\d+)", b.each("show_task")),
+    # "what's the labels task": the task a question names (and "it" after it).
+    (rf"{w.WHATS} (?:the|my) (?!(?:next|first|last|current|latest|newest|oldest|top|best|most"
+     rf"|easiest|hardest|biggest|quickest|main|only)\b){w.TASK_FIRST} (?:task|one|todo)",
+     b.each("show_task")),
     # Last: rules that start with free text or a bare verb.
     (rf"{w.TASK_FIRST}(?: (?:is|are)|'s|'re)(?: now| already| finally| all)? {w.SET_STATUS}"
      r"(?: now| already| at last)?", b.set_status),
