@@ -184,7 +184,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      rf" {_ON_TASK}", b.asked("task_progress")),
     (r"what (?:do|else do) i (?:still )?(?:need|have)(?: to (?:do|get|buy))? (?:for|on|in)"
      rf" {w.TASK}", b.asked("task_progress")),
-    (rf"what(?:'s| is) next (?:on|for|in|with) {w.TASK}", b.asked("task_progress")),
+    (rf"what(?:'s| is) (?:the )?next(?: step| thing)? (?:on|for|in|with|of) {w.TASK}",
+     b.asked("task_progress")),
     (rf"what steps (?:does|do) {w.TASK_FIRST} have", b.each("show_task")),
     (r"(?:(?:is|are) there )?(?:still )?(?:anything|something|much|stuff) (?:still )?(?:left"
      r"|remaining|still to do|to do)"
@@ -279,6 +280,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (rf"add to {w.TASK_FIRST}(?:'s|s')? (?:note|notes|description|details) ?: ?"
      r"(?P<description>.+)", b.update("description")),
     (rf"add to {w.TASK_FIRST} ?: (?P<content>.+)", b.add_step),
+    (rf"for {w.TASK_FIRST},? (?:add|put) (?:a |an |another )?(?:new )?(?P<kind>steps?) ?[:\-]"
+     r" (?P<content>.+)", b.add_step),
     (rf"for {w.TASK_FIRST},? (?:i|we) (?:also |still )?(?:need|have|must|should|gotta|want)"
      r"(?: to)? (?P<content>.+)", b.add_steps),
     (r"(?:mark|check off|tick off|tick|check|cross off|complete|done with|did|finished|got)"

@@ -124,6 +124,8 @@ COMMANDS: Final = (
     "thanks", "thank", "uncheck", "what's", "much", "things", "items", "hello", "hey", "how",
     "that's",
 )
+# Verbs of their own one letter from a command: "kick off" starts a task, never "tick off".
+_NOT_TYPOS: Final = frozenset({"kick", "kicking"})
 # What "add a ..." adds, when its letters come swapped ("add a stpe to the labels: ...").
 _SCRAMBLED: Final = ("step", "steps", "note")
 # What a task is marked as ("mark it as dnoe"): corrected where a status is expected.
@@ -237,7 +239,7 @@ def _corrected(text: str) -> str:
 
 def _correct_word(word: str, vocabulary: tuple[str, ...]) -> str:
     core = word.rstrip(":,.!?")
-    if not core or core.casefold() in COMMANDS:
+    if not core or core.casefold() in COMMANDS or core.casefold() in _NOT_TYPOS:
         return word
     if vocabulary is _SCRAMBLED:  # only the same letters reordered: "stew" stays a stew
         fixed = next((known for known in vocabulary
