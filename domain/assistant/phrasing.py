@@ -297,6 +297,9 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"(?: off)?|checked(?: off)?|tick(?: off)?|ticked(?: off)?|cross(?: off)?|mark"
      rf"|done(?: with)?|did|do) (?:the )?{w.STEPS} {w.OF} {w.TASK_FIRST}(?: off)?"
      rf"(?: (?:as )?{w.DONE})?", b.step("complete_step")),
+    (r"(?:complete|finish|check(?: off)?|tick(?: off)?|cross(?: off)?|mark) (?:the )?"
+     rf"{w.ORD_STEPS} {w.OF} {w.TASK_FIRST}(?: off)?(?: (?:as )?{w.DONE})?",
+     b.step("complete_step")),
     (r"(?:(?:i|we)(?:'ve| have)?(?: just)? )?(?:complete|completed|finish|finished|check"
      r"(?: off)?|checked(?: off)?|tick(?: off)?|ticked(?: off)?|cross(?: off)?|mark"
      rf"|done(?: with)?|did|do) {_ORD_STEP} {w.OF} {w.TASK_FIRST}(?: off)?"

@@ -63,6 +63,9 @@ TASK = r"(?P<task>.+)"
 # A task named before more words: a quoted title, or the fewest words that let the rest match.
 TASK_FIRST = r"""(?P<task>"[^"]+"|'[^']+'|.+?)"""
 STEPS = r"steps? (?P<steps>#?\d+(?:(?:, ?|,? and |,? & )#?\d+)*)"
+# "the first and second steps": two or more steps by ordinal words (numbers: `STEPS`).
+_ORD_WORD = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
+ORD_STEPS = rf"(?P<steps>{_ORD_WORD}(?:(?:, ?|,? and |,? & ){_ORD_WORD})+) steps"
 OF = r"(?:of|in|on|for|from)"
 DONE = r"(?:done|complete|completed|finished)"
 OFF_LIST = r"(?: (?:from|off) (?:my |the )?(?:task |to-?do )?(?:list|tasks))?"
@@ -317,6 +320,9 @@ def step_numbers(words: str) -> list[int] | None:
     numbers = re.findall(r"\d+", words)
     if any(len(number) > 9 for number in numbers):
         return None
+    if not numbers:  # "first and second": ordinal words
+        return list(dict.fromkeys(_SPELLED_NUMBERS[word] for word in re.findall(r"[a-z]+", words)
+                                  if word in _ORDINALS))
     return list(dict.fromkeys(int(number) for number in numbers))
 
 
