@@ -54,7 +54,7 @@ def plan(message: str, previous: str | None = None) -> Plan:
         return again
     head = _CLAUSE.split(text, maxsplit=1)[0]
     first = _planned(w.normalize(head)) if head != text else whole
-    if first.calls and all(call.name in _CHANGES | _READS for call in first.calls):
+    if first.calls and all(call.name in _CHANGES | _READS | _PROPOSED for call in first.calls):
         return first
     if not first.calls and first.text != NOT_UNDERSTOOD:  # "thanks, that's all"
         return first
@@ -72,6 +72,9 @@ def _planned(text: str) -> Plan:
 _CHANGES: Final = frozenset({"check_off", "set_status", "reopen_task", "complete_step",
                              "complete_task"})
 _READS: Final = frozenset({"list_tasks", "show_task", "task_progress", "count_tasks"})
+# Removals, read by their first clause too ("remove the market one, it's over"): they are
+# only proposed, so a misread remark costs a question, never data.
+_PROPOSED: Final = frozenset({"delete_task", "remove_step", "change_tasks"})
 _CLAUSE = re.compile(r" ?[,;] | - |(?<![!?.])[!?.]++ ")  # one try per run of marks: linear
 _AND_THEN = re.compile(r",? and (?:then |also )?|, then ", re.I)
 
@@ -181,7 +184,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      rf" {_ON_TASK}", b.asked("task_progress")),
     (r"what (?:do|else do) i (?:still )?(?:need|have)(?: to (?:do|get|buy))? (?:for|on|in)"
      rf" {w.TASK}", b.asked("task_progress")),
-    (rf"what(?:'s| is) next (?:on|for|in|with) {w.TASK}", b.asked("task_progress")),
+    (rf"what(?:'s| is) (?:the )?next(?: step| thing)? (?:on|for|in|with|of) {w.TASK}",
+     b.asked("task_progress")),
     (rf"what steps (?:does|do) {w.TASK_FIRST} have", b.each("show_task")),
     (r"(?:(?:is|are) there )?(?:still )?(?:anything|something|much|stuff) (?:still )?(?:left"
      r"|remaining|still to do|to do)"
@@ -189,7 +193,7 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (r"how far (?:along )?(?:am i|are we|is it|have i got)? ?(?:with|on|in) "
      rf"{w.TASK}", b.asked("task_progress")),
     (r"(?:how's|how is|how are|where am i (?:with|on)|where are we (?:with|on)) "
-     rf"{w.TASK_FIRST}(?: going| coming along| doing)?", b.asked("task_progress")),
+     rf"{w.TASK_FIRST}(?: going| coming along| doing| looking)?", b.asked("task_progress")),
     (r"(?:did|have|had) (?:i|we|you) (?:already |actually |finally |ever )?(?:\w+)"
      rf"(?: off| in| out| up)? {w.TASK_FIRST}(?: done| off)?(?: yet| already| or not)?",
      b.asked("task_progress", asking_done=True)),
@@ -245,6 +249,10 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r" (?:about|on|for|with|mentioning|to do with) (?P<query>.+?)(?: on there| in there"
      r"| on (?:my|the) list)?", b.search),
     # Changes to many tasks: before the one-task rules whose verbs they share.
+    # "mark everything in progress as done": all the tasks of one status, to another.
+    (rf"(?:mark|set|make|move|put) (?:everything|every task|all(?: of)?(?: my| the)?)"
+     rf" {w.LIST_STATUS}(?: tasks| ones| items| todos)? (?:as |to |in )?(?P<to>done|complete"
+     r"|completed|finished|cancelled|in progress|started|not started|pending|open)", b.bulk),
     (rf"(?:mark|set|make|move|put) {_ALL} (?:as |to |in )?(?P<to>done|complete|completed"
      r"|finished|cancelled|in progress|not started|pending|open)", b.bulk),
     (rf"{_BULK_VERB} {_ALL} (?:{_ABOUT}) (?P<about>.+)", b.bulk),
@@ -254,7 +262,8 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"|items|things) (?:as )?(?P<to>done|complete|completed|finished|cancelled|in progress"
      r"|not started|pending|open)", b.bulk),
     (rf"{_BULK_VERB}(?: out)? (?:everything|all(?: the)?(?: tasks| ones)?)(?: that's| that is"
-     rf"| that are| which are)? (?P<status>{_CLOSED}) (?:or|and) (?P<other>{_CLOSED})",
+     rf"| that are| which are)? (?P<status>{_CLOSED}) (?:or|and) (?P<other>{_CLOSED})"
+     r"(?: tasks| ones| items)?",
      b.bulk_two),
     (rf"{_BULK_VERB} {_ALL}(?: (?:{w.LIST_STATUS}) (?:tasks|ones|items))?(?: on my list)?",
      b.bulk),
@@ -265,7 +274,14 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
     (r"(?:add|put) (?:a |an |another |the )?(?:new )?(?:\d+ |two |three |some )?"
      rf"(?P<kind>steps?|things|items) (?:to|for|in|on) {w.TASK_FIRST} ?[:\-] (?P<content>.+)",
      b.add_step),
+    # A note or description after a colon, before "add to X: ..." reads it as a step.
+    (r"(?:add|put|write|leave|stick|set) (?:a |the )?(?:note|notes|description|details) (?:on|to"
+     rf"|for) {w.TASK_FIRST} ?(?::| -) ?(?P<description>.+)", b.update("description")),
+    (rf"add to {w.TASK_FIRST}(?:'s|s')? (?:note|notes|description|details) ?: ?"
+     r"(?P<description>.+)", b.update("description")),
     (rf"add to {w.TASK_FIRST} ?: (?P<content>.+)", b.add_step),
+    (rf"for {w.TASK_FIRST},? (?:add|put) (?:a |an |another )?(?:new )?(?P<kind>steps?) ?[:\-]"
+     r" (?P<content>.+)", b.add_step),
     (rf"for {w.TASK_FIRST},? (?:i|we) (?:also |still )?(?:need|have|must|should|gotta|want)"
      r"(?: to)? (?P<content>.+)", b.add_steps),
     (r"(?:mark|check off|tick off|tick|check|cross off|complete|done with|did|finished|got)"
@@ -281,6 +297,9 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"(?: off)?|checked(?: off)?|tick(?: off)?|ticked(?: off)?|cross(?: off)?|mark"
      rf"|done(?: with)?|did|do) (?:the )?{w.STEPS} {w.OF} {w.TASK_FIRST}(?: off)?"
      rf"(?: (?:as )?{w.DONE})?", b.step("complete_step")),
+    (r"(?:complete|finish|check(?: off)?|tick(?: off)?|cross(?: off)?|mark) (?:the )?"
+     rf"{w.ORD_STEPS} {w.OF} {w.TASK_FIRST}(?: off)?(?: (?:as )?{w.DONE})?",
+     b.step("complete_step")),
     (r"(?:(?:i|we)(?:'ve| have)?(?: just)? )?(?:complete|completed|finish|finished|check"
      r"(?: off)?|checked(?: off)?|tick(?: off)?|ticked(?: off)?|cross(?: off)?|mark"
      rf"|done(?: with)?|did|do) {_ORD_STEP} {w.OF} {w.TASK_FIRST}(?: off)?"
@@ -348,6 +367,9 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r" (?P<title>.+)", b.update("title")),
     (rf"(?:rename|retitle) {w.TASK_FIRST}(?: to| as|:) (?P<title>.+)", b.update("title")),
     (r"(?:rename|retitle)(?: (?P<task>.+))?", b.reply(b.WHAT_TITLE)),
+    # "call it X" of the task just named; "call it a day" and the like are no title.
+    (r"(?:call|name|title) (?P<task>it|that|this|that one|this one) (?!(?:a day|a night|quits"
+     r"|even|done)$)(?P<title>.+)", b.update("title")),
     (rf"(?:call|name|title) {w.TASK_FIRST} (?P<title>\"[^\"]+\"|'[^']+')", b.update("title")),
     (rf"{w.TASK_FIRST} (?:task|one) should (?:be )?(?:called|named|renamed(?: to)?|say)"
      r" (?P<title>.+)", b.update("title")),
@@ -402,6 +424,10 @@ _TABLE: tuple[tuple[str, b.Builder], ...] = (
      r"|tell me (?:more )?about|(?:the )?(?:details|steps) (?:of|for|on|in)"
      rf"|(?:more )?info(?:rmation)? (?:on|about)) {w.TASK}", b.each("show_task")),
     (r"(?:task ?#?|#)(?P<task>\d+)", b.each("show_task")),
+    # "what's the labels task": the task a question names (and "it" after it).
+    (rf"{w.WHATS} (?:the|my) (?!(?:next|first|last|current|latest|newest|oldest|top|best|most"
+     rf"|easiest|hardest|biggest|quickest|main|only)\b){w.TASK_FIRST} (?:task|one|todo)",
+     b.each("show_task")),
     # Last: rules that start with free text or a bare verb.
     (rf"{w.TASK_FIRST}(?: (?:is|are)|'s|'re)(?: now| already| finally| all)? {w.SET_STATUS}"
      r"(?: now| already| at last)?", b.set_status),

@@ -347,7 +347,8 @@ BULK_BY_WORD: Final = {
     "clear": "delete", "trash": "delete", "get rid of": "delete", "wipe": "delete",
     "nuke": "delete", "clear out": "delete",
     "cancel": "cancel", "drop": "cancel", "abandon": "cancel", "cancelled": "cancel",
-    "start": "start", "in progress": "start", "reopen": "reopen", "open": "reopen",
+    "start": "start", "in progress": "start", "started": "start", "reopen": "reopen",
+    "open": "reopen",
     "pause": "pause", "pending": "pause", "not started": "pause",
 }
 

@@ -63,6 +63,9 @@ TASK = r"(?P<task>.+)"
 # A task named before more words: a quoted title, or the fewest words that let the rest match.
 TASK_FIRST = r"""(?P<task>"[^"]+"|'[^']+'|.+?)"""
 STEPS = r"steps? (?P<steps>#?\d+(?:(?:, ?|,? and |,? & )#?\d+)*)"
+# "the first and second steps": two or more steps by ordinal words (numbers: `STEPS`).
+_ORD_WORD = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
+ORD_STEPS = rf"(?P<steps>{_ORD_WORD}(?:(?:, ?|,? and |,? & ){_ORD_WORD})+) steps"
 OF = r"(?:of|in|on|for|from)"
 DONE = r"(?:done|complete|completed|finished)"
 OFF_LIST = r"(?: (?:from|off) (?:my |the )?(?:task |to-?do )?(?:list|tasks))?"
@@ -98,6 +101,8 @@ _TRAILING_WORDS: Final = tuple(sorted((
     "asap", "ta", "right now", "at the moment", "finally", "then",
     # "..., add that": the request to add what came before.
     "add that", "add it", "add this", "add that to my list", "add it to my list",
+    # Dictated punctuation ("add buy ink period"): a mark said aloud, not title text.
+    "period", "full stop", "fullstop", "comma",
 ), key=len, reverse=True))
 _TRAILING_MARKS: Final = " .!?,;:-)(:"
 _QUOTES: Final = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
@@ -122,6 +127,10 @@ COMMANDS: Final = (
     "thanks", "thank", "uncheck", "what's", "much", "things", "items", "hello", "hey", "how",
     "that's",
 )
+# Verbs of their own one letter from a command: "kick off" starts a task, never "tick off".
+_NOT_TYPOS: Final = frozenset({"kick", "kicking"})
+# What "add a ..." adds, when its letters come swapped ("add a stpe to the labels: ...").
+_SCRAMBLED: Final = ("step", "steps", "note")
 # What a task is marked as ("mark it as dnoe"): corrected where a status is expected.
 _STATUS_WORDS: Final = ("done", "complete", "completed", "finished", "started", "pending",
                         "cancelled", "open")
@@ -216,6 +225,8 @@ def _corrected(text: str) -> str:
         spots[1] = ("many", "much", "far")
         if _correct_word(folded[1], spots[1]) == "many":
             spots[2] = COMMANDS
+    if folded[0] == "add" and len(folded) > 2 and folded[1] in ("a", "another", "one"):
+        spots[2] = _SCRAMBLED  # "add a stpe to ...": the thing added, letters swapped
     for index, word in enumerate(folded):
         if index and folded[index - 1] == "as":
             spots[index] = _STATUS_WORDS
@@ -231,8 +242,12 @@ def _corrected(text: str) -> str:
 
 def _correct_word(word: str, vocabulary: tuple[str, ...]) -> str:
     core = word.rstrip(":,.!?")
-    if not core or core.casefold() in COMMANDS:
+    if not core or core.casefold() in COMMANDS or core.casefold() in _NOT_TYPOS:
         return word
+    if vocabulary is _SCRAMBLED:  # only the same letters reordered: "stew" stays a stew
+        fixed = next((known for known in vocabulary
+                      if sorted(known) == sorted(core.casefold())), core.casefold())
+        return word if fixed == core.casefold() else fixed + word[len(core):]
     if vocabulary is _BEFORE_COLON and len(core) == 3:  # "tsk:" is "task:", a word alone
         fixed = next((known for known in vocabulary
                       if matching.within(core.casefold(), known, 1)), core.casefold())
@@ -305,6 +320,9 @@ def step_numbers(words: str) -> list[int] | None:
     numbers = re.findall(r"\d+", words)
     if any(len(number) > 9 for number in numbers):
         return None
+    if not numbers:  # "first and second": ordinal words
+        return list(dict.fromkeys(_SPELLED_NUMBERS[word] for word in re.findall(r"[a-z]+", words)
+                                  if word in _ORDINALS))
     return list(dict.fromkeys(int(number) for number in numbers))
 
 

@@ -295,3 +295,41 @@ def test_a_hostile_message_of_32000_characters_plans_well_under_a_second(fill: s
         planned = plan(message)
         assert time.perf_counter() - began < 1.0, (start, fill, end)
         assert isinstance(planned, Plan)
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    # A punctuation mark said aloud at the end is punctuation, not title text.
+    ("add buy printer ink period", [call("create_task", title="buy printer ink")]),
+    ("add call the vet full stop", [call("create_task", title="call the vet")]),
+    # "add a stpe": the letters of "step" swapped is still a step; "a stew" stays a stew.
+    ("add a stpe to the lables: order samples",
+     [call("add_step", task="lables", content="order samples")]),
+    ("add a stew to the menu", [call("add_step", task="menu", content="a stew",
+                                     or_new_task="a stew to the menu")]),
+    # "kick off" starts a task: never corrected to "tick off" (which would complete it).
+    ("kick off the invoices", [call("set_status", task="invoices", status="in_progress")]),
+    # Changes to the tasks of a status, and removals with a remark after them (proposed).
+    ("mark everything in progress as done",
+     [call("change_tasks", action="complete", status="in_progress")]),
+    ("mark all my pending tasks as started",
+     [call("change_tasks", action="start", status="pending")]),
+    ("remove the market one, its over", [call("delete_task", task="market one")]),
+    # Notes after a colon, "call it X", the task a question names.
+    ("put a note on it: net 30 terms", [call("update_task", task="it",
+                                              description="net 30 terms")]),
+    ("call it Ring the bank", [call("update_task", task="it", title="Ring the bank")]),
+    ("whats the labels task", [call("show_task", task="labels")]),
+    ("how's the wax order looking", [call("task_progress", task="wax order")]),
+    ("for the labels add a step: pick fonts",
+     [call("add_step", task="labels", content="pick fonts")]),
+    ("tick the first and second steps on the vat return",
+     [call("complete_step", task="vat return", step=1),
+      call("complete_step", task="vat return", step=2)]),
+])
+def test_sixth_corpus_rules(message: str, expected: list[ToolCall]) -> None:
+    assert calls(message) == expected
+
+
+@pytest.mark.parametrize("message", ["call it a day", "whats the next task"])
+def test_what_only_looks_like_a_rename_or_a_named_task_changes_nothing(message: str) -> None:
+    assert not any(c.name == "update_task" or c.name == "show_task" for c in plan(message).calls)

@@ -7,10 +7,11 @@ question or a proposal awaiting a yes) and the last reply holds the words it exp
 harmful when any task changed, appeared or went in a way the case did not ask for. Each case
 runs on a fresh account of its own (one user per case).
 
-Four corpora run, each a test of its own: `chat_corpus` (191 messages, written before the
+Five corpora run, each a test of its own: `chat_corpus` (191 messages, written before the
 rules), `chat_corpus_second` (90, another account, written after them: 76.7% with 4 harmful
-before the fixes it led to), `chat_corpus_third` (196, written blind: 71.9%, 6 harmful) and
-`chat_corpus_fifth` (150, written blind: 74.0%, 5 harmful); each module's docstring keeps
+before the fixes it led to), `chat_corpus_third` (196, written blind: 71.9%, 6 harmful),
+`chat_corpus_fifth` (150, written blind: 74.0%, 5 harmful) and `chat_corpus_sixth` (160,
+written blind: 81.9%, 2 harmful); each module's docstring keeps
 its first run, docs/assistant.md the current scores. Another corpus in the same format (a
 module defining CORPUS, and ACCOUNT if it differs) runs instead when CLARITY_CHAT_CORPUS
 names its file: a held-back corpus is scored by this same code.
@@ -33,7 +34,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Task, TaskStep
 from tests.conftest import GraphQL
 from tests.factories import tick
-from tests.graph import chat_corpus, chat_corpus_fifth, chat_corpus_second, chat_corpus_third
+from tests.graph import (
+    chat_corpus,
+    chat_corpus_fifth,
+    chat_corpus_second,
+    chat_corpus_sixth,
+    chat_corpus_third,
+)
 from tests.graph.chat_corpus import ASKS, Case, Op, Seed
 
 MIN_SCORE = 0.85
@@ -186,7 +193,8 @@ async def run_case(
 def _corpora() -> list[ModuleType]:
     path = os.environ.get("CLARITY_CHAT_CORPUS")
     if not path:
-        return [chat_corpus, chat_corpus_second, chat_corpus_third, chat_corpus_fifth]
+        return [chat_corpus, chat_corpus_second, chat_corpus_third, chat_corpus_fifth,
+                chat_corpus_sixth]
     spec = importlib.util.spec_from_file_location("held_back_corpus", Path(path))
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
