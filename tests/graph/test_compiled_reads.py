@@ -67,12 +67,31 @@ class Paths:
             headers = {"Authorization": f"Bearer {gql.token(user, admin=admin)}"} if user else {}
             response = await gql.client.post("/graphql", json=body, headers=headers)
             answers.append(f"{response.status_code} {_comparable(response.text)}")
-        return None if answers[0] == answers[1] else "\n".join(answers)
+        if answers[0] == answers[1] or _fewer_statements_alike(*answers):
+            return None
+        return "\n".join(answers)
 
     async def same(self, query: str | None, variables: dict[str, Any] | None = None,
                    **kwargs: Any) -> None:
         difference = await self.differences(query, variables, **kwargs)
         assert difference is None, f"{query}\n{variables}\n{difference}"
+
+
+def _fewer_statements_alike(compiled: str, standard: str) -> bool:
+    """The same status and body, the compiled path with fewer statements. graphql-core's
+    loaders batch what is asked in one turn of the event loop: in whole-suite runs (seen on
+    both engines since 2026-12-07, never alone) one of its by-id loads sometimes lands a turn
+    later and costs one more statement than the plan, which reads them together. The plan
+    may never cost more; that it costs as much as graphql-core at its best is asserted by
+    the statement-count tests (test_compiled_pages.py, test_loaders.py), not here. Why the
+    batch splits is not yet known."""
+    status_a, _, body_a = compiled.partition(" ")
+    status_b, _, body_b = standard.partition(" ")
+    a, b = json.loads(body_a), json.loads(body_b)
+    count_a = a.get("extensions", {}).get("sql", {}).pop("statements", None)
+    count_b = b.get("extensions", {}).get("sql", {}).pop("statements", None)
+    return (status_a == status_b and a == b and count_a is not None and count_b is not None
+            and count_a < count_b)
 
 
 def _comparable(text: str) -> str:
