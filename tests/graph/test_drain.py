@@ -151,11 +151,15 @@ async def test_sigterm_drains_then_stops(tmp_path: Path, sockets: list[Any]) -> 
         assert await seconds_until_refused(base, signalled, DELAY + 10) >= DELAY - 0.2
 
         writer.write(rest)  # the running request finishes after the listener closed
-        head = await asyncio.wait_for(reader.read(65536), 15)
+        try:
+            # The whole answer: it says `connection: close`, so it ends at EOF (its headers
+            # and body may arrive in two reads).
+            head = await asyncio.wait_for(reader.read(), 15)
+        finally:
+            writer.close()
+            await writer.wait_closed()
         assert head.startswith(b"HTTP/1.1 200"), head
         assert b'"id":"drain"' in head
-        writer.close()
-        await writer.wait_closed()
         for socket in (subscriber.socket, late.socket):
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await asyncio.wait_for(socket.recv(), 15)
