@@ -67,14 +67,19 @@ class Paths:
             headers = {"Authorization": f"Bearer {gql.token(user, admin=admin)}"} if user else {}
             response = await gql.client.post("/graphql", json=body, headers=headers)
             answers.append(f"{response.status_code} {_comparable(response.text)}")
-        if answers[0] == answers[1] or _fewer_statements_alike(*answers):
-            return None
-        return "\n".join(answers)
+        return None if answers[0] == answers[1] else "\n".join(answers)
 
     async def same(self, query: str | None, variables: dict[str, Any] | None = None,
                    **kwargs: Any) -> None:
         difference = await self.differences(query, variables, **kwargs)
         assert difference is None, f"{query}\n{variables}\n{difference}"
+
+    async def alike_or_fewer_statements(self, query: str) -> None:
+        """`same`, but the compiled path may run fewer statements (`_fewer_statements_alike`):
+        for generated operations only; the planted-bug tests keep strict equality."""
+        difference = await self.differences(query)
+        assert difference is None or _fewer_statements_alike(*difference.split("\n")[-2:]), (
+            f"{query}\n{difference}")
 
 
 def _fewer_statements_alike(compiled: str, standard: str) -> bool:
@@ -312,7 +317,7 @@ def compared(examples: int) -> Callable[[Any], Any]:
 @compared(EXAMPLES)
 @given(document=GENERATED)
 async def test_generated_operations_answer_alike(pool: Paths, document: str) -> None:
-    await pool.same(document)
+    await pool.alike_or_fewer_statements(document)
 
 
 async def test_the_generated_operations_are_mostly_compiled(
