@@ -187,14 +187,23 @@ def watch_pool(sync_engine: Any) -> None:
     overflow = getattr(pool, "overflow", None)
 
     # Counted by the events, not read from `pool.checkedout()`: at `checkin` the pool still
-    # counts the connection being returned. The overflow is as of the last checkout or checkin.
-    def out(*_args: Any) -> None:
-        POOL_IN_USE.inc()
+    # counts the connection being returned. A checkin without a counted checkout happens (a
+    # checkout whose later listener raises is checked back in; so is a connection detached
+    # or found dead), so only the records seen going out are counted back in: the gauge never
+    # goes below what is really out. The overflow is as of the last checkout or checkin.
+    out_now: set[int] = set()
+
+    def out(_dbapi: Any, record: Any, *_args: Any) -> None:
+        if id(record) not in out_now:
+            out_now.add(id(record))
+            POOL_IN_USE.inc()
         if overflow is not None:
             POOL_OVERFLOW.set(overflow())
 
-    def back(*_args: Any) -> None:
-        POOL_IN_USE.dec()
+    def back(_dbapi: Any, record: Any) -> None:
+        if id(record) in out_now:
+            out_now.discard(id(record))
+            POOL_IN_USE.dec()
         if overflow is not None:
             POOL_OVERFLOW.set(overflow())
 

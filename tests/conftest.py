@@ -169,6 +169,52 @@ async def real_session_factory(
     await real_engine.dispose()
 
 
+# Every table a user's rows live in, children before parents where a foreign key needs it.
+USER_TABLES = ("change_outbox", "ai_logs", "audit_logs", "tasks", "conversations",
+               "panic_events", "sessions")
+
+
+@pytest.fixture
+async def committed_users(engine: AsyncEngine) -> AsyncIterator[Callable[[str], str]]:
+    """`committed_users(name)`: a fresh user id for a test whose servers commit to the
+    tests' own database (PostgreSQL); what they committed for it is removed after, by the
+    owner, so no later test sees another test's rows. On SQLite servers have their own file."""
+    import uuid
+
+    made: list[str] = []
+
+    def new_user(name: str) -> str:
+        made.append(f"{name}-{uuid.uuid4().hex[:8]}")
+        return made[-1]
+
+    yield new_user
+    if ON_POSTGRES and made:
+        async with engine.begin() as connection:
+            for table in USER_TABLES:
+                await connection.execute(
+                    text(f"DELETE FROM {table} WHERE user_id = ANY(:users)"), {"users": made})
+
+
+@pytest.fixture(autouse=True)
+async def leaves_no_rows(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """On PostgreSQL, servers a test starts commit to the tests' own database: a test whose
+    rows outlive it fails here, by name, instead of a later test counting them. (SQLite's
+    servers have files of their own; its tests' writes are all rolled back.)"""
+    if not ON_POSTGRES:
+        yield
+        return
+    engine: AsyncEngine = request.getfixturevalue("engine")
+    yield
+    checked = [table for table in USER_TABLES if table != "sessions"]  # visits: see below
+    union = " UNION ALL ".join(
+        f"SELECT '{table}' WHERE EXISTS (SELECT 1 FROM {table})" for table in checked)
+    async with engine.connect() as connection:
+        left = (await connection.execute(text(union))).scalars().all()
+    # Visits are left alone: a server records a visit's row when it is first seen, once a
+    # minute at most, and nothing counts them across tests.
+    assert not left, f"committed rows left behind in {left}: use `committed_users`"
+
+
 @pytest.fixture
 def settings() -> Settings:
     return make_settings()

@@ -20,7 +20,7 @@ import contextlib
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -354,13 +354,9 @@ def proxied_url(proxy: Proxy) -> str:
 
 
 @pytest.fixture
-async def pg_user(engine: AsyncEngine) -> AsyncIterator[str]:
-    # `engine` migrated the test database (directly, not through the proxy).
-    user = fresh_user()
-    yield user
-    async with engine.begin() as connection:
-        for table in ("tasks", "conversations", "panic_events", "ai_logs", "audit_logs"):
-            await connection.execute(text(f"DELETE FROM {table} WHERE user_id = :u"), {"u": user})
+def pg_user(committed_users: Callable[[str], str]) -> str:
+    # `committed_users`' engine migrated the test database (directly, not through the proxy).
+    return committed_users("faults")
 
 
 async def last_task_id(engine: AsyncEngine) -> int:

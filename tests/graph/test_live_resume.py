@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ import pytest
 from graphql import OperationDefinitionNode, parse
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from domain.events import EventKind, stage
 from domain.viewers import Viewer
@@ -57,21 +57,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-async def users(engine: AsyncEngine) -> AsyncIterator[tuple[str, str]]:
-    """Fresh user ids (what they commit on PostgreSQL is removed after, by the owner)."""
-    import uuid
-
-    suffix = uuid.uuid4().hex[:8]
-    pair = (f"alice-{suffix}", f"bob-{suffix}")
-    yield pair
-    if ON_POSTGRES:
-        async with engine.begin() as connection:
-            for table in ("tasks", "conversations", "panic_events", "audit_logs",
-                          "change_outbox"):
-                await connection.execute(
-                    text(f"DELETE FROM {table} WHERE user_id IN (:a, :b)"),
-                    {"a": pair[0], "b": pair[1]},
-                )
+def users(committed_users: Callable[[str], str]) -> tuple[str, str]:
+    """Fresh user ids (what the servers commit for them is removed after)."""
+    return committed_users("alice"), committed_users("bob")
 
 
 async def mutate(base: str, user: str, name: str, values: dict[str, Any], sel: str = "") -> Any:

@@ -13,14 +13,11 @@ cases 1, 3 and 4).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.counting import statement_counter, statements_counted
 from tests.conftest import DATABASE_URL, ON_POSTGRES
@@ -56,21 +53,9 @@ def user(users: tuple[str, str]) -> str:
 
 
 @pytest.fixture
-async def fresh(engine: AsyncEngine) -> AsyncIterator[Callable[[str], str]]:
-    """`fresh(name)`: a new user id; on PostgreSQL what the servers committed for it is
-    removed after (their database is the tests' own, as `users`')."""
-    made: list[str] = []
-
-    def new_user(name: str) -> str:
-        made.append(f"{name}-{uuid.uuid4().hex[:8]}")
-        return made[-1]
-
-    yield new_user
-    if ON_POSTGRES and made:
-        async with engine.begin() as connection:
-            for table in ("tasks", "conversations", "panic_events", "ai_logs", "audit_logs"):
-                await connection.execute(
-                    text(f"DELETE FROM {table} WHERE user_id = ANY(:users)"), {"users": made})
+def fresh(committed_users: Callable[[str], str]) -> Callable[[str], str]:
+    """`fresh(name)`: a new user id; what the servers commit for it is removed after."""
+    return committed_users
 
 
 @pytest.fixture

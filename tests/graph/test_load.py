@@ -18,7 +18,7 @@ import asyncio
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -281,15 +281,9 @@ postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="needs TEST_DATABASE_
 
 
 @pytest.fixture
-async def pg_users(engine: AsyncEngine) -> AsyncIterator[list[str]]:
-    # `engine` migrated the test database; fresh ids keep these committed rows apart.
-    users = fresh_users("pg")
-    yield users
-    async with engine.begin() as connection:
-        for table in ("tasks", "conversations", "panic_events", "ai_logs", "audit_logs"):
-            await connection.execute(
-                text(f"DELETE FROM {table} WHERE user_id = ANY(:users)"), {"users": users}
-            )
+def pg_users(committed_users: Callable[[str], str]) -> list[str]:
+    # Fresh ids keep these committed rows apart; `committed_users` removes them after.
+    return [committed_users(f"load-pg-{n}") for n in range(USERS)]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import make_url
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph import app as app_module
@@ -121,19 +120,15 @@ async def sqlite_outage(tmp_path: Path) -> SqliteOutage:
 
 
 @pytest.fixture
-async def postgresql_outage(engine: AsyncEngine) -> AsyncIterator[PostgresOutage]:
-    # `engine` migrated the test database (directly, not through the proxy).
+async def postgresql_outage(
+    committed_users: Callable[[str], str],
+) -> AsyncIterator[PostgresOutage]:
+    # `committed_users`' engine migrated the test database (directly, not through the proxy).
     url = make_url(DATABASE_URL)
     proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
-    outage = PostgresOutage(proxy, fresh_user())
-    yield outage
+    yield PostgresOutage(proxy, committed_users("outage"))
     await proxy.close()
-    async with engine.begin() as connection:
-        for table in ("tasks", "sessions"):
-            await connection.execute(
-                text(f"DELETE FROM {table} WHERE user_id = :u"), {"u": outage.user}
-            )
 
 
 @pytest.fixture(autouse=True)

@@ -23,8 +23,7 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -226,13 +225,8 @@ def proxy(tmp_path: Path, servers: list[Server]) -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture
-async def users(engine: AsyncEngine) -> AsyncIterator[list[str]]:
-    suffix = uuid.uuid4().hex[:8]
-    names = [f"rolling-{n}-{suffix}" for n in range(USERS)]
-    yield names
-    async with engine.begin() as connection:
-        await connection.execute(text("DELETE FROM tasks WHERE user_id = ANY(:users)"),
-                                 {"users": names})
+def users(committed_users: Callable[[str], str]) -> list[str]:
+    return [committed_users(f"rolling-{n}") for n in range(USERS)]
 
 
 def all_up(stats: str, servers: list[Server]) -> None:

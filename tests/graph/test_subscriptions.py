@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 import websockets
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.typing import Subprotocol
 
 from graph.ids import encode_id
@@ -44,19 +42,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-async def users(engine: AsyncEngine) -> AsyncIterator[tuple[str, str]]:
-    # `engine` migrates the PostgreSQL test database the servers share; fresh user ids keep
-    # this module's committed rows apart from every other test's, and are removed after.
-    suffix = uuid.uuid4().hex[:8]
-    pair = (f"alice-{suffix}", f"bob-{suffix}")
-    yield pair
-    if ON_POSTGRES:
-        async with engine.begin() as connection:
-            for table in ("tasks", "conversations", "panic_events", "ai_logs", "audit_logs"):
-                await connection.execute(
-                    text(f"DELETE FROM {table} WHERE user_id IN (:a, :b)"),
-                    {"a": pair[0], "b": pair[1]},
-                )
+def users(committed_users: Callable[[str], str]) -> tuple[str, str]:
+    # Fresh user ids keep the servers' committed rows apart from every other test's, and
+    # `committed_users` removes them after.
+    return committed_users("alice"), committed_users("bob")
 
 
 async def start_conversation(base: str, user: str) -> str:
