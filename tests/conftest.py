@@ -174,45 +174,56 @@ USER_TABLES = ("change_outbox", "ai_logs", "audit_logs", "tasks", "conversations
                "panic_events", "sessions")
 
 
+class CommittedUsers:
+    """`committed_users(name)`: a fresh user id; `committed_users.also(user_id)`: an id made
+    elsewhere (a visit's `session:<id>`). What was committed for them is removed after."""
+
+    def __init__(self) -> None:
+        self.made: list[str] = []
+
+    def __call__(self, name: str) -> str:
+        import uuid
+
+        return self.also(f"{name}-{uuid.uuid4().hex[:8]}")
+
+    def also(self, user_id: str) -> str:
+        self.made.append(user_id)
+        return user_id
+
+
 @pytest.fixture
-async def committed_users(engine: AsyncEngine) -> AsyncIterator[Callable[[str], str]]:
-    """`committed_users(name)`: a fresh user id for a test whose servers commit to the
-    tests' own database (PostgreSQL); what they committed for it is removed after, by the
-    owner, so no later test sees another test's rows. On SQLite servers have their own file."""
-    import uuid
-
-    made: list[str] = []
-
-    def new_user(name: str) -> str:
-        made.append(f"{name}-{uuid.uuid4().hex[:8]}")
-        return made[-1]
-
-    yield new_user
-    if ON_POSTGRES and made:
+async def committed_users(engine: AsyncEngine) -> AsyncIterator[CommittedUsers]:
+    """User ids for a test whose servers commit to the tests' own database (PostgreSQL);
+    what they committed for them is removed after, by the owner, so no later test sees
+    another test's rows. On SQLite servers have their own files."""
+    users = CommittedUsers()
+    yield users
+    if ON_POSTGRES and users.made:
         async with engine.begin() as connection:
             for table in USER_TABLES:
                 await connection.execute(
-                    text(f"DELETE FROM {table} WHERE user_id = ANY(:users)"), {"users": made})
+                    text(f"DELETE FROM {table} WHERE user_id = ANY(:users)"),
+                    {"users": users.made})
 
 
-@pytest.fixture(autouse=True)
-async def leaves_no_rows(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    """On PostgreSQL, servers a test starts commit to the tests' own database: a test whose
-    rows outlive it fails here, by name, instead of a later test counting them. (SQLite's
-    servers have files of their own; its tests' writes are all rolled back.)"""
-    if not ON_POSTGRES:
-        yield
-        return
-    engine: AsyncEngine = request.getfixturevalue("engine")
-    yield
-    checked = [table for table in USER_TABLES if table != "sessions"]  # visits: see below
-    union = " UNION ALL ".join(
-        f"SELECT '{table}' WHERE EXISTS (SELECT 1 FROM {table})" for table in checked)
+async def _tables_with_rows(engine: AsyncEngine) -> list[str]:
+    # Visits are left out: a server records a visit's row when it is first seen, once a
+    # minute at most, and no test counts them across tests.
+    union = " UNION ALL ".join(f"SELECT '{table}' WHERE EXISTS (SELECT 1 FROM {table})"
+                               for table in USER_TABLES if table != "sessions")
     async with engine.connect() as connection:
-        left = (await connection.execute(text(union))).scalars().all()
-    # Visits are left alone: a server records a visit's row when it is first seen, once a
-    # minute at most, and nothing counts them across tests.
-    assert not left, f"committed rows left behind in {left}: use `committed_users`"
+        return list((await connection.execute(text(union))).scalars().all())
+
+
+if ON_POSTGRES:  # SQLite's servers have files of their own; its tests' writes roll back.
+
+    @pytest.fixture(autouse=True)
+    async def leaves_no_rows(engine: AsyncEngine) -> AsyncIterator[None]:
+        """Servers a test starts commit to the tests' own database: a test whose rows
+        outlive it fails here, by name, instead of a later test counting them."""
+        yield
+        left = await _tables_with_rows(engine)
+        assert not left, f"committed rows left behind in {left}: use `committed_users`"
 
 
 @pytest.fixture

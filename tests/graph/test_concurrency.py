@@ -8,7 +8,6 @@ rolled-back test session of the other tests shares one connection and hides the 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,15 +15,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.assistant import Answer, OfflineAssistant, PanicSupport, Turn
 from domain.assistant.breakdown import Breakdown
 from graph.app import create_app
 from graph.migrations import upgrade_head
-from models import AiLog, AuditLog, Conversation, PanicEvent, Task, Visit
-from tests.conftest import DATABASE_URL, ON_POSTGRES, GraphQL, make_settings
+from tests.conftest import DATABASE_URL, ON_POSTGRES, CommittedUsers, GraphQL, make_settings
 
 SIBLINGS = """
 query Siblings($id: ID!) {
@@ -58,14 +55,8 @@ async def real_gql(real_app: FastAPI) -> AsyncIterator[GraphQL]:
 
 
 @pytest.fixture
-async def user(real_app: FastAPI, engine: AsyncEngine) -> AsyncIterator[str]:
-    user_id = f"concurrency-{uuid.uuid4()}"
-    yield user_id
-    # As the owner: the server's role may not delete logs. SQLite's file goes with tmp_path.
-    if ON_POSTGRES:
-        async with engine.begin() as connection:
-            for model in (Task, Conversation, PanicEvent, AiLog, AuditLog):
-                await connection.execute(delete(model).where(model.user_id == user_id))
+def user(committed_users: CommittedUsers) -> str:
+    return committed_users("concurrency")
 
 
 async def _create(gql: GraphQL, user: str, title: str) -> str:
@@ -166,9 +157,10 @@ CLAIM = """mutation($sid: String!) { claimSession(input: {sessionId: $sid}) {
 
 
 async def test_of_two_users_claiming_one_visit_at_once_exactly_one_wins(
-    real_gql: GraphQL, engine: AsyncEngine
+    real_gql: GraphQL, committed_users: CommittedUsers
 ) -> None:
-    visit, claimers = real_gql.visit(), [f"claimer-{uuid.uuid4()}" for _ in range(2)]
+    visit, claimers = real_gql.visit(), [committed_users("claimer") for _ in range(2)]
+    committed_users.also(f"session:{visit.visit_id}")
     sid, headers = visit.text, {"X-Session-Id": visit.text}
     await real_gql.data('mutation { createTask(input: {title: "visitor\'s"}) { __typename } }',
                         user=None, headers=headers)
@@ -182,7 +174,3 @@ async def test_of_two_users_claiming_one_visit_at_once_exactly_one_wins(
         "ClaimSessionSuccess")]
     owned = await real_gql.data("{ tasks { totalCount } }", user=winner)
     assert owned["tasks"]["totalCount"] == 1
-    if ON_POSTGRES:  # as the owner, as `user` cleans up; SQLite's file goes with tmp_path
-        async with engine.begin() as connection:
-            await connection.execute(delete(Task).where(Task.user_id.in_(claimers)))
-            await connection.execute(delete(Visit).where(Visit.session_id == visit.visit_id))

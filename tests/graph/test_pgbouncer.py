@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -164,20 +163,24 @@ async def test_the_viewer_and_the_timeout_stay_inside_their_transaction(bouncer:
 
 
 @needs_pgbouncer
-async def test_notify_in_a_pooled_transaction_reaches_a_direct_listener(bouncer: str) -> None:
-    broker = PostgresBroker(DIRECT_URL)
-    await broker.start()
+async def test_notify_in_a_pooled_transaction_reaches_a_direct_listener(
+    bouncer: str, committed_users: Callable[[str], str],
+) -> None:
     engine = pooled_engine(bouncer)
-    user = f"notified-{uuid.uuid4().hex[:8]}"
+    # NOTIFY wakes the reader, which reads the change from the outbox through the pool.
+    broker = PostgresBroker(DIRECT_URL, factory=create_session_factory(engine))
+    await broker.start()
+    user = committed_users("notified")
     try:
         reader = broker.reader(user)
-        async with create_session_factory(engine)() as session:
-            await broker.publish(session, [Event(EventKind.TASK_DELETED, user, "kept")])
+        # As the server's sessions do: the change outbox's policy admits the viewer's rows.
+        async with viewer_session(create_session_factory(engine), DatabaseViewer(user)) as session:
+            await broker.publish(session, [Event(EventKind.TASK_DELETED, user, 1)])
             await session.commit()
-            await broker.publish(session, [Event(EventKind.TASK_DELETED, user, "rolled back")])
+            await broker.publish(session, [Event(EventKind.TASK_DELETED, user, 2)])
             await session.rollback()
         event = await asyncio.wait_for(reader.get(), 5)
-        assert (event.user_id, event.key) == (user, "kept")
+        assert (event.user_id, event.key) == (user, 1)  # the committed one
         await asyncio.sleep(0.3)
         assert reader.empty()  # the rolled-back one was never sent
     finally:
