@@ -7,11 +7,10 @@ to a request's reads: these tests use the engine and session factory `create_app
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import Executable, delete, func, insert, select
+from sqlalchemy import Executable, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,12 +18,12 @@ from domain.viewers import Viewer
 from graph.execution.database import RequestDatabase
 from graph.pubsub import LocalBroker
 from models import Task
-from tests.conftest import ON_POSTGRES, session_as
+from tests.conftest import ON_POSTGRES, CommittedUsers, session_as
 
 
 @pytest.fixture
-def user() -> str:
-    return f"request-db-{uuid.uuid4()}"
+def user(committed_users: CommittedUsers) -> str:
+    return committed_users("request-db")
 
 
 @pytest.fixture
@@ -34,8 +33,6 @@ async def request_db(
     db = RequestDatabase(real_session_factory, LocalBroker(), Viewer(user))
     yield db
     await db.close()
-    async with session_as(real_session_factory, user) as session, session.begin():
-        await session.execute(delete(Task).where(Task.user_id == user))
 
 
 async def _commit_task(real_session_factory: async_sessionmaker[AsyncSession], user: str) -> None:

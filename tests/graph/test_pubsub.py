@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Collection
 
 import asyncpg
 import pytest
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,7 +31,7 @@ from graph.pubsub import (
     build_broker,
 )
 from models import Task
-from tests.conftest import DATABASE_URL, ON_POSTGRES, session_as
+from tests.conftest import DATABASE_URL, ON_POSTGRES, CommittedUsers, session_as
 
 DELIVERY_TIMEOUT = 5.0
 
@@ -49,11 +49,8 @@ async def broker(
 
 
 @pytest.fixture
-async def user(real_session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[str]:
-    user_id = f"pubsub-{uuid.uuid4()}"
-    yield user_id
-    async with session_as(real_session_factory, user_id) as session, session.begin():
-        await session.execute(delete(Task).where(Task.user_id == user_id))
+def user(committed_users: CommittedUsers) -> str:
+    return committed_users("pubsub")
 
 
 class Refused(Exception):

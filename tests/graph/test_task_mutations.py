@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -12,8 +11,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import delete, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.app import create_app
 from graph.ids import encode_id
@@ -22,9 +21,9 @@ from models import Task, TaskStep
 from tests.conftest import (
     DATABASE_URL,
     ON_POSTGRES,
+    CommittedUsers,
     GraphQL,
     make_settings,
-    session_as,
     table_count,
     visit_whose_row_is_gone,
 )
@@ -678,20 +677,19 @@ async def test_reorder_task_steps_unknown_task_is_not_found(
 
 
 @pytest.fixture
-async def real_gql(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[tuple[GraphQL, str]]:
-    """A client of an app on its own engine, and a fresh user whose tasks are removed after."""
+async def real_gql(
+    committed_users: CommittedUsers, tmp_path: Path
+) -> AsyncIterator[tuple[GraphQL, str]]:
+    """A client of an app on its own engine, and a fresh user whose rows are removed after."""
     url = DATABASE_URL if ON_POSTGRES else f"sqlite+aiosqlite:///{tmp_path / 'real.db'}"
     if not ON_POSTGRES:
         await asyncio.to_thread(upgrade_head, url)
     app = create_app(make_settings(database_url=url))
-    user = f"writer-{uuid.uuid4()}"
+    user = committed_users("writer")
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://real") as client:
             yield GraphQL(client, app.state.resources.settings), user
-        factory = app.state.resources.session_factory
-        async with session_as(factory, user) as session, session.begin():
-            await session.execute(delete(Task).where(Task.user_id == user))
 
 
 async def test_concurrent_step_changes_keep_steps_numbered_one_to_n(
