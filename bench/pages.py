@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from bench.__main__ import SECRET, alternate, print_table, serve
 from bench.ceilings import AUDIT_PAGE, CHAT_PAGE
+from bench.runner import SECRET, alternate, print_table, serve
 from bench.workloads import Request
 from graph.auth import mint_token
 from graph.settings import Settings

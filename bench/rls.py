@@ -26,7 +26,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench.__main__ import ROUNDS, SECRET, Result, drive, serve
+from bench.runner import ROUNDS, SECRET, Result, drive, serve
 from bench.workloads import WORKLOADS
 from graph.auth import mint_token
 from graph.settings import Settings

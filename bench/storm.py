@@ -43,8 +43,8 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.__main__ import _pin, serve
 from bench.counting import statement_counter, statements_counted
+from bench.runner import pin, serve
 from graph.auth import mint_token
 from graph.settings import Settings
 
@@ -100,7 +100,7 @@ def bystander_main(port: int, authorization: str, seconds: float) -> None:
 def bystander(port: int, user: str, seconds: float) -> Iterator[subprocess.Popen[str]]:
     command = [sys.executable, "-m", "bench.storm", "--bystander", str(port),
                f"Bearer {token(user)}", str(seconds)]
-    process = subprocess.Popen(_pin(1) + command, stdout=subprocess.PIPE,
+    process = subprocess.Popen(pin(1) + command, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
         yield process

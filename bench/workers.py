@@ -2,7 +2,7 @@
 PostgreSQL served by 1 worker and by 2 (`serve --workers N`), under the same load.
 
 The database is 20 users x 50 tasks x 10 steps; a request reads a viewer's 50 tasks with all
-their steps (bench/__main__.py's 10-step page). Given `--database-url` (an existing, empty
+their steps (bench/suite.py's 10-step page). Given `--database-url` (an existing, empty
 database; the server connects as that role), the bench migrates and seeds it; otherwise it
 makes a throwaway database on `--admin-url`'s cluster with its two roles, serves it as the
 application role (row-level security on, as in production) and drops it at the end.
@@ -31,8 +31,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.__main__ import ROUNDS, SECRET, STEP_USERS, Result, drive
 from bench.rls import _cli, throwaway_database
+from bench.runner import ROUNDS, SECRET, STEP_USERS, Result, drive
 from bench.workloads import WORKLOADS
 from graph.auth import mint_token
 from graph.settings import Settings, available_cpus

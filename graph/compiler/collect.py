@@ -1,20 +1,24 @@
-"""Which fields a selection asks for on one concrete type, as graphql-core's executor decides.
+"""Which fields a selection asks for on one concrete type: graphql-core's own collection.
 
-`collect` follows graphql-core's `collect_fields`: fields grouped by response key in the
-order they first appear, `@skip`/`@include` evaluated on fields, inline fragments and
-spreads, a fragment applied when its type condition is the type itself or an abstract type
-the type belongs to, each fragment spread once per selection. What graphql-core would treat
-differently (`@defer`, `@stream`, fragment variables, any other executable directive) is
-refused here, so the plan is never built for it.
+`collect_root` and `collect` call graphql-core's `collect_fields` and `collect_subfields`
+(`graphql.execution.collect_fields`, the functions its executor calls; not re-exported by
+`graphql.execution` and documented there as internal, so the lock pins the version and the
+differential tests compare both paths): fields grouped by response key in the order they
+first appear, `@skip`/`@include` evaluated, fragments applied to the type they name or to an
+abstract type the type belongs to, each fragment spread once per selection.
+
+What is ours is only what must differ: graphql-core collects `@defer` into deferred groups,
+lets fragment variables and arguments reach the fields, and ignores any other directive
+(strawberry may act on one), and a plan answers none of these. So `condition_variables`
+refuses a document holding any of them before a plan is built, and collecting refuses a
+deferred group all the same, should one get through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 from graphql import (
-    DirectiveNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -22,16 +26,19 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSkipDirective,
-    InlineFragmentNode,
-    NamedTypeNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
     VariableNode,
-    get_directive_values,
-    is_abstract_type,
-    type_from_ast,
 )
 from graphql.execution import VariableValues
+from graphql.execution.collect_fields import (
+    CollectedFields,
+    FieldDetails,
+    FragmentDetails,
+    collect_fields,
+    collect_subfields,
+)
 
 _CONDITIONS = (GraphQLSkipDirective.name, GraphQLIncludeDirective.name)
 
@@ -42,109 +49,80 @@ class Refused(Exception):
 
 
 Fragments = dict[str, FragmentDefinitionNode]
+Collected = dict[str, list[FieldNode]]  # response key -> its field nodes, in document order
 
 
-def included(node: Any, variables: VariableValues) -> bool:
-    """graphql-core's `should_include_node`: @skip wins over @include."""
-    if not node.directives:
-        return True
-    for directive in node.directives:
-        if directive.name.value not in _CONDITIONS:
-            raise Refused(f"directive @{directive.name.value}")
-    skip = get_directive_values(GraphQLSkipDirective, node, variables)
-    if skip and skip["if"]:
-        return False
-    include = get_directive_values(GraphQLIncludeDirective, node, variables)
-    return not (include is not None and not include["if"])
+def fragment_details(fragments: Fragments) -> dict[str, FragmentDetails]:
+    """The fragments as graphql-core's collection takes them: with no variable signatures,
+    as fragment variables are refused (`condition_variables`)."""
+    return {name: FragmentDetails(definition) for name, definition in fragments.items()}
 
 
-def _applies(schema: GraphQLSchema, condition: NamedTypeNode | None,
-             runtime: GraphQLObjectType) -> bool:
-    if condition is None:
-        return True
-    named = type_from_ast(schema, condition)
-    if named is runtime:
-        return True
-    return is_abstract_type(named) and schema.is_sub_type(named, runtime)
+def collect_root(
+    schema: GraphQLSchema,
+    fragments: dict[str, FragmentDetails],
+    variables: VariableValues,
+    operation: OperationDefinitionNode,
+    root: GraphQLObjectType,
+) -> Collected:
+    """The operation's root fields, as graphql-core's executor collects them."""
+    return _nodes(collect_fields(schema, fragments, variables, root, operation))
 
 
 def collect(
     schema: GraphQLSchema,
-    fragments: Fragments,
-    runtime: GraphQLObjectType,
-    selection_sets: Iterable[SelectionSetNode],
+    fragments: dict[str, FragmentDetails],
     variables: VariableValues,
-) -> dict[str, list[FieldNode]]:
-    """The response keys of `selection_sets` (one field's merged selections) on `runtime`."""
-    grouped: dict[str, list[FieldNode]] = {}
-    visited: set[str] = set()
-    for selection_set in selection_sets:
-        _visit(schema, fragments, runtime, selection_set, variables, grouped, visited)
-    return grouped
+    operation: OperationDefinitionNode,
+    runtime: GraphQLObjectType,
+    nodes: Sequence[FieldNode],
+) -> Collected:
+    """The response keys of the merged selections of one field's `nodes` on `runtime`. No
+    node is deferred or holds fragment variables (refused), so each one's details are the
+    node alone, as graphql-core's executor would make them."""
+    details = [FieldDetails(node, None) for node in nodes]
+    return _nodes(collect_subfields(schema, fragments, variables, operation, runtime, details))
 
 
-def _visit(
-    schema: GraphQLSchema,
-    fragments: Fragments,
-    runtime: GraphQLObjectType,
-    selection_set: SelectionSetNode,
-    variables: VariableValues,
-    grouped: dict[str, list[FieldNode]],
-    visited: set[str],
-) -> None:
-    for selection in selection_set.selections:
-        if not included(selection, variables):
-            continue
-        if isinstance(selection, FieldNode):
-            key = selection.alias.value if selection.alias else selection.name.value
-            grouped.setdefault(key, []).append(selection)
-        elif isinstance(selection, InlineFragmentNode):
-            if _applies(schema, selection.type_condition, runtime):
-                _visit(schema, fragments, runtime, selection.selection_set, variables,
-                       grouped, visited)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if getattr(selection, "arguments", None):
-                raise Refused("fragment arguments")
-            fragment = fragments.get(name)
-            if fragment is None or not _applies(schema, fragment.type_condition, runtime):
-                continue
-            if name in visited:
-                continue
-            visited.add(name)
-            _visit(schema, fragments, runtime, fragment.selection_set, variables,
-                   grouped, visited)
+def _nodes(collected: CollectedFields) -> Collected:
+    if collected.new_defer_usages:
+        raise Refused("@defer")
+    return {key: [details.node for details in group]
+            for key, group in collected.grouped_field_set.items()}
 
 
 def condition_variables(
     operation: OperationDefinitionNode, fragments: Fragments
 ) -> tuple[str, ...]:
     """The variables `@skip`/`@include` read anywhere in the operation: the plan depends on
-    their values and on nothing else of the variables (arguments are read at run time)."""
+    their values and on nothing else of the variables (arguments are read at run time).
+    Refuses what graphql-core's collection would treat otherwise than a plan can: any other
+    directive (`@defer`, or one strawberry acts on), fragment variables and arguments."""
     if operation.directives:
         raise Refused("operation directives")
     for fragment in fragments.values():
-        if getattr(fragment, "variable_definitions", None) or fragment.directives:
+        if fragment.variable_definitions or fragment.directives:
             raise Refused("fragment variables or directives")
     names: dict[str, None] = {}
     for selection_set in [operation.selection_set,
                           *(fragment.selection_set for fragment in fragments.values())]:
-        for directive in _directives(selection_set):
-            for argument in directive.arguments or ():
-                if isinstance(argument.value, VariableNode):
-                    names[argument.value.name.value] = None
+        for selection in _selections(selection_set):
+            if isinstance(selection, FragmentSpreadNode) and selection.arguments:
+                raise Refused("fragment arguments")
+            for directive in selection.directives or ():
+                if directive.name.value not in _CONDITIONS:
+                    raise Refused(f"directive @{directive.name.value}")
+                for argument in directive.arguments or ():
+                    if isinstance(argument.value, VariableNode):
+                        names[argument.value.name.value] = None
     return tuple(names)
 
 
-def _directives(selection_set: SelectionSetNode) -> Iterator[DirectiveNode]:
+def _selections(selection_set: SelectionSetNode) -> Iterator[SelectionNode]:
     stack: list[SelectionSetNode] = [selection_set]
     while stack:
         for selection in stack.pop().selections:
-            yield from selection.directives or ()
+            yield selection
             inner = getattr(selection, "selection_set", None)
             if inner is not None:
                 stack.append(inner)
-
-
-def field_sets(nodes: Sequence[FieldNode]) -> list[SelectionSetNode]:
-    return [node.selection_set for node in nodes if node.selection_set is not None]

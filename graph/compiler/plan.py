@@ -2,14 +2,14 @@
 
 A plan is made for one operation of one document and one set of `@skip`/`@include` values
 (`graph/compiler/collect.py` decides which fields are in it, as graphql-core would). Each
-field is one of four kinds:
+field is one of four kinds, one class each (graph/compiler/kinds.py):
 
-- `__typename`: the concrete type's name, known here;
-- an attribute: a strawberry field with no resolver and no extensions, which strawberry
+- `Typename`, `__typename`: the concrete type's name, known here;
+- `Attribute`: a strawberry field with no resolver and no extensions, which strawberry
   answers with `getattr(source, python_name)`;
-- a Relay `id`: `relay.Node`'s own id resolver on a type that does not override how ids are
+- `RelayId`: `relay.Node`'s own id resolver on a type that does not override how ids are
   made: `base64("Type:" + str(key))`, what strawberry's `GlobalID` serializes to;
-- a call: the field's own strawberry resolver, called as strawberry calls it (its
+- `Resolved`: the field's own strawberry resolver, called as strawberry calls it (its
   `get_arguments`, then `get_result`) with graphql-core's coerced arguments. A resolver that
   takes `info` is called only if `CONTEXT_RESOLVERS` names it, with a `CompiledInfo` that
   has `context` and `selected_fields` and nothing else (graph/compiler/run.py).
@@ -60,7 +60,23 @@ from strawberry import relay
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-from graph.compiler.collect import Fragments, Refused, collect, field_sets
+from graph.compiler.collect import (
+    Collected,
+    Fragments,
+    Refused,
+    collect,
+    collect_root,
+    fragment_details,
+)
+from graph.compiler.kinds import (
+    Attribute,
+    Call,
+    Complete,
+    FieldPlan,
+    RelayId,
+    Resolved,
+    Typename,
+)
 
 # Resolvers that read nothing of `info` but `info.context` (and, for the task page's
 # look-ahead, `info.selected_fields`): the compiler may call them. Any other attribute of
@@ -86,34 +102,15 @@ CONTEXT_RESOLVERS: frozenset[tuple[str, str]] = frozenset({
 _NODE_ID = relay.Node._id.__func__
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
-TYPENAME, ATTRIBUTE, RELAY_ID, CALL = range(4)
 _UNCHANGED = ((GraphQLString, str), (GraphQLID, str), (GraphQLBoolean, bool))
-
-Complete = Callable[[Any, Any], Any]  # (value, run) -> the response value
-
 
 class Fallback(Exception):
     """The answer would differ from graphql-core's (an error, most likely): the operation is
     executed again by the standard executor."""
 
 
-@dataclass(eq=False)
-class Call:
-    """A field answered by its own resolver."""
-
-    definition: StrawberryField
-    field: GraphQLField
-    nodes: list[FieldNode]
-    parent: GraphQLObjectType
-    takes_arguments: bool
-
-
 # The field a completion is for: its parent type and its definition.
 Site = tuple[GraphQLObjectType, GraphQLField]
-
-# (response key, kind, attribute / type name / (id attribute, type name) / Call, the Node
-# class an id is made for, completion)
-FieldPlan = tuple[str, int, Any, Any, Complete | None]
 
 
 @dataclass(eq=False)
@@ -137,7 +134,9 @@ class Compiler:
                  variables: VariableValues) -> None:
         self.schema = schema
         self.fragments = fragments
+        self.details = fragment_details(fragments)  # as graphql-core's collection takes them
         self.variables = variables
+        self.operation_node: OperationDefinitionNode | None = None
         self.selections: dict[tuple[str, tuple[int, ...]], tuple[FieldPlan, ...]] = {}
         self.fields = 0
         self.calls: list[Call] = []
@@ -146,8 +145,9 @@ class Compiler:
         root = self.schema._schema.query_type  # the strawberry schema's graphql-core schema
         if operation.operation.value != "query" or root is None:
             raise Refused("not a query")
-        grouped = collect(self.schema._schema, self.fragments, root, [operation.selection_set],
-                          self.variables)
+        self.operation_node = operation
+        grouped = collect_root(self.schema._schema, self.details, self.variables, operation,
+                               root)
         fields: list[FieldPlan] = []
         refused: dict[str, list[FieldNode]] = {}
         for key, nodes in grouped.items():  # root fields are independent: refused one by one
@@ -160,20 +160,28 @@ class Compiler:
         return Plan(tuple(fields), root, self.fragments, 2_000 + 400 * self.fields, self.calls,
                     refused, tuple(grouped) if refused else ())
 
-    def selection(self, runtime: GraphQLObjectType, sets: Sequence[Any]) -> tuple[FieldPlan, ...]:
-        key = (runtime.name, tuple(id(selection_set) for selection_set in sets))
+    def selection(self, runtime: GraphQLObjectType,
+                  nodes: Sequence[FieldNode]) -> tuple[FieldPlan, ...]:
+        """The sub-plan of one field's merged `nodes` on `runtime`."""
+        key = (runtime.name, tuple(id(node.selection_set) for node in nodes
+                                   if node.selection_set is not None))
         known = self.selections.get(key)
         if known is None:
-            grouped = collect(self.schema._schema, self.fragments, runtime, sets, self.variables)
-            known = tuple(self.field(runtime, name, nodes) for name, nodes in grouped.items())
+            known = tuple(self.field(runtime, name, nodes)
+                          for name, nodes in self._collect(runtime, nodes).items())
             self.selections[key] = known
         return known
+
+    def _collect(self, runtime: GraphQLObjectType, nodes: Sequence[FieldNode]) -> Collected:
+        assert self.operation_node is not None  # set by `operation`, which every plan starts
+        return collect(self.schema._schema, self.details, self.variables, self.operation_node,
+                       runtime, nodes)
 
     def field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> FieldPlan:
         self.fields += 1
         name = nodes[0].name.value
         if name == "__typename":
-            return (key, TYPENAME, parent.name, None, None)
+            return Typename(key, parent.name)
         if name.startswith("__"):
             raise Refused("introspection")
         graphql_field = parent.fields[name]
@@ -185,15 +193,15 @@ class Compiler:
         if resolver is None:
             if definition.default_resolver is not getattr or graphql_field.args:
                 raise Refused(f"{parent.name}.{name}: a custom default resolver")
-            return (key, ATTRIBUTE, definition.python_name, None, complete)
+            return Attribute(key, definition.python_name, complete)
         relay_id = _relay_id(parent, definition)
         if relay_id is not None:
-            return (key, RELAY_ID, (relay_id.resolve_id_attr(), parent.name), relay_id, None)
+            return RelayId(key, relay_id.resolve_id_attr(), parent.name, relay_id)
         if resolver.info_parameter is not None and (parent.name, name) not in CONTEXT_RESOLVERS:
             raise Refused(f"{parent.name}.{name}: a resolver that reads info")
         call = Call(definition, graphql_field, nodes, parent, bool(graphql_field.args))
         self.calls.append(call)
-        return (key, CALL, call, None, complete)
+        return Resolved(key, call, complete)
 
     def completion(self, output: GraphQLOutputType, nodes: list[FieldNode], site: Site) -> Complete:
         if isinstance(output, GraphQLNonNull):
@@ -205,7 +213,7 @@ class Compiler:
         if is_leaf_type(output):
             return _leaf(output.coerce_output_value, output)
         if isinstance(output, GraphQLObjectType):
-            fields = self.selection(output, field_sets(nodes))
+            fields = self.selection(output, nodes)
             return _object(fields, output.is_type_of)
         if isinstance(output, GraphQLInterfaceType | GraphQLUnionType):
             return self.abstract(output, nodes, site)

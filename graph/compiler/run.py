@@ -23,7 +23,8 @@ from strawberry.relay.utils import to_base64
 from strawberry.schema.schema_converter import get_arguments
 from strawberry.types.nodes import Selection, convert_selections
 
-from graph.compiler.plan import ATTRIBUTE, RELAY_ID, TYPENAME, Call, Fallback, FieldPlan, Plan
+from graph.compiler.kinds import Attribute, Call, FieldPlan, RelayId, Typename
+from graph.compiler.plan import Fallback, Plan
 
 
 class _SelectionSource:
@@ -97,24 +98,25 @@ class Run:
 
     def write(self, fields: tuple[FieldPlan, ...], source: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key, kind, what, node, complete in fields:
-            if kind == ATTRIBUTE:
-                out[key] = complete(getattr(source, what), self)  # type: ignore[misc]  # set for attributes
-            elif kind == RELAY_ID:
-                value = getattr(source, what[0])
-                if type(source) is not node or value is None:
+        # By exact class, the most common kind first (graph/compiler/kinds.py says why).
+        for field in fields:
+            if type(field) is Attribute:
+                out[field.key] = field.complete(getattr(source, field.attribute), self)
+            elif type(field) is RelayId:
+                value = getattr(source, field.attribute)
+                if type(source) is not field.node or value is None:
                     raise Fallback("an id strawberry would make otherwise")
-                out[key] = to_base64(what[1], str(value))
-            elif kind == TYPENAME:
-                out[key] = what
-            else:
-                value = self.call(what, source)
+                out[field.key] = to_base64(field.type_name, str(value))
+            elif type(field) is Typename:
+                out[field.key] = field.name
+            else:  # Resolved
+                value = self.call(field.call, source)
                 if isawaitable(value):
-                    out[key] = None  # keeps the key's place; filled in by `_later`
-                    self.pending.append((value, complete, out, key))
+                    out[field.key] = None  # keeps the key's place; filled in by `_later`
+                    self.pending.append((value, field.complete, out, field.key))
                     self._made.append(value)
                 else:
-                    out[key] = complete(value, self)  # type: ignore[misc]  # set for calls
+                    out[field.key] = field.complete(value, self)
         return out
 
     def call(self, call: Call, source: Any) -> Any:

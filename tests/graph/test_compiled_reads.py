@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from hypothesis_graphql import strategies as gql_st
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import graph.compiler
+import graph.compiler.kinds
 import graph.compiler.plan
 import graph.compiler.run
 from graph.cli import render_schema
@@ -364,7 +365,8 @@ async def test_a_plan_that_swaps_two_fields_is_caught(
     def swapped(self: Any, parent: Any, key: str, nodes_: Any) -> Any:
         planned = real(self, parent, key, nodes_)
         if key == "title":  # the planted bug: `title` answered from `kind`
-            return (planned[0], planned[1], "kind", *planned[3:])
+            assert isinstance(planned, graph.compiler.kinds.Attribute)
+            return replace(planned, attribute="kind")
         return planned
 
     monkeypatch.setattr(graph.compiler.plan.Compiler, "field", swapped)
