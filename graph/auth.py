@@ -51,11 +51,13 @@ class AuthenticationFailed(Exception):
         self.message = message
 
 
-def log_refusal(error: AuthenticationFailed, path: str) -> None:
+def log_refusal(error: AuthenticationFailed, path: str, answer: str = "401") -> None:
     """One line on the server's log for a refused token: the reason (expired, bad signature,
-    malformed...) and where, never the token, so whoever runs the server sees why a client
-    got 401 while the client only saw the answer."""
-    logger.warning("401 refused a bearer token: %s", error.message, extra={"path": path})
+    malformed...), where, and the answer (HTTP's 401, or a WebSocket's close 4403), never the
+    token, so whoever runs the server sees why a client was refused while the client only
+    saw the answer."""
+    logger.warning("%s refused a bearer token: %s", answer, error.message,
+                   extra={"path": path})
 
 
 class ConfigurationError(Exception):

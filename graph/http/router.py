@@ -38,7 +38,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from graph.auth import AuthenticationFailed
+from graph.auth import AuthenticationFailed, log_refusal
 from graph.context import Context, resolve_viewer
 from graph.errors import SERVICE_UNAVAILABLE
 from graph.http.batching import BatchRefused, check_cost, check_items, check_size
@@ -254,6 +254,7 @@ class ClarityRouter(GraphQLRouter[Context, None]):
                     context.resources, str(authorization), context.viewer.session_id
                 )
             except AuthenticationFailed as error:
+                log_refusal(error, "/graphql", answer="WebSocket 4403")
                 raise ConnectionRejectionError({"message": error.message}) from error
             context.act_as(viewer)
         context.live_connection = context.resources.live.connect(context)

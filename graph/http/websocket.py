@@ -49,6 +49,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from graph.auth import AuthenticationFailed, log_refusal
 from graph.context import Context
 from graph.http.persisted import PersistedQueryError
 from graph.live import (
@@ -287,6 +288,8 @@ class ClarityTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         leeway = self.context.settings.jwt_leeway_seconds
         await asyncio.sleep(max(0.0, expires_at + leeway - time.time()))
+        log_refusal(AuthenticationFailed("The token has expired."), "/graphql",
+                    answer=f"WebSocket {TOKEN_EXPIRED}")
         # The client may be gone already; then there is nothing to close.
         with contextlib.suppress(Exception):
             await self.websocket.close(code=TOKEN_EXPIRED, reason="The token has expired.")

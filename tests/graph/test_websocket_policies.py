@@ -253,6 +253,25 @@ async def test_a_socket_is_closed_when_its_token_expires(
             headers={"Authorization": f"Bearer {short}"},
         )
     assert response.status_code == 401
+    assert refusal_lines(strict[1], "WebSocket 4403") == ["The token has expired."]
+
+
+def refusal_lines(workdir: Path, answer: str) -> list[str]:
+    """The reasons the server logged for refusing a token with `answer`."""
+    prefix = f"{answer} refused a bearer token: "
+    lines = "".join(log.read_text() for log in workdir.glob("server-*.log")).splitlines()
+    return [line.split(prefix, 1)[1].split('"')[0] for line in lines if prefix in line]
+
+
+async def test_a_forged_token_at_connection_init_is_closed_4403_and_logged_with_its_reason(
+    strict: tuple[str, Path], connect: Any
+) -> None:
+    before = len(refusal_lines(strict[1], "WebSocket 4403"))
+    socket = await connect(strict[0], init=False)
+    await socket.send({"type": "connection_init", "payload": {"authorization": "Bearer forged"}})
+    assert (await socket.closed())[0] == 4403
+    reasons = refusal_lines(strict[1], "WebSocket 4403")[before:]
+    assert len(reasons) == 1 and "forged" not in reasons[0]
 
 
 MALFORMED = {
