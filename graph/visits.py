@@ -16,26 +16,23 @@ holds locks for long.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.viewers import Viewer
 from domain.visit_credentials import VisitSigner, derive_key
 from domain.visits import VisitPolicy, Visits, prune_expired
 from graph.auth import ConfigurationError, hs_secret, load_dev_secret
-from graph.execution.database import RequestDatabase
-from graph.observability import FirstThenCounted
+from graph.pruning import Pruning, pruning_task
+from graph.pruning import prune_once as run_once
 from graph.pubsub import LocalBroker
 from graph.secret_strength import GENERATE_A_SECRET, secret_weakness
 from graph.settings import Settings
 
 logger = logging.getLogger(__name__)
-PRUNE_FAILURES = FirstThenCounted(logger, "pruning visits failed", level=logging.WARNING)
+
 PRUNE_BATCH = 1_000
 PRUNE_BATCHES = 10
 
@@ -69,52 +66,26 @@ def visit_key(settings: Settings) -> bytes:
     return derive_key(load_dev_secret(settings, create=True))
 
 
-@asynccontextmanager
-async def pruning(
+def visit_pruning(retention_days: int, interval_seconds: float = 0.0) -> Pruning:
+    """Pruning visits unseen for `retention_days` (graph/pruning.py runs it)."""
+
+    async def delete(session: AsyncSession, rows: int) -> int:
+        return await prune_expired(session, retention_days=retention_days, max_rows=rows)
+
+    return Pruning(f"visits unseen for {retention_days} days", interval_seconds, delete,
+                   PRUNE_BATCH, PRUNE_BATCHES)
+
+
+def pruning(
     factory: async_sessionmaker[AsyncSession], broker: LocalBroker, settings: Settings
-) -> AsyncIterator[asyncio.Task[None]]:
+) -> AbstractAsyncContextManager[asyncio.Task[None]]:
     """The lifespan's pruning task: running inside the block, cancelled at its end."""
-    task = asyncio.create_task(_prune_forever(factory, broker, settings), name="prune visits")
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _prune_forever(
-    factory: async_sessionmaker[AsyncSession], broker: LocalBroker, settings: Settings
-) -> None:
-    while True:
-        await asyncio.sleep(settings.visit_prune_interval_seconds)
-        try:
-            deleted = await prune_once(factory, broker, settings.visit_retention_days)
-        except Exception as error:  # an outage, say: the next run tries again
-            PRUNE_FAILURES.failed("could not prune visits", exc_info=error)
-        else:
-            PRUNE_FAILURES.recovered()
-            if deleted:
-                logger.info("pruned %d visits unseen for %d days", deleted,
-                            settings.visit_retention_days)
+    every = visit_pruning(settings.visit_retention_days, settings.visit_prune_interval_seconds)
+    return pruning_task(every, factory, broker)
 
 
 async def prune_once(
     factory: async_sessionmaker[AsyncSession], broker: LocalBroker, retention_days: int
 ) -> int:
-    """One run: up to PRUNE_BATCHES transactions of PRUNE_BATCH deletions; the number deleted.
-    Written as any write is (SQLite's write turn included), acting for nobody."""
-    total = 0
-    for _ in range(PRUNE_BATCHES):
-        db = RequestDatabase(factory, broker, Viewer(user_id=None))
-        try:
-            async with db.transaction() as session:
-                deleted = await prune_expired(
-                    session, retention_days=retention_days, max_rows=PRUNE_BATCH
-                )
-        finally:
-            await db.close()
-        total += deleted
-        if deleted < PRUNE_BATCH:
-            break
-    return total
+    """One run: up to PRUNE_BATCHES transactions of PRUNE_BATCH deletions; the number deleted."""
+    return await run_once(visit_pruning(retention_days), factory, broker)
