@@ -1,6 +1,6 @@
 """Changes the domain announces: staged on the session during a transaction, recorded in the
 change outbox (models/outbox.py) in that same transaction just before its commit, and read
-back by subscribers after it (graph/pubsub.py wakes them, graph/live/ delivers).
+back by subscribers after it (graph/pubsub/ wakes them, graph/live/ delivers).
 
 An event is small on purpose: its kind, the owner it is for, and the key of the row it
 names, plus, once recorded, its outbox id (its place in commit order, a client's cursor).

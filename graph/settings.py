@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     # budget, refilled at this rate up to the burst; a user past it waits (per process).
     live_cost_per_second: float = Field(default=10_000, gt=0)
     live_cost_burst: float = Field(default=20_000, gt=0)
-    # Events waiting to be delivered (graph/pubsub.py Backlog): past either, the stream
+    # Events waiting to be delivered (graph/pubsub/ Backlog): past either, the stream
     # furthest behind is ended with FELL_BEHIND. Results waiting to be sent on one socket,
     # in characters of JSON, and on all sockets: past either, the subscription whose result
     # does not fit is ended with FELL_BEHIND.

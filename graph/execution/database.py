@@ -198,7 +198,7 @@ class RequestDatabase:
                     await session.connection(execution_options={SQLITE_IMMEDIATE: True})
                     yield session
                     await session.flush()  # staged rows get their ids
-                    # Recorded in the change outbox, with their ids (graph/pubsub.py).
+                    # Recorded in the change outbox, with their ids (graph/pubsub/).
                     events = await self._broker.publish(session, staged(session))
                 self._worked = True  # committed
             finally:

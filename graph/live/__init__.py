@@ -18,7 +18,7 @@ policy is decided here, so it is the same on every transport:
   they run a few at a time. That is what bounds 400 distinct selections, which sharing
   cannot.
 - **Bounded waiting, never a silent drop**: events waiting per user and per process
-  (graph/pubsub.py), results waiting to be sent per socket and per process (feeds.py,
+  (graph/pubsub/), results waiting to be sent per socket and per process (feeds.py,
   hub.py): past a bound, the subscription furthest behind ends with an `error` FELL_BEHIND;
   the others carry on.
 - **Resuming** (graph/live/resume.py): a change stream given `after` (a cursor it

@@ -19,7 +19,7 @@ DELIVERIES_AT_ONCE at a time (from `spend` to `finished`), so a burst of cheap o
 hold the connection pool (20 connections by default) that other users' requests wait for.
 
 What it costs: a user's deliveries past the burst arrive late, not lost, unless they wait
-so long that their backlog overflows (graph/pubsub.py), which ends the stream furthest behind
+so long that their backlog overflows (graph/pubsub/), which ends the stream furthest behind
 with FELL_BEHIND. The budget is per process: with N processes a user may spend N times it.
 """
 

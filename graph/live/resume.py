@@ -4,7 +4,7 @@ Every change a stream delivers carries its cursor (`cursor` on the change types)
 outbox id (models/outbox.py), opaque to clients (base64url of `change:<id>`). A client that
 lost its connection subscribes again with `after: <the last cursor it received>` and is
 given, in commit order, every change of its own committed after that one, then what commits
-next, with no gap and no duplicate between the two (graph/pubsub.py: the reader reads the
+next, with no gap and no duplicate between the two (graph/pubsub/: the reader reads the
 outbox after an id, whether replaying or live).
 
 A cursor is honoured while its own change is kept: pruning (CHANGE_RETENTION_SECONDS) deletes

@@ -26,7 +26,7 @@ async def deliveries(
     context: Context, kinds: Collection[str], after: str | None = None
 ) -> AsyncGenerator[Event, None]:
     """The viewer's events of `kinds`, in commit order; `FELL_BEHIND` if they waited past the
-    backlog (graph/pubsub.py). In a live stream the events are its reader's, which listens
+    backlog (graph/pubsub/). In a live stream the events are its reader's, which listens
     from the moment the subscription was accepted; elsewhere (a test running the schema
     alone) from now, unpaced. With `after` (a change's cursor, graph/live/resume.py), first
     every change recorded after that one: CURSOR_EXPIRED or BAD_USER_INPUT, before any

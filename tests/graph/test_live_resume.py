@@ -1,4 +1,4 @@
-"""Resumable change streams (graph/live/resume.py, graph/pubsub.py, the change outbox).
+"""Resumable change streams (graph/live/resume.py, graph/pubsub/, the change outbox).
 
 Over real uvicorn processes and a real WebSocket client: a subscriber disconnects, changes
 are committed (mutations, a bulk one among them), it reconnects with its last cursor and is

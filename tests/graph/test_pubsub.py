@@ -1,4 +1,4 @@
-"""Announcing committed changes to subscribers (`graph/pubsub.py`, `RequestDatabase.transaction`).
+"""Announcing committed changes to subscribers (`graph/pubsub/`, `RequestDatabase.transaction`).
 
 Through the real engine: the harness's rolled-back transaction would swallow PostgreSQL's
 NOTIFY (it is delivered on commit only). The bounds are tested on an outbox in memory.
@@ -235,7 +235,7 @@ async def test_a_listen_connection_that_fails_to_listen_is_closed(
     assert len(opened) == 1 and opened[0].is_closed()
 
 
-# What waits is bounded, and whatever is dropped is told (graph/pubsub.py Backlog).
+# What waits is bounded, and whatever is dropped is told (graph/pubsub/ Backlog).
 
 
 class Outbox:
