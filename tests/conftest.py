@@ -196,14 +196,19 @@ async def committed_users(engine: AsyncEngine) -> AsyncIterator[Callable[[str], 
 
 
 @pytest.fixture(autouse=True)
-async def leaves_no_rows(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+def leaves_no_rows(request: pytest.FixtureRequest) -> None:
     """On PostgreSQL, servers a test starts commit to the tests' own database: a test whose
     rows outlive it fails here, by name, instead of a later test counting them. (SQLite's
-    servers have files of their own; its tests' writes are all rolled back.)"""
-    if not ON_POSTGRES:
-        yield
-        return
-    engine: AsyncEngine = request.getfixturevalue("engine")
+    servers have files of their own; its tests' writes are all rolled back.) A plain fixture
+    that asks for the async one: an async fixture that sets another up
+    (`getfixturevalue("engine")`) does so inside pytest-asyncio's running loop, which
+    refuses it ("Runner.run() cannot be called from a running event loop")."""
+    if ON_POSTGRES:
+        request.getfixturevalue("no_rows_left")
+
+
+@pytest.fixture
+async def no_rows_left(engine: AsyncEngine) -> AsyncIterator[None]:
     yield
     checked = [table for table in USER_TABLES if table != "sessions"]  # visits: see below
     union = " UNION ALL ".join(
