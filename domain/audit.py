@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -33,8 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import days
+from domain import days, scope
 from domain.validation import text_problem
+from domain.viewers import Viewer
 from models.audit import (
     CLIENT,
     DOCUMENT_TYPE_MAX,
@@ -236,6 +237,19 @@ def filtered(statement: Select[Any], where: LogFilter) -> Select[Any]:
     if where.created_before is not None:
         statement = statement.where(AuditLog.created_at < where.created_before)
     return statement
+
+
+def readable(
+    viewer: Viewer, user_id: str | None, where: Callable[[], LogFilter]
+) -> Select[Any]:
+    """The rows `viewer` may read (an admin: everyone's, or `user_id`'s), filtered. The
+    scope comes first: naming another user is Forbidden before `where` is checked."""
+    return filtered(scope.audit_logs(viewer, user_id), where())
+
+
+def readable_across_users(viewer: Viewer, user_id: str | None, where: LogFilter) -> Select[Any]:
+    """Admins only (anyone else is Forbidden): every user's rows, or `user_id`'s, filtered."""
+    return filtered(scope.all_audit_logs(viewer, user_id), where)
 
 
 # Aggregates ---------------------------------------------------------------------------------

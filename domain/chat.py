@@ -1,4 +1,6 @@
-"""Chat writes: conversations and their messages.
+"""Chat writes: conversations and their messages, the checks of what a viewer sends, and the
+use cases of renaming and deleting a conversation (a message and its answer are the
+assistant's: `domain.assistant.conversation`).
 
 A conversation's `updated_at` is its last message's time (domain.md: it "moves with every new
 message"), or its creation time while it has none: only `add_message` moves it, so renaming,
@@ -14,10 +16,46 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
-from domain.errors import NotFound
+from domain.errors import NotFound, Ref
 from domain.events import EventKind, stage
+from domain.validation import Checks, text_problem
 from models import Conversation, Message
 from models.base import utcnow
+from models.chat import CONVERSATION_TITLE_MAX, MESSAGE_CONTENT_MAX
+
+
+def message_content(checks: Checks, field: str, content: str | None) -> str:
+    """A message as sent (not trimmed): not blank, storable, within its limit."""
+    if content is None or not content.strip():
+        checks.fail(field, "must not be empty")
+    elif (problem := text_problem(content)) is not None:  # NUL, lone surrogates
+        checks.fail(field, problem)
+    elif len(content) > MESSAGE_CONTENT_MAX:
+        checks.fail(field, f"must be at most {MESSAGE_CONTENT_MAX} characters")
+    return content or ""
+
+
+def title_text(checks: Checks, title: str | None) -> str | None:
+    """A conversation's title, trimmed; None (no title) when null or blank."""
+    return checks.text("title", title, max_len=CONVERSATION_TITLE_MAX, required=False) or None
+
+
+async def rename(
+    session: AsyncSession, user_id: str, conversation: Ref[str], title: str | None
+) -> Conversation:
+    """The viewer's conversation with a new title (null or blank clears it)."""
+    found = await owned_conversation(session, user_id, conversation.key_of(Conversation))
+    checks = Checks()
+    text = title_text(checks, title)
+    checks.raise_if_any()
+    return await rename_conversation(session, found, text)
+
+
+async def remove(session: AsyncSession, user_id: str, conversation: Ref[str]) -> Conversation:
+    """The viewer's conversation deleted with its messages; answers it (its key), gone."""
+    found = await owned_conversation(session, user_id, conversation.key_of(Conversation))
+    await delete_conversation(session, found)
+    return found
 
 
 async def owned_conversation(

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
 
 
 class DomainError(Exception):
@@ -34,6 +38,22 @@ class NotFound(DomainError):
         self.entity = entity
         self.key = key
         self.named = named
+
+
+@dataclass(frozen=True)
+class Ref(Generic[K]):
+    """A row as the caller named it: its key, or None when the name held none (a malformed
+    id), with the name as sent, so that a use case answers NotFound for it where it would
+    answer NotFound for a missing row (after the checks that come first, in one transaction)."""
+
+    key: K | None
+    named: str
+
+    def key_of(self, entity: type) -> K:
+        """The key, or NotFound naming what was sent."""
+        if self.key is None:
+            raise NotFound(entity, None, named=self.named)
+        return self.key
 
 
 class Invalid(DomainError):

@@ -1,4 +1,4 @@
-"""What the lists of conversations, messages and panic events can be filtered by: checked
+"""What the lists of tasks, conversations, messages and panic events can be filtered by: checked
 values (hashable, so the request's loaders can batch parents that ask the same) and the SQL
 conditions they add to an already scoped statement.
 
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, or_
 
 from domain.errors import Invalid
 from domain.validation import text_problem
-from models import Conversation, Message, PanicEvent
+from models import Conversation, Message, PanicEvent, Task
 from models.folding import contains
 
 
@@ -57,6 +57,29 @@ def _within(
     if before is not None:
         statement = statement.where(column < before)
     return statement
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    status: tuple[str, ...] | None = None  # any of these; empty matches none, as `IN ()`
+    completed: bool | None = None  # completed, or any other status
+    kind: str | None = None
+    search: str | None = None  # in the title or the description
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    def apply(self, statement: Select[Any]) -> Select[Any]:
+        if self.status is not None:
+            statement = statement.where(Task.status.in_(self.status))
+        if self.completed is not None:
+            done = Task.status == "completed"
+            statement = statement.where(done if self.completed else ~done)
+        if self.kind is not None:
+            statement = statement.where(Task.kind == self.kind)
+        if self.search is not None:
+            statement = statement.where(or_(contains(Task.title_folded, self.search),
+                                            contains(Task.description_folded, self.search)))
+        return _within(statement, Task.created_at, self.created_after, self.created_before)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""Panic and grounding writes, each run inside the caller's transaction.
+"""Panic and grounding writes, each run inside the caller's transaction, and the use cases
+of marking an exercise done and an event resolved (pressing the button is the assistant's:
+`domain.assistant.panics`).
 
 Reads of the viewer's rows go through `domain.scope`. Marking an exercise completed or an
 event resolved is idempotent: the row is locked first (FOR UPDATE on PostgreSQL; SQLite's
@@ -13,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scope
 from domain.assistant.grounding import ExerciseChoice
-from domain.errors import NotFound
+from domain.errors import NotFound, Ref
 from domain.events import EventKind, stage
 from domain.sessions import known_visit
 from models import GroundingExercise, PanicEvent
@@ -108,3 +110,17 @@ async def complete_exercise(
         stage(session, EventKind.EXERCISE_COMPLETED, user_id, exercise)
     event = await owned_event(session, user_id, exercise.panic_event_id)
     return exercise, event
+
+
+async def complete_grounding_exercise(
+    session: AsyncSession, user_id: str, exercise: Ref[int]
+) -> tuple[GroundingExercise, PanicEvent]:
+    """The viewer's exercise marked done (the first time kept), with its event."""
+    found = await owned_exercise(session, user_id, exercise.key_of(GroundingExercise))
+    return await complete_exercise(session, user_id, found)
+
+
+async def resolve_panic_event(session: AsyncSession, user_id: str, event: Ref[int]) -> PanicEvent:
+    """The viewer's event marked resolved (the first time kept)."""
+    found = await owned_event(session, user_id, event.key_of(PanicEvent), lock=True)
+    return await resolve(session, found)

@@ -1,7 +1,13 @@
 """Claiming an anonymous visit: what the visitor owns (tasks, conversations, panic events,
-audit entries) moves to the signed-in user."""
+audit entries) moves to the signed-in user. As a use case (`claimSession`): the credential
+is checked first (`claimable`: issued by this server, and the request's own visit), then
+the visit claimed in one transaction (`claim_visit`); every refusal is the same NotFound,
+naming the credential as it was sent."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,9 +15,44 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import scope
 from domain.errors import NotFound
 from domain.viewers import anonymous_user_id
-from domain.visit_credentials import VisitCredential
-from models import Visit
+from domain.visit_credentials import InvalidVisitCredential, VisitCredential
+from models import AuditLog, Conversation, PanicEvent, Task, Visit
 from models.base import utcnow
+
+
+@dataclass(frozen=True)
+class Claimed:
+    visit_id: str  # the visit's id (not its credential)
+    tasks: int  # the rows moved to the claimer, by kind
+    conversations: int
+    panic_events: int
+    audit_entries: int
+
+
+def claimable(
+    verify: Callable[[str], VisitCredential], presented: str, visit_id: str | None
+) -> VisitCredential:
+    """The credential `presented`, if this server issued it (`verify`) and it is the visit
+    the request comes from (`visit_id`: the header must hold the credential too)."""
+    try:
+        credential = verify(presented)
+    except InvalidVisitCredential as forged:
+        raise NotFound(Visit, None, named=presented) from forged
+    if credential.visit_id != visit_id:
+        raise NotFound(Visit, None, named=presented)
+    return credential
+
+
+async def claim_visit(
+    session: AsyncSession, user_id: str, credential: VisitCredential, presented: str
+) -> Claimed:
+    """`claim`, answered as counts; a refusal names the credential as sent, like the others."""
+    try:
+        moved = await claim(session, credential=credential, user_id=user_id)
+    except NotFound as missing:
+        raise NotFound(Visit, None, named=presented) from missing
+    return Claimed(credential.visit_id, moved[Task], moved[Conversation], moved[PanicEvent],
+                   moved[AuditLog])
 
 
 async def claim(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from strawberry import relay
 
+from domain.errors import Ref
+
 
 def encode_id(type_name: str, key: object) -> str:
     return str(relay.GlobalID(type_name, str(key)))
@@ -44,3 +46,14 @@ def int_key(key: object) -> int | None:
 def decode_int(raw: str, type_name: str) -> int | None:
     key = decode_key(raw, type_name)
     return None if key is None else int_key(key)
+
+
+def int_ref(raw: str, type_name: str) -> Ref[int]:
+    """A global id as a use case takes it: its integer key (None when it names no row of
+    `type_name`) and the id as sent."""
+    return Ref(decode_int(raw, type_name), raw)
+
+
+def key_ref(raw: str, type_name: str) -> Ref[str]:
+    """`int_ref` for a type whose keys are text."""
+    return Ref(decode_key(raw, type_name), raw)

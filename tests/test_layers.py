@@ -1,6 +1,8 @@
-"""The layers hold: the domain and the models know no GraphQL and no web framework, and the
-models know no domain. Read from the source (every import statement, inside functions too),
-so a lazy import cannot slip past."""
+"""The layers hold: the domain and the models know no GraphQL and no web framework, the
+models know no domain, and the resolvers write no SQL (they map input to a domain use case
+and its answer to a payload, so they import no SQLAlchemy, not even for a type). Read from
+the source (every import statement, inside functions and `if TYPE_CHECKING:` too), so a lazy
+or type-only import cannot slip past."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# package -> the top-level modules it must never import
+# package (a folder under the root) -> the top-level modules it must never import
 FORBIDDEN = {
     "domain": {"graph", "strawberry", "graphql", "fastapi", "starlette", "uvicorn"},
     "models": {"graph", "domain", "strawberry", "graphql", "fastapi", "starlette", "uvicorn"},
+    "graph/resolvers": {"sqlalchemy"},
 }
 
 
@@ -28,20 +31,36 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("package", sorted(FORBIDDEN))
-def test_a_package_imports_nothing_from_the_layers_above_it(package: str) -> None:
-    files = sorted((ROOT / package).rglob("*.py"))
+def crossings(folder: Path, forbidden: set[str]) -> list[str]:
+    """Each import of a forbidden module by a file under `folder`."""
+    files = sorted(folder.rglob("*.py"))
     assert files
-    crossings = sorted(
-        f"{path.relative_to(ROOT)} imports {name}"
+    return sorted(
+        f"{path.relative_to(folder)} imports {name}"
         for path in files
         for name in imported_modules(path)
-        if name.split(".")[0] in FORBIDDEN[package]
+        if name.split(".")[0] in forbidden
     )
-    assert not crossings, "\n".join(crossings)
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_a_package_imports_nothing_from_the_layers_above_it(package: str) -> None:
+    found = crossings(ROOT / package, FORBIDDEN[package])
+    assert not found, "\n".join(found)
 
 
 def test_the_check_sees_a_lazy_import(tmp_path: Path) -> None:
     module = tmp_path / "lazy.py"
     module.write_text("def f():\n    from graph.context import Info\n    return Info\n")
     assert "graph.context" in imported_modules(module)
+
+
+def test_the_check_sees_a_type_only_sqlalchemy_import_in_a_resolver(tmp_path: Path) -> None:
+    resolvers = tmp_path / "graph" / "resolvers" / "queries"
+    resolvers.mkdir(parents=True)
+    (resolvers / "typed.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from sqlalchemy.ext.asyncio import AsyncSession\n"
+    )
+    found = crossings(tmp_path / "graph" / "resolvers", FORBIDDEN["graph/resolvers"])
+    assert found == ["queries/typed.py imports sqlalchemy.ext.asyncio"]

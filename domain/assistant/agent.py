@@ -29,7 +29,7 @@ import orjson
 
 from domain.assistant import Assistant, Call, Message, Turn, timed
 from domain.assistant import confirm as ask
-from domain.assistant.generations import CHAT_REPLY, Transactions
+from domain.assistant.generations import CHAT_REPLY
 from domain.assistant.references import number_of
 from domain.assistant.rounds import (
     CALLS_PER_ROUND_MAX,
@@ -43,6 +43,7 @@ from domain.assistant.rounds import (
 )
 from domain.assistant.toolkit import Outcome, ToolCall, ToolContext
 from domain.assistant.tools import SPECS
+from domain.transactions import Transactions
 
 MAX_ROUNDS = 5
 HISTORY = 20

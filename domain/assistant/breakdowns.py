@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import tasks as service
 from domain.assistant import Assistant, generations, make_title
 from domain.assistant.breakdown import Breakdown
-from domain.assistant.generations import Transactions
 from domain.errors import AssistantUnavailable
+from domain.transactions import Transactions
+from domain.validation import Checks
 from domain.viewers import Viewer
 from models import Task
 from models.task import STEP_CONTENT_MAX, STEPS_MAX, TITLE_MAX
@@ -27,7 +28,10 @@ async def break_down_task(
     db: Transactions, assistant: Assistant, viewer: Viewer, text: str, *,
     seconds: float | None,
 ) -> Task:
-    """The viewer's new task made of `text`'s breakdown (`text` checked by the caller)."""
+    """The viewer's new task made of `text`'s breakdown (`text` checked first)."""
+    checks = Checks()
+    text = checks.text("input", text, max_len=INPUT_MAX) or ""
+    checks.raise_if_any()
     if viewer.user_id is None:
         raise ValueError("a breakdown needs a viewer with an identity")
     user_id = viewer.user_id

@@ -1,6 +1,6 @@
 """A chat message as a use case: the viewer sends words to a conversation and the assistant
 answers, acting on their tasks (`agent`). No GraphQL here: the resolvers, a job or the CLI
-call `send_message` / `start_conversation` with the viewer and plain inputs.
+call `send_message` / `begin_conversation` with the viewer and plain inputs (checked here).
 
 Order of work: what the conversation remembers is read (a waiting proposal is claimed
 under the row's lock, so two concurrent yeses cannot both carry it out); the agent runs
@@ -26,10 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import chat, scope
 from domain.assistant import Assistant, agent, generations, make_title, timed
 from domain.assistant.confirm import Pending
-from domain.assistant.generations import Generation, Transactions
+from domain.assistant.generations import Generation
 from domain.assistant.listing import Listing
 from domain.assistant.toolkit import ToolContext
-from domain.errors import AssistantUnavailable
+from domain.errors import AssistantUnavailable, Ref
+from domain.transactions import Transactions
+from domain.validation import Checks
 from domain.viewers import Viewer
 from models import Conversation, Message
 from models.base import utcnow
@@ -79,18 +81,48 @@ def _user(viewer: Viewer) -> str:
 
 
 async def send_message(
-    db: Transactions, assistant: Assistant, viewer: Viewer, conversation_id: str,
-    content: str, *, options: ChatOptions, on_text: ReplyHook | None = None,
+    db: Transactions, assistant: Assistant, viewer: Viewer, conversation_id: Ref[str],
+    content: str | None, *, options: ChatOptions, on_text: ReplyHook | None = None,
 ) -> Sent:
-    """The viewer's message to their conversation, answered; NotFound if it is not theirs."""
+    """The viewer's message to their conversation, answered; NotFound if it is not theirs
+    (the message is checked first)."""
     user_id = _user(viewer)
-    memory = await _recall(db, user_id, conversation_id)
+    checks = Checks()
+    text = chat.message_content(checks, "content", content)
+    checks.raise_if_any()
+    key = conversation_id.key_of(Conversation)
+    memory = await _recall(db, user_id, key)
 
     async def conversation(session: AsyncSession) -> Conversation:
-        return await chat.owned_conversation(session, user_id, conversation_id)
+        return await chat.owned_conversation(session, user_id, key)
 
-    return await _answer(db, assistant, viewer, content, memory, conversation_id,
+    return await _answer(db, assistant, viewer, text, memory, key,
                          conversation, options=options, on_text=on_text)
+
+
+@dataclass(frozen=True)
+class Started:
+    conversation: Conversation
+    message: Message | None  # with the reply, when it started with a message
+    reply: Message | None
+
+
+async def begin_conversation(
+    db: Transactions, assistant: Assistant, viewer: Viewer, title: str | None,
+    message: str | None, *, options: ChatOptions,
+) -> Started:
+    """A new conversation of the viewer's; with a first message, answered (the assistant is
+    asked only then)."""
+    user_id = _user(viewer)
+    checks = Checks()
+    title = chat.title_text(checks, title)
+    content = chat.message_content(checks, "message", message) if message is not None else None
+    checks.raise_if_any()
+    if content is None:
+        async with db.transaction() as session:
+            return Started(await chat.start_conversation(session, user_id, title), None, None)
+    sent = await start_conversation(db, assistant, viewer, title, content, options=options)
+    return Started(sent.conversation, sent.message, sent.reply)
 
 
 async def start_conversation(

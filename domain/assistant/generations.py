@@ -7,9 +7,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import audit
 from domain.assistant import Assistant, Call, UnusableAnswer, ai_log_row, timed
 from domain.assistant.breakdown import Breakdown
+from domain.transactions import Transactions
 from models.ai_log import AiLog
 
 T = TypeVar("T")
@@ -32,14 +32,6 @@ BREAKDOWN_ATTEMPTS = 2  # a reply without usable steps is asked once more
 # The mapped table as Core sees it (Table() hands back the one in the metadata): an ORM insert
 # would RETURN the new ids, and the server may not read ai_logs.
 AI_LOGS = Table(AiLog.__tablename__, AiLog.metadata)
-
-
-class Transactions(Protocol):
-    """The request's database as the assistant's callers use it (graph's RequestDatabase)."""
-
-    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]: ...
-
-    async def release(self) -> None: ...
 
 
 @dataclass

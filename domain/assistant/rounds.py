@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import scope
 from domain.assistant import ToolRequest, matching
 from domain.assistant.actions import ACTIONS, names_something
-from domain.assistant.generations import Transactions
 from domain.assistant.references import number_of
 from domain.assistant.toolkit import Ambiguous, Outcome, ToolContext
 from domain.assistant.tools import checked_arguments
 from domain.errors import DomainError, Invalid, NotFound
+from domain.transactions import Transactions
 from models import Task
 
 logger = logging.getLogger(__name__)

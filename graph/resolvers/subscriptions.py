@@ -4,7 +4,7 @@
 
 Each delivery starts from an event (`domain.events`: a kind, the owner, a key) that the
 broker routes to the owner's subscriptions only, and loads its row scoped to the subscriber
-(`domain.scope`): what is not the viewer's by then is not delivered. A deletion has no row
+(`domain.deliveries`): what is not the viewer's by then is not delivered. A deletion has no row
 to load; its key, routed to the owner, is the change. Every subscription runs in a stream of
 the live layer (graph/live/), shared by identical subscriptions, with its own session and
 loaders for each delivery.
@@ -17,10 +17,9 @@ from contextlib import aclosing
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import Select
 
 import models
-from domain import scope
+from domain import deliveries as reads
 from domain.events import Event, EventKind
 from graph.context import Context, Info
 from graph.drafts import Draft
@@ -44,17 +43,17 @@ PANIC_KINDS = frozenset({
 })
 
 
-async def _load(context: Context, statement: Select[Any]) -> Any:
-    # Through the delivery's own session (graph/live/source.py renews it per delivery, so
-    # it holds no connection while the stream waits); it acts for the subscriber, like a
-    # request's (row-level security reads it).
-    return await context.db.scalar(statement)
+def _reader(context: Context) -> reads.Reader:
+    # The delivery's own session (graph/live/source.py renews it per delivery, so it holds
+    # no connection while the stream waits); it acts for the subscriber, like a request's
+    # (row-level security reads it).
+    return context.db
 
 
 async def _owned(context: Context, model: Any, key: object) -> Any:
     """The viewer's row of `model` by key, or None; the request's loader is primed with it,
     so the delivery's fields read the row this check read."""
-    row = await _load(context, scope.owned(model, context.user_id).where(model.id == key))
+    row = await reads.owned_row(_reader(context), context.user_id, model, key)
     if row is not None:
         context.loaders.by_id(model).prime(key, row)
     return row
@@ -67,8 +66,7 @@ def _cursor(event: Event) -> str:
 async def _task_change(context: Context, event: Event) -> TaskChange | None:
     if event.kind == EventKind.TASK_DELETED:
         return TaskChange.deleted(int(event.key), _cursor(event))
-    row = await _load(context, scope.owned(models.TaskEvent, context.user_id)
-                      .where(models.TaskEvent.id == event.key))
+    row = await reads.task_event(_reader(context), context.user_id, event.key)
     return TaskChange.of_event(row, _cursor(event)) if row is not None else None
 
 
@@ -154,24 +152,14 @@ class Subscription:
         context = info.context
         user_id = context.user_id
         key = decode_key(conversation_id, "Conversation")
-        owned = key is not None and await _load(
-            context,
-            scope.owned_columns(models.Conversation, user_id, models.Conversation.id)
-            .where(models.Conversation.id == key),
-        )
-        if not owned:
+        if key is None or not await reads.owns_conversation(_reader(context), user_id, key):
             raise ClientError(
                 "No conversation with that id: it does not exist, was deleted, or is not yours."
                 " Subscribe with an id from `conversations`.", code="NOT_FOUND",
             )
         async with aclosing(deliveries(context, frozenset({EventKind.MESSAGE}))) as events:
             async for event in events:
-                row = await _load(
-                    context,
-                    scope.owned(models.Message, user_id).where(
-                        models.Message.id == event.key, models.Message.conversation_id == key
-                    ),
-                )
+                row = await reads.conversation_message(_reader(context), user_id, key, event.key)
                 if row is not None:
                     yield Message.from_model(row)
 
@@ -189,12 +177,8 @@ class Subscription:
     ) -> AsyncGenerator[MessageDraft, None]:
         context = info.context
         key = decode_key(conversation_id, "Conversation")
-        owned = key is not None and await _load(
-            context,
-            scope.owned_columns(models.Conversation, context.user_id, models.Conversation.id)
-            .where(models.Conversation.id == key),
-        )
-        if not owned:
+        if key is None or not await reads.owns_conversation(_reader(context), context.user_id,
+                                                            key):
             raise ClientError("Not found.", code="NOT_FOUND")
         kinds = frozenset({EventKind.MESSAGE_DRAFT})
         async with aclosing(deliveries(context, kinds)) as events:

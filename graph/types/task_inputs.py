@@ -12,6 +12,7 @@ from enum import Enum
 import strawberry
 from strawberry.scalars import JSON
 
+from domain import lists
 from graph.types.ordering import FOLDED_ORDER, SEARCH_NOTE, TIES, OrderDirection, after, before
 from graph.types.task import TaskStatus
 from models.task import STEPS_MAX
@@ -62,6 +63,16 @@ class TaskFilter:
     created_before: datetime | None = strawberry.field(
         default=None, description=before("Created")
     )
+
+    def checked(self) -> lists.TaskFilter:
+        return lists.TaskFilter(
+            status=tuple(s.value for s in self.status) if self.status is not None else None,
+            completed=self.completed,
+            kind=lists.plain("kind", self.kind),
+            search=lists.search_text("search", self.search),
+            created_after=lists.aware("createdAfter", self.created_after),
+            created_before=lists.aware("createdBefore", self.created_before),
+        )
 
 
 @strawberry.input(description="A new task, optionally with its first steps.")

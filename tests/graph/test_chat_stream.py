@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.assistant import OfflineAssistant
 from domain.assistant.conversation import ChatOptions, ReplyText, send_message
 from domain.assistant.openai import OpenAIAssistant
+from domain.errors import Ref
 from domain.viewers import Viewer
 from graph.execution.database import RequestDatabase
 from graph.pubsub import LocalBroker
@@ -56,8 +57,8 @@ async def test_a_streamed_reply_grows_for_the_hook_and_is_stored_once(
     async def hook(text: ReplyText) -> None:
         grown.append(text)
 
-    sent = await send_message(request_db, assistant, ALICE, conversation, "what's left?",
-                              options=OPTIONS, on_text=hook)
+    sent = await send_message(request_db, assistant, ALICE, Ref(conversation, conversation),
+                              "what's left?", options=OPTIONS, on_text=hook)
     await assistant.aclose()
     assert [g.text for g in grown] == ["You ", "You have ", "You have nothing ",
                                        "You have nothing open ", "You have nothing open right ",
@@ -81,7 +82,8 @@ async def test_the_offline_assistant_hands_its_whole_reply_to_the_hook_once(
     async def hook(text: ReplyText) -> None:
         grown.append(text.text)
 
-    sent = await send_message(request_db, OfflineAssistant(), ALICE, conversation,
-                              "how many tasks do I have?", options=OPTIONS, on_text=hook)
+    sent = await send_message(request_db, OfflineAssistant(), ALICE,
+                              Ref(conversation, conversation), "how many tasks do I have?",
+                              options=OPTIONS, on_text=hook)
     assert grown == [sent.reply.content]
     assert sent.reply.content.startswith("You have 1 task: 1 open")

@@ -18,7 +18,7 @@ def broken_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
     def explode(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError(LEAKY)
 
-    monkeypatch.setattr(task_queries, "filtered", explode)
+    monkeypatch.setattr(task_queries, "owned_connection", explode)
 
 
 async def test_an_unexpected_error_reaches_the_client_as_a_generic_message(

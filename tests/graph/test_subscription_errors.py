@@ -195,7 +195,7 @@ async def test_a_delivery_that_fails_unexpectedly_is_masked_and_logged(
     subs: Subscriptions, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     stream = await subs.open(TASK_EVENTS)
-    monkeypatch.setattr(subscriptions, "_load", explode)  # the delivery's database read
+    monkeypatch.setattr(subscriptions, "_reader", explode)  # the delivery's database reads
     with caplog.at_level(logging.ERROR, logger="graph.errors"):
         result = await subs.delivery(stream, Event("task_event", "alice", 1))
     assert result.data is None
@@ -241,7 +241,7 @@ async def test_a_query_over_the_websocket_is_masked_too(
     subs: Subscriptions, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The transport runs queries and mutations through the same stream as subscriptions.
-    monkeypatch.setattr(task_queries, "filtered", explode)
+    monkeypatch.setattr(task_queries, "owned_connection", explode)
     stream = await subs.schema.stream(
         "{ tasks { totalCount } }", context_value=subs.context("alice")
     )
@@ -300,11 +300,11 @@ delivery's database read fails with a message full of what must never reach a cl
 from graph.resolvers import subscriptions
 
 
-async def _load(context, statement):
+def _reader(context):
     raise RuntimeError({LEAKY!r})
 
 
-subscriptions._load = _load
+subscriptions._reader = _reader
 '''
 
 

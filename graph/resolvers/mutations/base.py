@@ -5,7 +5,8 @@ itself. Every mutation is declared with `mutation(...)`, whose field extension t
 expected failure into its payload union's error member (`payload_of`): not found,
 invalid (with per-field problems), a conflict, the assistant unavailable, rate limited. A
 `Forbidden` and anything unexpected stay GraphQL errors (FORBIDDEN; masked).
-`in_transaction` runs the work in one transaction, which any failure rolls back.
+`in_transaction` runs the work in one transaction, which any failure rolls back: the work
+hands the transaction's `Session` to a domain use case, never using it itself.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 
-from domain.assistant import generations
-from domain.assistant.generations import Generation
 from domain.errors import AssistantUnavailable, Invalid, NotFound, RateLimited
+from domain.transactions import Session
 from graph.context import Info
 from graph.ids import encode_id
 from graph.types.errors import (
@@ -76,25 +75,9 @@ def mutation(*, description: str) -> Any:
     return strawberry.mutation(description=description, extensions=[ExpectedFailures()])
 
 
-async def in_transaction(info: Info, work: Callable[[AsyncSession, str], Awaitable[T]]) -> T:
+async def in_transaction(info: Info, work: Callable[[Session, str], Awaitable[T]]) -> T:
     """Run `work(session, user_id)` in one transaction; any exception rolls it back."""
     user_id = info.context.user_id
     async with info.context.db.transaction() as session:
         return await work(session, user_id)
 
-
-async def with_generation(
-    info: Info, generation: Generation, work: Callable[[AsyncSession, str], Awaitable[T]]
-) -> T:
-    """`in_transaction` for a mutation the assistant answered: the generation's ai_logs rows
-    and audit entry are written with `work`, or alone, committed, when it fails."""
-    context = info.context
-    user_id = context.user_id
-
-    async def run(session: AsyncSession) -> T:
-        return await work(session, user_id)
-
-    return await generations.recorded(
-        context.db, context.resources.assistant, generation, user_id=user_id,
-        session_id=context.viewer.session_id, work=run,
-    )

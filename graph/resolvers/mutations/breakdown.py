@@ -1,4 +1,5 @@
-"""`breakDownTask`: the assistant turns raw words into a titled task with ordered steps."""
+"""`breakDownTask`: the assistant turns raw words into a titled task with ordered steps
+(`domain.assistant.breakdowns`, the use case)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Annotated
 import strawberry
 
 from domain.assistant.breakdowns import INPUT_MAX, break_down_task
-from domain.validation import Checks
 from graph.context import Info
 from graph.resolvers.mutations.base import mutation
 from graph.types.task import Task
@@ -30,10 +30,7 @@ class BreakdownMutations:
     ) -> BreakDownTaskPayload:
         context = info.context
         context.require_identity()  # before any work, the assistant's included
-        checks = Checks()
-        text = checks.text("input", input.input, max_len=INPUT_MAX)
-        checks.raise_if_any()
         task = await break_down_task(
-            context.db, context.resources.assistant, context.viewer, text or "",
+            context.db, context.resources.assistant, context.viewer, input.input,
             seconds=context.settings.assistant_timeout_seconds)
         return BreakDownTaskSuccess(task=Task.from_model(task))

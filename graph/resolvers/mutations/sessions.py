@@ -6,12 +6,9 @@ from __future__ import annotations
 from typing import Annotated, TypeAlias
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
-import models
 from domain import sessions as service
-from domain.errors import NotFound
-from domain.visit_credentials import InvalidVisitCredential
+from domain.transactions import Session
 from graph.context import Info, request_ip
 from graph.errors import NotAuthenticated
 from graph.resolvers.mutations.base import in_transaction, mutation
@@ -106,25 +103,17 @@ class SessionMutations:
         viewer = context.viewer
         if viewer.is_anonymous:
             raise NotAuthenticated()
-        try:
-            credential = context.resources.visits.verify(input.session_id)
-        except InvalidVisitCredential as forged:
-            raise NotFound(models.Visit, None, named=input.session_id) from forged
-        # Only the visit this request comes from: the header must hold the credential too.
-        if credential.visit_id != viewer.session_id:
-            raise NotFound(models.Visit, None, named=input.session_id)
+        credential = service.claimable(context.resources.visits.verify, input.session_id,
+                                       viewer.session_id)
 
-        async def work(session: AsyncSession, user_id: str) -> ClaimSessionSuccess:
-            try:
-                moved = await service.claim(session, credential=credential, user_id=user_id)
-            except NotFound as missing:  # named as it was asked for, like the refusals above
-                raise NotFound(models.Visit, None, named=input.session_id) from missing
+        async def work(session: Session, user_id: str) -> ClaimSessionSuccess:
+            claimed = await service.claim_visit(session, user_id, credential, input.session_id)
             return ClaimSessionSuccess(
-                session_id=credential.visit_id,
-                tasks_moved=moved[models.Task],
-                conversations_moved=moved[models.Conversation],
-                panic_events_moved=moved[models.PanicEvent],
-                audit_entries_moved=moved[models.AuditLog],
+                session_id=claimed.visit_id,
+                tasks_moved=claimed.tasks,
+                conversations_moved=claimed.conversations,
+                panic_events_moved=claimed.panic_events,
+                audit_entries_moved=claimed.audit_entries,
             )
 
         return await in_transaction(info, work)

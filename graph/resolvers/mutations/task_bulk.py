@@ -1,11 +1,8 @@
 """Bulk task mutations: "complete all", "clear completed", "delete selected" in one request.
 
-Each is one transaction through the task services (`domain.tasks`), with the single
-mutations' isolation: the viewer's tasks among the ids are read and locked in one scoped
-statement, and every other id (missing, malformed, another user's) answers the NotFoundError
-the single mutation answers. A bulk of any size costs the same statements: the lock, then
-one UPDATE and one INSERT of the events (status), or one DELETE; each changed task is
-announced once, on commit.
+Each maps its ids to a use case of `domain.task_bulk` (one transaction; a NotFound per id
+that names none of the viewer's tasks, as the single mutation answers) and each result to
+the single mutation's payload. Each changed task is announced once, on commit.
 """
 
 from __future__ import annotations
@@ -14,60 +11,43 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, TypeVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
-import models
-from domain import tasks as service
-from domain.errors import NotFound
-from domain.validation import Checks
+from domain import task_bulk as service
+from domain.errors import NotFound, Ref
+from domain.transactions import Session
 from graph.context import Info
 from graph.execution.keyset import InvalidPage
-from graph.ids import decode_int, encode_id
+from graph.ids import encode_id, int_ref
 from graph.resolvers.mutations.base import in_transaction, mutation, not_found
 from graph.types import task_bulk as bulk
 from graph.types.errors import NotFoundError
 from graph.types.task import Task
 from graph.types.task_payloads import DeleteTaskSuccess, SetTaskStatusSuccess
+from models import Task as TaskRow
 
 T = TypeVar("T")
 
 
-def _keys(info: Info, ids: Sequence[str]) -> list[int | None]:
-    """Each id's task key (None when it cannot name a task), every key at most once."""
+def _refs(info: Info, ids: Sequence[str]) -> list[Ref[int]]:
+    """Each id as a task reference, every task named at most once."""
     # graph/extensions/inputs.py refuses a longer list before execution; this keeps the
     # field safe on its own, as `nodes` does.
     limit = info.context.settings.max_page_size
     if len(ids) > limit:
         raise InvalidPage(f"A bulk mutation takes at most {limit} ids, like a page.")
-    keys = [decode_int(raw, "Task") for raw in ids]
-    checks, first_at = Checks(), dict[int, int]()
-    for index, key in enumerate(keys):
-        if key is None:
-            continue
-        if key in first_at:
-            checks.fail(f"ids.{index}", f"names the task ids.{first_at[key]} names")
-        first_at.setdefault(key, index)
-    checks.raise_if_any()
-    return keys
+    refs = [int_ref(raw, "Task") for raw in ids]
+    service.check_distinct(refs)
+    return refs
 
 
 def _results(
-    ids: Sequence[str], keys: Sequence[int | None], found: dict[int, models.Task],
-    done: Callable[[models.Task], T],
+    results: Sequence[TaskRow | NotFound], done: Callable[[TaskRow], T]
 ) -> list[T | NotFoundError]:
-    """One result per id, in order: `done(task)` for a found task, else the NotFoundError
-    the single mutation answers (named by its global id, or as sent when malformed)."""
-    results: list[T | NotFoundError] = []
-    for raw, key in zip(ids, keys, strict=True):
-        task = found.get(key) if key is not None else None
-        if task is not None:
-            results.append(done(task))
-        else:
-            results.append(not_found(NotFound(models.Task, key, named=None if key else raw)))
-    return results
+    """One payload per id, in order: `done(task)`, or the NotFoundError."""
+    return [not_found(r) if isinstance(r, NotFound) else done(r) for r in results]
 
 
-def _deleted(task: models.Task) -> DeleteTaskSuccess:
+def _deleted(task: TaskRow) -> DeleteTaskSuccess:
     return DeleteTaskSuccess(deleted_id=strawberry.ID(encode_id("Task", task.id)))
 
 
@@ -85,15 +65,13 @@ class TaskBulkMutations:
             strawberry.argument(description="The tasks and their new status."),
         ],
     ) -> bulk.SetTasksStatusPayload:
-        keys = _keys(info, input.ids)
+        refs = _refs(info, input.ids)
 
-        async def work(session: AsyncSession, user_id: str) -> bulk.SetTasksStatusSuccess:
-            found = await service.owned_tasks(session, user_id, [k for k in keys if k])
-            changed = await service.set_statuses(session, list(found.values()),
-                                                 input.status.value)
-            results = _results(input.ids, keys, found,
+        async def work(session: Session, user_id: str) -> bulk.SetTasksStatusSuccess:
+            done = await service.set_tasks_status(session, user_id, refs, input.status.value)
+            results = _results(done.results,
                                lambda task: SetTaskStatusSuccess(task=Task.from_model(task)))
-            return bulk.SetTasksStatusSuccess(results=results, changed_count=changed)
+            return bulk.SetTasksStatusSuccess(results=results, changed_count=done.changed)
 
         return await in_transaction(info, work)
 
@@ -109,12 +87,11 @@ class TaskBulkMutations:
             strawberry.argument(description="The tasks to delete."),
         ],
     ) -> bulk.DeleteTasksPayload:
-        keys = _keys(info, input.ids)
+        refs = _refs(info, input.ids)
 
-        async def work(session: AsyncSession, user_id: str) -> bulk.DeleteTasksSuccess:
-            found = await service.owned_tasks(session, user_id, [k for k in keys if k])
-            await service.delete_tasks(session, list(found.values()))
-            results = _results(input.ids, keys, found, _deleted)
-            return bulk.DeleteTasksSuccess(results=results, deleted_count=len(found))
+        async def work(session: Session, user_id: str) -> bulk.DeleteTasksSuccess:
+            done = await service.delete_tasks(session, user_id, refs)
+            return bulk.DeleteTasksSuccess(results=_results(done.results, _deleted),
+                                           deleted_count=done.changed)
 
         return await in_transaction(info, work)

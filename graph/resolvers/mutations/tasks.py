@@ -1,40 +1,24 @@
-"""Task mutations: validation, then the service call, inside one transaction."""
+"""Task mutations: each maps its input to a use case of `domain.task_cases`, run in one
+transaction, and the rows it answers to the payload."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
-import models
-from domain import tasks as service
-from domain.errors import NotFound
-from domain.validation import Checks
+from domain import task_cases as cases
+from domain.transactions import Session
 from graph.context import Info
-from graph.ids import decode_int, encode_id
+from graph.ids import decode_int, encode_id, int_ref
 from graph.resolvers.mutations.base import in_transaction, mutation
 from graph.types import task_inputs as inputs
 from graph.types import task_payloads as payloads
 from graph.types.task import Task, TaskStep
-from models.task import STEP_CONTENT_MAX
-
-
-def _task_id(raw: str) -> int:
-    task_id = decode_int(raw, "Task")
-    if task_id is None:
-        raise NotFound(models.Task, None, named=raw)
-    return task_id
-
-
-def _step_id(raw: str) -> int:
-    step_id = decode_int(raw, "TaskStep")
-    if step_id is None:
-        raise NotFound(models.TaskStep, None, named=raw)
-    return step_id
 
 
 def _given(obj: Any, *names: str) -> dict[str, Any]:
+    """The fields the client sent (an omitted one is UNSET; null is sent)."""
     return {
         name: getattr(obj, name) for name in names if getattr(obj, name) is not strawberry.UNSET
     }
@@ -51,23 +35,12 @@ class TaskMutations:
             strawberry.argument(description="The new task's fields and first steps."),
         ],
     ) -> payloads.CreateTaskPayload:
-        async def work(session: AsyncSession, user_id: str) -> payloads.CreateTaskSuccess:
-            checks = Checks()
-            given = {"title": input.title, "description": input.description,
-                     "metadata": input.metadata}
-            if input.kind is not None:
-                given["kind"] = input.kind
-            values = service.task_values(checks, given)
-            steps = [
-                checks.text(f"steps.{i}", s, max_len=STEP_CONTENT_MAX) or ""
-                for i, s in enumerate(input.steps or [])
-            ]
-            checks.raise_if_any()
-            if input.status is not None:
-                values["status"] = input.status.value
-            task = await service.create_task(
-                session, user_id=user_id, session_id=info.context.viewer.session_id,
-                values=values, steps=steps,
+        async def work(session: Session, user_id: str) -> payloads.CreateTaskSuccess:
+            task = await cases.create_task(
+                session, user_id, session_id=info.context.viewer.session_id,
+                title=input.title, description=input.description, kind=input.kind,
+                metadata=input.metadata, steps=input.steps,
+                status=input.status.value if input.status is not None else None,
             )
             return payloads.CreateTaskSuccess(task=Task.from_model(task))
 
@@ -82,13 +55,9 @@ class TaskMutations:
             strawberry.argument(description="The task and the fields to change."),
         ],
     ) -> payloads.UpdateTaskPayload:
-        async def work(session: AsyncSession, user_id: str) -> payloads.UpdateTaskSuccess:
-            task = await service.owned_task(session, user_id, _task_id(input.id))
-            checks = Checks()
+        async def work(session: Session, user_id: str) -> payloads.UpdateTaskSuccess:
             given = _given(input, "title", "description", "kind", "metadata")
-            values = service.task_values(checks, given)
-            checks.raise_if_any()
-            task = await service.update_task(session, task, values)
+            task = await cases.update_task(session, user_id, int_ref(input.id, "Task"), given)
             return payloads.UpdateTaskSuccess(task=Task.from_model(task))
 
         return await in_transaction(info, work)
@@ -102,9 +71,9 @@ class TaskMutations:
             strawberry.argument(description="The task and its new status."),
         ],
     ) -> payloads.SetTaskStatusPayload:
-        async def work(session: AsyncSession, user_id: str) -> payloads.SetTaskStatusSuccess:
-            task = await service.owned_task(session, user_id, _task_id(input.id))
-            task = await service.set_status(session, task, input.status.value)
+        async def work(session: Session, user_id: str) -> payloads.SetTaskStatusSuccess:
+            task = await cases.set_task_status(session, user_id, int_ref(input.id, "Task"),
+                                               input.status.value)
             return payloads.SetTaskStatusSuccess(task=Task.from_model(task))
 
         return await in_transaction(info, work)
@@ -118,9 +87,8 @@ class TaskMutations:
             strawberry.argument(description="The task to delete."),
         ],
     ) -> payloads.DeleteTaskPayload:
-        async def work(session: AsyncSession, user_id: str) -> payloads.DeleteTaskSuccess:
-            task = await service.owned_task(session, user_id, _task_id(input.id))
-            await service.delete_task(session, task)
+        async def work(session: Session, user_id: str) -> payloads.DeleteTaskSuccess:
+            task = await cases.delete_task(session, user_id, int_ref(input.id, "Task"))
             # The canonical global id, whatever spelling of it the client sent.
             return payloads.DeleteTaskSuccess(deleted_id=strawberry.ID(encode_id("Task", task.id)))
 
@@ -135,12 +103,9 @@ class TaskMutations:
             strawberry.argument(description="The task, the step's content and its position."),
         ],
     ) -> payloads.AddTaskStepPayload:
-        async def work(session: AsyncSession, user_id: str) -> payloads.AddTaskStepSuccess:
-            task = await service.owned_task(session, user_id, _task_id(input.task_id))
-            checks = Checks()
-            content = checks.text("content", input.content, max_len=STEP_CONTENT_MAX)
-            checks.raise_if_any()
-            step = await service.add_step(session, task, content or "", input.position)
+        async def work(session: Session, user_id: str) -> payloads.AddTaskStepSuccess:
+            step, task = await cases.add_step(session, user_id, int_ref(input.task_id, "Task"),
+                                              input.content, input.position)
             return payloads.AddTaskStepSuccess(
                 step=TaskStep.from_model(step), task=Task.from_model(task)
             )
@@ -156,20 +121,10 @@ class TaskMutations:
             strawberry.argument(description="The step and the fields to change."),
         ],
     ) -> payloads.UpdateTaskStepPayload:
-        async def work(session: AsyncSession, user_id: str) -> payloads.UpdateTaskStepSuccess:
-            step, task = await service.owned_step_with_task(session, user_id, _step_id(input.id))
-            checks = Checks()
-            changes: dict[str, Any] = {}
-            if input.content is not strawberry.UNSET:
-                changes["content"] = checks.text(
-                    "content", input.content, max_len=STEP_CONTENT_MAX
-                )
-            if input.completed is not strawberry.UNSET:
-                if input.completed is None:
-                    checks.fail("completed", "must not be null")
-                changes["completed"] = input.completed
-            checks.raise_if_any()
-            step = await service.update_step(session, step, task, changes)
+        async def work(session: Session, user_id: str) -> payloads.UpdateTaskStepSuccess:
+            step, task = await cases.update_step(session, user_id,
+                                                 int_ref(input.id, "TaskStep"),
+                                                 _given(input, "content", "completed"))
             return payloads.UpdateTaskStepSuccess(
                 step=TaskStep.from_model(step), task=Task.from_model(task)
             )
@@ -185,9 +140,8 @@ class TaskMutations:
             strawberry.argument(description="The step to remove."),
         ],
     ) -> payloads.RemoveTaskStepPayload:
-        async def work(session: AsyncSession, user_id: str) -> payloads.RemoveTaskStepSuccess:
-            step, task = await service.owned_step_with_task(session, user_id, _step_id(input.id))
-            await service.remove_step(session, step, task)
+        async def work(session: Session, user_id: str) -> payloads.RemoveTaskStepSuccess:
+            step, task = await cases.remove_step(session, user_id, int_ref(input.id, "TaskStep"))
             return payloads.RemoveTaskStepSuccess(
                 deleted_id=strawberry.ID(encode_id("TaskStep", step.id)), task=Task.from_model(task)
             )
@@ -203,15 +157,10 @@ class TaskMutations:
             strawberry.argument(description="The task and all its step ids in the new order."),
         ],
     ) -> payloads.ReorderTaskStepsPayload:
-        async def work(session: AsyncSession, user_id: str) -> payloads.ReorderTaskStepsSuccess:
-            task = await service.owned_task(session, user_id, _task_id(input.task_id))
-            current = await service.step_ids(session, task)
+        async def work(session: Session, user_id: str) -> payloads.ReorderTaskStepsSuccess:
             ordered = [decode_int(raw, "TaskStep") for raw in input.step_ids]
-            if sorted(i for i in ordered if i is not None) != sorted(current) or None in ordered:
-                Checks().fail(
-                    "stepIds", "must list every step id of the task exactly once"
-                ).raise_if_any()
-            await service.reorder_steps(session, task, [i for i in ordered if i is not None])
+            task = await cases.reorder_steps(session, user_id, int_ref(input.task_id, "Task"),
+                                             ordered)
             return payloads.ReorderTaskStepsSuccess(task=Task.from_model(task))
 
         return await in_transaction(info, work)

@@ -1,21 +1,21 @@
 """`auditLogs` and `auditStats`.
 
-Scope (`domain.scope.audit_logs`, the one place): a non-admin reads their own rows (naming
-another user with `filter.userId` is FORBIDDEN); an admin reads every user's, or the named
-user's, and alone gets `auditStats.byUser`. `node(id)` is not part of this: it answers only
-the viewer's own logs, admins included.
+Scope (`domain.scope.audit_logs`, the one place, through `domain.audit.readable`): a
+non-admin reads their own rows (naming another user with `filter.userId` is FORBIDDEN); an
+admin reads every user's, or the named user's, and alone gets `auditStats.byUser`.
+`node(id)` is not part of this: it answers only the viewer's own logs, admins included.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated
 
 import strawberry
-from sqlalchemy import Select
 
 from domain import audit as service
-from domain import days, lists, scope
-from graph.context import Context, Info
+from domain import days, lists
+from graph.context import Info
 from graph.execution.pagination import (
     After,
     Before,
@@ -50,12 +50,6 @@ def _named_user(where: AuditLogFilter | None) -> str | None:
     return lists.plain("userId", where.user_id) if where is not None else None
 
 
-def _rows(context: Context, where: AuditLogFilter | None) -> Select[Any]:
-    """The rows the viewer may read (an admin: everyone's, or the named user's), filtered."""
-    scoped = scope.audit_logs(context.viewer, _named_user(where))
-    return service.filtered(scoped, _conditions(where))
-
-
 @strawberry.type
 class AuditQueries:
     @strawberry.field(description=(
@@ -80,8 +74,9 @@ class AuditQueries:
         context.require_identity()
         # Not `owned_connection`: it primes the by-id loader that `node` reads, and an
         # admin's page holds other users' rows, which `node` must keep answering as null.
+        rows = service.readable(context.viewer, _named_user(filter), partial(_conditions, filter))
         return await fetch_connection(
-            context.db, _rows(context, filter), audit_log_sort(order_by), AuditLog.from_model,
+            context.db, rows, audit_log_sort(order_by), AuditLog.from_model,
             Page(first, after, last, before), max_size=context.settings.max_page_size,
         )
 
@@ -104,12 +99,10 @@ class AuditQueries:
         zone = days.time_zone("timeZone", time_zone)
         named = _named_user(filter)
         conditions = _conditions(filter)
-
-        def per_user() -> Select[Any]:
-            # Admins only: the scope refuses anyone else, on `byUser` alone.
-            return service.filtered(scope.all_audit_logs(context.viewer, named), conditions)
-
+        # Admins only: the scope refuses anyone else, on `byUser` alone (so, built there).
+        per_user = partial(service.readable_across_users, context.viewer, named, conditions)
         return await AuditStats.compute(StatsScope(
-            db=context.db, rows=_rows(context, filter), per_user=per_user,
+            db=context.db, rows=service.readable(context.viewer, named, lambda: conditions),
+            per_user=per_user,
             max_page_size=context.settings.max_page_size, zone=zone,
         ))

@@ -9,8 +9,8 @@ import strawberry
 import models
 from domain import scope
 from graph.context import Info
+from graph.execution.owned import owned_connection
 from graph.execution.pagination import After, Before, Connection, First, Last, Page
-from graph.resolvers.queries.base import owned_connection
 from graph.types.chat import (
     Conversation,
     ConversationFilter,

@@ -9,8 +9,8 @@ import strawberry
 import models
 from domain import scope
 from graph.context import Info
+from graph.execution.owned import owned_connection
 from graph.execution.pagination import After, Before, Connection, First, Last, Page
-from graph.resolvers.queries.base import owned_connection
 from graph.types.node import node_of_type
 from graph.types.panic import PanicEvent, PanicEventFilter, PanicEventOrder, panic_event_sort
 

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from sqlalchemy import Select, or_
 
 import models
 from domain import scope
-from domain.lists import aware, plain, search_text
 from graph.context import Info
 from graph.execution.keyset import SortColumn
+from graph.execution.owned import owned_connection
 from graph.execution.pagination import After, Before, Connection, First, Last, Page
-from graph.resolvers.queries.base import owned_connection
 from graph.types.node import node_of_type
 from graph.types.ordering import SortKey, keyset_sort
-from graph.types.task import Task, TaskStatus, prefetch_children
+from graph.types.task import Task, prefetch_children
 from graph.types.task_inputs import TaskFilter, TaskOrder, TaskOrderField
-from models.folding import contains
 
 _SORT_KEYS: dict[TaskOrderField, SortKey] = {
     TaskOrderField.CREATED_AT: SortKey(models.Task.created_at, datetime),
@@ -33,31 +30,6 @@ _ID = SortKey(models.Task.id, int)
 def task_sort(order: TaskOrder | None) -> tuple[SortColumn, ...]:
     order = order or TaskOrder()
     return keyset_sort(_SORT_KEYS[order.field], order.direction, _ID)
-
-
-def filtered(statement: Select[Any], where: TaskFilter | None) -> Select[Any]:
-    if where is None:
-        return statement
-    if where.status is not None:  # an empty list matches no task, as `IN ()` would
-        statement = statement.where(models.Task.status.in_([s.value for s in where.status]))
-    if where.completed is not None:
-        done = models.Task.status == TaskStatus.COMPLETED.value
-        statement = statement.where(done if where.completed else ~done)
-    if where.kind is not None:
-        statement = statement.where(models.Task.kind == plain("kind", where.kind))
-    search = search_text("search", where.search)
-    if search is not None:
-        statement = statement.where(or_(
-            contains(models.Task.title_folded, search),
-            contains(models.Task.description_folded, search),
-        ))
-    created_after = aware("createdAfter", where.created_after)
-    if created_after is not None:
-        statement = statement.where(models.Task.created_at > created_after)
-    created_before = aware("createdBefore", where.created_before)
-    if created_before is not None:
-        statement = statement.where(models.Task.created_at < created_before)
-    return statement
 
 
 @strawberry.type
@@ -79,10 +51,12 @@ class TaskQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Task]:
+        statement = scope.owned(models.Task, info.context.user_id)
+        if filter is not None:
+            statement = filter.checked().apply(statement)
         connection = await owned_connection(
             info, models.Task, task_sort(order_by), Task.from_model,
-            Page(first, after, last, before),
-            statement=filtered(scope.owned(models.Task, info.context.user_id), filter),
+            Page(first, after, last, before), statement=statement,
         )
         await prefetch_children(info, connection.nodes())
         return connection

@@ -1,5 +1,6 @@
 """A top-level list of the viewer's rows as a Relay connection: the one way every `Query`
-connection is read."""
+connection is read. The resolvers pass the statement the domain built (scoped and
+filtered) and never build SQL themselves."""
 
 from __future__ import annotations
 
