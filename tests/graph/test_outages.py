@@ -397,7 +397,7 @@ async def test_failed_listen_reconnects_log_one_traceback(
             await _until(lambda: broker.listening)
         [first] = tracebacks(caplog, logging.WARNING, "graph.pubsub")
         assert "reconnect" in first.getMessage()
-        [over] = run_ends(caplog, "graph.pubsub")
+        [over] = run_ends(caplog, "graph.pubsub.postgres")
         assert failures(over) == len(_reconnect_failures(caplog))
     finally:
         await broker.stop()

@@ -13,6 +13,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +42,7 @@ CREATE_TASK = """mutation($input: CreateTaskInput!) { createTask(input: $input) 
   __typename } }"""
 ROUNDS = 5  # of concurrent requests on fresh connections, until two workers have answered
 PER_ROUND = 12
+WORKERS_UP_SECONDS = 60
 REGISTERED = 0.2  # seconds for a subscription to be listening before the first change
 on_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="more than one worker needs PostgreSQL")
 
@@ -163,7 +165,23 @@ def workers(
         workdir, "--workers", "2", DATABASE_URL=DATABASE_URL, LOG_LEVEL="INFO",
         LOG_FORMAT="json", KEEP_ALIVE_TIMEOUT_SECONDS=str(KEEP_ALIVE_SECONDS),
     ) as base:
+        both_workers_answer(base, workdir)
         yield base, workdir
+
+
+def both_workers_answer(base: str, workdir: Path) -> None:
+    """Wait until each worker has answered a request: /readyz answered once the first was
+    up, and on a loaded machine the other may still be importing (12 s seen); until it
+    accepts, the kernel gives it no connection, and a test counting workers sees one."""
+    sent: set[str] = set()
+    deadline = time.monotonic() + WORKERS_UP_SECONDS
+    while len(set(answered_by(workdir, sent).values())) < 2:
+        assert time.monotonic() < deadline, "the second worker never answered"
+        request_id = f"warm-{uuid.uuid4().hex}"
+        with httpx.Client(base_url=base, timeout=10) as client:  # a fresh connection each
+            client.post("/graphql", json={"query": "{ __typename }"},
+                        headers={"X-Request-Id": request_id})
+        sent.add(request_id)
 
 
 def answered_by(workdir: Path, request_ids: set[str]) -> dict[str, int]:
