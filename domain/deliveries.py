@@ -26,8 +26,7 @@ async def owned_row(db: Reader, user_id: str, model: Any, key: object) -> Any:
 
 
 async def task_event(db: Reader, user_id: str, key: object) -> TaskEvent | None:
-    found: TaskEvent | None = await db.scalar(
-        scope.owned(TaskEvent, user_id).where(TaskEvent.id == key))
+    found: TaskEvent | None = await owned_row(db, user_id, TaskEvent, key)
     return found
 
 
